@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install every Debian package the build, the tests and the demo need.
+# Idempotent: apt-get install of an installed package is a no-op.
+set -eu
+PKGS="build-essential pkg-config make gcc
+libnftnl-dev libmnl-dev libyaml-dev libc-ares-dev libsystemd-dev libcmocka-dev
+nftables iproute2 unbound bind9-dnsutils"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup: need root to install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $missing
