@@ -31,7 +31,7 @@ static const struct name_map icmpv6_types[] = {
 	{ 128, "echo-request" },	  { 129, "echo-reply" },
 	{ 133, "nd-router-solicit" },	  { 134, "nd-router-advert" },
 	{ 135, "nd-neighbor-solicit" },	  { 136, "nd-neighbor-advert" },
-	{ -1, NULL },
+	{ 143, "mld2-listener-report" },  { -1, NULL },
 };
 
 static const char *map_name(const struct name_map *m, int v)
@@ -239,9 +239,13 @@ static int put_chain(FILE *out, const struct ruleset *rs, const struct rs_chain 
 		put_quoted(out, c->comment);
 		fputc('\n', out);
 	}
-	fprintf(out, "\t\ttype filter hook %s priority %d; policy %s;\n",
-		c->hook == RS_HOOK_INPUT ? "input" : "output", c->priority,
-		verdict_name(c->policy));
+	fprintf(out, "\t\ttype filter hook %s priority ",
+		c->hook == RS_HOOK_INPUT ? "input" : "output");
+	if (c->priority)
+		fprintf(out, "filter %+d", c->priority);
+	else
+		fputs("filter", out);
+	fprintf(out, "; policy %s;\n", verdict_name(c->policy));
 	for (i = 0; i < c->n_rules; i++) {
 		r = put_rule(out, rs, &c->rules[i]);
 		if (r < 0)

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* flowguard: command line. The only place that exits. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policies/compile.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_INVALID 2
+
+struct opts {
+	const char *command;
+	char config[PATH_MAX];
+	char catalog[PATH_MAX];
+	bool strict; /* the real config path: refuse files others could have written */
+	bool no_resolve;
+};
+
+/* Everything a command needs from the policy side; one owner for all of it. */
+struct loaded {
+	struct catalog *cat;
+	struct config *cfg;
+	struct plan *plan;
+	struct host_facts facts;
+};
+
+static void usage(FILE *out)
+{
+	fputs("Usage: flowguard COMMAND [OPTIONS]\n"
+	      "\n"
+	      "Commands:\n"
+	      "  plan     print the table flowguard would apply, as nft syntax (no kernel access)\n"
+	      "  check    validate the configuration and the catalog\n"
+	      "\n"
+	      "Options:\n"
+	      "  -c, --config FILE    configuration (default " FG_CONFIG ")\n"
+	      "      --catalog FILE   vendor catalog (default " FG_CATALOG_DIR "/swp.yaml)\n"
+	      "      --root DIR       read the host under DIR instead of /\n"
+	      "      --no-resolve     plan: leave DNS-fed sets empty (the default for now)\n"
+	      "  -h, --help           show this help\n"
+	      "      --version        show the version\n"
+	      "\n"
+	      "Exit status: 0 ok; 1 runtime failure or drift; 2 invalid usage or configuration.\n",
+	      out);
+}
+
+enum { OPT_CATALOG = 256, OPT_ROOT, OPT_NO_RESOLVE, OPT_VERSION };
+
+static int set_path(char *dst, const char *root, const char *path)
+{
+	int n = snprintf(dst, PATH_MAX, "%s%s", root ? root : "", path);
+
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "catalog", required_argument, NULL, OPT_CATALOG },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "no-resolve", no_argument, NULL, OPT_NO_RESOLVE },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *catalog = NULL, *root = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case OPT_CATALOG:
+			catalog = optarg;
+			break;
+		case OPT_ROOT:
+			root = optarg;
+			break;
+		case OPT_NO_RESOLVE:
+			o->no_resolve = true;
+			break;
+		case 'h':
+			o->command = "help";
+			return 0;
+		case OPT_VERSION:
+			o->command = "version";
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind != argc - 1)
+		return -EINVAL;
+	o->command = argv[optind];
+	o->strict = !config;
+	if (set_path(o->config, config ? NULL : root, config ? config : FG_CONFIG) < 0 ||
+	    set_path(o->catalog, catalog ? NULL : root,
+		     catalog ? catalog : FG_CATALOG_DIR "/swp.yaml") < 0)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static void loaded_clear(struct loaded *l)
+{
+	plan_free(l->plan);
+	config_free(l->cfg);
+	catalog_free(l->cat);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Loads catalog and config and validates them; compiles too when compile is set. */
+static int load(const struct opts *o, bool compile_it, struct loaded *l, struct diag *d)
+{
+	int r;
+
+	r = catalog_load(o->catalog, &l->cat, d);
+	if (r == 0)
+		r = config_load(o->config, o->strict, &l->cfg, d);
+	if (r == 0)
+		r = config_validate(l->cfg, l->cat, d);
+	if (r == 0 && compile_it)
+		r = facts_from_config(l->cfg, l->cat, &l->facts, d);
+	if (r == 0 && compile_it)
+		r = compile(l->cat, l->cfg, &l->facts, &l->plan, d);
+	return r;
+}
+
+static int cmd_plan(const struct opts *o, struct diag *d)
+{
+	struct loaded l = { 0 };
+	int r;
+
+	r = load(o, true, &l, d);
+	if (r == 0)
+		r = plan_print(l.plan, stdout);
+	loaded_clear(&l);
+	return r;
+}
+
+static int cmd_check(const struct opts *o, struct diag *d)
+{
+	struct loaded l = { 0 };
+	char roles[128];
+	size_t rules = 0, i;
+	int r;
+
+	r = load(o, false, &l, d);
+	if (r == 0 && !l.cfg->roles_auto) {
+		r = facts_from_config(l.cfg, l.cat, &l.facts, d);
+		if (r == 0)
+			r = compile(l.cat, l.cfg, &l.facts, &l.plan, d);
+	}
+	if (r == 0 && l.plan) {
+		for (i = 0; i < l.plan->rs->n_chains; i++)
+			rules += l.plan->rs->chains[i].n_rules;
+		printf("%s: ok (roles %s, %zu sets, %zu rules)\n", o->config,
+		       roles_format(l.facts.roles, roles, sizeof(roles)), l.plan->rs->n_sets,
+		       rules);
+	} else if (r == 0) {
+		printf("%s: ok (roles: auto)\n", o->config);
+	}
+	loaded_clear(&l);
+	return r;
+}
+
+/* -EINVAL from the policy side means "invalid input" (2); anything else is runtime (1). */
+static int exit_code(int r)
+{
+	if (r == 0)
+		return 0;
+	return r == -EINVAL || r == -EPERM || r == -E2BIG || r == -ENOENT ? EXIT_INVALID :
+									       EXIT_RUNTIME;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct diag d = { 0 };
+	int r;
+
+	if (parse_args(argc, argv, &o) < 0) {
+		usage(stderr);
+		return EXIT_INVALID;
+	}
+	if (!strcmp(o.command, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(o.command, "version")) {
+		printf("flowguard %s\n", FG_VERSION);
+		return 0;
+	}
+	if (!strcmp(o.command, "plan")) {
+		r = cmd_plan(&o, &d);
+	} else if (!strcmp(o.command, "check")) {
+		r = cmd_check(&o, &d);
+	} else {
+		fprintf(stderr, "flowguard: unknown command '%s'\n", o.command);
+		usage(stderr);
+		return EXIT_INVALID;
+	}
+	diag_print(&d, stderr);
+	diag_clear(&d);
+	if (r == -ENOMEM)
+		fprintf(stderr, "flowguard: out of memory\n");
+	return exit_code(r);
+}

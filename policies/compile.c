@@ -1,0 +1,781 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Compiles the catalog's flows for this host's roles into one inet table: an egress chain
+ * (hook output), an ingress chain (hook input) when ingress is managed, one named set
+ * per destination and address family, one commented rule per flow, port and protocol.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netfilter.h>
+
+#include "policies/compile.h"
+
+/* Kernel-side rate of "blocked" log lines; the counter on the drop rule counts them all. */
+#define LOG_RATE 10
+#define LOG_BURST 20
+
+struct emit {
+	struct plan *p;
+	const struct catalog *cat;
+	const struct config *cfg;
+	const struct host_facts *f;
+	struct rs_chain *out, *in;
+	struct diag *d;
+};
+
+/* Addresses of one destination as sets: static (addresses, prefixes) and resolved. */
+struct dest_sets {
+	char name[4][RS_NAME_MAX]; /* v4, v6, names_v4, names_v6; "" = none */
+	bool any;                  /* no address match at all (peer kind any) */
+};
+
+const char *roles_format(unsigned int roles, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ROLE_MAX; i++)
+		if (roles & (1U << i))
+			off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s",
+						off ? "," : "", role_names[i]);
+	return buf;
+}
+
+static int add_note(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add_note(struct plan *p, const char *fmt, ...)
+{
+	va_list ap;
+	char **v;
+	int r;
+
+	if (p->n_notes == p->cap_notes) {
+		size_t ncap = p->cap_notes ? p->cap_notes * 2 : 16;
+
+		v = realloc(p->notes, ncap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		p->notes = v;
+		p->cap_notes = ncap;
+	}
+	va_start(ap, fmt);
+	r = vasprintf(&p->notes[p->n_notes], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	p->n_notes++;
+	return 0;
+}
+
+static int add_binding(struct plan *p, const char *fqdn, const char *v4, const char *v6)
+{
+	struct fqdn_binding *b;
+
+	if (p->n_names == p->cap_names) {
+		size_t ncap = p->cap_names ? p->cap_names * 2 : 32;
+
+		b = realloc(p->names, ncap * sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		p->names = b;
+		p->cap_names = ncap;
+	}
+	b = &p->names[p->n_names];
+	memset(b, 0, sizeof(*b));
+	if (rs_strset(&b->fqdn, fqdn) < 0 || rs_strset(&b->set_v4, v4) < 0 ||
+	    rs_strset(&b->set_v6, v6) < 0) {
+		free(b->fqdn);
+		free(b->set_v4);
+		free(b->set_v6);
+		return -ENOMEM;
+	}
+	p->n_names++;
+	return 0;
+}
+
+/* "swp-region" + "_names_v4" -> "swp_region_names_v4": nft names read best with '_'. */
+static void set_name(char *buf, const char *base, const char *suffix)
+{
+	char *c;
+
+	snprintf(buf, RS_NAME_MAX, "%s%s", base, suffix);
+	for (c = buf; *c; c++)
+		if (*c == '-')
+			*c = '_';
+}
+
+static void loc_origin(char *buf, size_t len, const struct loc *loc, const char *what,
+		       const char *id)
+{
+	snprintf(buf, len, "%s:%u:%u (%s %s)", loc->file, loc->line, loc->col, what, id);
+}
+
+/* Returns the set, creating it on first use. */
+static struct rs_set *get_set(struct emit *e, const char *name, uint8_t family,
+			      bool dynamic, const char *comment, const char *origin)
+{
+	struct rs_set *s = ruleset_find_set(e->p->rs, name);
+
+	if (s)
+		return s;
+	s = ruleset_add_set(e->p->rs, name, family, dynamic ? RS_SET_TIMEOUT : RS_SET_INTERVAL);
+	if (!s)
+		return NULL;
+	s->dynamic = dynamic;
+	if (rs_strset(&s->comment, comment) < 0 || rs_strset(&s->origin, origin) < 0)
+		return NULL;
+	return s;
+}
+
+/* Replaces "{region}" in tmpl; -EINVAL if the name needs a region and there is none. */
+static int expand_name(const char *tmpl, const struct cat_region *reg, char *buf, size_t len)
+{
+	const char *hole = strstr(tmpl, "{region}");
+
+	if (!hole) {
+		snprintf(buf, len, "%s", tmpl);
+		return 0;
+	}
+	if (!reg)
+		return -EINVAL;
+	snprintf(buf, len, "%.*s%s%s", (int)(hole - tmpl), tmpl, reg->code, hole + 8);
+	return 0;
+}
+
+/* Two timeout sets fed by DNS for the names; ds->name[2..3]. */
+static int names_sets(struct emit *e, const char *base, const char *title, const char *origin,
+		      struct dest_sets *ds, bool suffix_names)
+{
+	const char *sfx4 = suffix_names ? "_names_v4" : "_v4";
+	const char *sfx6 = suffix_names ? "_names_v6" : "_v6";
+	char comment[RS_COMMENT_MAX];
+
+	set_name(ds->name[2], base, sfx4);
+	set_name(ds->name[3], base, sfx6);
+	snprintf(comment, sizeof(comment), "%s: addresses from DNS", title);
+	if (!get_set(e, ds->name[2], AF_INET, true, comment, origin) ||
+	    !get_set(e, ds->name[3], AF_INET6, true, comment, origin))
+		return -ENOMEM;
+	return 0;
+}
+
+static int bind_name(struct emit *e, const struct dest_sets *ds, const char *fqdn)
+{
+	size_t i;
+
+	for (i = 0; i < e->p->n_names; i++)
+		if (!strcmp(e->p->names[i].fqdn, fqdn) &&
+		    !strcmp(e->p->names[i].set_v4, ds->name[2]))
+			return 0;
+	return add_binding(e->p, fqdn, ds->name[2], ds->name[3]);
+}
+
+static int fqdn_dest_sets(struct emit *e, const struct cat_dest *dst, const char *origin,
+			  struct dest_sets *ds)
+{
+	char fqdn[256], base[RS_NAME_MAX];
+	size_t i;
+	int r;
+
+	if (dst->kind == DEST_REGION_FQDN) {
+		const struct cat_dest *list = e->f->region && e->f->region->endpoint_sensor ?
+			catalog_find_dest(e->cat, e->f->region->endpoint_sensor) : NULL;
+
+		if (!list)
+			return -ENOENT;
+		snprintf(base, sizeof(base), "%s", dst->id);
+		dst = list;
+	} else {
+		snprintf(base, sizeof(base), "%s", dst->id);
+	}
+	r = names_sets(e, base, dst->title, origin, ds, false);
+	for (i = 0; r == 0 && i < dst->n_names; i++) {
+		if (expand_name(dst->names[i].name, e->f->region, fqdn, sizeof(fqdn)) < 0)
+			return -EINVAL;
+		r = bind_name(e, ds, fqdn);
+	}
+	return r;
+}
+
+/* Adds one address or prefix to the static interval set of its family (ds->name[0..1]). */
+static int add_addr(struct emit *e, const char *base, const char *title, const char *origin,
+		    const struct rs_addr *addr, struct dest_sets *ds)
+{
+	int fam = addr->family == AF_INET ? 0 : 1;
+	struct rs_elem el;
+	struct rs_set *s;
+
+	set_name(ds->name[fam], base, fam ? "_v6" : "_v4");
+	s = get_set(e, ds->name[fam], addr->family, false, title, origin);
+	if (!s)
+		return -ENOMEM;
+	memset(&el, 0, sizeof(el));
+	el.addr = *addr;
+	if (rs_set_add_elem(s, &el) < 0)
+		return -ENOMEM;
+	rs_set_sort(s);
+	return 0;
+}
+
+/* Sets for a list of endpoints: literal addresses and DNS names. */
+static int endpoint_sets(struct emit *e, const char *base, const char *title, const char *origin,
+			 const struct endpoint_list *l, struct dest_sets *ds)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < l->n; i++) {
+		if (l->v[i].is_addr) {
+			r = add_addr(e, base, title, origin, &l->v[i].addr, ds);
+			continue;
+		}
+		if (!ds->name[2][0])
+			r = names_sets(e, base, title, origin, ds, true);
+		if (r == 0)
+			r = bind_name(e, ds, l->v[i].text);
+	}
+	return r;
+}
+
+/* The region's published ranges; -EINVAL without a region, -ENOENT if it has none. */
+static int region_sets(struct emit *e, const struct cat_dest *dst, const char *origin,
+		       struct dest_sets *ds)
+{
+	const struct cat_region *reg = e->f->region;
+	char title[RS_COMMENT_MAX];
+	size_t i;
+	int r = 0;
+
+	if (!reg)
+		return -EINVAL;
+	if (!reg->n_cidrs)
+		return -ENOENT;
+	snprintf(title, sizeof(title), "%s (%s, published ranges)", dst->title, reg->code);
+	for (i = 0; r == 0 && i < reg->n_cidrs; i++)
+		r = add_addr(e, dst->id, title, origin, &reg->cidrs[i].addr, ds);
+	return r;
+}
+
+/* The sets a flow's peer maps to. -ENOENT: nothing configured (flow skipped). */
+static int dest_sets(struct emit *e, const struct cat_dest *dst, const char *origin,
+		     struct dest_sets *ds)
+{
+	memset(ds, 0, sizeof(*ds));
+	switch (dst->kind) {
+	case DEST_FQDN:
+	case DEST_REGION_FQDN:
+		return fqdn_dest_sets(e, dst, origin, ds);
+	case DEST_REGION_CIDRS:
+		return region_sets(e, dst, origin, ds);
+	case DEST_HOST:
+		if (!e->f->lists[dst->fact] || !e->f->lists[dst->fact]->n)
+			return -ENOENT;
+		return endpoint_sets(e, dst->id, dst->title, origin, e->f->lists[dst->fact], ds);
+	case DEST_ANY:
+	case DEST_LOCALHOST:
+		ds->any = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static bool same_rule(const struct rs_rule *a, const struct rs_rule *b)
+{
+	return !strcmp(a->oifname, b->oifname) && !strcmp(a->iifname, b->iifname) &&
+	       a->set_dir == b->set_dir && !a->set == !b->set &&
+	       (!a->set || !strcmp(a->set, b->set)) && a->l4proto == b->l4proto &&
+	       a->dport == b->dport && a->sport == b->sport && a->verdict == b->verdict;
+}
+
+/* Appends *tmpl (taking its strings) unless an identical match exists already. */
+static int push_rule(struct rs_chain *c, struct rs_rule *tmpl)
+{
+	struct rs_rule *r;
+	size_t i;
+
+	for (i = 0; i < c->n_rules; i++) {
+		if (same_rule(&c->rules[i], tmpl)) {
+			free(tmpl->set);
+			free(tmpl->comment);
+			free(tmpl->origin);
+			return 0;
+		}
+	}
+	r = rs_chain_add_rule(c);
+	if (!r) {
+		free(tmpl->set);
+		free(tmpl->comment);
+		free(tmpl->origin);
+		return -ENOMEM;
+	}
+	*r = *tmpl;
+	return 0;
+}
+
+/* ip daddr @set tcp dport 443 counter accept comment "..." (or saddr, or no set) */
+static int port_rule(struct rs_chain *c, const char *set, enum rs_dir dir, uint8_t l4,
+		     uint16_t port, const char *comment, const char *origin, bool lo)
+{
+	struct rs_rule r;
+
+	memset(&r, 0, sizeof(r));
+	r.icmp_type = r.icmp_code = -1;
+	if (lo)
+		snprintf(r.oifname, sizeof(r.oifname), "lo");
+	r.set_dir = set ? dir : RS_DIR_NONE;
+	r.l4proto = l4;
+	r.dport = port;
+	r.counter = true;
+	r.verdict = RS_VERDICT_ACCEPT;
+	if ((set && rs_strset(&r.set, set) < 0) || rs_strset(&r.comment, comment) < 0 ||
+	    rs_strset(&r.origin, origin) < 0) {
+		free(r.set);
+		free(r.comment);
+		return -ENOMEM;
+	}
+	return push_rule(c, &r);
+}
+
+struct rule_shape {
+	struct rs_chain *chain;
+	enum rs_dir dir;
+	bool lo;
+	const char *comment;
+	const char *origin;
+};
+
+/* One rule per set x protocol x port. */
+static int emit_ports(const struct rule_shape *sh, const struct dest_sets *ds, unsigned int protos,
+		      const uint16_t *ports, size_t n_ports)
+{
+	static const uint8_t l4[2] = { IPPROTO_TCP, IPPROTO_UDP };
+	size_t s, p, k;
+	int r;
+
+	for (s = 0; s < 4; s++) {
+		/* Peer kind any is one rule without a set; otherwise one per non-empty set. */
+		if (ds->any ? s > 0 : !ds->name[s][0])
+			continue;
+		for (p = 0; p < 2; p++) {
+			if (!(protos & (1U << p)))
+				continue;
+			for (k = 0; k < n_ports; k++) {
+				r = port_rule(sh->chain, ds->name[s][0] ? ds->name[s] : NULL, sh->dir,
+					      l4[p], ports[k], sh->comment, sh->origin, sh->lo);
+				if (r < 0)
+					return r;
+			}
+		}
+	}
+	return 0;
+}
+
+static bool flow_applies(const struct emit *e, const struct cat_flow *fl)
+{
+	bool proxy = e->f->lists[FACT_PROXY] && e->f->lists[FACT_PROXY]->n;
+
+	if (!(fl->roles & e->f->roles))
+		return false;
+	if ((fl->when & WHEN_DIRECT) && proxy)
+		return false;
+	if ((fl->when & WHEN_PROXY) && !proxy)
+		return false;
+	if ((fl->when & WHEN_MANAGER_INITIATED) && e->cfg->comm == COMM_AGENT_INITIATED)
+		return false;
+	return (fl->when_features & e->f->features) == fl->when_features;
+}
+
+static const char *first_role_title(const struct emit *e, unsigned int roles)
+{
+	size_t i;
+
+	for (i = 0; i < ROLE_MAX; i++)
+		if (roles & e->f->roles & (1U << i))
+			return e->cat->roles[i].title;
+	return "?";
+}
+
+static void flow_comment(const struct emit *e, const struct cat_flow *fl, char *buf, size_t len)
+{
+	const char *role = first_role_title(e, fl->roles);
+	const char *peer = e->cat->dests[fl->peer].title;
+	char row[24] = "";
+
+	if (fl->row)
+		snprintf(row, sizeof(row), " (row %u)", fl->row);
+	if (fl->dir == DIR_INGRESS)
+		snprintf(buf, len, "%s%s: %s -> %s", fl->id, row, peer, role);
+	else
+		snprintf(buf, len, "%s%s: %s -> %s", fl->id, row, role, peer);
+}
+
+static int emit_flow(struct emit *e, const struct cat_flow *fl)
+{
+	const struct cat_dest *dst = &e->cat->dests[fl->peer];
+	char comment[RS_COMMENT_MAX], origin[512];
+	struct rule_shape sh = { .comment = comment, .origin = origin };
+	const uint16_t *ports = fl->ports;
+	struct dest_sets ds;
+	size_t n_ports = fl->n_ports;
+	int r;
+
+	if (fl->dir == DIR_INGRESS && !e->in)
+		return add_note(e->p, "%s (row %u): ingress is not managed ('ingress: off')",
+				fl->id, fl->row);
+	loc_origin(origin, sizeof(origin), &fl->loc, "flow", fl->id);
+	flow_comment(e, fl, comment, sizeof(comment));
+	r = dest_sets(e, dst, origin, &ds);
+	if (r == -ENOENT)
+		return add_note(e->p, "%s (row %u): no %s configured", fl->id, fl->row, dst->id);
+	if (r == -EINVAL) {
+		diag_err(e->d, &fl->loc, "flow '%s' needs the region (set 'region:')", fl->id);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	if (fl->port_configured) {
+		ports = &e->f->lists[dst->fact]->v[0].port;
+		n_ports = 1;
+	}
+	sh.chain = fl->dir == DIR_INGRESS ? e->in : e->out;
+	sh.dir = fl->dir == DIR_INGRESS ? RS_DIR_SRC : RS_DIR_DST;
+	sh.lo = fl->dir == DIR_LOCAL;
+	return emit_ports(&sh, &ds, fl->protos, ports, n_ports);
+}
+
+/* Local flows go before the generic loopback rule, so their counters show them. */
+static int emit_flows(struct emit *e, bool local)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < e->cat->n_flows; i++) {
+		const struct cat_flow *fl = &e->cat->flows[i];
+
+		if ((fl->dir == DIR_LOCAL) != local || !flow_applies(e, fl))
+			continue;
+		r = emit_flow(e, fl);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int emit_allow(struct emit *e)
+{
+	char comment[RS_COMMENT_MAX], origin[512], base[RS_NAME_MAX];
+	struct rule_shape sh = { .comment = comment, .origin = origin };
+	struct dest_sets ds;
+	size_t i;
+	int r;
+
+	for (i = 0; i < e->cfg->n_allow; i++) {
+		const struct allow_entry *a = &e->cfg->allow[i];
+
+		if (a->ingress && !e->in) {
+			add_note(e->p, "allow %s: ingress is not managed ('ingress: off')", a->name);
+			continue;
+		}
+		memset(&ds, 0, sizeof(ds));
+		loc_origin(origin, sizeof(origin), &a->loc, "allow", a->name);
+		snprintf(comment, sizeof(comment), "allow %s (local configuration)", a->name);
+		snprintf(base, sizeof(base), "allow_%s", a->name);
+		r = endpoint_sets(e, base, comment, origin, &a->peers, &ds);
+		if (r < 0)
+			return r;
+		sh.chain = a->ingress ? e->in : e->out;
+		sh.dir = a->ingress ? RS_DIR_SRC : RS_DIR_DST;
+		r = emit_ports(&sh, &ds, a->protos, a->ports, a->n_ports);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Appends a base rule; comment is a literal. */
+static struct rs_rule *base_rule(struct rs_chain *c, const char *comment, enum rs_verdict v)
+{
+	struct rs_rule *r = rs_chain_add_rule(c);
+
+	if (!r)
+		return NULL;
+	r->counter = true;
+	r->verdict = v;
+	if (rs_strset(&r->comment, comment) < 0)
+		return NULL;
+	return r;
+}
+
+/* ct state established,related counter accept */
+static int rule_ct(struct rs_chain *c)
+{
+	struct rs_rule *r = base_rule(c, "replies and live connections", RS_VERDICT_ACCEPT);
+
+	if (!r)
+		return -ENOMEM;
+	r->ct_state = RS_CT_ESTABLISHED | RS_CT_RELATED;
+	return 0;
+}
+
+/* icmp type T [icmp code C] counter accept / icmpv6 type T counter accept */
+static int rule_icmp(struct rs_chain *c, uint8_t l4, int type, int code, const char *comment)
+{
+	struct rs_rule *r = base_rule(c, comment, RS_VERDICT_ACCEPT);
+
+	if (!r)
+		return -ENOMEM;
+	r->l4proto = l4;
+	r->icmp_type = type;
+	r->icmp_code = code;
+	return 0;
+}
+
+/* [meta nfproto ipv6] udp sport S udp dport D counter accept */
+static int rule_udp_pair(struct rs_chain *c, uint8_t nfproto, uint16_t sport, uint16_t dport,
+			 const char *comment)
+{
+	struct rs_rule *r = base_rule(c, comment, RS_VERDICT_ACCEPT);
+
+	if (!r)
+		return -ENOMEM;
+	r->nfproto = nfproto;
+	r->l4proto = IPPROTO_UDP;
+	r->sport = sport;
+	r->dport = dport;
+	return 0;
+}
+
+/* oifname "lo" / iifname "lo" [udp dport 53] counter accept */
+static int rule_lo(struct rs_chain *c, bool out, uint8_t l4, uint16_t dport, const char *comment)
+{
+	struct rs_rule *r = base_rule(c, comment, RS_VERDICT_ACCEPT);
+
+	if (!r)
+		return -ENOMEM;
+	snprintf(out ? r->oifname : r->iifname, RS_IFNAME_MAX, "lo");
+	r->l4proto = l4;
+	r->dport = dport;
+	return 0;
+}
+
+/* What any host needs to stay reachable under a default drop (both directions). */
+static int host_essentials(struct rs_chain *c, bool out)
+{
+	int r = 0;
+
+	r |= rule_icmp(c, IPPROTO_ICMP, 3, 4, "PMTU: fragmentation needed (vendor: needed on AWS)");
+	r |= rule_icmp(c, IPPROTO_ICMPV6, 2, -1, "PMTU: IPv6 packet too big");
+	r |= rule_icmp(c, IPPROTO_ICMPV6, 135, -1, "IPv6 neighbour discovery");
+	r |= rule_icmp(c, IPPROTO_ICMPV6, 136, -1, "IPv6 neighbour discovery");
+	r |= rule_icmp(c, IPPROTO_ICMPV6, out ? 133 : 134, -1, "IPv6 router discovery");
+	if (out) {
+		r |= rule_icmp(c, IPPROTO_ICMPV6, 143, -1, "IPv6 multicast listener report");
+		r |= rule_udp_pair(c, NFPROTO_IPV4, 68, 67, "DHCPv4 lease and renewal");
+		r |= rule_udp_pair(c, NFPROTO_IPV6, 546, 547, "DHCPv6 lease and renewal");
+	} else {
+		r |= rule_udp_pair(c, NFPROTO_IPV4, 67, 68, "DHCPv4 server replies");
+		r |= rule_udp_pair(c, NFPROTO_IPV6, 547, 546, "DHCPv6 server replies");
+	}
+	return r ? -ENOMEM : 0;
+}
+
+static int loopback_rules(struct emit *e)
+{
+	int r = 0;
+
+	if (e->in)
+		r |= rule_lo(e->in, false, 0, 0, "loopback");
+	if (e->cfg->loopback == LOOPBACK_ALLOW)
+		return r | rule_lo(e->out, true, 0, 0, "loopback");
+	r |= rule_lo(e->out, true, IPPROTO_UDP, 53, "local DNS stub (loopback: restrict)");
+	r |= rule_lo(e->out, true, IPPROTO_TCP, 53, "local DNS stub (loopback: restrict)");
+	return r ? -ENOMEM : 0;
+}
+
+/* limit rate 10/second burst 20 packets log prefix "..."; then counter drop|accept */
+static int final_rules(struct rs_chain *c, bool enforce, const char *dir)
+{
+	char prefix[64], comment[RS_COMMENT_MAX];
+	struct rs_rule *r;
+
+	snprintf(prefix, sizeof(prefix), "flowguard %s %s: ", enforce ? "drop" : "audit", dir);
+	snprintf(comment, sizeof(comment), "log what %s (rate-limited)",
+		 enforce ? "is blocked" : "would be blocked");
+	r = base_rule(c, comment, RS_VERDICT_NONE);
+	if (!r || rs_strset(&r->log_prefix, prefix) < 0)
+		return -ENOMEM;
+	r->counter = false;
+	r->limit_rate = LOG_RATE;
+	r->limit_burst = LOG_BURST;
+	r = base_rule(c, enforce ? "enforce: not an allowed flow" :
+				   "audit: not an allowed flow, accepted for now",
+		      enforce ? RS_VERDICT_DROP : RS_VERDICT_ACCEPT);
+	return r ? 0 : -ENOMEM;
+}
+
+static int make_chains(struct emit *e)
+{
+	const struct config *cfg = e->cfg;
+	bool ein = cfg->ingress == INGRESS_ENFORCE;
+	bool eout = cfg->mode == MODE_ENFORCE;
+
+	e->out = ruleset_add_chain(e->p->rs, "egress", RS_HOOK_OUTPUT, 0,
+				   eout ? RS_VERDICT_DROP : RS_VERDICT_ACCEPT);
+	if (!e->out || rs_strset(&e->out->comment, "connections this host opens") < 0)
+		return -ENOMEM;
+	if (cfg->ingress == INGRESS_OFF)
+		return 0;
+	/* ruleset_add_chain() may move the array: look egress up again afterwards. */
+	e->in = ruleset_add_chain(e->p->rs, "ingress", RS_HOOK_INPUT, 0,
+				  ein ? RS_VERDICT_DROP : RS_VERDICT_ACCEPT);
+	if (!e->in || rs_strset(&e->in->comment, "connections to this host") < 0)
+		return -ENOMEM;
+	e->out = ruleset_find_chain(e->p->rs, "egress");
+	return 0;
+}
+
+static int build(struct emit *e)
+{
+	int r;
+
+	r = make_chains(e);
+	if (r == 0)
+		r = rule_ct(e->out);
+	if (r == 0 && e->in)
+		r = rule_ct(e->in);
+	if (r == 0)
+		r = emit_flows(e, true);
+	if (r == 0)
+		r = loopback_rules(e);
+	if (r == 0)
+		r = host_essentials(e->out, true);
+	if (r == 0 && e->in)
+		r = host_essentials(e->in, false);
+	if (r == 0)
+		r = emit_flows(e, false);
+	if (r == 0)
+		r = emit_allow(e);
+	if (r == 0)
+		r = final_rules(e->out, e->cfg->mode == MODE_ENFORCE, "egress");
+	if (r == 0 && e->in)
+		r = final_rules(e->in, e->cfg->ingress == INGRESS_ENFORCE, "ingress");
+	return r;
+}
+
+static int make_summary(struct plan *p, const struct catalog *cat, const struct config *cfg,
+			const struct host_facts *f)
+{
+	static const char *const ing[] = { "off", "audit", "enforce" };
+	char roles[128];
+
+	if (asprintf(&p->summary, "flowguard: roles %s; region %s; mode %s; ingress %s; "
+		     "catalog %s %s", roles_format(f->roles, roles, sizeof(roles)),
+		     f->region ? f->region->code : "none",
+		     cfg->mode == MODE_ENFORCE ? "enforce" : "audit", ing[cfg->ingress],
+		     cat->name, cat->version) < 0) {
+		p->summary = NULL;
+		return -ENOMEM;
+	}
+	return rs_strset(&p->rs->comment, p->summary);
+}
+
+int compile(const struct catalog *cat, const struct config *cfg, const struct host_facts *f,
+	    struct plan **ret, struct diag *d)
+{
+	struct emit e = { .cat = cat, .cfg = cfg, .f = f, .d = d };
+	int r;
+
+	e.p = calloc(1, sizeof(*e.p));
+	if (!e.p)
+		return -ENOMEM;
+	e.p->rs = ruleset_new(FG_TABLE);
+	r = e.p->rs ? make_summary(e.p, cat, cfg, f) : -ENOMEM;
+	if (r == 0)
+		r = build(&e);
+	if (r == 0 && diag_failed(d))
+		r = -EINVAL;
+	if (r < 0) {
+		plan_free(e.p);
+		return r;
+	}
+	*ret = e.p;
+	return 0;
+}
+
+void plan_free(struct plan *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n_names; i++) {
+		free(p->names[i].fqdn);
+		free(p->names[i].set_v4);
+		free(p->names[i].set_v6);
+	}
+	for (i = 0; i < p->n_notes; i++)
+		free(p->notes[i]);
+	free(p->names);
+	free(p->notes);
+	free(p->summary);
+	ruleset_free(p->rs);
+	free(p);
+}
+
+static unsigned int expand_roles(const struct catalog *cat, unsigned int roles)
+{
+	unsigned int prev;
+	size_t i;
+
+	do {
+		prev = roles;
+		for (i = 0; i < ROLE_MAX; i++)
+			if (roles & (1U << i))
+				roles |= cat->roles[i].includes;
+	} while (roles != prev);
+	return roles;
+}
+
+int facts_from_config(const struct config *cfg, const struct catalog *cat,
+		      struct host_facts *ret, struct diag *d)
+{
+	struct loc loc = { cfg->n_docs ? cfg->docs[0]->file : "config", 0, 0 };
+	struct host_facts f;
+	size_t i;
+	int idx;
+
+	memset(&f, 0, sizeof(f));
+	if (cfg->roles_auto)
+		diag_err(d, &loc, "roles: auto needs host detection, which this version does not "
+			 "have yet; list the roles (e.g. roles: [agent])");
+	f.roles = expand_roles(cat, cfg->roles);
+	f.region = cfg->region ? catalog_find_region(cat, cfg->region) : NULL;
+	for (i = 0; i < FACT_MAX; i++)
+		f.lists[i] = &cfg->facts[i];
+	for (i = 0; i < cfg->n_features; i++) {
+		idx = catalog_find_feature(cat, cfg->features[i]);
+		if (idx >= 0)
+			f.features |= 1U << idx;
+	}
+	if (diag_failed(d))
+		return -EINVAL;
+	*ret = f;
+	return 0;
+}
+
+int plan_print(const struct plan *p, FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "#!/usr/sbin/nft -f\n# %s\n", p->summary);
+	fputs("# Sets with 'flags timeout' are filled from DNS at run time; they are empty here.\n",
+	      out);
+	for (i = 0; i < p->n_notes; i++)
+		fprintf(out, "# not applied: %s\n", p->notes[i]);
+	/* Makes the script re-runnable: nft -f replaces the table in one transaction. */
+	fprintf(out, "table inet %s\ndelete table inet %s\n\n", p->rs->table, p->rs->table);
+	return ruleset_print_nft(p->rs, out);
+}

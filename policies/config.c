@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Loads /etc/flowguard/flowguard.yaml and its conf.d/ drop-ins into struct config.
+ * Every error of every file is reported; nothing is half-loaded: the caller gets a
+ * config only when all files are valid.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policies/model.h"
+
+/* Caps one list's share of the table; a host with more belongs in a CIDR. */
+#define CONFIG_MAX_LIST 1024
+#define CONFIG_MAX_ALLOW 256
+#define CONFIG_MAX_FILES 64
+#define ALLOW_NAME_MAX 32
+
+static const char *const top_keys[] = {
+	"mode", "roles", "region", "proxy", "relays", "smart-protection-server",
+	"service-gateway", "syslog", "communication", "ingress", "loopback", "features",
+	"dns-servers", "ntp-servers", "dc-gateway", "relay-clients", "resolver", "allow", NULL,
+};
+static const char *const mode_names[] = { "enforce", "audit", NULL };
+static const char *const ingress_names[] = { "off", "audit", "enforce", NULL };
+static const char *const comm_names[] = { "agent-initiated", "manager-initiated",
+					  "bidirectional", NULL };
+static const char *const loopback_names[] = { "allow", "restrict", NULL };
+
+/* What an endpoint may be, per config key. */
+enum {
+	EP_ADDR = 1U << 0,   /* a single address */
+	EP_PREFIX = 1U << 1, /* a CIDR */
+	EP_NAME = 1U << 2,   /* a DNS name */
+	EP_PORT = 1U << 3,   /* may carry :port */
+	EP_NEED_PORT = 1U << 4,
+};
+
+static int one_endpoint(const struct ynode *n, unsigned int allowed, const char *what,
+			struct endpoint *e, struct diag *d)
+{
+	const char *why = NULL;
+	int r;
+
+	if (ynode_expect(n, YN_SCALAR, what, d) < 0)
+		return -EINVAL;
+	r = endpoint_parse(n->value, e, &why);
+	e->loc = n->loc;
+	if (r == -ERANGE) {
+		diag_err(d, &n->loc, "%s '%s': %s; write the network address (e.g. '%s')", what,
+			 n->value, why, e->text);
+		return r;
+	}
+	if (r < 0) {
+		diag_err(d, &n->loc, "%s '%s': %s", what, n->value, why);
+		return r;
+	}
+	if (e->is_addr && e->addr.prefix != (e->addr.family == 2 ? 32 : 128))
+		why = allowed & EP_PREFIX ? NULL : "must be a single address, not a prefix";
+	else if (e->is_addr)
+		why = allowed & EP_ADDR ? NULL : "must be a DNS name";
+	else
+		why = allowed & EP_NAME ? NULL : "must be an IP address, not a DNS name";
+	if (!why && e->port && !(allowed & EP_PORT))
+		why = "takes no port";
+	if (!why && !e->port && (allowed & EP_NEED_PORT))
+		why = "needs a port (host:port)";
+	if (why) {
+		diag_err(d, &n->loc, "%s '%s' %s", what, n->value, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Appends the endpoints in n (a scalar or a list, or "auto" if allowed) to l. */
+static int endpoint_list(const struct ynode *n, unsigned int allowed, bool may_auto,
+			 const char *what, struct endpoint_list *l, struct diag *d)
+{
+	const struct ynode *const *items = &n;
+	size_t i, count = 1;
+	struct endpoint *v;
+
+	l->set = true;
+	if (may_auto && n->type == YN_SCALAR && !strcmp(n->value, "auto")) {
+		l->is_auto = true;
+		return 0;
+	}
+	if (n->type == YN_SEQ) {
+		items = (const struct ynode *const *)n->items;
+		count = n->n;
+	} else if (ynode_expect(n, YN_SCALAR, what, d) < 0) {
+		return -EINVAL;
+	}
+	if (count == 0) {
+		diag_err(d, &n->loc, "%s: empty list%s", what, may_auto ? " (use 'auto' or "
+			 "remove the key)" : " (remove the key instead)");
+		return -EINVAL;
+	}
+	if (l->n + count > CONFIG_MAX_LIST) {
+		diag_err(d, &n->loc, "%s: more than %d entries", what, CONFIG_MAX_LIST);
+		return -E2BIG;
+	}
+	v = realloc(l->v, (l->n + count) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	l->is_auto = false;
+	for (i = 0; i < count; i++)
+		if (one_endpoint(items[i], allowed, what, &l->v[l->n], d) == 0)
+			l->n++;
+	return 0;
+}
+
+static int load_roles(struct config *cfg, const struct ynode *n, struct diag *d)
+{
+	size_t i;
+	int idx;
+
+	if (n->type == YN_SCALAR && !strcmp(n->value, "auto")) {
+		cfg->roles_auto = true;
+		cfg->roles = 0;
+		return 0;
+	}
+	if (ynode_expect(n, YN_SEQ, "roles ('auto' or a list)", d) < 0)
+		return -EINVAL;
+	if (n->n == 0) {
+		diag_err(d, &n->loc, "roles: empty list (use 'auto' or name the roles)");
+		return -EINVAL;
+	}
+	cfg->roles_auto = false;
+	cfg->roles = 0;
+	for (i = 0; i < n->n; i++) {
+		if (ynode_enum(n->items[i], "role", role_names, &idx, d) < 0)
+			continue;
+		if (cfg->roles & (1U << idx))
+			diag_err(d, &n->items[i]->loc, "role '%s' listed twice", role_names[idx]);
+		cfg->roles |= 1U << idx;
+	}
+	return 0;
+}
+
+static int load_features(struct config *cfg, const struct ynode *n, struct diag *d)
+{
+	size_t i;
+
+	if (ynode_expect(n, YN_SEQ, "features", d) < 0)
+		return -EINVAL;
+	for (i = 0; i < n->n; i++) {
+		if (ynode_expect(n->items[i], YN_SCALAR, "a feature", d) < 0)
+			continue;
+		if (cfg->n_features == CAT_MAX_FEATURES) {
+			diag_err(d, &n->items[i]->loc, "more than %d features", CAT_MAX_FEATURES);
+			return -E2BIG;
+		}
+		cfg->feature_locs[cfg->n_features] = n->items[i]->loc;
+		cfg->features[cfg->n_features++] = n->items[i]->value;
+	}
+	return 0;
+}
+
+static int load_dc_gateway(struct config *cfg, const struct ynode *n, struct diag *d)
+{
+	static const char *const keys[] = { "vcenter", "active-directory", NULL };
+	const struct ynode *v;
+
+	if (ynode_expect(n, YN_MAP, "dc-gateway", d) < 0)
+		return -EINVAL;
+	ymap_check_keys(n, keys, "dc-gateway", d);
+	v = ymap_get(n, "vcenter");
+	if (v)
+		endpoint_list(v, EP_ADDR | EP_NAME, false, "dc-gateway.vcenter",
+			      &cfg->facts[FACT_VCENTER], d);
+	v = ymap_get(n, "active-directory");
+	if (v)
+		endpoint_list(v, EP_ADDR | EP_NAME, false, "dc-gateway.active-directory",
+			      &cfg->facts[FACT_AD], d);
+	return 0;
+}
+
+static void load_resolver(struct config *cfg, const struct ynode *n, struct diag *d)
+{
+	static const char *const keys[] = { "servers", "min-ttl", "max-ttl", "grace",
+					    "max-stale", "max-addresses", NULL };
+	struct resolver_cfg *rc = &cfg->resolver;
+	const struct ynode *v;
+
+	if (ynode_expect(n, YN_MAP, "resolver", d) < 0)
+		return;
+	ymap_check_keys(n, keys, "resolver", d);
+	if ((v = ymap_get(n, "servers")))
+		endpoint_list(v, EP_ADDR | EP_PORT, false, "resolver.servers", &rc->servers, d);
+	if ((v = ymap_get(n, "min-ttl")))
+		ynode_duration(v, "resolver.min-ttl", 0, 86400, &rc->min_ttl, d);
+	if ((v = ymap_get(n, "max-ttl")))
+		ynode_duration(v, "resolver.max-ttl", 1, 7 * 86400, &rc->max_ttl, d);
+	if ((v = ymap_get(n, "grace")))
+		ynode_duration(v, "resolver.grace", 0, 7 * 86400, &rc->grace, d);
+	if ((v = ymap_get(n, "max-stale")))
+		ynode_duration(v, "resolver.max-stale", 0, 30 * 86400, &rc->max_stale, d);
+	if ((v = ymap_get(n, "max-addresses")))
+		ynode_uint(v, "resolver.max-addresses", 1, 1024, &rc->max_addresses, d);
+}
+
+static bool valid_allow_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > ALLOW_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+		      *s == '_'))
+			return false;
+	return true;
+}
+
+static int allow_peers(struct allow_entry *a, const struct ynode *n, struct diag *d)
+{
+	const struct ynode *to = ymap_get(n, "to"), *from = ymap_get(n, "from");
+
+	if (to && from) {
+		diag_err(d, &from->loc, "allow '%s': give either 'to' (egress) or 'from' (ingress), "
+			 "not both", a->name);
+		return -EINVAL;
+	}
+	if (!to && !from) {
+		diag_err(d, &n->loc, "allow '%s': needs 'to' (egress) or 'from' (ingress)", a->name);
+		return -EINVAL;
+	}
+	a->ingress = from != NULL;
+	return endpoint_list(to ? to : from, EP_ADDR | EP_PREFIX | EP_NAME, false,
+			     to ? "allow.to" : "allow.from", &a->peers, d);
+}
+
+static int load_allow_entry(struct allow_entry *a, const struct ynode *n, struct diag *d)
+{
+	static const char *const keys[] = { "name", "to", "from", "ports", "protocol", NULL };
+	static const char *const protos[] = { "tcp", "udp", NULL };
+	const struct ynode *v;
+	int idx, r;
+
+	if (ynode_expect(n, YN_MAP, "an allow entry", d) < 0)
+		return -EINVAL;
+	a->loc = n->loc;
+	ymap_check_keys(n, keys, "an allow entry", d);
+	v = ymap_get(n, "name");
+	if (!v || ynode_str(v, "allow.name", &a->name, d) < 0) {
+		if (!v)
+			diag_err(d, &n->loc, "allow entry: missing 'name'");
+		return -EINVAL;
+	}
+	if (!valid_allow_name(a->name)) {
+		diag_err(d, &v->loc, "allow name '%s': use 1-%d of a-z, 0-9, '-' and '_'", a->name,
+			 ALLOW_NAME_MAX);
+		return -EINVAL;
+	}
+	r = allow_peers(a, n, d);
+	v = ymap_get(n, "ports");
+	if (!v) {
+		diag_err(d, &n->loc, "allow '%s': missing 'ports'", a->name);
+		r = -EINVAL;
+	} else if (ynode_ports(v, a->ports, FLOW_MAX_PORTS, &a->n_ports, d) < 0) {
+		r = -EINVAL;
+	}
+	a->protos = PROTO_TCP;
+	v = ymap_get(n, "protocol");
+	if (v && v->type == YN_SEQ && v->n == 2 && v->items[0]->type == YN_SCALAR)
+		a->protos = PROTO_TCP | PROTO_UDP;
+	else if (v && ynode_enum(v, "protocol", protos, &idx, d) == 0)
+		a->protos = 1U << idx;
+	else if (v)
+		r = -EINVAL;
+	return r;
+}
+
+static int load_allow(struct config *cfg, const struct ynode *n, struct diag *d)
+{
+	struct allow_entry *v;
+	size_t i, j;
+
+	if (ynode_expect(n, YN_SEQ, "allow", d) < 0)
+		return -EINVAL;
+	if (cfg->n_allow + n->n > CONFIG_MAX_ALLOW) {
+		diag_err(d, &n->loc, "allow: more than %d entries", CONFIG_MAX_ALLOW);
+		return -E2BIG;
+	}
+	v = realloc(cfg->allow, (cfg->n_allow + n->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	cfg->allow = v;
+	for (i = 0; i < n->n; i++) {
+		struct allow_entry *a = &cfg->allow[cfg->n_allow];
+
+		memset(a, 0, sizeof(*a));
+		if (load_allow_entry(a, n->items[i], d) < 0) {
+			free(a->peers.v);
+			continue;
+		}
+		for (j = 0; j < cfg->n_allow; j++)
+			if (!strcmp(cfg->allow[j].name, a->name))
+				diag_err(d, &a->loc, "duplicate allow name '%s' (first at %s:%u)",
+					 a->name, cfg->allow[j].loc.file, cfg->allow[j].loc.line);
+		cfg->n_allow++;
+	}
+	return 0;
+}
+
+static int load_enum(const struct ynode *root, const char *key, const char *const *names,
+		     int *ret, struct diag *d)
+{
+	const struct ynode *n = ymap_get(root, key);
+
+	if (!n)
+		return 0;
+	return ynode_enum(n, key, names, ret, d);
+}
+
+/* Host destinations taken as plain lists: key -> fact and what each entry may be. */
+static const struct {
+	const char *key;
+	enum host_fact fact;
+	unsigned int allowed;
+	bool may_auto;
+} list_keys[] = {
+	{ "dns-servers", FACT_DNS_SERVERS, EP_ADDR, true },
+	{ "ntp-servers", FACT_NTP_SERVERS, EP_ADDR | EP_NAME, true },
+	{ "relays", FACT_RELAYS, EP_ADDR | EP_PREFIX | EP_NAME, false },
+	{ "smart-protection-server", FACT_SPS, EP_ADDR | EP_NAME, false },
+	{ "service-gateway", FACT_SERVICE_GATEWAY, EP_ADDR | EP_NAME, false },
+	{ "relay-clients", FACT_RELAY_CLIENTS, EP_ADDR | EP_PREFIX, false },
+	{ "proxy", FACT_PROXY, EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT, false },
+	{ "syslog", FACT_SYSLOG, EP_ADDR | EP_NAME | EP_PORT, false },
+};
+
+static void load_lists(struct config *cfg, const struct ynode *root, struct diag *d)
+{
+	const struct ynode *n;
+	size_t i;
+
+	for (i = 0; i < sizeof(list_keys) / sizeof(list_keys[0]); i++) {
+		struct endpoint_list *l = &cfg->facts[list_keys[i].fact];
+
+		n = ymap_get(root, list_keys[i].key);
+		if (!n)
+			continue;
+		/* proxy and syslog are one endpoint: a later file replaces, not extends. */
+		if (list_keys[i].fact == FACT_PROXY || list_keys[i].fact == FACT_SYSLOG) {
+			if (ynode_expect(n, YN_SCALAR, list_keys[i].key, d) < 0)
+				continue;
+			l->n = 0;
+		}
+		endpoint_list(n, list_keys[i].allowed, list_keys[i].may_auto, list_keys[i].key, l,
+			      d);
+	}
+}
+
+static void apply_doc(struct config *cfg, const struct ydoc *doc, struct diag *d)
+{
+	const struct ynode *root = doc->root, *n;
+	int v;
+
+	if (!root)
+		return; /* an empty drop-in is fine */
+	if (ynode_expect(root, YN_MAP, "the configuration", d) < 0)
+		return;
+	ymap_check_keys(root, top_keys, "the configuration", d);
+	if (load_enum(root, "mode", mode_names, &v, d) == 0 && ymap_get(root, "mode"))
+		cfg->mode = (enum fg_mode)v;
+	if (load_enum(root, "ingress", ingress_names, &v, d) == 0 && ymap_get(root, "ingress"))
+		cfg->ingress = (enum fg_ingress)v;
+	if (load_enum(root, "communication", comm_names, &v, d) == 0 &&
+	    ymap_get(root, "communication"))
+		cfg->comm = (enum fg_comm)v;
+	if (load_enum(root, "loopback", loopback_names, &v, d) == 0 && ymap_get(root, "loopback"))
+		cfg->loopback = (enum fg_loopback)v;
+	if ((n = ymap_get(root, "roles")))
+		load_roles(cfg, n, d);
+	if ((n = ymap_get(root, "region")) && ynode_str(n, "region", &cfg->region, d) == 0 &&
+	    !strcmp(cfg->region, "auto"))
+		cfg->region = NULL;
+	load_lists(cfg, root, d);
+	if ((n = ymap_get(root, "features")))
+		load_features(cfg, n, d);
+	if ((n = ymap_get(root, "dc-gateway")))
+		load_dc_gateway(cfg, n, d);
+	if ((n = ymap_get(root, "resolver")))
+		load_resolver(cfg, n, d);
+	if ((n = ymap_get(root, "allow")))
+		load_allow(cfg, n, d);
+}
+
+/* Refuses a file another user could have written: it decides what the host may reach. */
+static int check_perms(const char *path, struct diag *d)
+{
+	struct loc loc = { path, 0, 0 };
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0; /* reported by the loader */
+	if (st.st_uid != 0) {
+		diag_err(d, &loc, "refusing a file owned by uid %u, not root", (unsigned)st.st_uid);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		diag_err(d, &loc, "refusing a file writable by %s (mode %04o); chmod go-w",
+			 st.st_mode & S_IWOTH ? "others" : "its group",
+			 (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int add_doc(struct config *cfg, const char *path, bool strict, struct diag *d)
+{
+	struct ydoc *doc, **docs;
+	int r;
+
+	if (cfg->n_docs == CONFIG_MAX_FILES) {
+		struct loc loc = { path, 0, 0 };
+
+		diag_err(d, &loc, "more than %d configuration files", CONFIG_MAX_FILES);
+		return -E2BIG;
+	}
+	if (strict && check_perms(path, d) < 0)
+		return -EPERM;
+	r = ydoc_load(path, &doc, d);
+	if (r < 0)
+		return r;
+	docs = realloc(cfg->docs, (cfg->n_docs + 1) * sizeof(*docs));
+	if (!docs) {
+		ydoc_free(doc);
+		return -ENOMEM;
+	}
+	cfg->docs = docs;
+	cfg->docs[cfg->n_docs++] = doc;
+	apply_doc(cfg, doc, d);
+	return 0;
+}
+
+static int yaml_filter(const struct dirent *de)
+{
+	size_t n = strlen(de->d_name);
+
+	return de->d_name[0] != '.' && n > 5 && !strcmp(de->d_name + n - 5, ".yaml");
+}
+
+static int load_dropins(struct config *cfg, const char *path, bool strict, struct diag *d)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 256], *tmp;
+	struct dirent **list;
+	int i, n, r = 0;
+
+	tmp = strdup(path);
+	if (!tmp)
+		return -ENOMEM;
+	snprintf(dir, sizeof(dir), "%s/conf.d", dirname(tmp));
+	free(tmp);
+	n = scandir(dir, &list, yaml_filter, alphasort);
+	if (n < 0)
+		return errno == ENOENT ? 0 : -errno;
+	for (i = 0; i < n; i++) {
+		snprintf(file, sizeof(file), "%s/%s", dir, list[i]->d_name);
+		if (r != -ENOMEM)
+			r = add_doc(cfg, file, strict, d);
+		free(list[i]);
+	}
+	free(list);
+	return r == -ENOMEM ? r : 0;
+}
+
+static void set_defaults(struct config *cfg)
+{
+	cfg->mode = MODE_ENFORCE;
+	cfg->roles_auto = true;
+	cfg->ingress = INGRESS_OFF;
+	cfg->comm = COMM_AGENT_INITIATED;
+	cfg->loopback = LOOPBACK_ALLOW;
+	cfg->facts[FACT_DNS_SERVERS].is_auto = true;
+	cfg->facts[FACT_NTP_SERVERS].is_auto = true;
+	cfg->resolver.min_ttl = 30;
+	cfg->resolver.max_ttl = 86400;
+	cfg->resolver.grace = 3600;
+	cfg->resolver.max_stale = 86400;
+	cfg->resolver.max_addresses = 64;
+}
+
+static void check_conflicts(const struct config *cfg, struct diag *d)
+{
+	const struct resolver_cfg *rc = &cfg->resolver;
+	struct loc loc = { cfg->n_docs ? cfg->docs[0]->file : "config", 0, 0 };
+
+	if (cfg->ingress == INGRESS_ENFORCE && cfg->mode == MODE_AUDIT)
+		diag_err(d, &loc, "conflicting settings: 'ingress: enforce' with 'mode: audit'; "
+			 "enforce egress first, or use 'ingress: audit'");
+	if (rc->min_ttl > rc->max_ttl)
+		diag_err(d, &loc, "conflicting settings: resolver.min-ttl (%llus) is above "
+			 "resolver.max-ttl (%llus)", (unsigned long long)rc->min_ttl,
+			 (unsigned long long)rc->max_ttl);
+	if (cfg->comm != COMM_AGENT_INITIATED && cfg->ingress == INGRESS_OFF)
+		diag_warn(d, &loc, "communication is %s but 'ingress: off': flowguard leaves "
+			  "inbound 4118 to other firewalls", comm_names[cfg->comm]);
+}
+
+int config_load(const char *path, bool strict_perms, struct config **ret, struct diag *d)
+{
+	struct config *cfg;
+	int r;
+
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return -ENOMEM;
+	set_defaults(cfg);
+	r = add_doc(cfg, path, strict_perms, d);
+	if (r != -ENOMEM)
+		r = load_dropins(cfg, path, strict_perms, d);
+	if (r != -ENOMEM)
+		check_conflicts(cfg, d);
+	if (r == 0 && diag_failed(d))
+		r = -EINVAL;
+	if (r < 0) {
+		config_free(cfg);
+		return r;
+	}
+	*ret = cfg;
+	return 0;
+}
+
+int config_validate(const struct config *cfg, const struct catalog *cat, struct diag *d)
+{
+	const struct ynode *n;
+	const char *hint;
+	size_t i;
+
+	for (i = 0; i < cfg->n_features; i++)
+		if (catalog_find_feature(cat, cfg->features[i]) < 0)
+			diag_err(d, &cfg->feature_locs[i], "unknown feature '%s' (catalog %s %s)",
+				 cfg->features[i], cat->name, cat->version);
+	if (!cfg->region || catalog_find_region(cat, cfg->region))
+		return diag_failed(d) ? -EINVAL : 0;
+	for (i = cfg->n_docs; i-- > 0;) {
+		n = ymap_get(cfg->docs[i]->root, "region");
+		if (n && n->value == cfg->region)
+			break;
+	}
+	hint = NULL;
+	if (i < cfg->n_docs) {
+		const char *codes[64];
+		size_t k;
+
+		for (k = 0; k < cat->n_regions && k < 63; k++)
+			codes[k] = cat->regions[k].code;
+		codes[k] = NULL;
+		hint = closest_word(cfg->region, codes);
+		diag_err(d, &n->loc, "unknown region '%s'%s%s%s", cfg->region,
+			 hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+	}
+	return -EINVAL;
+}
+
+void config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (!cfg)
+		return;
+	for (i = 0; i < FACT_MAX; i++)
+		free(cfg->facts[i].v);
+	for (i = 0; i < cfg->n_allow; i++)
+		free(cfg->allow[i].peers.v);
+	free(cfg->allow);
+	free(cfg->resolver.servers.v);
+	for (i = 0; i < cfg->n_docs; i++)
+		ydoc_free(cfg->docs[i]);
+	free(cfg->docs);
+	free(cfg);
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Endpoints as admins write them: addresses, prefixes, DNS names, with optional ports. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "policies/model.h"
+
+static int parse_port(const char *s, uint16_t *ret)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '1' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 65535)
+		return -EINVAL;
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+/* RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
+static bool valid_dns_name(const char *s)
+{
+	size_t len = strlen(s), label = 0;
+	const char *p;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (p = s; *p; p++) {
+		if (*p == '.') {
+			if (label == 0 || p[-1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || (*p == '-' && label > 0)))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0 && p[-1] != '-';
+}
+
+/* Splits "host:port" / "[v6]:port" into e->text and e->port. */
+static int split_port(const char *s, struct endpoint *e, const char **why)
+{
+	const char *host = s, *end, *port;
+	size_t hlen;
+
+	if (s[0] == '[') {
+		end = strstr(s, "]:");
+		if (!end) {
+			*why = "a bracketed IPv6 address needs ':port' after ']'";
+			return -EINVAL;
+		}
+		host = s + 1;
+		port = end + 2;
+	} else {
+		end = strrchr(s, ':');
+		port = end + 1;
+	}
+	hlen = (size_t)(end - host);
+	if (hlen == 0 || hlen >= sizeof(e->text)) {
+		*why = "empty or overlong host";
+		return -EINVAL;
+	}
+	memcpy(e->text, host, hlen);
+	e->text[hlen] = '\0';
+	if (parse_port(port, &e->port) < 0) {
+		*why = "the port must be a number from 1 to 65535";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int endpoint_parse(const char *s, struct endpoint *e, const char **why)
+{
+	const char *colon = strchr(s, ':');
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	*why = NULL;
+	r = rs_addr_parse(s, &e->addr);
+	if (r == 0 || r == -ERANGE) {
+		snprintf(e->text, sizeof(e->text), "%s", s);
+		e->is_addr = true;
+		if (r == -ERANGE)
+			*why = "host bits are set beyond the prefix length";
+		return r;
+	}
+	if (s[0] == '[' || (colon && !strchr(colon + 1, ':'))) {
+		r = split_port(s, e, why);
+		if (r < 0)
+			return r;
+	} else if (strlen(s) < sizeof(e->text)) {
+		strcpy(e->text, s);
+	}
+	if (rs_addr_parse(e->text, &e->addr) == 0) {
+		e->is_addr = e->addr.prefix == (e->addr.family == AF_INET ? 32 : 128);
+		if (!e->is_addr)
+			*why = "a prefix cannot have a port";
+		return e->is_addr ? 0 : -EINVAL;
+	}
+	if (strchr(e->text, '/') || strchr(e->text, ':') || !valid_dns_name(e->text)) {
+		*why = "not an IP address, prefix or DNS name";
+		return -EINVAL;
+	}
+	return 0;
+}

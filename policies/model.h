@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The validated model: the vendor catalog (policies/catalog/swp.yaml) and this host's
+ * configuration (/etc/flowguard/flowguard.yaml + conf.d/). Pure data.
+ *
+ * Strings are borrowed from the YAML trees the catalog / config own, so one *_free()
+ * releases everything; struct loc points at the file and position an item came from.
+ */
+#ifndef FLOWGUARD_MODEL_H
+#define FLOWGUARD_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netlink/ruleset.h"
+#include "policies/diag.h"
+#include "policies/ynode.h"
+
+/* Role names are part of the config contract; the catalog describes them. */
+enum fg_role {
+	ROLE_ADMIN_WORKSTATION,
+	ROLE_AGENT,
+	ROLE_RELAY,
+	ROLE_SIEM,
+	ROLE_DC_GATEWAY,
+	ROLE_SERVICE_GATEWAY,
+	ROLE_API_CLIENT,
+	ROLE_MAX
+};
+extern const char *const role_names[ROLE_MAX + 1];
+
+/* Where a host destination's addresses come from (config today, detection later). */
+enum host_fact {
+	FACT_DNS_SERVERS,
+	FACT_NTP_SERVERS,
+	FACT_RELAYS,
+	FACT_PROXY,
+	FACT_SPS,
+	FACT_SERVICE_GATEWAY,
+	FACT_SYSLOG,
+	FACT_VCENTER,
+	FACT_AD,
+	FACT_RELAY_CLIENTS,
+	FACT_MAX
+};
+extern const char *const fact_names[FACT_MAX + 1];
+
+enum dest_kind { DEST_FQDN, DEST_REGION_CIDRS, DEST_REGION_FQDN, DEST_HOST, DEST_LOCALHOST, DEST_ANY };
+enum flow_dir { DIR_EGRESS, DIR_INGRESS, DIR_LOCAL };
+
+enum {
+	PROTO_TCP = 1U << 0,
+	PROTO_UDP = 1U << 1,
+};
+
+/* Built-in conditions of a flow's `when:`; catalog features follow as feature bits. */
+enum {
+	WHEN_DIRECT = 1U << 0,            /* no proxy configured */
+	WHEN_PROXY = 1U << 1,             /* a proxy is configured */
+	WHEN_MANAGER_INITIATED = 1U << 2, /* communication: manager-initiated or bidirectional */
+};
+
+/* A feature bit per catalog feature; bounds the catalog to 32 features. */
+#define CAT_MAX_FEATURES 32
+#define FLOW_MAX_PORTS 16
+
+struct cat_name {
+	const char *name; /* may contain "{region}" */
+	const char *source;
+	struct loc loc;
+};
+
+struct cat_dest {
+	const char *id;
+	const char *title;
+	const char *description;
+	enum dest_kind kind;
+	enum host_fact fact; /* DEST_HOST */
+	const char *key;     /* DEST_REGION_FQDN: the region's key naming an fqdn destination */
+	struct cat_name *names;
+	size_t n_names;
+	struct loc loc;
+};
+
+struct cat_cidr {
+	struct rs_addr addr;
+	const char *source;
+	struct loc loc;
+};
+
+struct cat_region {
+	const char *code;
+	const char *name;
+	struct cat_cidr *cidrs;
+	size_t n_cidrs;
+	const char *endpoint_sensor; /* id of an fqdn destination */
+	struct loc loc;
+};
+
+struct cat_flow {
+	const char *id;
+	unsigned int row; /* vendor table row; 0: not a vendor row */
+	unsigned int roles; /* 1U << enum fg_role */
+	enum flow_dir dir;
+	size_t peer; /* index into catalog.dests */
+	unsigned int protos;
+	uint16_t ports[FLOW_MAX_PORTS];
+	size_t n_ports;
+	bool port_configured; /* the port comes from the configured endpoint */
+	unsigned int when;
+	uint32_t when_features;
+	const char *description;
+	const char *source;
+	const char *confidence;
+	struct loc loc;
+};
+
+struct cat_role {
+	const char *title;
+	const char *description;
+	unsigned int includes; /* 1U << enum fg_role */
+	unsigned int row;
+	struct loc loc;
+};
+
+struct cat_feature {
+	const char *id;
+	const char *description;
+};
+
+struct catalog {
+	struct ydoc *doc;
+	const char *name;
+	const char *version;
+	struct cat_role roles[ROLE_MAX];
+	struct cat_feature features[CAT_MAX_FEATURES];
+	size_t n_features;
+	struct cat_region *regions;
+	size_t n_regions;
+	struct cat_dest *dests;
+	size_t n_dests;
+	struct cat_flow *flows;
+	size_t n_flows;
+};
+
+/* Loads and validates a catalog file. On failure returns -EINVAL (details in d). */
+int catalog_load(const char *path, struct catalog **ret, struct diag *d);
+void catalog_free(struct catalog *cat);
+const struct cat_region *catalog_find_region(const struct catalog *cat, const char *code);
+const struct cat_dest *catalog_find_dest(const struct catalog *cat, const char *id);
+int catalog_find_feature(const struct catalog *cat, const char *id);
+
+enum fg_mode { MODE_ENFORCE, MODE_AUDIT };
+enum fg_ingress { INGRESS_OFF, INGRESS_AUDIT, INGRESS_ENFORCE };
+enum fg_comm { COMM_AGENT_INITIATED, COMM_MANAGER_INITIATED, COMM_BIDIRECTIONAL };
+enum fg_loopback { LOOPBACK_ALLOW, LOOPBACK_RESTRICT };
+
+/* An address, prefix or DNS name, with an optional port. */
+struct endpoint {
+	char text[256];   /* the host part as written, without the port (DNS names <= 253) */
+	bool is_addr;     /* addr is valid; otherwise text is an FQDN to resolve */
+	struct rs_addr addr;
+	uint16_t port; /* 0: none given */
+	struct loc loc;
+};
+
+struct endpoint_list {
+	struct endpoint *v;
+	size_t n;
+	bool is_auto; /* "auto": filled by detection */
+	bool set;     /* given in some file */
+};
+
+struct allow_entry {
+	const char *name;
+	bool ingress; /* `from:` rather than `to:` */
+	struct endpoint_list peers;
+	uint16_t ports[FLOW_MAX_PORTS];
+	size_t n_ports;
+	unsigned int protos;
+	struct loc loc;
+};
+
+struct resolver_cfg {
+	struct endpoint_list servers;
+	uint64_t min_ttl, max_ttl; /* seconds: clamp of answer TTLs */
+	uint64_t grace;            /* seconds an address stays after leaving the answer */
+	uint64_t max_stale;        /* seconds last-good answers survive resolver failure */
+	uint64_t max_addresses;    /* per name; more is a warning, never silent truncation */
+};
+
+struct config {
+	struct ydoc **docs;
+	size_t n_docs;
+	enum fg_mode mode;
+	bool roles_auto;
+	unsigned int roles;
+	const char *region; /* NULL: auto */
+	struct endpoint_list facts[FACT_MAX];
+	enum fg_comm comm;
+	enum fg_ingress ingress;
+	enum fg_loopback loopback;
+	const char *features[CAT_MAX_FEATURES];
+	struct loc feature_locs[CAT_MAX_FEATURES];
+	size_t n_features;
+	struct resolver_cfg resolver;
+	struct allow_entry *allow;
+	size_t n_allow;
+};
+
+/*
+ * Loads path, then every .yaml file in the conf.d directory beside it, in name order; scalars in a later file
+ * override, lists extend. strict_perms refuses files writable by group/others or not
+ * owned by root (used for the real config path). All errors of all files go to d.
+ */
+int config_load(const char *path, bool strict_perms, struct config **ret, struct diag *d);
+void config_free(struct config *cfg);
+/* Cross-checks config against the catalog (regions, features). */
+int config_validate(const struct config *cfg, const struct catalog *cat, struct diag *d);
+/*
+ * Parses "host", "host:port", "[2001:db8::1]:port", "10.0.0.0/8" into *e. Returns 0, or
+ * a negative errno with a message for the user in why (-ERANGE: host bits set).
+ */
+int endpoint_parse(const char *s, struct endpoint *e, const char **why);
+
+#endif

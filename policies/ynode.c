@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "ynode.h"
+
+struct builder {
+	struct ydoc *doc;
+	struct diag *d;
+	struct ynode *stack[YAML_MAX_DEPTH + 1];
+	unsigned int depth;
+	size_t n_nodes;
+	bool failed;
+};
+
+static void node_free(struct ynode *n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; i < n->n; i++)
+		node_free(n->items[i]);
+	free(n->items);
+	free(n->value);
+	free(n);
+}
+
+void ydoc_free(struct ydoc *doc)
+{
+	if (!doc)
+		return;
+	node_free(doc->root);
+	free(doc->file);
+	free(doc);
+}
+
+static void mark_loc(const struct builder *b, const yaml_mark_t *m, struct loc *ret)
+{
+	ret->file = b->doc->file;
+	ret->line = (unsigned int)m->line + 1;
+	ret->col = (unsigned int)m->column + 1;
+}
+
+/* Reports the first byte that is not valid UTF-8 (libyaml's message has no position). */
+static int check_utf8(const char *file, const unsigned char *s, size_t len, struct diag *d)
+{
+	unsigned int line = 1, col = 1;
+	struct loc loc = { file, 0, 0 };
+	size_t i = 0, k, need;
+
+	while (i < len) {
+		unsigned char c = s[i];
+
+		need = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 :
+		       (c & 0xf8) == 0xf0 ? 3 : 4;
+		if (need == 4 || c == 0xc0 || c == 0xc1 || (need && i + need >= len))
+			goto bad;
+		for (k = 1; k <= need; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				goto bad;
+		if (c == '\n') {
+			line++;
+			col = 0;
+		}
+		i += need + 1;
+		col++;
+	}
+	return 0;
+bad:
+	loc.line = line;
+	loc.col = col;
+	diag_err(d, &loc, "invalid UTF-8 byte 0x%02x (the file must be UTF-8 text)", s[i]);
+	return -EINVAL;
+}
+
+static int attach(struct builder *b, struct ynode *n)
+{
+	struct ynode *parent;
+	struct ynode **items;
+
+	if (++b->n_nodes > YAML_MAX_NODES) {
+		diag_err(b->d, &n->loc, "document has more than %d nodes", YAML_MAX_NODES);
+		return -E2BIG;
+	}
+	if (b->depth == 0) {
+		b->doc->root = n;
+		return 0;
+	}
+	parent = b->stack[b->depth - 1];
+	if (parent->n == parent->cap) {
+		size_t ncap = parent->cap ? parent->cap * 2 : 8;
+
+		items = realloc(parent->items, ncap * sizeof(*items));
+		if (!items)
+			return -ENOMEM;
+		parent->items = items;
+		parent->cap = ncap;
+	}
+	parent->items[parent->n++] = n;
+	return 0;
+}
+
+/* A duplicate key silently overrides the first in most YAML readers; we refuse it. */
+static int check_duplicate_key(struct builder *b, const struct ynode *key)
+{
+	const struct ynode *map = b->stack[b->depth - 1];
+	size_t i;
+
+	if (map->type != YN_MAP || map->n % 2 == 0 || key->type != YN_SCALAR)
+		return 0;
+	for (i = 0; i + 1 < map->n - 1; i += 2) {
+		if (map->items[i]->type == YN_SCALAR && !strcmp(map->items[i]->value, key->value)) {
+			diag_err(b->d, &key->loc, "duplicate key '%s' (first at line %u)",
+				 key->value, map->items[i]->loc.line);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static struct ynode *node_new(struct builder *b, enum ynode_type type, const yaml_mark_t *m)
+{
+	struct ynode *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->type = type;
+	mark_loc(b, m, &n->loc);
+	return n;
+}
+
+static int on_scalar(struct builder *b, const yaml_event_t *ev)
+{
+	struct ynode *n;
+	int r;
+
+	n = node_new(b, YN_SCALAR, &ev->start_mark);
+	if (!n)
+		return -ENOMEM;
+	n->value = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	if (!n->value || strlen(n->value) != ev->data.scalar.length) {
+		r = n->value ? -EINVAL : -ENOMEM;
+		if (r == -EINVAL)
+			diag_err(b->d, &n->loc, "NUL byte in a string");
+		node_free(n);
+		return r;
+	}
+	r = attach(b, n);
+	if (r < 0) {
+		node_free(n);
+		return r;
+	}
+	return b->depth ? check_duplicate_key(b, n) : 0;
+}
+
+static int on_start(struct builder *b, enum ynode_type type, const yaml_event_t *ev)
+{
+	struct ynode *n;
+	int r;
+
+	n = node_new(b, type, &ev->start_mark);
+	if (!n)
+		return -ENOMEM;
+	if (b->depth >= YAML_MAX_DEPTH) {
+		diag_err(b->d, &n->loc, "nesting deeper than %d levels", YAML_MAX_DEPTH);
+		node_free(n);
+		return -E2BIG;
+	}
+	r = attach(b, n);
+	if (r < 0) {
+		node_free(n);
+		return r;
+	}
+	b->stack[b->depth++] = n;
+	return 0;
+}
+
+static int on_event(struct builder *b, const yaml_event_t *ev)
+{
+	struct loc loc;
+
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return on_scalar(b, ev);
+	case YAML_SEQUENCE_START_EVENT:
+		return on_start(b, YN_SEQ, ev);
+	case YAML_MAPPING_START_EVENT:
+		return on_start(b, YN_MAP, ev);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		b->depth--;
+		return 0;
+	case YAML_ALIAS_EVENT:
+		mark_loc(b, &ev->start_mark, &loc);
+		diag_err(b->d, &loc, "YAML aliases ('*%s') are not supported",
+			 (const char *)ev->data.alias.anchor);
+		return -EINVAL;
+	case YAML_DOCUMENT_START_EVENT:
+		if (!b->doc->root)
+			return 0;
+		mark_loc(b, &ev->start_mark, &loc);
+		diag_err(b->d, &loc, "more than one YAML document in the file");
+		return -EINVAL;
+	default:
+		return 0;
+	}
+}
+
+static int anchor_check(struct builder *b, const yaml_event_t *ev)
+{
+	const yaml_char_t *anchor = NULL;
+	struct loc loc;
+
+	if (ev->type == YAML_SCALAR_EVENT)
+		anchor = ev->data.scalar.anchor;
+	else if (ev->type == YAML_SEQUENCE_START_EVENT)
+		anchor = ev->data.sequence_start.anchor;
+	else if (ev->type == YAML_MAPPING_START_EVENT)
+		anchor = ev->data.mapping_start.anchor;
+	if (!anchor)
+		return 0;
+	mark_loc(b, &ev->start_mark, &loc);
+	diag_err(b->d, &loc, "YAML anchors ('&%s') are not supported", (const char *)anchor);
+	return -EINVAL;
+}
+
+static void syntax_error(struct builder *b, const yaml_parser_t *p)
+{
+	struct loc loc;
+
+	mark_loc(b, &p->problem_mark, &loc);
+	if (p->error == YAML_READER_ERROR) {
+		loc.line = 0;
+		diag_err(b->d, &loc, "%s at byte %zu", p->problem ? p->problem : "read error",
+			 p->problem_offset);
+	} else if (p->context) {
+		diag_err(b->d, &loc, "YAML syntax error: %s %s (line %zu)", p->problem,
+			 p->context, p->context_mark.line + 1);
+	} else {
+		diag_err(b->d, &loc, "YAML syntax error: %s",
+			 p->problem ? p->problem : "unknown");
+	}
+}
+
+static int build(struct builder *b, yaml_parser_t *p)
+{
+	yaml_event_t ev;
+	bool done = false;
+	int r = 0;
+
+	while (!done) {
+		if (!yaml_parser_parse(p, &ev)) {
+			syntax_error(b, p);
+			return -EINVAL;
+		}
+		done = ev.type == YAML_STREAM_END_EVENT;
+		r = anchor_check(b, &ev);
+		if (r == 0)
+			r = on_event(b, &ev);
+		yaml_event_delete(&ev);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret, struct diag *d)
+{
+	struct builder b = { .d = d };
+	yaml_parser_t p;
+	struct loc loc = { file, 0, 0 };
+	int r;
+
+	if (len > YAML_MAX_BYTES) {
+		diag_err(d, &loc, "file is %zu bytes, larger than the limit of %d", len,
+			 YAML_MAX_BYTES);
+		return -E2BIG;
+	}
+	r = check_utf8(file, (const unsigned char *)buf, len, d);
+	if (r < 0)
+		return r;
+	b.doc = calloc(1, sizeof(*b.doc));
+	if (!b.doc || !(b.doc->file = strdup(file))) {
+		free(b.doc);
+		return -ENOMEM;
+	}
+	if (!yaml_parser_initialize(&p)) {
+		ydoc_free(b.doc);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	r = build(&b, &p);
+	yaml_parser_delete(&p);
+	if (r < 0) {
+		ydoc_free(b.doc);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	*ret = b.doc;
+	return 0;
+}
+
+static int read_all(int fd, char **ret, size_t *ret_len)
+{
+	size_t len = 0, cap = 8192;
+	char *buf = malloc(cap), *p;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			if (cap > YAML_MAX_BYTES)
+				break; /* over the limit: ydoc_parse() reports the size */
+			p = realloc(buf, cap * 2);
+			if (!p) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = p;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int ydoc_load(const char *path, struct ydoc **ret, struct diag *d)
+{
+	struct loc loc = { path, 0, 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		diag_err(d, &loc, "cannot open: %s", strerror(-r));
+		return r;
+	}
+	r = read_all(fd, &buf, &len);
+	close(fd);
+	if (r < 0) {
+		diag_err(d, &loc, "cannot read: %s", strerror(-r));
+		return r;
+	}
+	r = ydoc_parse(path, buf, len, ret, d);
+	free(buf);
+	return r;
+}
+
+const struct ynode *ymap_get(const struct ynode *map, const char *key)
+{
+	size_t i;
+
+	if (!map || map->type != YN_MAP)
+		return NULL;
+	for (i = 0; i + 1 < map->n; i += 2)
+		if (map->items[i]->type == YN_SCALAR && !strcmp(map->items[i]->value, key))
+			return map->items[i + 1];
+	return NULL;
+}
+
+static unsigned int edit_distance(const char *a, const char *b)
+{
+	unsigned int row[64], i, j, prev, tmp;
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la >= 63 || lb >= 63)
+		return UINT_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = a[i - 1] == b[j - 1] ? prev :
+				 1 + (prev < row[j] ? (prev < row[j - 1] ? prev : row[j - 1]) :
+						      (row[j] < row[j - 1] ? row[j] : row[j - 1]));
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+const char *closest_word(const char *s, const char *const *allowed)
+{
+	unsigned int best = 4, dist;
+	const char *hit = NULL;
+
+	for (; *allowed; allowed++) {
+		dist = edit_distance(s, *allowed);
+		if (dist < best) {
+			best = dist;
+			hit = *allowed;
+		}
+	}
+	return hit;
+}
+
+static bool word_in(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(s, *list))
+			return true;
+	return false;
+}
+
+void ymap_check_keys(const struct ynode *map, const char *const *allowed, const char *what,
+		     struct diag *d)
+{
+	const struct ynode *k;
+	const char *hint;
+	size_t i;
+
+	for (i = 0; map && map->type == YN_MAP && i < map->n; i += 2) {
+		k = map->items[i];
+		if (k->type != YN_SCALAR) {
+			diag_err(d, &k->loc, "%s: keys must be plain strings", what);
+			continue;
+		}
+		if (word_in(k->value, allowed))
+			continue;
+		hint = closest_word(k->value, allowed);
+		if (hint)
+			diag_err(d, &k->loc, "unknown key '%s' in %s; did you mean '%s'?", k->value,
+				 what, hint);
+		else
+			diag_err(d, &k->loc, "unknown key '%s' in %s", k->value, what);
+	}
+}
+
+static const char *type_name(enum ynode_type t)
+{
+	return t == YN_SCALAR ? "a single value" : t == YN_SEQ ? "a list" : "a mapping";
+}
+
+int ynode_expect(const struct ynode *n, enum ynode_type type, const char *what, struct diag *d)
+{
+	if (n->type == type)
+		return 0;
+	if (n->type == YN_SCALAR)
+		diag_err(d, &n->loc, "%s must be %s, not '%s'", what, type_name(type), n->value);
+	else
+		diag_err(d, &n->loc, "%s must be %s, not %s", what, type_name(type),
+			 type_name(n->type));
+	return -EINVAL;
+}
+
+int ynode_str(const struct ynode *n, const char *what, const char **ret, struct diag *d)
+{
+	if (ynode_expect(n, YN_SCALAR, what, d) < 0)
+		return -EINVAL;
+	*ret = n->value;
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	*ret = v;
+	return *end ? (int)(end - s) : 0; /* >0: index of the first non-digit */
+}
+
+int ynode_uint(const struct ynode *n, const char *what, uint64_t min, uint64_t max,
+	       uint64_t *ret, struct diag *d)
+{
+	uint64_t v;
+	int r;
+
+	if (ynode_expect(n, YN_SCALAR, what, d) < 0)
+		return -EINVAL;
+	r = parse_u64(n->value, &v);
+	if (r != 0 && r != -ERANGE) {
+		diag_err(d, &n->loc, "%s must be a number, not '%s'", what, n->value);
+		return -EINVAL;
+	}
+	if (r == -ERANGE || v < min || v > max) {
+		diag_err(d, &n->loc, "%s '%s' is out of range (%llu-%llu)", what, n->value,
+			 (unsigned long long)min, (unsigned long long)max);
+		return -ERANGE;
+	}
+	*ret = v;
+	return 0;
+}
+
+int ynode_enum(const struct ynode *n, const char *what, const char *const *names, int *ret,
+	       struct diag *d)
+{
+	const char *hint;
+	int i;
+
+	if (ynode_expect(n, YN_SCALAR, what, d) < 0)
+		return -EINVAL;
+	for (i = 0; names[i]; i++) {
+		if (!strcmp(n->value, names[i])) {
+			*ret = i;
+			return 0;
+		}
+	}
+	hint = closest_word(n->value, names);
+	if (hint)
+		diag_err(d, &n->loc, "unknown %s '%s'; did you mean '%s'?", what, n->value, hint);
+	else
+		diag_err(d, &n->loc, "unknown %s '%s'", what, n->value);
+	return -EINVAL;
+}
+
+int ynode_duration(const struct ynode *n, const char *what, uint64_t min, uint64_t max,
+		   uint64_t *ret, struct diag *d)
+{
+	static const char units[] = "smhd";
+	static const uint64_t mult[] = { 1, 60, 3600, 86400 };
+	const char *u;
+	uint64_t v;
+	int r;
+
+	if (ynode_expect(n, YN_SCALAR, what, d) < 0)
+		return -EINVAL;
+	r = parse_u64(n->value, &v);
+	if (r > 0 && n->value[r + 1] == '\0' && (u = strchr(units, n->value[r])) != NULL) {
+		r = v > UINT64_MAX / mult[u - units] ? -ERANGE : 0;
+		v *= mult[u - units];
+	}
+	if (r != 0) {
+		diag_err(d, &n->loc, "%s must be a duration such as 30s, 5m, 2h or 1d, not '%s'",
+			 what, n->value);
+		return -EINVAL;
+	}
+	if (v < min || v > max) {
+		diag_err(d, &n->loc, "%s '%s' is out of range (%llus-%llus)", what, n->value,
+			 (unsigned long long)min, (unsigned long long)max);
+		return -ERANGE;
+	}
+	*ret = v;
+	return 0;
+}
+
+int ynode_ports(const struct ynode *n, uint16_t *ports, size_t max, size_t *ret_n,
+		struct diag *d)
+{
+	uint64_t v;
+	size_t i;
+
+	if (ynode_expect(n, YN_SEQ, "ports", d) < 0)
+		return -EINVAL;
+	if (n->n == 0 || n->n > max) {
+		diag_err(d, &n->loc, "ports: give 1 to %zu ports", max);
+		return -EINVAL;
+	}
+	for (i = 0; i < n->n; i++) {
+		if (ynode_uint(n->items[i], "port", 1, 65535, &v, d) < 0)
+			return -EINVAL;
+		ports[i] = (uint16_t)v;
+	}
+	*ret_n = n->n;
+	return 0;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A YAML file as a small tree with source positions. Built from libyaml's event API so
+ * that anchors/aliases (and the billion-laughs expansion they allow) are refused
+ * up front, duplicate keys are caught, and sizes stay bounded. Only this file and
+ * ynode.c see yaml.h.
+ */
+#ifndef FLOWGUARD_YNODE_H
+#define FLOWGUARD_YNODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+/* Bounds on untrusted input: a real config is a few KiB; the catalog ~40 KiB. */
+#define YAML_MAX_BYTES (1024 * 1024)
+#define YAML_MAX_DEPTH 32
+#define YAML_MAX_NODES 200000
+
+enum ynode_type { YN_SCALAR, YN_SEQ, YN_MAP };
+
+struct ynode {
+	enum ynode_type type;
+	struct loc loc;
+	char *value;  /* YN_SCALAR: the text */
+	bool plain;   /* YN_SCALAR: unquoted (so "null" or "123" may be typed) */
+	struct ynode **items; /* YN_SEQ: items; YN_MAP: key, value, key, value, ... */
+	size_t n;     /* number of items (a map has n/2 pairs) */
+	size_t cap;
+};
+
+struct ydoc {
+	char *file;
+	struct ynode *root; /* NULL for an empty document */
+};
+
+/* Parses buf (len bytes) named file. On error returns -EINVAL with diagnostics in d. */
+int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret, struct diag *d);
+/* Reads and parses path. -errno on I/O error (reported in d too). */
+int ydoc_load(const char *path, struct ydoc **ret, struct diag *d);
+void ydoc_free(struct ydoc *doc);
+
+/* Returns the value for key in a map, or NULL. */
+const struct ynode *ymap_get(const struct ynode *map, const char *key);
+/* Reports every key of map not in allowed (NULL-terminated), with a "did you mean" hint. */
+void ymap_check_keys(const struct ynode *map, const char *const *allowed, const char *what,
+		     struct diag *d);
+/* Returns the allowed[] entry closest to s (edit distance <= 3), or NULL. */
+const char *closest_word(const char *s, const char *const *allowed);
+
+/* Typed access; each reports a located error and returns -EINVAL on a type mismatch. */
+int ynode_expect(const struct ynode *n, enum ynode_type type, const char *what, struct diag *d);
+int ynode_str(const struct ynode *n, const char *what, const char **ret, struct diag *d);
+int ynode_uint(const struct ynode *n, const char *what, uint64_t min, uint64_t max,
+	       uint64_t *ret, struct diag *d);
+/* Index of the value in names (NULL-terminated). */
+int ynode_enum(const struct ynode *n, const char *what, const char *const *names, int *ret,
+	       struct diag *d);
+/* A list of 1..max ports, each 1-65535, into ports[]. */
+int ynode_ports(const struct ynode *n, uint16_t *ports, size_t max, size_t *ret_n,
+		struct diag *d);
+/* Seconds from "90", "30s", "5m", "2h" or "1d", within [min, max]. */
+int ynode_duration(const struct ynode *n, const char *what, uint64_t min, uint64_t max,
+		   uint64_t *ret, struct diag *d);
+
+#endif
