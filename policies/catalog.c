@@ -146,7 +146,8 @@ static int load_cidr(struct cat_cidr *c, const struct ynode *v, struct diag *d)
 static int load_region(struct cat_region *reg, const struct ynode *k, const struct ynode *v,
 		       struct diag *d)
 {
-	static const char *const keys[] = { "name", "cidrs", "endpoint-sensor", NULL };
+	static const char *const keys[] = { "name", "cidrs", "endpoint-sensor", "also-ranges-of",
+					    NULL };
 	const struct ynode *cidrs;
 	size_t i;
 
@@ -158,6 +159,7 @@ static int load_region(struct cat_region *reg, const struct ynode *k, const stru
 	ymap_check_keys(v, keys, "a region", d);
 	req_str(v, "name", "region", &reg->name, d);
 	opt_str(v, "endpoint-sensor", &reg->endpoint_sensor, d);
+	opt_str(v, "also-ranges-of", &reg->also, d);
 	cidrs = ymap_get(v, "cidrs");
 	if (!cidrs || ynode_expect(cidrs, YN_SEQ, "cidrs", d) < 0)
 		return cidrs ? -EINVAL : 0;
@@ -511,6 +513,9 @@ static void check_region_refs(const struct catalog *cat, struct diag *d)
 	for (i = 0; i < cat->n_regions; i++) {
 		const struct cat_region *reg = &cat->regions[i];
 
+		if (reg->also && !catalog_find_region(cat, reg->also))
+			diag_err(d, &reg->loc, "region '%s': also-ranges-of '%s' is not a region",
+				 reg->code, reg->also);
 		if (!reg->endpoint_sensor)
 			continue;
 		dst = catalog_find_dest(cat, reg->endpoint_sensor);

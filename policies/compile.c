@@ -244,18 +244,22 @@ static int endpoint_sets(struct emit *e, const char *base, const char *title, co
 static int region_sets(struct emit *e, const struct cat_dest *dst, const char *origin,
 		       struct dest_sets *ds)
 {
-	const struct cat_region *reg = e->f->region;
+	const struct cat_region *reg = e->f->region, *also;
 	char title[RS_COMMENT_MAX];
 	size_t i;
 	int r = 0;
 
 	if (!reg)
 		return -EINVAL;
-	if (!reg->n_cidrs)
+	also = reg->also ? catalog_find_region(e->cat, reg->also) : NULL;
+	if (!reg->n_cidrs && !(also && also->n_cidrs))
 		return -ENOENT;
-	snprintf(title, sizeof(title), "%s (%s, published ranges)", dst->title, reg->code);
+	snprintf(title, sizeof(title), "%s (%s%s%s, published ranges)", dst->title, reg->code,
+		 also ? " and " : "", also ? also->code : "");
 	for (i = 0; r == 0 && i < reg->n_cidrs; i++)
 		r = add_addr(e, dst->id, title, origin, &reg->cidrs[i].addr, ds);
+	for (i = 0; r == 0 && also && i < also->n_cidrs; i++)
+		r = add_addr(e, dst->id, title, origin, &also->cidrs[i].addr, ds);
 	return r;
 }
 

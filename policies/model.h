@@ -95,6 +95,7 @@ struct cat_region {
 	struct cat_cidr *cidrs;
 	size_t n_cidrs;
 	const char *endpoint_sensor; /* id of an fqdn destination */
+	const char *also;            /* another region whose ranges are allowed too */
 	struct loc loc;
 };
 
