@@ -218,9 +218,10 @@ static int load_dest(struct cat_dest *dst, const struct ynode *k, const struct y
 		     struct diag *d)
 {
 	static const char *const keys[] = { "kind", "title", "description", "source", "names",
-					    "fact", "key", NULL };
+					    "fact", "key", "if-unset", NULL };
+	static const char *const unset_names[] = { "skip", "any", NULL };
 	const struct ynode *n;
-	int kind, fact;
+	int kind, fact, unset;
 
 	if (ynode_expect(k, YN_SCALAR, "destination id", d) < 0 ||
 	    ynode_expect(v, YN_MAP, "a destination", d) < 0)
@@ -252,6 +253,10 @@ static int load_dest(struct cat_dest *dst, const struct ynode *k, const struct y
 	if (ynode_enum(n, "host fact", fact_names, &fact, d) < 0)
 		return -EINVAL;
 	dst->fact = (enum host_fact)fact;
+	n = ymap_get(v, "if-unset");
+	if (n && ynode_enum(n, "if-unset", unset_names, &unset, d) < 0)
+		return -EINVAL;
+	dst->unset_any = n && unset == 1;
 	return 0;
 }
 

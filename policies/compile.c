@@ -275,9 +275,11 @@ static int dest_sets(struct emit *e, const struct cat_dest *dst, const char *ori
 	case DEST_REGION_CIDRS:
 		return region_sets(e, dst, origin, ds);
 	case DEST_HOST:
-		if (!e->f->lists[dst->fact] || !e->f->lists[dst->fact]->n)
-			return -ENOENT;
-		return endpoint_sets(e, dst->id, dst->title, origin, e->f->lists[dst->fact], ds);
+		if (e->f->lists[dst->fact] && e->f->lists[dst->fact]->n)
+			return endpoint_sets(e, dst->id, dst->title, origin,
+					     e->f->lists[dst->fact], ds);
+		ds->any = dst->unset_any;
+		return dst->unset_any ? 0 : -ENOENT;
 	case DEST_ANY:
 	case DEST_LOCALHOST:
 		ds->any = true;
@@ -426,14 +428,13 @@ static int emit_flow(struct emit *e, const struct cat_flow *fl)
 	size_t n_ports = fl->n_ports;
 	int r;
 
-	if (fl->dir == DIR_INGRESS && !e->in)
-		return add_note(e->p, "%s (row %u): ingress is not managed ('ingress: off')",
-				fl->id, fl->row);
-	loc_origin(origin, sizeof(origin), &fl->loc, "flow", fl->id);
 	flow_comment(e, fl, comment, sizeof(comment));
+	if (fl->dir == DIR_INGRESS && !e->in)
+		return add_note(e->p, "%s: ingress is not managed ('ingress: off')", comment);
+	loc_origin(origin, sizeof(origin), &fl->loc, "flow", fl->id);
 	r = dest_sets(e, dst, origin, &ds);
 	if (r == -ENOENT)
-		return add_note(e->p, "%s (row %u): no %s configured", fl->id, fl->row, dst->id);
+		return add_note(e->p, "%s: no %s configured", comment, dst->id);
 	if (r == -EINVAL) {
 		diag_err(e->d, &fl->loc, "flow '%s' needs the region (set 'region:')", fl->id);
 		return r;

@@ -77,6 +77,7 @@ struct cat_dest {
 	const char *description;
 	enum dest_kind kind;
 	enum host_fact fact; /* DEST_HOST */
+	bool unset_any;      /* DEST_HOST: no value means any address, not "skip the flow" */
 	const char *key;     /* DEST_REGION_FQDN: the region's key naming an fqdn destination */
 	struct cat_name *names;
 	size_t n_names;
