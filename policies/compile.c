@@ -379,19 +379,20 @@ static int emit_ports(const struct rule_shape *sh, const struct dest_sets *ds, u
 	return 0;
 }
 
-static bool flow_applies(const struct emit *e, const struct cat_flow *fl)
+/* Why a flow for one of this host's roles does not apply; NULL when it does. */
+static const char *flow_skip_reason(const struct emit *e, const struct cat_flow *fl)
 {
 	bool proxy = e->f->lists[FACT_PROXY] && e->f->lists[FACT_PROXY]->n;
 
-	if (!(fl->roles & e->f->roles))
-		return false;
 	if ((fl->when & WHEN_DIRECT) && proxy)
-		return false;
+		return "a proxy is configured";
 	if ((fl->when & WHEN_PROXY) && !proxy)
-		return false;
+		return "no proxy configured";
 	if ((fl->when & WHEN_MANAGER_INITIATED) && e->cfg->comm == COMM_AGENT_INITIATED)
-		return false;
-	return (fl->when_features & e->f->features) == fl->when_features;
+		return "communication is agent-initiated";
+	if ((fl->when_features & e->f->features) != fl->when_features)
+		return "an opt-in feature it needs is not enabled";
+	return NULL;
 }
 
 static const char *first_role_title(const struct emit *e, unsigned int roles)
@@ -459,10 +460,18 @@ static int emit_flows(struct emit *e, bool local)
 
 	for (i = 0; i < e->cat->n_flows; i++) {
 		const struct cat_flow *fl = &e->cat->flows[i];
+		char comment[RS_COMMENT_MAX];
+		const char *why;
 
-		if ((fl->dir == DIR_LOCAL) != local || !flow_applies(e, fl))
+		if ((fl->dir == DIR_LOCAL) != local || !(fl->roles & e->f->roles))
 			continue;
-		r = emit_flow(e, fl);
+		why = flow_skip_reason(e, fl);
+		if (why) {
+			flow_comment(e, fl, comment, sizeof(comment));
+			r = add_note(e->p, "%s: %s", comment, why);
+		} else {
+			r = emit_flow(e, fl);
+		}
 		if (r < 0)
 			return r;
 	}
