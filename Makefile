@@ -34,7 +34,7 @@ else
 Q := @
 endif
 
-.PHONY: all check check-unit check-netns install clean setup demo
+.PHONY: all check check-unit check-cli check-netns install clean setup demo
 all: flowguard
 
 setup:
@@ -53,13 +53,24 @@ tests/unit/%: tests/unit/%.o $(LIB_OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(call unit_ldflags,$@) -o $@ $^ $(LDLIBS) \
 		$(shell pkg-config --libs cmocka)
 
-check: check-unit check-netns
+# Each part prints its own "N passed, N failed" line; check runs them all, then fails.
+check: flowguard $(UNIT_BIN)
+	@rc=0; \
+	$(MAKE) --no-print-directory check-unit || rc=1; \
+	$(MAKE) --no-print-directory check-cli || rc=1; \
+	$(MAKE) --no-print-directory check-netns || rc=1; \
+	exit $$rc
+
+check-cli: flowguard
+	@./tests/defaults.sh
+	@if [ -f tests/cli.sh ]; then sh tests/cli.sh; fi
 
 check-unit: flowguard $(UNIT_BIN)
 	@./tests/run-unit.sh $(UNIT_BIN)
 
 check-netns: flowguard
-	@./tests/netns/run.sh
+	@if [ -x tests/netns/run.sh ]; then ./tests/netns/run.sh; \
+	else echo "netns: no tests yet"; fi
 
 demo: flowguard
 	@./scripts/demo.sh
