@@ -81,6 +81,8 @@ install: flowguard
 	install -m 0644 policies/catalog/*.yaml $(DESTDIR)$(CATALOGDIR)/
 	install -D -m 0644 init/flowguard.yaml $(DESTDIR)$(SYSCONFDIR)/flowguard/flowguard.yaml
 	install -d $(DESTDIR)$(SYSCONFDIR)/flowguard/conf.d
+	install -D -m 0644 man/flowguard.8 $(DESTDIR)$(MANDIR)/man8/flowguard.8
+	install -D -m 0644 man/flowguard.yaml.5 $(DESTDIR)$(MANDIR)/man5/flowguard.yaml.5
 
 clean:
 	rm -f flowguard agent/*.o netlink/*.o policies/*.o tests/unit/*.o $(UNIT_BIN) \
