@@ -765,6 +765,9 @@ int facts_from_config(const struct config *cfg, const struct catalog *cat,
 	if (cfg->roles_auto)
 		diag_err(d, &loc, "roles: auto needs host detection, which this version does not "
 			 "have yet; list the roles (e.g. roles: [agent])");
+	if (!cfg->region)
+		diag_err(d, &loc, "region: auto needs host detection, which this version does not "
+			 "have yet; set the region (e.g. region: de-1)");
 	f.roles = expand_roles(cat, cfg->roles);
 	f.region = cfg->region ? catalog_find_region(cat, cfg->region) : NULL;
 	for (i = 0; i < FACT_MAX; i++)

@@ -335,7 +335,7 @@ static const struct {
 	{ "service-gateway", FACT_SERVICE_GATEWAY, EP_ADDR | EP_NAME, false },
 	{ "relay-clients", FACT_RELAY_CLIENTS, EP_ADDR | EP_PREFIX, false },
 	{ "proxy", FACT_PROXY, EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT, false },
-	{ "syslog", FACT_SYSLOG, EP_ADDR | EP_NAME | EP_PORT, false },
+	{ "syslog", FACT_SYSLOG, EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT, false },
 };
 
 static void load_lists(struct config *cfg, const struct ynode *root, struct diag *d)
