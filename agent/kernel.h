@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The CLI's kernel side: apply, audit, disable, status. Each opens its own netlink socket,
+ * probes the kernel, and prints what it did or why it failed to the FILE it is given.
+ *
+ * Decisions (issue 3):
+ *
+ * Ownership. A long-running agent (o->daemon) sets NFT_TABLE_F_OWNER, plus
+ * NFT_TABLE_F_PERSIST where the kernel has it: while it runs nobody else can change or
+ * delete the table (EPERM); when it exits the kernel keeps the table, un-owned (fail
+ * closed), and the next start adopts it in place (NEWTABLE owner|persist on the orphan),
+ * without a gap. The one-shot "apply" also sets owner|persist where persist exists, so the
+ * table is protected for the duration of the transaction and is left behind as such an
+ * orphan, which the daemon adopts; an orphan stays an orphan on re-apply (no needless
+ * batch). Where only owner exists (5.12 .. 6.8), apply sets no flags: an owned table would
+ * die with apply's socket. Without owner support, or with FLOWGUARD_FORCE_NO_OWNER=1
+ * (tests), the table carries no flags; kernel_status() says which flags are in use.
+ *
+ * Audit compares the kernel's table with the desired one as nft text, ignoring handles,
+ * counter values, element expiry and table flags. Sets filled from DNS (rs_set.dynamic)
+ * are compared by existence, type, flags and comment, not by elements: the desired side
+ * has none at plan time and the kernel's come and go with TTLs.
+ *
+ * Disable deletes the table. If a running agent owns it, the kernel refuses everyone
+ * else, so disable asks that agent to stop: the owner's netlink portid is the pid of the
+ * process (an agent opens its table socket first); if /proc/PID/comm is "flowguard" it
+ * gets SIGTERM, and once the kernel has released the table (orphaned or gone) disable
+ * deletes it. It never signals any other process: it reports who owns the table instead.
+ */
+#ifndef FLOWGUARD_KERNEL_H
+#define FLOWGUARD_KERNEL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "netlink/ruleset.h"
+
+struct kernel_opts {
+	bool daemon;	      /* a long-running process: keep the table owned */
+	bool no_owner;	      /* never set owner/persist (FLOWGUARD_FORCE_NO_OWNER=1) */
+	bool no_persist;      /* pretend persist is missing (FLOWGUARD_FORCE_NO_PERSIST=1) */
+	bool no_destroy;      /* pretend DESTROYSETELEM is missing (FLOWGUARD_FORCE_NO_DESTROY=1) */
+	bool debug;	      /* print each outgoing batch (FLOWGUARD_DEBUG_NETLINK=1) */
+	bool refresh_timeouts; /* re-arm timeouts of elements already in the kernel */
+};
+
+/* Defaults for a one-shot process, with the FLOWGUARD_FORCE_* test switches applied. */
+void kernel_opts_init(struct kernel_opts *o);
+
+/*
+ * Programs desired in one transaction (no-op if the kernel already has it) and reports on
+ * log: "flowguard: applied table inet flowguard (...)" or, for a refused object,
+ * "flowguard: set 'x' (origin): kernel rejected it: Invalid argument (detail)".
+ * 0 or -errno.
+ */
+int kernel_apply(const struct ruleset *desired, const struct kernel_opts *o, FILE *log);
+
+/* 0: the kernel's table equals desired; 1: drift, with a unified diff on out; -errno. */
+int kernel_audit(const struct ruleset *desired, FILE *out);
+
+/* Removes table inet TABLE (see the header comment). 0 (also if absent) or -errno. */
+int kernel_disable(const char *table, FILE *log);
+
+/* Prints the table's flags and owner and the kernel features found. 0 or -errno. */
+int kernel_status(const char *table, FILE *out);
+
+#endif
