@@ -1,0 +1,163 @@
+#!/bin/sh
+# flowguard check/plan on the fixtures, as an admin runs them (from the repository root):
+#   - every bad fixture: `flowguard check` exits 2 and stderr holds each of its '# expect:'
+#     lines (tests/fixtures/bad/NAME.yaml, or bad/NAME/flowguard.yaml with a conf.d/);
+#   - every good fixture: `flowguard check` exits 0;
+#   - every golden (good/NAME.nft): `flowguard plan` prints exactly those bytes, and
+#     `nft -c -f` accepts them inside a fresh network namespace (never the host's ruleset);
+#   - generated inputs: an oversized file; a group-writable file on the strict default path.
+# Ends with "cli: N passed, N failed"; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+export LC_ALL=C
+
+FG=./flowguard
+CATALOG=policies/catalog/swp.yaml
+BAD=tests/fixtures/bad
+GOOD=tests/fixtures/good
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
+note() { echo "FAIL: $*" >&2; }
+
+# dir/NAME.yaml and dir/NAME/flowguard.yaml, in name order.
+fixtures() {
+	for f in "$1"/*.yaml "$1"/*/flowguard.yaml; do
+		[ -f "$f" ] && echo "$f"
+	done
+}
+
+# The full stderr lines a bad fixture announces in its leading comment block.
+expect_lines() {
+	sed -n -e '/^#/!q' \
+		-e 's|^# expect-line: ||p' \
+		-e "s|^# expect: error: |$1: error: |p" \
+		-e "s|^# expect: |$1:|p" "$1"
+}
+
+# nft -c in a namespace of our own: root gets a network namespace, others a user one too.
+nft_check() {
+	if [ "$(id -u)" -eq 0 ]; then
+		unshare -n nft -c -f "$1"
+	else
+		unshare -Urn nft -c -f "$1"
+	fi
+}
+
+if [ ! -x "$FG" ]; then
+	echo "cli: $FG is missing; run make first" >&2
+	echo "cli: 0 passed, 1 failed"
+	exit 1
+fi
+
+# ---- bad fixtures: exit 2, every expected line on stderr ---------------------------------
+for f in $(fixtures "$BAD"); do
+	expect_lines "$f" >"$tmp/want"
+	if [ ! -s "$tmp/want" ]; then
+		bad "$f: no '# expect:' lines"
+		continue
+	fi
+	$FG check -c "$f" --catalog "$CATALOG" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	good=1
+	if [ "$rc" -ne 2 ]; then
+		note "$f: flowguard check exited $rc, not 2"
+		good=0
+	fi
+	while IFS= read -r line; do
+		if ! grep -Fxq -- "$line" "$tmp/err"; then
+			note "$f: stderr lacks: $line"
+			good=0
+		fi
+	done <"$tmp/want"
+	if [ "$good" -eq 1 ]; then
+		ok
+	else
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+		fail=$((fail + 1))
+	fi
+done
+
+# ---- good fixtures: exit 0; goldens: same bytes, and nft accepts them ---------------------
+have_nft=1
+command -v nft >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1 || have_nft=0
+for f in $(fixtures "$GOOD"); do
+	if $FG check -c "$f" --catalog "$CATALOG" >"$tmp/out" 2>"$tmp/err"; then
+		ok
+	else
+		bad "$f: flowguard check exited $?, not 0"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+	fi
+
+	golden=${f%.yaml}.nft
+	[ -f "$golden" ] || continue
+	if ! $FG plan -c "$f" --catalog "$CATALOG" >"$tmp/plan.nft" 2>"$tmp/err"; then
+		bad "$f: flowguard plan failed"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+		continue
+	fi
+	if cmp -s "$tmp/plan.nft" "$golden"; then
+		ok
+	else
+		bad "$f: flowguard plan differs from $golden"
+		diff -u "$golden" "$tmp/plan.nft" | head -20 >&2
+	fi
+	if [ "$have_nft" -eq 0 ]; then
+		bad "$golden: nft or unshare not installed (run scripts/setup.sh)"
+	elif nft_check "$tmp/plan.nft" 2>"$tmp/err"; then
+		ok
+	else
+		bad "$golden: nft -c -f rejects the plan"
+		sed 's/^/    nft: /' "$tmp/err" >&2
+	fi
+done
+
+# ---- oversized input (generated: > 1 MiB) ------------------------------------------------
+big=$tmp/oversized.yaml
+size=$((1024 * 1024 + 1))
+{
+	printf 'roles: [agent]\n'
+	head -c $((size - 16)) /dev/zero | tr '\0' '#'
+	printf '\n'
+} >"$big"
+$FG check -c "$big" --catalog "$CATALOG" >/dev/null 2>"$tmp/err"
+rc=$?
+want="$big: error: file is $size bytes, larger than the limit of 1048576"
+if [ "$rc" -eq 2 ] && grep -Fxq -- "$want" "$tmp/err"; then
+	ok
+else
+	bad "oversized: exit $rc, want 2 and: $want"
+	sed 's/^/    stderr: /' "$tmp/err" >&2
+fi
+
+# ---- the strict default config path (--root, no -c): group-writable is refused -------------
+if [ "$(id -u)" -eq 0 ]; then
+	conf=$tmp/root/etc/flowguard/flowguard.yaml
+	mkdir -p "$tmp/root/etc/flowguard"
+	sed -n '/^[^#]/,$p' "$GOOD/agent-de1.yaml" >"$conf"
+	chmod 0664 "$conf"
+	$FG check --root "$tmp/root" --catalog "$CATALOG" >/dev/null 2>"$tmp/err"
+	rc=$?
+	want="$conf: error: refusing a file writable by its group (mode 0664); chmod go-w"
+	if [ "$rc" -eq 2 ] && grep -Fxq -- "$want" "$tmp/err"; then
+		ok
+	else
+		bad "strict path: exit $rc, want 2 and: $want"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+	fi
+	chmod 0644 "$conf"
+	if $FG check --root "$tmp/root" --catalog "$CATALOG" >/dev/null 2>"$tmp/err"; then
+		ok
+	else
+		bad "strict path: a root-owned 0644 config is refused"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+	fi
+fi
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
