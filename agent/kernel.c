@@ -76,11 +76,12 @@ static const char *flags_text(uint32_t flags, char *buf, size_t len)
 	return buf;
 }
 
+/* "set 'x' (origin): kernel rejected it: Invalid argument (ext-ack text)"; seq 0: not the kernel's answer to a message. */
 static void report(FILE *log, int r, const struct nft_error *err)
 {
-	fprintf(log, "flowguard: %s%skernel rejected it: %s%s%s%s\n", err->object,
-		err->object[0] ? ": " : "", strerror(-r), err->msg[0] ? " (" : "", err->msg,
-		err->msg[0] ? ")" : "");
+	fprintf(log, "flowguard: %s%s%s%s%s%s%s\n", err->object, err->object[0] ? ": " : "",
+		err->seq ? "kernel rejected it: " : "", strerror(-r), err->msg[0] ? " (" : "",
+		err->msg, err->msg[0] ? ")" : "");
 }
 
 static size_t count_rules(const struct ruleset *rs)

@@ -1,0 +1,49 @@
+# Shared helpers for the netns tests; sourced by each t_*.sh, which runs inside its own
+# "unshare -n" (run.sh starts it that way): every nft command here only sees that namespace.
+set -u
+FGNL=${FGNL:?run through tests/netns/run.sh}
+FG_CATALOG=${FG_CATALOG:-policies/catalog/swp.yaml}
+export FG_CATALOG
+fails=0
+
+fail() {
+	echo "  FAIL: $*" >&2
+	fails=$((fails + 1))
+}
+
+ok() {
+	echo "  ok: $*"
+}
+
+# Text of the table, normalised: no table-level flags line (nft 1.0.6 prints "flags " for
+# persist and cannot read it back), no "# progname" owner note, no expiry, no blank lines.
+listing() {
+	nft list table inet flowguard 2>&1 |
+		sed -e '/^\tflags *\(owner\)* *$/d' -e 's/ # progname [^ ]*//' \
+		    -e 's/ expires [0-9dhms]*//g' -e '/^[[:space:]]*$/d'
+}
+
+genid() {
+	"$FGNL" genid
+}
+
+# Waits (up to ~5 s) until "nft list table" succeeds or fails as asked.
+wait_table() {
+	want=$1
+	i=0
+	while [ $i -lt 100 ]; do
+		if nft list table inet flowguard >/dev/null 2>&1; then
+			[ "$want" = present ] && return 0
+		else
+			[ "$want" = absent ] && return 0
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+
+finish() {
+	[ "$fails" -eq 0 ]
+	exit $?
+}
