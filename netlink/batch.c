@@ -327,7 +327,7 @@ static int put_elem(struct nlmsghdr *nlh, const struct rs_set *set, const uint8_
 					      nftnl_udata_buf_len(ud)) < 0)
 			goto out_free;
 	}
-	nftnl_set_elem_nlmsg_build(nlh, se, 0);
+	nftnl_set_elem_nlmsg_build(nlh, se, NFTA_LIST_ELEM);
 	r = 0;
 out_free:
 	nftnl_udata_buf_free(ud);
