@@ -171,7 +171,7 @@ static struct ruleset *from_config(const char *path, struct plan **ret_plan)
 
 	r = catalog_load(catpath, &cat, &d);
 	if (r == 0)
-		r = config_load(path, false, &cfg, &d);
+		r = config_load(path, false, cat, &cfg, &d);
 	if (r == 0)
 		r = config_validate(cfg, cat, &d);
 	if (r == 0)
