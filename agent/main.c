@@ -121,9 +121,7 @@ static int load(const struct opts *o, bool compile_it, struct loaded *l, struct 
 
 	r = catalog_load(o->catalog, &l->cat, d);
 	if (r == 0)
-		r = config_load(o->config, o->strict, &l->cfg, d);
-	if (r == 0)
-		r = config_validate(l->cfg, l->cat, d);
+		r = config_load(o->config, o->strict, l->cat, &l->cfg, d);
 	if (r == 0 && compile_it)
 		r = facts_from_config(l->cfg, l->cat, &l->facts, d);
 	if (r == 0 && compile_it)

@@ -218,6 +218,34 @@ void rs_set_sort(struct rs_set *set)
 	set->n_elems = n + 1;
 }
 
+/* True if b lies inside prefix a. */
+static bool prefix_covers(const struct rs_addr *a, const struct rs_addr *b)
+{
+	unsigned int full = a->prefix / 8, rest = a->prefix % 8;
+
+	if (a->family != b->family || a->prefix > b->prefix)
+		return false;
+	if (memcmp(a->addr, b->addr, full))
+		return false;
+	return !rest || !((a->addr[full] ^ b->addr[full]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+void rs_set_drop_covered(struct rs_set *set)
+{
+	size_t i, n = 0;
+
+	rs_set_sort(set);
+	for (i = 1; i < set->n_elems; i++) {
+		if (prefix_covers(&set->elems[n].addr, &set->elems[i].addr)) {
+			free(set->elems[i].comment);
+			continue;
+		}
+		set->elems[++n] = set->elems[i];
+	}
+	if (set->n_elems)
+		set->n_elems = n + 1;
+}
+
 /* Clears the host bits beyond a->prefix; returns true if any were set. */
 static bool mask_host_bits(struct rs_addr *a)
 {

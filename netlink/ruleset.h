@@ -146,6 +146,11 @@ int rs_strset(char **dst, const char *src);
 /* Sorts elements by (family, address, prefix) and drops exact duplicates. */
 void rs_set_sort(struct rs_set *set);
 int rs_addr_cmp(const struct rs_addr *a, const struct rs_addr *b);
+/*
+ * Sorts, then drops every prefix that lies inside an earlier one (10.1.0.0/16 after
+ * 10.0.0.0/8): an interval set refuses overlapping elements.
+ */
+void rs_set_drop_covered(struct rs_set *set);
 
 /*
  * Parses "192.0.2.1", "2001:db8::/32", "10.0.0.0/8" into *ret. 0 on success; -EINVAL if

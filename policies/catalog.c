@@ -57,25 +57,6 @@ static int req_str(const struct ynode *map, const char *key, const char *what, c
 		      ((k) = (map)->items[(i)], (v) = (map)->items[(i) + 1], 1);          \
 	     (i) += 2)
 
-static int role_mask(const struct ynode *n, const char *what, unsigned int *ret,
-		     struct diag *d)
-{
-	unsigned int mask = 0;
-	size_t i;
-	int r, idx;
-
-	if (ynode_expect(n, YN_SEQ, what, d) < 0)
-		return -EINVAL;
-	for (i = 0; i < n->n; i++) {
-		r = ynode_enum(n->items[i], "role", role_names, &idx, d);
-		if (r < 0)
-			return r;
-		mask |= 1U << idx;
-	}
-	*ret = mask;
-	return 0;
-}
-
 static int load_role(struct catalog *cat, const struct ynode *k, const struct ynode *v,
 		     struct diag *d)
 {
@@ -96,7 +77,7 @@ static int load_role(struct catalog *cat, const struct ynode *k, const struct yn
 	req_str(v, "description", "role", &role->description, d);
 	n = ymap_get(v, "includes");
 	if (n)
-		role_mask(n, "includes", &role->includes, d);
+		ynode_enum_mask(n, "role", role_names, false, &role->includes, d);
 	n = ymap_get(v, "row");
 	if (n && ynode_uint(n, "row", 1, 99, &row, d) == 0)
 		role->row = (unsigned int)row;
@@ -328,27 +309,6 @@ int catalog_find_feature(const struct catalog *cat, const char *id)
 	return -ENOENT;
 }
 
-static int load_protos(const struct ynode *n, unsigned int *ret, struct diag *d)
-{
-	const struct ynode *const *items = &n;
-	size_t i, count = 1;
-	int idx;
-
-	if (n->type == YN_SEQ) {
-		items = (const struct ynode *const *)n->items;
-		count = n->n;
-	}
-	*ret = 0;
-	for (i = 0; i < count; i++) {
-		if (ynode_enum(items[i], "protocol", proto_names, &idx, d) < 0)
-			return -EINVAL;
-		*ret |= 1U << idx;
-	}
-	if (!*ret)
-		diag_err(d, &n->loc, "empty protocol list");
-	return *ret ? 0 : -EINVAL;
-}
-
 static int load_when(struct catalog *cat, struct cat_flow *f, const struct ynode *n,
 		     struct diag *d)
 {
@@ -460,7 +420,7 @@ static int load_flow(struct catalog *cat, struct cat_flow *f, const struct ynode
 	if (n && ynode_uint(n, "row", 1, 99, &row, d) == 0)
 		f->row = (unsigned int)row;
 	n = ymap_get(v, "roles");
-	if (!n || role_mask(n, "roles", &f->roles, d) < 0 || !f->roles) {
+	if (!n || ynode_enum_mask(n, "role", role_names, false, &f->roles, d) < 0) {
 		diag_err(d, &v->loc, "flow '%s': needs a non-empty 'roles' list", f->id);
 		r = -EINVAL;
 	}
@@ -471,7 +431,7 @@ static int load_flow(struct catalog *cat, struct cat_flow *f, const struct ynode
 	}
 	f->dir = (enum flow_dir)idx;
 	n = ymap_get(v, "protocol");
-	if (!n || load_protos(n, &f->protos, d) < 0) {
+	if (!n || ynode_enum_mask(n, "protocol", proto_names, true, &f->protos, d) < 0) {
 		diag_err(d, &v->loc, "flow '%s': needs 'protocol'", f->id);
 		r = -EINVAL;
 	}
@@ -590,7 +550,7 @@ int catalog_load(const char *path, struct catalog **ret, struct diag *d)
 	cat = calloc(1, sizeof(*cat));
 	if (!cat)
 		return -ENOMEM;
-	r = ydoc_load(path, &cat->doc, d);
+	r = ydoc_load(path, NULL, NULL, &cat->doc, d);
 	if (r == 0)
 		r = catalog_build(cat, d);
 	if (r == 0 && diag_failed(d))

@@ -216,7 +216,7 @@ static int add_addr(struct emit *e, const char *base, const char *title, const c
 	el.addr = *addr;
 	if (rs_set_add_elem(s, &el) < 0)
 		return -ENOMEM;
-	rs_set_sort(s);
+	rs_set_drop_covered(s);
 	return 0;
 }
 
@@ -296,53 +296,60 @@ static bool same_rule(const struct rs_rule *a, const struct rs_rule *b)
 	       a->dport == b->dport && a->sport == b->sport && a->verdict == b->verdict;
 }
 
+static void rule_free_strings(struct rs_rule *r)
+{
+	free(r->set);
+	free(r->comment);
+	free(r->origin);
+}
+
+/*
+ * Two flows that make the same rule share it; the comment then names both, e.g.
+ * "agent-relay (row 11), relay-parent (row 20): Agents -> Relays", so that no vendor
+ * row disappears from the table an admin reads. Skipped if it would not fit.
+ */
+static int merge_comment(struct rs_rule *r, const char *other)
+{
+	const char *tag_end = strstr(other, ": "), *at = r->comment ? strstr(r->comment, ": ") : NULL;
+	size_t tag_len, len;
+	char *c;
+
+	if (!tag_end || !at)
+		return 0;
+	tag_len = (size_t)(tag_end - other);
+	len = strlen(r->comment);
+	if (len + tag_len + 2 >= RS_COMMENT_MAX || memmem(r->comment, len, other, tag_len))
+		return 0;
+	c = malloc(len + tag_len + 3);
+	if (!c)
+		return -ENOMEM;
+	sprintf(c, "%.*s, %.*s%s", (int)(at - r->comment), r->comment, (int)tag_len, other, at);
+	free(r->comment);
+	r->comment = c;
+	return 0;
+}
+
 /* Appends *tmpl (taking its strings) unless an identical match exists already. */
 static int push_rule(struct rs_chain *c, struct rs_rule *tmpl)
 {
 	struct rs_rule *r;
 	size_t i;
+	int ret;
 
 	for (i = 0; i < c->n_rules; i++) {
 		if (same_rule(&c->rules[i], tmpl)) {
-			free(tmpl->set);
-			free(tmpl->comment);
-			free(tmpl->origin);
-			return 0;
+			ret = merge_comment(&c->rules[i], tmpl->comment);
+			rule_free_strings(tmpl);
+			return ret;
 		}
 	}
 	r = rs_chain_add_rule(c);
 	if (!r) {
-		free(tmpl->set);
-		free(tmpl->comment);
-		free(tmpl->origin);
+		rule_free_strings(tmpl);
 		return -ENOMEM;
 	}
 	*r = *tmpl;
 	return 0;
-}
-
-/* ip daddr @set tcp dport 443 counter accept comment "..." (or saddr, or no set) */
-static int port_rule(struct rs_chain *c, const char *set, enum rs_dir dir, uint8_t l4,
-		     uint16_t port, const char *comment, const char *origin, bool lo)
-{
-	struct rs_rule r;
-
-	memset(&r, 0, sizeof(r));
-	r.icmp_type = r.icmp_code = -1;
-	if (lo)
-		snprintf(r.oifname, sizeof(r.oifname), "lo");
-	r.set_dir = set ? dir : RS_DIR_NONE;
-	r.l4proto = l4;
-	r.dport = port;
-	r.counter = true;
-	r.verdict = RS_VERDICT_ACCEPT;
-	if ((set && rs_strset(&r.set, set) < 0) || rs_strset(&r.comment, comment) < 0 ||
-	    rs_strset(&r.origin, origin) < 0) {
-		free(r.set);
-		free(r.comment);
-		return -ENOMEM;
-	}
-	return push_rule(c, &r);
 }
 
 struct rule_shape {
@@ -352,6 +359,28 @@ struct rule_shape {
 	const char *comment;
 	const char *origin;
 };
+
+/* ip daddr @set tcp dport 443 counter accept comment "..." (or saddr, or no set) */
+static int port_rule(const struct rule_shape *sh, const char *set, uint8_t l4, uint16_t port)
+{
+	struct rs_rule r;
+
+	memset(&r, 0, sizeof(r));
+	r.icmp_type = r.icmp_code = -1;
+	if (sh->lo)
+		snprintf(r.oifname, sizeof(r.oifname), "lo");
+	r.set_dir = set ? sh->dir : RS_DIR_NONE;
+	r.l4proto = l4;
+	r.dport = port;
+	r.counter = true;
+	r.verdict = RS_VERDICT_ACCEPT;
+	if ((set && rs_strset(&r.set, set) < 0) || rs_strset(&r.comment, sh->comment) < 0 ||
+	    rs_strset(&r.origin, sh->origin) < 0) {
+		rule_free_strings(&r);
+		return -ENOMEM;
+	}
+	return push_rule(sh->chain, &r);
+}
 
 /* One rule per set x protocol x port. */
 static int emit_ports(const struct rule_shape *sh, const struct dest_sets *ds, unsigned int protos,
@@ -369,8 +398,8 @@ static int emit_ports(const struct rule_shape *sh, const struct dest_sets *ds, u
 			if (!(protos & (1U << p)))
 				continue;
 			for (k = 0; k < n_ports; k++) {
-				r = port_rule(sh->chain, ds->name[s][0] ? ds->name[s] : NULL, sh->dir,
-					      l4[p], ports[k], sh->comment, sh->origin, sh->lo);
+				r = port_rule(sh, ds->name[s][0] ? ds->name[s] : NULL, l4[p],
+					      ports[k]);
 				if (r < 0)
 					return r;
 			}
@@ -507,6 +536,40 @@ static int emit_allow(struct emit *e)
 			return r;
 	}
 	return 0;
+}
+
+/*
+ * flowguard's own resolver, when resolver.servers names servers other than the host's:
+ * DNS over UDP and TCP to them. Servers on different ports share one set, so each is
+ * reachable on every port listed (a bounded over-allowance among the admin's own DNS
+ * servers, for one rule per port instead of one per server).
+ */
+static int emit_resolver(struct emit *e)
+{
+	const struct endpoint_list *l = &e->cfg->resolver.servers;
+	struct rule_shape sh = { .chain = e->out, .dir = RS_DIR_DST };
+	uint16_t ports[FLOW_MAX_PORTS];
+	char origin[512];
+	struct dest_sets ds;
+	size_t i, k, n = 0;
+	int r;
+
+	if (!l->n)
+		return 0;
+	memset(&ds, 0, sizeof(ds));
+	loc_origin(origin, sizeof(origin), &l->v[0].loc, "resolver", "servers");
+	sh.comment = "flowguard resolver: resolver.servers";
+	sh.origin = origin;
+	r = endpoint_sets(e, "resolver", "DNS servers flowguard resolves with", origin, l, &ds);
+	for (i = 0; r == 0 && i < l->n; i++) {
+		uint16_t port = l->v[i].port ? l->v[i].port : 53;
+
+		for (k = 0; k < n && ports[k] != port; k++)
+			;
+		if (k == n && n < FLOW_MAX_PORTS)
+			ports[n++] = port;
+	}
+	return r ? r : emit_ports(&sh, &ds, PROTO_UDP | PROTO_TCP, ports, n);
 }
 
 /* Appends a base rule; comment is a literal. */
@@ -670,6 +733,8 @@ static int build(struct emit *e)
 		r = host_essentials(e->in, false);
 	if (r == 0)
 		r = emit_flows(e, false);
+	if (r == 0)
+		r = emit_resolver(e);
 	if (r == 0)
 		r = emit_allow(e);
 	if (r == 0)

@@ -119,9 +119,6 @@ static int endpoint_list(const struct ynode *n, unsigned int allowed, bool may_a
 
 static int load_roles(struct config *cfg, const struct ynode *n, struct diag *d)
 {
-	size_t i;
-	int idx;
-
 	if (n->type == YN_SCALAR && !strcmp(n->value, "auto")) {
 		cfg->roles_auto = true;
 		cfg->roles = 0;
@@ -134,15 +131,7 @@ static int load_roles(struct config *cfg, const struct ynode *n, struct diag *d)
 		return -EINVAL;
 	}
 	cfg->roles_auto = false;
-	cfg->roles = 0;
-	for (i = 0; i < n->n; i++) {
-		if (ynode_enum(n->items[i], "role", role_names, &idx, d) < 0)
-			continue;
-		if (cfg->roles & (1U << idx))
-			diag_err(d, &n->items[i]->loc, "role '%s' listed twice", role_names[idx]);
-		cfg->roles |= 1U << idx;
-	}
-	return 0;
+	return ynode_enum_mask(n, "role", role_names, false, &cfg->roles, d);
 }
 
 static int load_features(struct config *cfg, const struct ynode *n, struct diag *d)
@@ -152,8 +141,18 @@ static int load_features(struct config *cfg, const struct ynode *n, struct diag 
 	if (ynode_expect(n, YN_SEQ, "features", d) < 0)
 		return -EINVAL;
 	for (i = 0; i < n->n; i++) {
+		size_t k;
+
 		if (ynode_expect(n->items[i], YN_SCALAR, "a feature", d) < 0)
 			continue;
+		for (k = 0; k < cfg->n_features; k++)
+			if (!strcmp(cfg->features[k], n->items[i]->value))
+				break;
+		if (k < cfg->n_features) {
+			diag_err(d, &n->items[i]->loc, "feature '%s' listed twice",
+				 n->items[i]->value);
+			continue;
+		}
 		if (cfg->n_features == CAT_MAX_FEATURES) {
 			diag_err(d, &n->items[i]->loc, "more than %d features", CAT_MAX_FEATURES);
 			return -E2BIG;
@@ -214,8 +213,7 @@ static bool valid_allow_name(const char *s)
 	if (n == 0 || n > ALLOW_NAME_MAX)
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
-		      *s == '_'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
 			return false;
 	return true;
 }
@@ -243,7 +241,7 @@ static int load_allow_entry(struct allow_entry *a, const struct ynode *n, struct
 	static const char *const keys[] = { "name", "to", "from", "ports", "protocol", NULL };
 	static const char *const protos[] = { "tcp", "udp", NULL };
 	const struct ynode *v;
-	int idx, r;
+	int r;
 
 	if (ynode_expect(n, YN_MAP, "an allow entry", d) < 0)
 		return -EINVAL;
@@ -256,7 +254,8 @@ static int load_allow_entry(struct allow_entry *a, const struct ynode *n, struct
 		return -EINVAL;
 	}
 	if (!valid_allow_name(a->name)) {
-		diag_err(d, &v->loc, "allow name '%s': use 1-%d of a-z, 0-9, '-' and '_'", a->name,
+		/* No '_': set names turn '-' into '_', so 'db-a' and 'db_a' would share a set. */
+		diag_err(d, &v->loc, "allow name '%s': use 1-%d of a-z, 0-9 and '-'", a->name,
 			 ALLOW_NAME_MAX);
 		return -EINVAL;
 	}
@@ -270,11 +269,7 @@ static int load_allow_entry(struct allow_entry *a, const struct ynode *n, struct
 	}
 	a->protos = PROTO_TCP;
 	v = ymap_get(n, "protocol");
-	if (v && v->type == YN_SEQ && v->n == 2 && v->items[0]->type == YN_SCALAR)
-		a->protos = PROTO_TCP | PROTO_UDP;
-	else if (v && ynode_enum(v, "protocol", protos, &idx, d) == 0)
-		a->protos = 1U << idx;
-	else if (v)
+	if (v && ynode_enum_mask(v, "protocol", protos, true, &a->protos, d) < 0)
 		r = -EINVAL;
 	return r;
 }
@@ -395,25 +390,29 @@ static void apply_doc(struct config *cfg, const struct ydoc *doc, struct diag *d
 		load_allow(cfg, n, d);
 }
 
-/* Refuses a file another user could have written: it decides what the host may reach. */
-static int check_perms(const char *path, struct diag *d)
+/* Refuses what another user could have written: it decides what the host may reach. */
+static int check_perms(const char *path, const struct stat *st, struct diag *d)
 {
 	struct loc loc = { path, 0, 0 };
-	struct stat st;
 
-	if (stat(path, &st) < 0)
-		return 0; /* reported by the loader */
-	if (st.st_uid != 0) {
-		diag_err(d, &loc, "refusing a file owned by uid %u, not root", (unsigned)st.st_uid);
+	if (st->st_uid != 0) {
+		diag_err(d, &loc, "refusing a %s owned by uid %u, not root",
+			 S_ISDIR(st->st_mode) ? "directory" : "file", (unsigned)st->st_uid);
 		return -EPERM;
 	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		diag_err(d, &loc, "refusing a file writable by %s (mode %04o); chmod go-w",
-			 st.st_mode & S_IWOTH ? "others" : "its group",
-			 (unsigned)(st.st_mode & 07777));
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		diag_err(d, &loc, "refusing a %s writable by %s (mode %04o); chmod go-w",
+			 S_ISDIR(st->st_mode) ? "directory" : "file",
+			 st->st_mode & S_IWOTH ? "others" : "its group",
+			 (unsigned)(st->st_mode & 07777));
 		return -EPERM;
 	}
 	return 0;
+}
+
+static int file_perms_cb(const char *path, const struct stat *st, void *userdata)
+{
+	return check_perms(path, st, userdata);
 }
 
 static int add_doc(struct config *cfg, const char *path, bool strict, struct diag *d)
@@ -427,9 +426,7 @@ static int add_doc(struct config *cfg, const char *path, bool strict, struct dia
 		diag_err(d, &loc, "more than %d configuration files", CONFIG_MAX_FILES);
 		return -E2BIG;
 	}
-	if (strict && check_perms(path, d) < 0)
-		return -EPERM;
-	r = ydoc_load(path, &doc, d);
+	r = ydoc_load(path, strict ? file_perms_cb : NULL, d, &doc, d);
 	if (r < 0)
 		return r;
 	docs = realloc(cfg->docs, (cfg->n_docs + 1) * sizeof(*docs));
@@ -454,6 +451,7 @@ static int load_dropins(struct config *cfg, const char *path, bool strict, struc
 {
 	char dir[PATH_MAX], file[PATH_MAX + 256], *tmp;
 	struct dirent **list;
+	struct stat st;
 	int i, n, r = 0;
 
 	tmp = strdup(path);
@@ -461,6 +459,8 @@ static int load_dropins(struct config *cfg, const char *path, bool strict, struc
 		return -ENOMEM;
 	snprintf(dir, sizeof(dir), "%s/conf.d", dirname(tmp));
 	free(tmp);
+	if (strict && stat(dir, &st) == 0 && check_perms(dir, &st, d) < 0)
+		return -EPERM;
 	n = scandir(dir, &list, yaml_filter, alphasort);
 	if (n < 0)
 		return errno == ENOENT ? 0 : -errno;
@@ -507,7 +507,8 @@ static void check_conflicts(const struct config *cfg, struct diag *d)
 			  "inbound 4118 to other firewalls", comm_names[cfg->comm]);
 }
 
-int config_load(const char *path, bool strict_perms, struct config **ret, struct diag *d)
+int config_load(const char *path, bool strict_perms, const struct catalog *cat,
+		struct config **ret, struct diag *d)
 {
 	struct config *cfg;
 	int r;
@@ -521,6 +522,8 @@ int config_load(const char *path, bool strict_perms, struct config **ret, struct
 		r = load_dropins(cfg, path, strict_perms, d);
 	if (r != -ENOMEM)
 		check_conflicts(cfg, d);
+	if (r != -ENOMEM && cat)
+		config_validate(cfg, cat, d);
 	if (r == 0 && diag_failed(d))
 		r = -EINVAL;
 	if (r < 0) {

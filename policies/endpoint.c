@@ -43,7 +43,12 @@ static bool valid_dns_name(const char *s)
 		if (++label > 63)
 			return false;
 	}
-	return label > 0 && p[-1] != '-';
+	if (label == 0 || p[-1] == '-')
+		return false;
+	/* An all-digit last label is a mistyped address (10.0.0.256, 1.2.3), not a name. */
+	for (p -= label; *p && *p >= '0' && *p <= '9'; p++)
+		;
+	return *p != '\0';
 }
 
 /* Splits "host:port" / "[v6]:port" into e->text and e->port. */
@@ -87,7 +92,8 @@ int endpoint_parse(const char *s, struct endpoint *e, const char **why)
 	*why = NULL;
 	r = rs_addr_parse(s, &e->addr);
 	if (r == 0 || r == -ERANGE) {
-		snprintf(e->text, sizeof(e->text), "%s", s);
+		/* On -ERANGE, text holds the masked network: the fix to suggest. */
+		rs_addr_format(&e->addr, e->text, sizeof(e->text));
 		e->is_addr = true;
 		if (r == -ERANGE)
 			*why = "host bits are set beyond the prefix length";
@@ -99,6 +105,10 @@ int endpoint_parse(const char *s, struct endpoint *e, const char **why)
 			return r;
 	} else if (strlen(s) < sizeof(e->text)) {
 		strcpy(e->text, s);
+	}
+	if (s[0] == '[' && (rs_addr_parse(e->text, &e->addr) != 0 || e->addr.family != AF_INET6)) {
+		*why = "only IPv6 addresses go in brackets";
+		return -EINVAL;
 	}
 	if (rs_addr_parse(e->text, &e->addr) == 0) {
 		e->is_addr = e->addr.prefix == (e->addr.family == AF_INET ? 32 : 128);

@@ -214,9 +214,11 @@ struct config {
 /*
  * Loads path, then every .yaml file in the conf.d directory beside it, in name order; scalars in a later file
  * override, lists extend. strict_perms refuses files writable by group/others or not
- * owned by root (used for the real config path). All errors of all files go to d.
+ * owned by root (used for the real config path). With cat, also runs config_validate().
+ * All errors of all files go to d.
  */
-int config_load(const char *path, bool strict_perms, struct config **ret, struct diag *d);
+int config_load(const char *path, bool strict_perms, const struct catalog *cat,
+		struct config **ret, struct diag *d);
 void config_free(struct config *cfg);
 /* Cross-checks config against the catalog (regions, features). */
 int config_validate(const struct config *cfg, const struct catalog *cat, struct diag *d);

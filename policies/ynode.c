@@ -343,11 +343,45 @@ static int read_all(int fd, char **ret, size_t *ret_len)
 	return 0;
 }
 
-int ydoc_load(const char *path, struct ydoc **ret, struct diag *d)
+static int load_fd(int fd, const char *path, ydoc_check_fn check, void *userdata,
+		   struct ydoc **ret, struct diag *d)
 {
 	struct loc loc = { path, 0, 0 };
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
+	int r;
+
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		diag_err(d, &loc, "cannot stat: %s", strerror(-r));
+		return r;
+	}
+	/* fstat of the open file: what is checked is what is read. */
+	if (check) {
+		r = check(path, &st, userdata);
+		if (r < 0)
+			return r;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > YAML_MAX_BYTES) {
+		diag_err(d, &loc, "file is %lld bytes, larger than the limit of %d",
+			 (long long)st.st_size, YAML_MAX_BYTES);
+		return -E2BIG;
+	}
+	r = read_all(fd, &buf, &len);
+	if (r < 0) {
+		diag_err(d, &loc, "cannot read: %s", strerror(-r));
+		return r;
+	}
+	r = ydoc_parse(path, buf, len, ret, d);
+	free(buf);
+	return r;
+}
+
+int ydoc_load(const char *path, ydoc_check_fn check, void *userdata, struct ydoc **ret,
+	      struct diag *d)
+{
+	struct loc loc = { path, 0, 0 };
 	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -356,14 +390,8 @@ int ydoc_load(const char *path, struct ydoc **ret, struct diag *d)
 		diag_err(d, &loc, "cannot open: %s", strerror(-r));
 		return r;
 	}
-	r = read_all(fd, &buf, &len);
+	r = load_fd(fd, path, check, userdata, ret, d);
 	close(fd);
-	if (r < 0) {
-		diag_err(d, &loc, "cannot read: %s", strerror(-r));
-		return r;
-	}
-	r = ydoc_parse(path, buf, len, ret, d);
-	free(buf);
 	return r;
 }
 
@@ -404,7 +432,9 @@ static unsigned int edit_distance(const char *a, const char *b)
 
 const char *closest_word(const char *s, const char *const *allowed)
 {
-	unsigned int best = 4, dist;
+	/* Short words are all close to each other: 'xx-9' is no typo of 'us-1'. */
+	size_t len = strlen(s);
+	unsigned int best = len <= 8 ? 3 : 4, dist;
 	const char *hit = NULL;
 
 	for (; *allowed; allowed++) {
@@ -519,6 +549,10 @@ int ynode_enum(const struct ynode *n, const char *what, const char *const *names
 
 	if (ynode_expect(n, YN_SCALAR, what, d) < 0)
 		return -EINVAL;
+	if (!n->value[0]) {
+		diag_err(d, &n->loc, "%s needs a value", what);
+		return -EINVAL;
+	}
 	for (i = 0; names[i]; i++) {
 		if (!strcmp(n->value, names[i])) {
 			*ret = i;
@@ -566,8 +600,9 @@ int ynode_duration(const struct ynode *n, const char *what, uint64_t min, uint64
 int ynode_ports(const struct ynode *n, uint16_t *ports, size_t max, size_t *ret_n,
 		struct diag *d)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	size_t i;
+	int r = 0;
 
 	if (ynode_expect(n, YN_SEQ, "ports", d) < 0)
 		return -EINVAL;
@@ -577,9 +612,42 @@ int ynode_ports(const struct ynode *n, uint16_t *ports, size_t max, size_t *ret_
 	}
 	for (i = 0; i < n->n; i++) {
 		if (ynode_uint(n->items[i], "port", 1, 65535, &v, d) < 0)
-			return -EINVAL;
+			r = -EINVAL;
 		ports[i] = (uint16_t)v;
 	}
-	*ret_n = n->n;
-	return 0;
+	if (r == 0)
+		*ret_n = n->n;
+	return r;
+}
+
+int ynode_enum_mask(const struct ynode *n, const char *what, const char *const *names,
+		    bool scalar_ok, unsigned int *ret, struct diag *d)
+{
+	const struct ynode *const *items = &n;
+	unsigned int mask = 0;
+	size_t i, count = 1;
+	int idx, r = 0;
+
+	if (n->type == YN_SEQ) {
+		items = (const struct ynode *const *)n->items;
+		count = n->n;
+	} else if (!scalar_ok && ynode_expect(n, YN_SEQ, what, d) < 0) {
+		return -EINVAL;
+	}
+	for (i = 0; i < count; i++) {
+		if (ynode_enum(items[i], what, names, &idx, d) < 0) {
+			r = -EINVAL;
+			continue;
+		}
+		if (mask & (1U << idx))
+			diag_err(d, &items[i]->loc, "%s '%s' listed twice", what, names[idx]);
+		mask |= 1U << idx;
+	}
+	if (r == 0 && !mask) {
+		diag_err(d, &n->loc, "%s: empty list", what);
+		r = -EINVAL;
+	}
+	if (r == 0)
+		*ret = mask;
+	return r;
 }

@@ -38,8 +38,12 @@ struct ydoc {
 
 /* Parses buf (len bytes) named file. On error returns -EINVAL with diagnostics in d. */
 int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret, struct diag *d);
-/* Reads and parses path. -errno on I/O error (reported in d too). */
-int ydoc_load(const char *path, struct ydoc **ret, struct diag *d);
+struct stat;
+/* Vets an opened file before it is read (ownership, mode); 0 or -errno, reported. */
+typedef int (*ydoc_check_fn)(const char *path, const struct stat *st, void *userdata);
+/* Reads and parses path; check may be NULL. -errno on I/O error (reported in d too). */
+int ydoc_load(const char *path, ydoc_check_fn check, void *userdata, struct ydoc **ret,
+	      struct diag *d);
 void ydoc_free(struct ydoc *doc);
 
 /* Returns the value for key in a map, or NULL. */
@@ -47,7 +51,7 @@ const struct ynode *ymap_get(const struct ynode *map, const char *key);
 /* Reports every key of map not in allowed (NULL-terminated), with a "did you mean" hint. */
 void ymap_check_keys(const struct ynode *map, const char *const *allowed, const char *what,
 		     struct diag *d);
-/* Returns the allowed[] entry closest to s (edit distance <= 3), or NULL. */
+/* Returns the allowed[] entry closest to s (a small edit distance for its length), or NULL. */
 const char *closest_word(const char *s, const char *const *allowed);
 
 /* Typed access; each reports a located error and returns -EINVAL on a type mismatch. */
@@ -58,6 +62,12 @@ int ynode_uint(const struct ynode *n, const char *what, uint64_t min, uint64_t m
 /* Index of the value in names (NULL-terminated). */
 int ynode_enum(const struct ynode *n, const char *what, const char *const *names, int *ret,
 	       struct diag *d);
+/*
+ * A list (or, with scalar_ok, one value) of names[] entries as a bit mask (1U << index).
+ * Reports every unknown and repeated entry.
+ */
+int ynode_enum_mask(const struct ynode *n, const char *what, const char *const *names,
+		    bool scalar_ok, unsigned int *ret, struct diag *d);
 /* A list of 1..max ports, each 1-65535, into ports[]. */
 int ynode_ports(const struct ynode *n, uint16_t *ports, size_t max, size_t *ret_n,
 		struct diag *d);

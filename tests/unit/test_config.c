@@ -175,14 +175,12 @@ static struct catalog *load_catalog(void)
 	return cat;
 }
 
-/* catalog_load + config_load + config_validate (+ facts_from_config + compile with roles). */
+/* catalog_load + config_load (validates too) (+ facts_from_config + compile with roles). */
 static void run_pipeline(const char *path, bool strict, struct run *run)
 {
 	memset(run, 0, sizeof(*run));
 	run->cat = load_catalog();
-	run->r = config_load(path, strict, &run->cfg, &run->d);
-	if (run->r == 0)
-		run->r = config_validate(run->cfg, run->cat, &run->d);
+	run->r = config_load(path, strict, run->cat, &run->cfg, &run->d);
 	if (run->r == 0 && !run->cfg->roles_auto)
 		run->r = facts_from_config(run->cfg, run->cat, &run->facts, &run->d);
 	if (run->r == 0 && !run->cfg->roles_auto)
