@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/kernel.h"
 #include "policies/compile.h"
 
 #define EXIT_RUNTIME 1
@@ -35,6 +36,10 @@ static void usage(FILE *out)
 	      "Commands:\n"
 	      "  plan     print the table flowguard would apply, as nft syntax (no kernel access)\n"
 	      "  check    validate the configuration and the catalog\n"
+	      "  apply    program the table in one transaction and exit\n"
+	      "  audit    compare the kernel's table with the desired one (1: drift)\n"
+	      "  disable  remove the table (break-glass)\n"
+	      "  status   show the table's flags, owner and the kernel features in use\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --config FILE    configuration (default " FG_CONFIG ")\n"
@@ -167,11 +172,49 @@ static int cmd_check(const struct opts *o, struct diag *d)
 	return r;
 }
 
+static int cmd_apply(const struct opts *o, struct diag *d)
+{
+	struct kernel_opts ko;
+	struct loaded l = { 0 };
+	int r;
+
+	r = load(o, true, &l, d);
+	diag_print(d, stderr);
+	diag_clear(d);
+	if (r == 0) {
+		kernel_opts_init(&ko);
+		r = kernel_apply(l.plan->rs, &ko, stderr);
+		/* Reported already; whatever the kernel said, it is a runtime failure (1). */
+		if (r < 0 && r != -ENOMEM)
+			r = -EIO;
+	}
+	loaded_clear(&l);
+	return r;
+}
+
+/* 0 in sync, 1 drift (as a positive return), or -errno. */
+static int cmd_audit(const struct opts *o, struct diag *d)
+{
+	struct loaded l = { 0 };
+	int r;
+
+	r = load(o, true, &l, d);
+	diag_print(d, stderr);
+	diag_clear(d);
+	if (r == 0) {
+		r = kernel_audit(l.plan->rs, stdout);
+		if (r < 0 && r != -ENOMEM)
+			r = -EIO;
+	}
+	loaded_clear(&l);
+	return r;
+}
+
 /* -EINVAL from the policy side means "invalid input" (2); anything else is runtime (1). */
 static int exit_code(int r)
 {
-	if (r == 0)
-		return 0;
+	if (r >= 0)
+		return r ? EXIT_RUNTIME : 0;
 	return r == -EINVAL || r == -EPERM || r == -E2BIG || r == -ENOENT ? EXIT_INVALID :
 									       EXIT_RUNTIME;
 }
@@ -198,6 +241,14 @@ int main(int argc, char **argv)
 		r = cmd_plan(&o, &d);
 	} else if (!strcmp(o.command, "check")) {
 		r = cmd_check(&o, &d);
+	} else if (!strcmp(o.command, "apply")) {
+		r = cmd_apply(&o, &d);
+	} else if (!strcmp(o.command, "audit")) {
+		r = cmd_audit(&o, &d);
+	} else if (!strcmp(o.command, "disable")) {
+		r = kernel_disable(FG_TABLE, stderr) < 0 ? -EIO : 0;
+	} else if (!strcmp(o.command, "status")) {
+		r = kernel_status(FG_TABLE, stdout) < 0 ? -EIO : 0;
 	} else {
 		fprintf(stderr, "flowguard: unknown command '%s'\n", o.command);
 		usage(stderr);
