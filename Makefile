@@ -28,13 +28,19 @@ UNIT_BIN := $(UNIT_SRC:.c=)
 # A test may need extra link flags (e.g. -Wl,--wrap=...): tests/unit/test_x.ldflags holds them.
 unit_ldflags = $(shell cat $(1).ldflags 2>/dev/null)
 
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c, seed corpus in tests/fuzz/corpus/NAME/.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:.c=)
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 15
+
 ifeq ($(V),1)
 Q :=
 else
 Q := @
 endif
 
-.PHONY: all check check-unit check-cli check-netns install clean setup demo
+.PHONY: all check check-unit check-cli check-netns check-fuzz fuzz install clean setup demo
 all: flowguard
 
 setup:
@@ -72,6 +78,17 @@ check-netns: flowguard
 	@if [ -x tests/netns/run.sh ]; then ./tests/netns/run.sh; \
 	else echo "netns: no tests yet"; fi
 
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
+		$(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+
+# Runs every target for FUZZ_SECONDS on its committed corpus (a copy: new inputs stay out).
+check-fuzz: fuzz
+	@./tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
 demo: flowguard
 	@./scripts/demo.sh
 
@@ -85,7 +102,7 @@ install: flowguard
 	install -D -m 0644 man/flowguard.yaml.5 $(DESTDIR)$(MANDIR)/man5/flowguard.yaml.5
 
 clean:
-	rm -f flowguard agent/*.o netlink/*.o policies/*.o tests/unit/*.o $(UNIT_BIN) \
+	rm -f flowguard agent/*.o netlink/*.o policies/*.o tests/unit/*.o $(UNIT_BIN) $(FUZZ_BIN) \
 		agent/*.d netlink/*.d policies/*.d tests/unit/*.d
 
 -include $(wildcard agent/*.d netlink/*.d policies/*.d tests/unit/*.d)
