@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/detect.h"
 #include "agent/kernel.h"
 #include "policies/compile.h"
 
@@ -17,8 +18,10 @@ struct opts {
 	const char *command;
 	char config[PATH_MAX];
 	char catalog[PATH_MAX];
+	char root[PATH_MAX]; /* the host to detect: "/" or a fixture tree */
 	bool strict; /* the real config path: refuse files others could have written */
 	bool no_resolve;
+	bool json;
 };
 
 /* Everything a command needs from the policy side; one owner for all of it. */
@@ -26,6 +29,7 @@ struct loaded {
 	struct catalog *cat;
 	struct config *cfg;
 	struct plan *plan;
+	struct detection *det;
 	struct host_facts facts;
 };
 
@@ -40,12 +44,14 @@ static void usage(FILE *out)
 	      "  audit    compare the kernel's table with the desired one (1: drift)\n"
 	      "  disable  remove the table (break-glass)\n"
 	      "  status   show the table's flags, owner and the kernel features in use\n"
+	      "  detect   show the detected roles, region and host facts, with evidence\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --config FILE    configuration (default " FG_CONFIG ")\n"
 	      "      --catalog FILE   vendor catalog (default " FG_CATALOG_DIR "/swp.yaml)\n"
 	      "      --root DIR       read the host under DIR instead of /\n"
 	      "      --no-resolve     plan: leave DNS-fed sets empty (the default for now)\n"
+	      "      --json           detect: print JSON\n"
 	      "  -h, --help           show this help\n"
 	      "      --version        show the version\n"
 	      "\n"
@@ -53,7 +59,7 @@ static void usage(FILE *out)
 	      out);
 }
 
-enum { OPT_CATALOG = 256, OPT_ROOT, OPT_NO_RESOLVE, OPT_VERSION };
+enum { OPT_CATALOG = 256, OPT_ROOT, OPT_NO_RESOLVE, OPT_VERSION, OPT_JSON };
 
 static int set_path(char *dst, const char *root, const char *path)
 {
@@ -69,6 +75,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "catalog", required_argument, NULL, OPT_CATALOG },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "no-resolve", no_argument, NULL, OPT_NO_RESOLVE },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -90,6 +97,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_NO_RESOLVE:
 			o->no_resolve = true;
 			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
 		case 'h':
 			o->command = "help";
 			return 0;
@@ -104,6 +114,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return -EINVAL;
 	o->command = argv[optind];
 	o->strict = !config;
+	snprintf(o->root, sizeof(o->root), "%s", root ? root : "/");
 	if (set_path(o->config, config ? NULL : root, config ? config : FG_CONFIG) < 0 ||
 	    set_path(o->catalog, catalog ? NULL : root,
 		     catalog ? catalog : FG_CATALOG_DIR "/swp.yaml") < 0)
@@ -114,12 +125,41 @@ static int parse_args(int argc, char **argv, struct opts *o)
 static void loaded_clear(struct loaded *l)
 {
 	plan_free(l->plan);
+	detection_free(l->det);
 	config_free(l->cfg);
 	catalog_free(l->cat);
 	memset(l, 0, sizeof(*l));
 }
 
-/* Loads catalog and config and validates them; compiles too when compile is set. */
+/* Detection runs when the configuration leaves something to it. */
+static bool needs_detection(const struct config *cfg)
+{
+	return cfg->roles_auto || !cfg->region || cfg->facts[FACT_DNS_SERVERS].is_auto ||
+	       cfg->facts[FACT_NTP_SERVERS].is_auto;
+}
+
+static int resolve_facts(const struct opts *o, struct loaded *l, struct diag *d)
+{
+	struct host_detected hd = { 0 };
+	size_t i;
+	int r;
+
+	if (!needs_detection(l->cfg))
+		return facts_resolve(l->cfg, l->cat, NULL, &l->facts, d);
+	r = l->det ? 0 : detect_host(o->root, &l->det, d);
+	if (r < 0)
+		return r;
+	hd.roles = l->det->roles;
+	hd.region = l->det->region;
+	hd.legacy_dsaas = l->det->legacy_dsaas;
+	hd.comm_known = l->det->comm_known;
+	hd.comm = l->det->comm;
+	for (i = 0; i < FACT_MAX; i++)
+		hd.lists[i] = &l->det->lists[i];
+	return facts_resolve(l->cfg, l->cat, &hd, &l->facts, d);
+}
+
+/* Loads catalog and config and validates them; compiles too when compile_it is set. */
 static int load(const struct opts *o, bool compile_it, struct loaded *l, struct diag *d)
 {
 	int r;
@@ -128,7 +168,7 @@ static int load(const struct opts *o, bool compile_it, struct loaded *l, struct 
 	if (r == 0)
 		r = config_load(o->config, o->strict, l->cat, &l->cfg, d);
 	if (r == 0 && compile_it)
-		r = facts_from_config(l->cfg, l->cat, &l->facts, d);
+		r = resolve_facts(o, l, d);
 	if (r == 0 && compile_it)
 		r = compile(l->cat, l->cfg, &l->facts, &l->plan, d);
 	return r;
@@ -146,6 +186,13 @@ static int cmd_plan(const struct opts *o, struct diag *d)
 	return r;
 }
 
+/* check validates; what detection cannot tell on this host is reported, not an error. */
+static bool facts_incomplete(const struct loaded *l)
+{
+	return (l->cfg->roles_auto && (!l->det || !l->det->roles)) ||
+	       (!l->cfg->region && (!l->det || !l->det->region));
+}
+
 static int cmd_check(const struct opts *o, struct diag *d)
 {
 	struct loaded l = { 0 };
@@ -154,20 +201,25 @@ static int cmd_check(const struct opts *o, struct diag *d)
 	int r;
 
 	r = load(o, false, &l, d);
-	if (r == 0 && !l.cfg->roles_auto) {
-		r = facts_from_config(l.cfg, l.cat, &l.facts, d);
-		if (r == 0)
-			r = compile(l.cat, l.cfg, &l.facts, &l.plan, d);
+	if (r == 0 && needs_detection(l.cfg))
+		r = detect_host(o->root, &l.det, d);
+	if (r == 0 && facts_incomplete(&l)) {
+		printf("%s: ok; roles or region are auto and not detected on this host, so "
+		       "plan and apply need them set\n", o->config);
+		goto out;
 	}
-	if (r == 0 && l.plan) {
+	if (r == 0)
+		r = resolve_facts(o, &l, d);
+	if (r == 0)
+		r = compile(l.cat, l.cfg, &l.facts, &l.plan, d);
+	if (r == 0) {
 		for (i = 0; i < l.plan->rs->n_chains; i++)
 			rules += l.plan->rs->chains[i].n_rules;
-		printf("%s: ok (roles %s, %zu sets, %zu rules)\n", o->config,
-		       roles_format(l.facts.roles, roles, sizeof(roles)), l.plan->rs->n_sets,
-		       rules);
-	} else if (r == 0) {
-		printf("%s: ok (roles: auto)\n", o->config);
+		printf("%s: ok (roles %s, region %s, %zu sets, %zu rules)\n", o->config,
+		       roles_format(l.facts.roles, roles, sizeof(roles)), l.facts.region->code,
+		       l.plan->rs->n_sets, rules);
 	}
+out:
 	loaded_clear(&l);
 	return r;
 }
@@ -210,6 +262,18 @@ static int cmd_audit(const struct opts *o, struct diag *d)
 	return r;
 }
 
+static int cmd_detect(const struct opts *o, struct diag *d)
+{
+	struct detection *det = NULL;
+	int r;
+
+	r = detect_host(o->root, &det, d);
+	if (r == 0)
+		r = o->json ? detection_print_json(det, stdout) : detection_print(det, stdout);
+	detection_free(det);
+	return r < 0 && r != -ENOMEM ? -EIO : r;
+}
+
 /* -EINVAL from the policy side means "invalid input" (2); anything else is runtime (1). */
 static int exit_code(int r)
 {
@@ -241,6 +305,8 @@ int main(int argc, char **argv)
 		r = cmd_plan(&o, &d);
 	} else if (!strcmp(o.command, "check")) {
 		r = cmd_check(&o, &d);
+	} else if (!strcmp(o.command, "detect")) {
+		r = cmd_detect(&o, &d);
 	} else if (!strcmp(o.command, "apply")) {
 		r = cmd_apply(&o, &d);
 	} else if (!strcmp(o.command, "audit")) {

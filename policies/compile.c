@@ -417,7 +417,7 @@ static const char *flow_skip_reason(const struct emit *e, const struct cat_flow 
 		return "a proxy is configured";
 	if ((fl->when & WHEN_PROXY) && !proxy)
 		return "no proxy configured";
-	if ((fl->when & WHEN_MANAGER_INITIATED) && e->cfg->comm == COMM_AGENT_INITIATED)
+	if ((fl->when & WHEN_MANAGER_INITIATED) && e->f->comm == COMM_AGENT_INITIATED)
 		return "communication is agent-initiated";
 	if ((fl->when_features & e->f->features) != fl->when_features)
 		return "an opt-in feature it needs is not enabled";
@@ -818,34 +818,85 @@ static unsigned int expand_roles(const struct catalog *cat, unsigned int roles)
 	return roles;
 }
 
-int facts_from_config(const struct config *cfg, const struct catalog *cat,
-		      struct host_facts *ret, struct diag *d)
+static int resolve_roles(const struct config *cfg, const struct catalog *cat,
+			 const struct host_detected *det, struct host_facts *f, struct diag *d)
 {
-	struct loc loc = { cfg->n_docs ? cfg->docs[0]->file : "config", 0, 0 };
+	unsigned int roles = cfg->roles_auto ? (det ? det->roles : 0) : cfg->roles;
+
+	if (!roles) {
+		diag_err(d, &cfg->roles_loc, "roles: auto, and no SWP role was detected on this "
+			 "host; set the roles (e.g. roles: [agent])");
+		return -EINVAL;
+	}
+	f->roles = expand_roles(cat, roles);
+	return 0;
+}
+
+static int resolve_region(const struct config *cfg, const struct catalog *cat,
+			  const struct host_detected *det, struct host_facts *f, struct diag *d)
+{
+	const char *code = cfg->region ? cfg->region : det ? det->region : NULL;
+
+	if (!code) {
+		diag_err(d, &cfg->region_loc, "region: auto, and no region was detected (from "
+			 "the agent's manager URL); set the region (e.g. region: de-1)");
+		return -EINVAL;
+	}
+	f->region = catalog_find_region(cat, code);
+	if (!f->region) {
+		diag_err(d, &cfg->region_loc, "detected region '%s' is not in catalog %s %s; "
+			 "set the region", code, cat->name, cat->version);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A list set in the config (and not 'auto') wins; otherwise the detected one. */
+static void resolve_lists(const struct config *cfg, const struct host_detected *det,
+			  struct host_facts *f)
+{
+	size_t i;
+
+	for (i = 0; i < FACT_MAX; i++) {
+		const struct endpoint_list *c = &cfg->facts[i];
+
+		f->lists[i] = c;
+		if ((!c->set || c->is_auto) && det && det->lists[i] && det->lists[i]->n)
+			f->lists[i] = det->lists[i];
+	}
+}
+
+int facts_resolve(const struct config *cfg, const struct catalog *cat,
+		  const struct host_detected *det, struct host_facts *ret, struct diag *d)
+{
 	struct host_facts f;
 	size_t i;
-	int idx;
+	int idx, r;
 
 	memset(&f, 0, sizeof(f));
-	if (cfg->roles_auto)
-		diag_err(d, &loc, "roles: auto needs host detection, which this version does not "
-			 "have yet; list the roles (e.g. roles: [agent])");
-	if (!cfg->region)
-		diag_err(d, &loc, "region: auto needs host detection, which this version does not "
-			 "have yet; set the region (e.g. region: de-1)");
-	f.roles = expand_roles(cat, cfg->roles);
-	f.region = cfg->region ? catalog_find_region(cat, cfg->region) : NULL;
-	for (i = 0; i < FACT_MAX; i++)
-		f.lists[i] = &cfg->facts[i];
+	r = resolve_roles(cfg, cat, det, &f, d);
+	if (resolve_region(cfg, cat, det, &f, d) < 0)
+		r = -EINVAL;
+	if (r < 0)
+		return r;
+	resolve_lists(cfg, det, &f);
+	f.comm = cfg->comm_set || !det || !det->comm_known ? cfg->comm : det->comm;
 	for (i = 0; i < cfg->n_features; i++) {
 		idx = catalog_find_feature(cat, cfg->features[i]);
 		if (idx >= 0)
 			f.features |= 1U << idx;
 	}
-	if (diag_failed(d))
-		return -EINVAL;
+	idx = det && det->legacy_dsaas ? catalog_find_feature(cat, "legacy-dsaas") : -1;
+	if (idx >= 0)
+		f.features |= 1U << idx;
 	*ret = f;
 	return 0;
+}
+
+int facts_from_config(const struct config *cfg, const struct catalog *cat,
+		      struct host_facts *ret, struct diag *d)
+{
+	return facts_resolve(cfg, cat, NULL, ret, d);
 }
 
 int plan_print(const struct plan *p, FILE *out)

@@ -18,6 +18,17 @@ struct host_facts {
 	const struct cat_region *region;
 	const struct endpoint_list *lists[FACT_MAX];
 	uint32_t features; /* catalog feature bits */
+	enum fg_comm comm;
+};
+
+/* What host detection found (agent/detect.c fills it); every part optional. */
+struct host_detected {
+	unsigned int roles;
+	const char *region;
+	bool legacy_dsaas; /* turns on the catalog feature "legacy-dsaas" */
+	bool comm_known;
+	enum fg_comm comm;
+	const struct endpoint_list *lists[FACT_MAX];
 };
 
 /* One DNS name feeding the sets of one destination. */
@@ -37,9 +48,13 @@ struct plan {
 };
 
 /*
- * Host facts from the configuration alone (explicit roles and region); detection
- * refines them later. -EINVAL with a located reason when something is 'auto'.
+ * The facts compile() uses: what the configuration sets explicitly wins; what it leaves
+ * 'auto' (or unset) comes from det (may be NULL). -EINVAL, with a located reason, when
+ * a needed fact is neither configured nor detected (roles, region).
  */
+int facts_resolve(const struct config *cfg, const struct catalog *cat,
+		  const struct host_detected *det, struct host_facts *ret, struct diag *d);
+/* facts_resolve() without detection. */
 int facts_from_config(const struct config *cfg, const struct catalog *cat,
 		      struct host_facts *ret, struct diag *d);
 /* Compiles; on success *ret owns a new plan. -ENOMEM or -EINVAL (reasons in d). */

@@ -370,15 +370,21 @@ static void apply_doc(struct config *cfg, const struct ydoc *doc, struct diag *d
 	if (load_enum(root, "ingress", ingress_names, &v, d) == 0 && ymap_get(root, "ingress"))
 		cfg->ingress = (enum fg_ingress)v;
 	if (load_enum(root, "communication", comm_names, &v, d) == 0 &&
-	    ymap_get(root, "communication"))
+	    ymap_get(root, "communication")) {
 		cfg->comm = (enum fg_comm)v;
+		cfg->comm_set = true;
+	}
 	if (load_enum(root, "loopback", loopback_names, &v, d) == 0 && ymap_get(root, "loopback"))
 		cfg->loopback = (enum fg_loopback)v;
-	if ((n = ymap_get(root, "roles")))
+	if ((n = ymap_get(root, "roles"))) {
+		cfg->roles_loc = n->loc;
 		load_roles(cfg, n, d);
-	if ((n = ymap_get(root, "region")) && ynode_str(n, "region", &cfg->region, d) == 0 &&
-	    !strcmp(cfg->region, "auto"))
-		cfg->region = NULL;
+	}
+	if ((n = ymap_get(root, "region")) && ynode_str(n, "region", &cfg->region, d) == 0) {
+		cfg->region_loc = n->loc;
+		if (!strcmp(cfg->region, "auto"))
+			cfg->region = NULL;
+	}
 	load_lists(cfg, root, d);
 	if ((n = ymap_get(root, "features")))
 		load_features(cfg, n, d);
@@ -517,6 +523,7 @@ int config_load(const char *path, bool strict_perms, const struct catalog *cat,
 	if (!cfg)
 		return -ENOMEM;
 	set_defaults(cfg);
+	cfg->roles_loc.file = cfg->region_loc.file = path;
 	r = add_doc(cfg, path, strict_perms, d);
 	if (r != -ENOMEM)
 		r = load_dropins(cfg, path, strict_perms, d);

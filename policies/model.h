@@ -199,8 +199,10 @@ struct config {
 	bool roles_auto;
 	unsigned int roles;
 	const char *region; /* NULL: auto */
+	struct loc roles_loc, region_loc; /* where they were set (line 0: defaults) */
 	struct endpoint_list facts[FACT_MAX];
 	enum fg_comm comm;
+	bool comm_set; /* given in a file (else detection may decide) */
 	enum fg_ingress ingress;
 	enum fg_loopback loopback;
 	const char *features[CAT_MAX_FEATURES];
