@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The names store: every DNS name of the compiled plan, what it resolved to, until when
+ * each address stays allowed, and when to ask again. Pure: time comes in as "now"
+ * (CLOCK_BOOTTIME milliseconds, so a wall-clock jump changes nothing), no I/O, no
+ * netlink. The daemon feeds it answers and asks it for the desired elements of each
+ * DNS-fed set; netlink/setdiff.c turns those into element diffs.
+ *
+ * Rules (issue 5):
+ * - An answer's TTL (already the CNAME chain's minimum) is clamped to [min_ttl, max_ttl].
+ * - The name is asked again shortly before the TTL runs out (at 80-90% of it, jittered
+ *   per name so a fleet does not resolve in lock-step); after a failure, with exponential
+ *   backoff from 1 s up to min(max_ttl, 5 min).
+ * - An address that leaves the answer stays allowed for `grace` after its TTL ran out.
+ * - On failure the last good addresses stay until max_stale after the last good answer;
+ *   each failure is reported (the daemon logs a warning naming the name and reason).
+ * - More than max_addresses in one answer: the first max_addresses (sorted) are kept
+ *   and the cut is reported, never silent.
+ * - Kernel element timeouts: each element's timeout is the time it stays allowed (TTL end
+ *   or grace/stale end, whichever is later), so the kernel removes it if the agent dies.
+ */
+#ifndef FLOWGUARD_NAMES_H
+#define FLOWGUARD_NAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/resolver.h"
+#include "policies/compile.h"
+
+struct names_opts {
+	uint64_t min_ttl_ms, max_ttl_ms;
+	uint64_t grace_ms;
+	uint64_t max_stale_ms;
+	size_t max_addresses;
+	uint32_t jitter_seed; /* tests fix it; the daemon uses something per host */
+};
+
+struct name_addr {
+	struct rs_addr addr;
+	uint64_t ttl_end_ms;  /* now + TTL when last seen in an answer */
+	uint64_t allowed_until_ms; /* ttl_end + grace, or the stale bound on failures */
+};
+
+struct name_state {
+	char *fqdn;
+	struct name_addr *addrs;
+	size_t n_addrs, cap_addrs;
+	uint32_t ttl_s;		 /* the clamped TTL of the last good answer */
+	uint64_t next_query_ms;	 /* when to ask again; UINT64_MAX while a query is in flight */
+	uint64_t last_good_ms;	 /* 0: never */
+	unsigned int failures;	 /* consecutive */
+	int last_error;		 /* 0 or the res_answer status */
+	size_t last_dropped;	 /* addresses cut by max_addresses in the last answer */
+	bool in_flight;
+};
+
+/* What one call changed, for the daemon to log and to push to the kernel. */
+struct names_event {
+	const char *fqdn;
+	int error;		/* 0, or the failure that keeps stale addresses */
+	size_t added, removed;	/* addresses that became / stopped being allowed */
+	size_t dropped;		/* cut by max_addresses */
+	bool sets_changed;	/* the desired elements of the name's sets changed */
+};
+
+struct names;
+
+/* One store for the plan's bindings (each name once, with every set it feeds). */
+int names_new(const struct plan *p, const struct names_opts *o, struct names **ret);
+void names_free(struct names *ns);
+
+/* The names due for a query at now (marked in flight); returns how many (<= max). */
+size_t names_due(struct names *ns, uint64_t now_ms, const char **ret, size_t max);
+/* The earliest moment anything needs doing (query or expiry); UINT64_MAX: nothing. */
+uint64_t names_next_deadline(const struct names *ns);
+
+/* Takes an answer in. *ev says what changed. 0, -ENOENT (unknown name), -ENOMEM. */
+int names_answer(struct names *ns, const struct res_answer *a, uint64_t now_ms,
+		 struct names_event *ev);
+/* Drops addresses whose allowed_until passed. Returns how many names changed. */
+size_t names_expire(struct names *ns, uint64_t now_ms);
+
+/*
+ * The desired elements of DNS-fed set `set` at now: the union of the allowed addresses of
+ * every name bound to it, each with timeout (allowed_until - now) and the name as comment
+ * (the alphabetically first name, if several resolve to the same address). Replaces
+ * out->elems. 0 or -ENOMEM.
+ */
+int names_fill_set(const struct names *ns, const char *set, uint64_t now_ms, struct rs_set *out);
+
+/* Iteration for status and persistence. */
+size_t names_count(const struct names *ns);
+const struct name_state *names_get(const struct names *ns, size_t i);
+
+/*
+ * Last known good answers, so the next start can fill the sets before DNS is up:
+ * a small text file written atomically (temp file, fsync, rename). Load ignores names
+ * the plan does not have and entries older than max_stale; a damaged file is -EINVAL
+ * (the daemon logs and starts without it). 0 or -errno.
+ */
+int names_save(const struct names *ns, const char *path, uint64_t now_ms, uint64_t wall_now_s);
+int names_load(struct names *ns, const char *path, uint64_t now_ms, uint64_t wall_now_s);
+
+#endif

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Asynchronous, TTL-aware DNS for the daemon's event loop (c-ares underneath). It speaks
+ * to the rest only through struct res_answer; it never touches netlink or the names store.
+ * No threads: the loop polls the fds resolver_fds() returns and calls resolver_process().
+ */
+#ifndef FLOWGUARD_RESOLVER_H
+#define FLOWGUARD_RESOLVER_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netlink/ruleset.h"
+#include "policies/model.h"
+
+/* c-ares keeps at most a handful of sockets; more would mean something is wrong. */
+#define RESOLVER_MAX_FDS 16
+
+/* The outcome of one name: A and AAAA together. */
+struct res_answer {
+	const char *fqdn;
+	/*
+	 * 0: an answer (n_addrs may be 0: the name exists without addresses);
+	 * -ENOENT: NXDOMAIN; -ETIMEDOUT: no server answered; -ECONNREFUSED: refused;
+	 * -EIO: SERVFAIL, a malformed answer, or anything else.
+	 */
+	int status;
+	const struct rs_addr *addrs; /* deduplicated, sorted; valid during the callback only */
+	size_t n_addrs;
+	uint32_t ttl; /* seconds: the minimum over every record of the CNAME chain */
+	const char *detail; /* c-ares' words for a failure, or NULL */
+};
+
+/* Called exactly once per resolver_query(), from resolver_process() or resolver_free(). */
+typedef void (*resolver_cb)(void *userdata, const struct res_answer *ans);
+
+struct resolver_opts {
+	const struct endpoint_list *servers; /* NULL or empty: the host's /etc/resolv.conf */
+	unsigned int timeout_ms;	     /* per try; 0: 2000 */
+	unsigned int tries;		     /* 0: 3 */
+};
+
+struct resolver;
+
+/* 0 or -errno (-ENOMEM, -EINVAL for a bad server). */
+int resolver_new(const struct resolver_opts *o, resolver_cb cb, void *userdata,
+		 struct resolver **ret);
+/* Cancels what is in flight (each callback runs with -ECANCELED) and frees. NULL ok. */
+void resolver_free(struct resolver *r);
+
+/* Starts resolving fqdn (A and AAAA). 0 or -ENOMEM. */
+int resolver_query(struct resolver *r, const char *fqdn);
+
+/* Fills pfd with the sockets to poll and their events; returns how many (<= max). */
+size_t resolver_fds(struct resolver *r, struct pollfd *pfd, size_t max);
+/* Milliseconds until c-ares needs resolver_process() for a timeout; -1: none pending. */
+int resolver_timeout_ms(struct resolver *r);
+/* Handles ready sockets (pfd from the last poll, revents set) and expired timeouts. */
+void resolver_process(struct resolver *r, const struct pollfd *pfd, size_t n);
+
+#endif
