@@ -2,6 +2,11 @@
 # "unshare -n" (run.sh starts it that way): every nft command here only sees that namespace.
 set -u
 FGNL=${FGNL:?run through tests/netns/run.sh}
+# Refuse to run in the machine's own network namespace: these tests flush rulesets.
+if [ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/1/ns/net)" ]; then
+	echo "refusing to run in the host's network namespace (use tests/netns/run.sh)" >&2
+	exit 1
+fi
 FG_CATALOG=${FG_CATALOG:-policies/catalog/swp.yaml}
 export FG_CATALOG
 fails=0
