@@ -3,7 +3,9 @@
 set -u
 FGNL=${FGNL:?run through tests/netns/run.sh}
 # Refuse to run in the machine's own network namespace: these tests flush rulesets.
-if [ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/1/ns/net)" ]; then
+# run.sh records the namespace it was started in; each test must be in another one.
+HOST_NETNS=${HOST_NETNS:?run through tests/netns/run.sh}
+if [ "$(readlink /proc/self/ns/net)" = "$HOST_NETNS" ]; then
 	echo "refusing to run in the host's network namespace (use tests/netns/run.sh)" >&2
 	exit 1
 fi

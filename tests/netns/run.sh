@@ -19,6 +19,8 @@ if ! ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -I. -Wall -Wextra -Werror -g -o "$TMPDIR
 	exit 1
 fi
 export FGNL="$TMPDIR_NS/fgnl"
+HOST_NETNS=$(readlink /proc/self/ns/net)
+export HOST_NETNS
 pass=0
 fail=0
 for t in tests/netns/t_*.sh; do
