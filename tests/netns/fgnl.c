@@ -8,6 +8,7 @@
  *   fgnl disable | status | genid
  *   fgnl big N                        apply a table with an N-element set
  *   fgnl bigdiff N M                  change M elements of it with one diff, then verify
+ *   fgnl conflicts                    other firewalls alone (as status runs it), one per line
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 #include <linux/netfilter.h>
 
+#include "agent/detect_int.h"
 #include "agent/kernel.h"
 #include "netlink/nft.h"
 #include "netlink/setdiff.h"
@@ -275,6 +277,31 @@ static int cmd_bigdiff(unsigned int n, unsigned int m)
 	return r < 0 ? 1 : 0;
 }
 
+/* detect_firewalls() without the rest of detection, the way "status" can call it. */
+static int cmd_conflicts(void)
+{
+	struct detection *det;
+	struct diag d = { 0 };
+	size_t i;
+	int r;
+
+	det = calloc(1, sizeof(*det));
+	if (!det)
+		return 1;
+	r = detect_firewalls(det, "/", &d);
+	for (i = 0; r == 0 && i < det->n_conflicts; i++)
+		printf("conflict: %s | hook %s | priority %d | policy %s | %s\n",
+		       det->conflicts[i].where, det->conflicts[i].hook, det->conflicts[i].priority,
+		       det->conflicts[i].policy, det->conflicts[i].meaning);
+	for (i = 0; r == 0 && i < det->n_ev; i++)
+		printf("evidence: %s | %s\n", det->ev[i].value ? det->ev[i].value : "-",
+		       det->ev[i].note ? det->ev[i].note : "");
+	diag_print(&d, stderr);
+	diag_clear(&d);
+	detection_free(det);
+	return r < 0;
+}
+
 /* Adds a set whose name the kernel refuses (longer than NFT_SET_MAXNAMELEN). */
 static void add_bad_set(struct ruleset *rs)
 {
@@ -319,6 +346,8 @@ static int run(int argc, char **argv, struct ruleset **rsp, struct plan **p)
 		*rsp = big((unsigned int)atoi(argv[2]), 0);
 		return kernel_apply(*rsp, &o, stdout) < 0;
 	}
+	if (!strcmp(cmd, "conflicts"))
+		return cmd_conflicts();
 	if (!strcmp(cmd, "bigdiff") && argc > 3)
 		return cmd_bigdiff((unsigned int)atoi(argv[2]), (unsigned int)atoi(argv[3]));
 	if (argc < 3 || !(*rsp = source(argv[2], p)))
@@ -346,7 +375,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fputs("usage: fgnl print|apply|audit|hold|bad SRC | disable | status | genid |"
-		      " big N | bigdiff N M\n", stderr);
+		      " big N | bigdiff N M | conflicts\n", stderr);
 		return 2;
 	}
 	r = run(argc, argv, &rs, &p);
