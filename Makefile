@@ -33,6 +33,8 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:.c=)
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 15
+# make check runs every fuzz target briefly; longer runs: make check-fuzz FUZZ_SECONDS=600
+CHECK_FUZZ_SECONDS ?= 8
 
 ifeq ($(V),1)
 Q :=
@@ -65,6 +67,7 @@ check: flowguard $(UNIT_BIN)
 	$(MAKE) --no-print-directory check-unit || rc=1; \
 	$(MAKE) --no-print-directory check-cli || rc=1; \
 	$(MAKE) --no-print-directory check-netns || rc=1; \
+	$(MAKE) --no-print-directory check-fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) || rc=1; \
 	exit $$rc
 
 check-cli: flowguard
