@@ -168,8 +168,8 @@ int detection_print(const struct detection *det, FILE *out)
 	for (i = 0; i < det->n_conflicts; i++) {
 		const struct fw_conflict *c = &det->conflicts[i];
 
-		fprintf(out, "  %s (hook %s, priority %d, policy %s): %s\n", c->where, c->hook,
-			c->priority, c->policy, c->meaning);
+		/* The meaning already names hook, priority and policy in plain words. */
+		fprintf(out, "  %s:\n    %s\n", c->where, c->meaning);
 	}
 	return ferror(out) ? -EIO : 0;
 }
