@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * flowguard run: the long-running agent (issue 5). It programs the table once from the
+ * last good DNS answers (fast boot), tells systemd it is ready, then keeps the DNS-fed
+ * sets current with one element-diff batch per change, restores the table when another
+ * process changes it, and reloads on SIGHUP. SIGTERM or SIGINT: the last good answers
+ * are saved and the table is left in place (fail closed; with persist it stays orphaned
+ * until the next start adopts it).
+ *
+ * Files: STATE_DIR/names holds the last good answers; RUN_DIR/status.json (mode 0600,
+ * directory 0700, replaced atomically on every change) is what `flowguard status` reads.
+ */
+#ifndef FLOWGUARD_DAEMON_H
+#define FLOWGUARD_DAEMON_H
+
+#include <stdbool.h>
+
+#define DAEMON_STATE_DIR "/var/lib/flowguard"
+#define DAEMON_RUN_DIR "/run/flowguard"
+#define DAEMON_STATUS_FILE "status.json"
+
+struct daemon_opts {
+	const char *config;    /* re-read on every reload */
+	const char *catalog;
+	const char *root;      /* "/" or a fixture tree for detection */
+	bool strict;	       /* the real config path: refuse files others could write */
+	const char *state_dir; /* NULL: DAEMON_STATE_DIR */
+	const char *run_dir;   /* NULL: DAEMON_RUN_DIR */
+};
+
+/*
+ * Runs until SIGTERM or SIGINT. 0 on a clean stop; -EINVAL if the configuration is invalid
+ * at start (every error logged with file:line:col); another -errno if the first table
+ * could not be programmed or the event loop failed.
+ */
+int daemon_run(const struct daemon_opts *o);
+
+#endif

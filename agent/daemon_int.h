@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Internals shared by agent/daemon*.c; nothing else includes this. */
+#ifndef FLOWGUARD_DAEMON_INT_H
+#define FLOWGUARD_DAEMON_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/daemon.h"
+#include "agent/detect.h"
+#include "agent/names.h"
+#include "agent/resolver.h"
+#include "netlink/nft.h"
+#include "policies/compile.h"
+
+#define NEVER UINT64_MAX
+
+/* One loaded configuration and everything compiled from it; replaced whole on reload. */
+struct gen {
+	struct catalog *cat;
+	struct config *cfg;
+	struct detection *det;
+	struct host_facts facts;
+	struct plan *plan;
+};
+
+/* Another process's changes to our table, collected until its NEWGEN names it. */
+struct monitor {
+	struct mnl_socket *nl;
+	uint32_t our_portid;
+	uint64_t foreign;	/* 1ULL << NFT_MSG_* seen on our table from others */
+	char *buf;
+};
+
+/* The last foreign change we undid, for the log and the status file. */
+struct heal_info {
+	uint64_t wall_ms;
+	uint32_t pid;
+	char comm[32];
+	char what[128];
+	unsigned int count;
+};
+
+struct daemon {
+	const struct daemon_opts *opts;
+	struct nft_ctx nft;
+	uint32_t table_flags;
+	struct monitor mon;
+	int sigfd;
+	struct gen *gen;
+	struct names *names;
+	struct resolver *res;
+	/* DNS-fed sets as last sent to the kernel; element timeout_ms holds the absolute end. */
+	struct ruleset *applied;
+	uint64_t started_wall_s;
+	uint64_t last_answer_ms; /* CLOCK_BOOTTIME of the last answer; 0: none yet */
+	uint64_t heal_due_ms, last_heal_ms;
+	uint64_t save_due_ms, last_save_ms;
+	uint64_t watchdog_ms, watchdog_due_ms;
+	bool save_failing, status_failing;
+	bool stop;
+	struct heal_info heal;
+	char reload_error[256]; /* why the last reload was refused; "" if it was not */
+	uint64_t reload_wall_ms;
+	char state_path[PATH_MAX];
+	char status_path[PATH_MAX];
+	char summary[256];	/* "agent,relay de-1" */
+};
+
+/* Clocks: CLOCK_BOOTTIME (deadlines; a suspend counts) and wall milliseconds. */
+uint64_t now_ms(void);
+uint64_t wall_ms(void);
+
+/* daemon_load.c */
+int gen_load(const struct daemon_opts *o, struct gen **ret);
+void gen_free(struct gen *g);
+void gen_names_opts(const struct gen *g, struct names_opts *ret);
+void gen_summary(const struct gen *g, char *buf, size_t len);
+
+/* daemon_sets.c */
+int sets_commit_all(struct daemon *dm, struct gen *g, struct names *ns, const char *why);
+int sets_sync_name(struct daemon *dm, const char *fqdn);
+int sets_sync_all(struct daemon *dm);
+size_t sets_count_addrs(const struct daemon *dm);
+
+/* daemon_monitor.c */
+int monitor_open(struct monitor *m, uint32_t our_portid);
+void monitor_close(struct monitor *m);
+int monitor_fd(const struct monitor *m);
+/* Reads pending events; 1 if another process changed our table (heal), else 0 or -errno. */
+int monitor_read(struct monitor *m, struct heal_info *ret);
+
+/* daemon_state.c */
+/* A resolver failure in words: "NXDOMAIN", "timeout", ...; "" for 0. */
+const char *state_error_text(int err);
+void state_changed(struct daemon *dm);
+void state_save_now(struct daemon *dm);
+int state_write_status(struct daemon *dm);
+void state_remove_status(struct daemon *dm);
+void state_status_line(const struct daemon *dm, char *buf, size_t len);
+
+/* daemon_loop.c */
+int loop_run(struct daemon *dm);
+void loop_answer(void *userdata, const struct res_answer *ans);
+int loop_new_resolver(const struct gen *g, void *dm, struct resolver **ret);
+
+#endif
