@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/daemon.h"
 #include "agent/detect.h"
 #include "agent/kernel.h"
+#include "agent/status.h"
 #include "policies/compile.h"
 
 #define EXIT_RUNTIME 1
@@ -22,6 +24,7 @@ struct opts {
 	bool strict; /* the real config path: refuse files others could have written */
 	bool no_resolve;
 	bool json;
+	const char *state_dir, *run_dir; /* run, status: NULL for the defaults */
 };
 
 /* Everything a command needs from the policy side; one owner for all of it. */
@@ -43,7 +46,8 @@ static void usage(FILE *out)
 	      "  apply    program the table in one transaction and exit\n"
 	      "  audit    compare the kernel's table with the desired one (1: drift)\n"
 	      "  disable  remove the table (break-glass)\n"
-	      "  status   show the table's flags, owner and the kernel features in use\n"
+	      "  run      the agent: keep the table current as DNS, config and kernel change\n"
+	      "  status   what the running agent applied, and the table's flags and owner\n"
 	      "  detect   show the detected roles, region and host facts, with evidence\n"
 	      "\n"
 	      "Options:\n"
@@ -51,7 +55,9 @@ static void usage(FILE *out)
 	      "      --catalog FILE   vendor catalog (default " FG_CATALOG_DIR "/swp.yaml)\n"
 	      "      --root DIR       read the host under DIR instead of /\n"
 	      "      --no-resolve     plan: leave DNS-fed sets empty (the default for now)\n"
-	      "      --json           detect: print JSON\n"
+	      "      --json           detect, status: print JSON\n"
+	      "      --state-dir DIR  run: last good answers (default " DAEMON_STATE_DIR ")\n"
+	      "      --run-dir DIR    run, status: status file (default " DAEMON_RUN_DIR ")\n"
 	      "  -h, --help           show this help\n"
 	      "      --version        show the version\n"
 	      "\n"
@@ -59,7 +65,8 @@ static void usage(FILE *out)
 	      out);
 }
 
-enum { OPT_CATALOG = 256, OPT_ROOT, OPT_NO_RESOLVE, OPT_VERSION, OPT_JSON };
+enum { OPT_CATALOG = 256, OPT_ROOT, OPT_NO_RESOLVE, OPT_VERSION, OPT_JSON, OPT_STATE_DIR,
+       OPT_RUN_DIR };
 
 static int set_path(char *dst, const char *root, const char *path)
 {
@@ -76,6 +83,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "no-resolve", no_argument, NULL, OPT_NO_RESOLVE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -99,6 +108,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_JSON:
 			o->json = true;
+			break;
+		case OPT_STATE_DIR:
+			o->state_dir = optarg;
+			break;
+		case OPT_RUN_DIR:
+			o->run_dir = optarg;
 			break;
 		case 'h':
 			o->command = "help";
@@ -274,6 +289,15 @@ static int cmd_detect(const struct opts *o, struct diag *d)
 	return r < 0 && r != -ENOMEM ? -EIO : r;
 }
 
+static int cmd_run(const struct opts *o)
+{
+	struct daemon_opts d = { .config = o->config, .catalog = o->catalog, .root = o->root,
+				 .strict = o->strict, .state_dir = o->state_dir,
+				 .run_dir = o->run_dir };
+
+	return daemon_run(&d);
+}
+
 /* -EINVAL from the policy side means "invalid input" (2); anything else is runtime (1). */
 static int exit_code(int r)
 {
@@ -313,8 +337,11 @@ int main(int argc, char **argv)
 		r = cmd_audit(&o, &d);
 	} else if (!strcmp(o.command, "disable")) {
 		r = kernel_disable(FG_TABLE, stderr) < 0 ? -EIO : 0;
+	} else if (!strcmp(o.command, "run")) {
+		r = cmd_run(&o);
 	} else if (!strcmp(o.command, "status")) {
-		r = kernel_status(FG_TABLE, stdout) < 0 ? -EIO : 0;
+		r = status_print(o.run_dir, o.json, stdout);
+		r = r < 0 && r != -ENOMEM ? -EIO : r;
 	} else {
 		fprintf(stderr, "flowguard: unknown command '%s'\n", o.command);
 		usage(stderr);
