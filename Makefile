@@ -42,7 +42,7 @@ else
 Q := @
 endif
 
-.PHONY: all check check-unit check-cli check-netns check-fuzz fuzz install clean setup demo
+.PHONY: all check check-unit check-cli check-netns check-e2e check-fuzz fuzz install clean setup demo
 all: flowguard
 
 setup:
@@ -67,6 +67,7 @@ check: flowguard $(UNIT_BIN)
 	$(MAKE) --no-print-directory check-unit || rc=1; \
 	$(MAKE) --no-print-directory check-cli || rc=1; \
 	$(MAKE) --no-print-directory check-netns || rc=1; \
+	$(MAKE) --no-print-directory check-e2e || rc=1; \
 	$(MAKE) --no-print-directory check-fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) || rc=1; \
 	exit $$rc
 
@@ -80,6 +81,9 @@ check-unit: flowguard $(UNIT_BIN)
 check-netns: flowguard
 	@if [ -x tests/netns/run.sh ]; then ./tests/netns/run.sh; \
 	else echo "netns: no tests yet"; fi
+
+check-e2e: flowguard
+	@./tests/e2e/run.sh
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
 	@$(if $(Q),echo "  FUZZ    $@")

@@ -199,6 +199,46 @@ static void sync_failed(struct daemon *dm, int r, const struct rs_set *set,
 	dm->heal_due_ms = now_ms();
 }
 
+static bool in_set(const struct rs_set *s, const struct rs_addr *a)
+{
+	size_t lo = 0, hi = s->n_elems, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = rs_addr_cmp(&s->elems[mid].addr, a);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* The kernel drops an element when its timeout runs out; the log says so all the same. */
+static void log_expired(const struct rs_set *app, const struct rs_set *want, uint64_t now)
+{
+	const struct rs_elem *v[LOG_MAX_ADDRS];
+	char buf[1024];
+	size_t i, n = 0, total = 0;
+
+	for (i = 0; i < app->n_elems; i++) {
+		if (app->elems[i].timeout_ms > now || in_set(want, &app->elems[i].addr))
+			continue;
+		if (n < LOG_MAX_ADDRS)
+			v[n++] = &app->elems[i];
+		total++;
+	}
+	if (!total)
+		return;
+	format_elems(v, n, buf, sizeof(buf));
+	if (total > n)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " and %zu more", total - n);
+	log_info("set '%s': removed %s (grace or staleness bound over)", app->name, buf);
+}
+
 /* Makes the kernel's set `want` (a DNS-fed set of the plan) equal to the store at now. */
 static int sync_set(struct daemon *dm, struct rs_set *want, uint64_t now)
 {
@@ -223,6 +263,8 @@ static int sync_set(struct daemon *dm, struct rs_set *want, uint64_t now)
 		else
 			log_diff(want, &d);
 	}
+	if (r == 0)
+		log_expired(app, want, now);
 	if (r == 0)
 		r = applied_replace(app, want, now);
 	setdiff_clear(&d);

@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config make gcc
 libnftnl-dev libmnl-dev libyaml-dev libc-ares-dev libsystemd-dev libcmocka-dev
-nftables iptables iproute2 unbound bind9-dnsutils clang libclang-rt-14-dev"
+nftables iptables iproute2 unbound bind9-dnsutils python3 clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

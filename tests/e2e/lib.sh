@@ -1,0 +1,219 @@
+# Shared helpers for the end-to-end tests; sourced by each t_*.sh (tests/e2e/run.sh runs them).
+# Each test builds its own world and removes it on exit, never touching the host's namespace:
+#   client netns  lo: unbound on 127.0.0.1:5399 (records changed with unbound-control), the agent
+#                 fg0 10.99.0.1/24 -- veth --
+#   peer netns    fg1 10.99.0.2-9/24, TCP echo listeners on 8080 and 9090 (every address)
+set -u
+TOP=$(pwd)
+FG=${FG:-$TOP/flowguard}
+CATALOG=$TOP/policies/catalog/swp.yaml
+HELPER=$TOP/tests/e2e/helper.py
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+C=fge2e-c-$$
+P=fge2e-p-$$
+T=$(mktemp -d /tmp/fge2e.XXXXXX)
+CONF=$T/flowguard.yaml
+LOG=$T/agent.log
+NOTIFY=$T/notify.log
+DNSCONF=$T/unbound.conf
+AGENT=
+DNS=
+BG=
+fails=0
+
+fail() {
+	echo "  FAIL: $*" >&2
+	fails=$((fails + 1))
+}
+
+ok() {
+	echo "  ok: $*"
+}
+
+now_ms() {
+	date +%s%3N
+}
+
+cleanup() {
+	[ -n "$AGENT" ] && kill "$AGENT" 2>/dev/null
+	# shellcheck disable=SC2086
+	[ -n "$BG$DNS" ] && kill $BG $DNS 2>/dev/null
+	[ -n "$AGENT$BG$DNS" ] && sleep 0.2
+	ip netns del "$C" 2>/dev/null
+	ip netns del "$P" 2>/dev/null
+	if [ "$fails" -ne 0 ] && [ -f "$LOG" ]; then
+		echo "  --- agent log (last 40 lines) ---" >&2
+		grep -v "NXDOMAIN" "$LOG" | tail -n 40 >&2
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# Runs a command in the client / peer namespace.
+inc() {
+	ip netns exec "$C" "$@"
+}
+
+inp() {
+	ip netns exec "$P" "$@"
+}
+
+# Polls a shell condition every 0.1 s for up to $1 seconds.
+wait_for() {
+	limit=$(($1 * 10))
+	shift
+	i=0
+	while [ $i -lt $limit ]; do
+		eval "$@" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+topo_up() {
+	ip netns add "$C" && ip netns add "$P" || return 1
+	[ "$(inc readlink /proc/self/ns/net)" != "$(readlink /proc/self/ns/net)" ] || return 1
+	ip -n "$C" link set lo up
+	ip -n "$P" link set lo up
+	ip -n "$C" link add fg0 type veth peer name fg1 netns "$P"
+	ip -n "$C" addr add 10.99.0.1/24 dev fg0
+	for a in 2 3 4 5 6 7 8 9; do ip -n "$P" addr add 10.99.0.$a/24 dev fg1; done
+	ip -n "$C" link set fg0 up
+	ip -n "$P" link set fg1 up
+	# Background jobs run ip directly (not through inc/inp): $! must be the process itself.
+	ip netns exec "$P" "$PY" "$HELPER" listen 8080 9090 >/dev/null 2>&1 &
+	BG="$BG $!"
+	wait_for 5 'inc "$PY" "$HELPER" connect 10.99.0.2 8080 0.2' || return 1
+}
+
+# unbound on 127.0.0.1:5399 in the client namespace. Every name outside local-data is
+# NXDOMAIN (static "."), so the catalog's real names fail fast instead of timing out.
+# Arguments: local-data records ('web.test. 2 IN A 10.99.0.2').
+dns_up() {
+	{
+		cat <<-EOC
+		server:
+		    interface: 127.0.0.1@5399
+		    port: 5399
+		    do-daemonize: no
+		    username: ""
+		    chroot: ""
+		    directory: "$T"
+		    pidfile: ""
+		    use-syslog: no
+		    logfile: ""
+		    do-not-query-localhost: yes
+		    access-control: 127.0.0.0/8 allow
+		    module-config: "iterator"
+		    local-zone: "." static
+		EOC
+		for rr in "$@"; do printf '    local-data: "%s"\n' "$rr"; done
+		cat <<-EOC
+		remote-control:
+		    control-enable: yes
+		    control-interface: $T/ctl.sock
+		    control-use-cert: no
+		EOC
+	} >"$DNSCONF"
+	dns_start
+}
+
+dns_start() {
+	ip netns exec "$C" unbound -d -c "$DNSCONF" >"$T/unbound.log" 2>&1 &
+	DNS=$!
+	wait_for 5 'inc dig @127.0.0.1 -p 5399 +time=1 +tries=1 nosuch.test >/dev/null 2>&1' ||
+		{ fail "unbound did not start: $(cat "$T/unbound.log")"; return 1; }
+}
+
+dns_stop() {
+	kill "$DNS" 2>/dev/null
+	wait "$DNS" 2>/dev/null
+	DNS=
+}
+
+# dns_set NAME RECORD...: replaces every record of NAME ('web.test. 2 IN A 10.99.0.3').
+dns_set() {
+	name=$1
+	shift
+	unbound-control -c "$DNSCONF" local_data_remove "$name" >/dev/null || return 1
+	for rr in "$@"; do unbound-control -c "$DNSCONF" local_data "$rr" >/dev/null || return 1; done
+}
+
+# The test configuration: explicit roles and region, the test names in 'allow:' entries
+# so they go through the same path as the catalog's, short TTLs. $1: mode; $2: grace;
+# the rest is appended (more allow entries).
+write_config() {
+	mode=$1
+	grace=$2
+	shift 2
+	cat >"$CONF" <<-EOC
+	mode: $mode
+	roles: [agent]
+	region: de-1
+	dns-servers: [127.0.0.1]
+	resolver:
+	  servers: [127.0.0.1:5399]
+	  min-ttl: 1s
+	  max-ttl: 1h
+	  grace: $grace
+	  max-stale: 1h
+	  max-addresses: 4
+	allow:
+	  - name: test-web
+	    to: [web.test]
+	    ports: [8080]
+	EOC
+	for line in "$@"; do printf '%s\n' "$line" >>"$CONF"; done
+}
+
+# Starts the agent in the client namespace (extra environment as arguments) and waits
+# for READY=1 on our NOTIFY_SOCKET.
+agent_start() {
+	[ -e "$T/notify.sock" ] || {
+		"$PY" "$HELPER" notify "$T/notify.sock" "$NOTIFY" &
+		BG="$BG $!"
+		wait_for 3 '[ -S "$T/notify.sock" ]'
+	}
+	: >"$NOTIFY"
+	ip netns exec "$C" env NOTIFY_SOCKET="$T/notify.sock" "$@" "$FG" run -c "$CONF" --catalog "$CATALOG" \
+		--state-dir "$T/state" --run-dir "$T/run" >>"$LOG" 2>&1 &
+	AGENT=$!
+	wait_for 10 'grep -q "READY=1" "$NOTIFY"' || { fail "agent not READY: $(tail -5 "$LOG")"; return 1; }
+}
+
+agent_stop() {
+	kill "$AGENT" 2>/dev/null
+	wait "$AGENT"
+	rc=$?
+	AGENT=
+	return $rc
+}
+
+# The addresses in a set of table inet flowguard, one a line, sorted.
+set_addrs() {
+	inc nft list set inet flowguard "$1" 2>/dev/null | tr -d '\n' |
+		grep -o 'elements = {[^}]*}' | grep -oE '[0-9]+(\.[0-9]+){3}|[0-9a-f:]*:[0-9a-f:]+' | sort
+}
+
+has_addr() {
+	set_addrs "$1" | grep -qx "$2"
+}
+
+can_connect() {
+	inc "$PY" "$HELPER" connect "$1" "$2" 1
+}
+
+# The table as text without what changes by itself: counters, element timeouts and expiry.
+listing() {
+	inc nft list table inet flowguard 2>&1 |
+		sed -e 's/counter packets [0-9]* bytes [0-9]*/counter/g' \
+		    -e 's/ timeout [0-9hms]*//g' -e 's/ expires [0-9dhms]*//g'
+}
+
+finish() {
+	[ "$fails" -eq 0 ]
+	exit $?
+}
