@@ -111,6 +111,14 @@ dns_up() {
 		    local-zone: "." static
 		EOC
 		for rr in "$@"; do printf '    local-data: "%s"\n' "$rr"; done
+		[ -f "$T/chain.zone" ] && cat <<-EOC
+		    local-zone: "chain.test." transparent
+		auth-zone:
+		    name: "chain.test."
+		    zonefile: "$T/chain.zone"
+		    for-downstream: yes
+		    for-upstream: no
+		EOC
 		cat <<-EOC
 		remote-control:
 		    control-enable: yes
@@ -119,6 +127,26 @@ dns_up() {
 		EOC
 	} >"$DNSCONF"
 	dns_start
+}
+
+# chain.test: an authoritative zone (unbound follows a CNAME inside it, as a real server
+# does; local-data answers only the CNAME). alias.chain.test CNAME (60 s) ->
+# inner.chain.test A $1 (2 s). Call before dns_up; again, then chain_reload, to change it.
+chain_zone() {
+	serial=$(($(cat "$T/chain.serial" 2>/dev/null || echo 0) + 1))
+	echo "$serial" >"$T/chain.serial"
+	cat >"$T/chain.zone" <<-EOC
+	\$ORIGIN chain.test.
+	@ 60 IN SOA ns.chain.test. h.chain.test. $serial 3600 600 86400 1
+	@ 60 IN NS ns.chain.test.
+	ns 60 IN A 127.0.0.1
+	alias 60 IN CNAME inner.chain.test.
+	inner 2 IN A $1
+	EOC
+}
+
+chain_reload() {
+	unbound-control -c "$DNSCONF" auth_zone_reload chain.test >/dev/null
 }
 
 dns_start() {
