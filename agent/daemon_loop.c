@@ -51,17 +51,15 @@ static void log_answer(const struct daemon *dm, const struct res_answer *a,
 		       const struct names_event *ev)
 {
 	const struct name_state *s = find_name(dm->names, a->fqdn);
+	const char *why = a->detail ? a->detail : state_error_text(a->status);
 	size_t kept = s ? s->n_addrs : 0;
 
 	if (a->status < 0 && kept)
-		log_warn(a->status, "Failed to resolve '%s': %s%s%s%s, keeping %zu cached addresses, "
-				    "ignoring", a->fqdn, state_error_text(a->status),
-			 a->detail ? " (" : "", a->detail ? a->detail : "", a->detail ? ")" : "",
-			 kept);
+		log_warn(a->status, "Failed to resolve '%s': %s, keeping %zu cached addresses, "
+				    "ignoring", a->fqdn, why, kept);
 	else if (a->status < 0)
-		log_warn(a->status, "Failed to resolve '%s': %s%s%s%s, no addresses to keep, ignoring",
-			 a->fqdn, state_error_text(a->status), a->detail ? " (" : "",
-			 a->detail ? a->detail : "", a->detail ? ")" : "");
+		log_warn(a->status, "Failed to resolve '%s': %s, no addresses to keep, ignoring",
+			 a->fqdn, why);
 	if (ev->dropped)
 		log_warn(0, "'%s' has %zu addresses, more than resolver.max-addresses (%llu): "
 			    "allowed the first %zu, ignoring %zu", a->fqdn, a->n_addrs,

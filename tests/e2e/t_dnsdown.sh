@@ -1,0 +1,29 @@
+#!/bin/sh
+# DNS server stopped: the addresses stay (past TTL and grace) with a warning each time;
+# restarted with a new answer: the agent recovers.
+. tests/e2e/lib.sh
+S=allow_test_web_names_v4
+
+topo_up || { fail "topology"; finish; }
+dns_up 'web.test. 2 IN A 10.99.0.2' || finish
+write_config enforce 2s
+agent_start || finish
+wait_for 5 has_addr $S 10.99.0.2 && ok "start: 10.99.0.2" || fail "set: $(set_addrs $S)"
+dns_stop
+sleep 6
+has_addr $S 10.99.0.2 && can_connect 10.99.0.2 8080 &&
+	ok "DNS down 6 s (TTL 2 s + grace 2 s): 10.99.0.2 still allowed" ||
+	fail "address lost while DNS was down: $(set_addrs $S)"
+grep -q "Failed to resolve 'web.test': .*keeping 1 cached addresses" "$LOG" &&
+	ok "warned: $(grep -o "Failed to resolve 'web.test'.*" "$LOG" | tail -1)" ||
+	fail "no warning for web.test"
+inc "$FG" status --run-dir "$T/run" | grep -A1 "web.test:" | grep -q "last error:" &&
+	ok "status shows the last error" || fail "status: $(inc "$FG" status --run-dir "$T/run" | grep -A2 web.test)"
+dns_up 'web.test. 2 IN A 10.99.0.6' || finish
+t0=$(now_ms)
+wait_for 15 has_addr $S 10.99.0.6 && ok "DNS back: new answer applied after $(($(now_ms) - t0)) ms" ||
+	fail "no recovery: $(set_addrs $S)"
+can_connect 10.99.0.6 8080 && ok "10.99.0.6 connects" || fail "10.99.0.6 blocked"
+wait_for 8 '! has_addr $S 10.99.0.2' && ok "stale 10.99.0.2 removed after the good answer's grace" ||
+	fail "10.99.0.2 kept: $(set_addrs $S)"
+finish

@@ -1,0 +1,44 @@
+#!/bin/sh
+# SIGHUP with a bad config: the table stays exactly as it was (nft list before and after)
+# and the error is logged with file:line:col; with a good config: applied in place, the
+# known answers carried over (DNS is down by then, so they can only come from the old store), RELOADING=1 then READY=1 for systemd.
+. tests/e2e/lib.sh
+S=allow_test_web_names_v4
+
+topo_up || { fail "topology"; finish; }
+dns_up 'web.test. 2 IN A 10.99.0.2' || finish
+write_config enforce 3s
+agent_start || finish
+wait_for 5 has_addr $S 10.99.0.2 && ok "start: 10.99.0.2" || fail "set: $(set_addrs $S)"
+before=$(listing)
+: >"$NOTIFY"
+
+sed -i 's/ports: \[8080\]/ports: [8080, 80800]/' "$CONF"
+line=$(grep -n 80800 "$CONF" | cut -d: -f1)
+kill -HUP "$AGENT"
+wait_for 5 'grep -q "Reload failed" "$LOG"' && ok "bad config refused" || fail "no 'Reload failed'"
+grep -q "$CONF:$line:[0-9]*: .*80800" "$LOG" &&
+	ok "error located: $(grep -o "flowguard.yaml:$line:[0-9]*:.*" "$LOG" | head -1)" ||
+	fail "no $CONF:$line:col error in the log"
+sleep 0.5
+after=$(listing)
+[ "$before" = "$after" ] && ok "table unchanged (nft list before = after)" ||
+	{ fail "table changed by a refused reload"; echo "$before" >"$T/a"; echo "$after" >"$T/b"; diff "$T/a" "$T/b" >&2; }
+grep -q "RELOADING=1" "$NOTIFY" && grep -q "READY=1" "$NOTIFY" &&
+	ok "systemd: RELOADING=1, then READY=1" || fail "notify: $(cat "$NOTIFY")"
+inc "$FG" status --run-dir "$T/run" | grep -q "REFUSED" && ok "status reports the refused reload" ||
+	fail "status does not show the refusal"
+kill -0 "$AGENT" && ok "agent still running" || fail "agent died"
+
+# With DNS down, what the new configuration allows can only come from the carried answers.
+dns_stop
+sed -i 's/ports: \[8080, 80800\]/ports: [8080, 9090]/' "$CONF"
+: >"$NOTIFY"
+kill -HUP "$AGENT"
+wait_for 5 'grep -q "Reloaded" "$LOG"' && ok "good config applied" || fail "no 'Reloaded' in the log"
+has_addr $S 10.99.0.2 && ok "known answer carried over: 10.99.0.2 stays" ||
+	fail "set emptied by the reload: $(set_addrs $S)"
+listing | grep -q "tcp dport 9090" && ok "new rule in the table" || fail "no dport 9090 rule"
+can_connect 10.99.0.2 9090 && ok "10.99.0.2:9090 now connects" || fail "9090 still blocked"
+grep -q "READY=1" "$NOTIFY" && ok "READY=1 after the reload" || fail "notify: $(cat "$NOTIFY")"
+finish
