@@ -114,6 +114,9 @@ static void describe(uint64_t mask, char *buf, size_t len)
 	unsigned int t;
 
 	buf[0] = '\0';
+	/* Deleting a table deletes everything in it, event by event; one verb says it all. */
+	if (mask & (1ULL << NFT_MSG_DELTABLE))
+		mask = 1ULL << NFT_MSG_DELTABLE;
 	for (t = 0; t < 64 && off < len; t++) {
 		if (!(mask & (1ULL << t)))
 			continue;
