@@ -1,0 +1,51 @@
+#!/bin/sh
+# Ownership and persist: others cannot touch the running agent's table; kill -9 leaves it
+# in place (orphaned, fail closed); a restart adopts it without a moment without the table
+# (nft list polled throughout) and fills it from the saved answers before DNS is back.
+. tests/e2e/lib.sh
+S=allow_test_web_names_v4
+
+topo_up || { fail "topology"; finish; }
+inc "$FG" status --run-dir "$T/run" | grep -q "persist yes" || {
+	echo "  skipped: the kernel has no NFT_TABLE_F_PERSIST (6.9+)"
+	exit 0
+}
+dns_up 'web.test. 60 IN A 10.99.0.2' || finish
+write_config enforce 3s
+agent_start || finish
+wait_for 5 has_addr $S 10.99.0.2 && ok "start: 10.99.0.2" || fail "set: $(set_addrs $S)"
+out=$(inc nft delete table inet flowguard 2>&1) && fail "another process deleted the owned table" ||
+	ok "owned: nft delete table refused (${out%%
+*})"
+wait_for 7 'grep -q web.test "$T/state/names" 2>/dev/null' && ok "last good answers saved" ||
+	fail "no saved answers in $T/state/names"
+
+ip netns exec "$C" sh -c 'while [ ! -e "$1" ]; do echo >>"$3"
+	nft list table inet flowguard >/dev/null 2>&1 || echo gap >>"$2"; done' sh \
+	"$T/stop-sampler" "$T/gaps" "$T/samples" &
+SAMPLER=$!
+BG="$BG $SAMPLER"
+old=$AGENT
+kill -9 "$AGENT"
+sleep 0.5 # the sampler sees the time with no agent at all
+wait "$AGENT" 2>/dev/null
+AGENT=
+inc "$FG" status --run-dir "$T/run" >"$T/st" 2>&1
+grep -q "flags persist$" "$T/st" && grep -q "NOT running" "$T/st" &&
+	ok "kill -9: table stays, orphaned (flags persist, no owner)" || fail "after kill -9: $(cat "$T/st")"
+dns_stop
+agent_start || finish
+has_addr $S 10.99.0.2 && can_connect 10.99.0.2 8080 &&
+	ok "restart with DNS down: 10.99.0.2 allowed from the saved answers" ||
+	fail "fast boot: $(set_addrs $S)"
+touch "$T/stop-sampler"
+wait "$SAMPLER"
+samples=$(cat "$T/samples" 2>/dev/null | wc -l)
+gaps=$(cat "$T/gaps" 2>/dev/null | wc -l)
+[ "$gaps" -eq 0 ] && [ "$samples" -ge 10 ] &&
+	ok "no moment without the table during kill -9 and restart ($samples samples)" ||
+	fail "table missing in $gaps of $samples samples"
+inc "$FG" status --run-dir "$T/run" | grep -q "flags owner,persist (owner: netlink portid $AGENT)" &&
+	ok "adopted: owner is the new agent (pid $AGENT, was $old)" ||
+	fail "status: $(inc "$FG" status --run-dir "$T/run" | tail -3)"
+finish
