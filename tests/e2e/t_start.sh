@@ -1,6 +1,7 @@
 #!/bin/sh
 # Start: the sets hold the resolved addresses; an allowed name:port connects, an unlisted
-# address or port does not (enforce); systemd hears READY=1 and STATUS=; status shows it.
+# address or port does not (enforce); systemd hears READY=1, STATUS= and WATCHDOG=1;
+# flowguard status shows it, and says so when the agent is gone.
 . tests/e2e/lib.sh
 S=allow_test_web_names_v4
 
@@ -8,7 +9,7 @@ topo_up || { fail "topology"; finish; }
 dns_up 'web.test. 2 IN A 10.99.0.2' || finish
 write_config enforce 3s
 can_connect 10.99.0.3 8080 && ok "before the agent: no firewall yet" || fail "peer unreachable"
-agent_start || finish
+agent_start WATCHDOG_USEC=600000 || finish
 wait_for 5 has_addr $S 10.99.0.2 && ok "set $S holds web.test's 10.99.0.2" ||
 	fail "set: $(set_addrs $S)"
 can_connect 10.99.0.2 8080 && ok "allowed name:port connects" || fail "10.99.0.2:8080 blocked"
@@ -17,8 +18,10 @@ can_connect 10.99.0.2 9090 && fail "unlisted port connected" || ok "unlisted por
 grep -q 'STATUS=agent de-1: [0-9]* names, [0-9]* addresses' "$NOTIFY" &&
 	ok "STATUS= line: $(grep 'STATUS=agent' "$NOTIFY" | tail -1)" ||
 	fail "notify: $(cat "$NOTIFY")"
-grep -q "flags owner,persist" "$T/run/status.json" 2>/dev/null ||
-	grep -q '"table_flags": "owner,persist"' "$T/run/status.json" ||
+wait_for 2 '[ "$(grep -c "WATCHDOG=1" "$NOTIFY")" -ge 3 ]' &&
+	ok "WATCHDOG=1 every 300 ms (half of WATCHDOG_USEC)" || fail "watchdog: $(grep -c WATCHDOG=1 "$NOTIFY") pings"
+grep -q '"table_flags": "owner,persist"' "$T/run/status.json" &&
+	ok "status.json: table flags owner,persist" ||
 	fail "status.json: $(head -c 600 "$T/run/status.json")"
 [ "$(stat -c %a "$T/run/status.json")" = 600 ] && [ "$(stat -c %a "$T/run")" = 700 ] &&
 	ok "status.json mode 0600 in a 0700 directory" || fail "status file modes"
