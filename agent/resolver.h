@@ -22,14 +22,16 @@ struct res_answer {
 	const char *fqdn;
 	/*
 	 * 0: an answer (n_addrs may be 0: the name exists without addresses);
-	 * -ENOENT: NXDOMAIN; -ETIMEDOUT: no server answered; -ECONNREFUSED: refused;
-	 * -EIO: SERVFAIL, a malformed answer, or anything else.
+	 * -ENOENT: NXDOMAIN; -ETIMEDOUT: no server answered; -ECONNREFUSED: refused,
+	 * unreachable or SERVFAIL (c-ares 1.18.1 moves on to the next server after each and
+	 * cannot tell them apart); -ECANCELED: resolver_free(); -ENOMEM; -EINVAL: not a DNS
+	 * name; -EIO: a malformed answer, or anything else.
 	 */
 	int status;
 	const struct rs_addr *addrs; /* deduplicated, sorted; valid during the callback only */
 	size_t n_addrs;
-	uint32_t ttl; /* seconds: the minimum over every record of the CNAME chain */
-	const char *detail; /* c-ares' words for a failure, or NULL */
+	uint32_t ttl; /* seconds: the minimum over every record of the CNAME chain; 0: none */
+	const char *detail; /* words for a failure (mostly c-ares'), or NULL; static */
 };
 
 /* Called exactly once per resolver_query(), from resolver_process() or resolver_free(). */
@@ -43,18 +45,21 @@ struct resolver_opts {
 
 struct resolver;
 
-/* 0 or -errno (-ENOMEM, -EINVAL for a bad server). */
+/* 0 or -errno (-ENOMEM; -EINVAL for a bad server or more than 8; -EIO: c-ares setup). */
 int resolver_new(const struct resolver_opts *o, resolver_cb cb, void *userdata,
 		 struct resolver **ret);
 /* Cancels what is in flight (each callback runs with -ECANCELED) and frees. NULL ok. */
 void resolver_free(struct resolver *r);
 
-/* Starts resolving fqdn (A and AAAA). 0 or -ENOMEM. */
+/* Starts resolving fqdn (A and AAAA). 0 or -ENOMEM (and then no callback). */
 int resolver_query(struct resolver *r, const char *fqdn);
 
 /* Fills pfd with the sockets to poll and their events; returns how many (<= max). */
 size_t resolver_fds(struct resolver *r, struct pollfd *pfd, size_t max);
-/* Milliseconds until c-ares needs resolver_process() for a timeout; -1: none pending. */
+/*
+ * Milliseconds until c-ares needs resolver_process() for a timeout (0 also when answers
+ * wait to be handed out); -1: none pending.
+ */
 int resolver_timeout_ms(struct resolver *r);
 /* Handles ready sockets (pfd from the last poll, revents set) and expired timeouts. */
 void resolver_process(struct resolver *r, const struct pollfd *pfd, size_t n);

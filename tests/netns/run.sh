@@ -19,6 +19,14 @@ if ! ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -I. -Wall -Wextra -Werror -g -o "$TMPDIR
 	exit 1
 fi
 export FGNL="$TMPDIR_NS/fgnl"
+# The resolver's driver (t_resolver.sh), the same way.
+# shellcheck disable=SC2086
+if ! ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -I. -Wall -Wextra -Werror -g -o "$TMPDIR_NS/fgres" \
+	tests/netns/fgres.c $objs $(pkg-config --cflags --libs libnftnl libmnl yaml-0.1 libcares libsystemd); then
+	echo "netns: 0 passed, 1 failed (resolver driver does not build)"
+	exit 1
+fi
+export FGRES="$TMPDIR_NS/fgres"
 HOST_NETNS=$(readlink /proc/self/ns/net)
 export HOST_NETNS
 pass=0
