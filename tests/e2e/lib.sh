@@ -18,6 +18,7 @@ LOG=$T/agent.log
 NOTIFY=$T/notify.log
 DNSCONF=$T/unbound.conf
 AGENT=
+WRAP= # a command the agent runs under (valgrind)
 DNS=
 BG=
 fails=0
@@ -61,14 +62,15 @@ inp() {
 }
 
 # Polls a shell condition every 0.1 s for up to $1 seconds.
+# sh has no locals: helpers use _-prefixed names so that a test's own variables survive.
 wait_for() {
-	limit=$(($1 * 10))
+	_limit=$(($1 * 10))
 	shift
-	i=0
-	while [ $i -lt $limit ]; do
+	_i=0
+	while [ $_i -lt $_limit ]; do
 		eval "$@" && return 0
 		sleep 0.1
-		i=$((i + 1))
+		_i=$((_i + 1))
 	done
 	return 1
 }
@@ -80,7 +82,7 @@ topo_up() {
 	ip -n "$P" link set lo up
 	ip -n "$C" link add fg0 type veth peer name fg1 netns "$P"
 	ip -n "$C" addr add 10.99.0.1/24 dev fg0
-	for a in 2 3 4 5 6 7 8 9; do ip -n "$P" addr add 10.99.0.$a/24 dev fg1; done
+	for _a in 2 3 4 5 6 7 8 9; do ip -n "$P" addr add 10.99.0.$_a/24 dev fg1; done
 	ip -n "$C" link set fg0 up
 	ip -n "$P" link set fg1 up
 	# Background jobs run ip directly (not through inc/inp): $! must be the process itself.
@@ -110,7 +112,7 @@ dns_up() {
 		    module-config: "iterator"
 		    local-zone: "." static
 		EOC
-		for rr in "$@"; do printf '    local-data: "%s"\n' "$rr"; done
+		for _rr in "$@"; do printf '    local-data: "%s"\n' "$_rr"; done
 		[ -f "$T/chain.zone" ] && cat <<-EOC
 		    local-zone: "chain.test." transparent
 		auth-zone:
@@ -133,11 +135,11 @@ dns_up() {
 # does; local-data answers only the CNAME). alias.chain.test CNAME (60 s) ->
 # inner.chain.test A $1 (2 s). Call before dns_up; again, then chain_reload, to change it.
 chain_zone() {
-	serial=$(($(cat "$T/chain.serial" 2>/dev/null || echo 0) + 1))
-	echo "$serial" >"$T/chain.serial"
+	_serial=$(($(cat "$T/chain.serial" 2>/dev/null || echo 0) + 1))
+	echo "$_serial" >"$T/chain.serial"
 	cat >"$T/chain.zone" <<-EOC
 	\$ORIGIN chain.test.
-	@ 60 IN SOA ns.chain.test. h.chain.test. $serial 3600 600 86400 1
+	@ 60 IN SOA ns.chain.test. h.chain.test. $_serial 3600 600 86400 1
 	@ 60 IN NS ns.chain.test.
 	ns 60 IN A 127.0.0.1
 	alias 60 IN CNAME inner.chain.test.
@@ -164,21 +166,21 @@ dns_stop() {
 
 # dns_set NAME RECORD...: replaces every record of NAME ('web.test. 2 IN A 10.99.0.3').
 dns_set() {
-	name=$1
+	_name=$1
 	shift
-	unbound-control -c "$DNSCONF" local_data_remove "$name" >/dev/null || return 1
-	for rr in "$@"; do unbound-control -c "$DNSCONF" local_data "$rr" >/dev/null || return 1; done
+	unbound-control -c "$DNSCONF" local_data_remove "$_name" >/dev/null || return 1
+	for _rr in "$@"; do unbound-control -c "$DNSCONF" local_data "$_rr" >/dev/null || return 1; done
 }
 
 # The test configuration: explicit roles and region, the test names in 'allow:' entries
 # so they go through the same path as the catalog's, short TTLs. $1: mode; $2: grace;
 # the rest is appended (more allow entries).
 write_config() {
-	mode=$1
-	grace=$2
+	_mode=$1
+	_grace=$2
 	shift 2
 	cat >"$CONF" <<-EOC
-	mode: $mode
+	mode: $_mode
 	roles: [agent]
 	region: de-1
 	dns-servers: [127.0.0.1]
@@ -186,7 +188,7 @@ write_config() {
 	  servers: [127.0.0.1:5399]
 	  min-ttl: 1s
 	  max-ttl: 1h
-	  grace: $grace
+	  grace: $_grace
 	  max-stale: 1h
 	  max-addresses: 4
 	allow:
@@ -194,7 +196,7 @@ write_config() {
 	    to: [web.test]
 	    ports: [8080]
 	EOC
-	for line in "$@"; do printf '%s\n' "$line" >>"$CONF"; done
+	for _line in "$@"; do printf '%s\n' "$_line" >>"$CONF"; done
 }
 
 # Starts the agent in the client namespace (extra environment as arguments) and waits
@@ -206,16 +208,17 @@ agent_start() {
 		wait_for 3 '[ -S "$T/notify.sock" ]'
 	}
 	: >"$NOTIFY"
-	ip netns exec "$C" env NOTIFY_SOCKET="$T/notify.sock" "$@" "$FG" run -c "$CONF" --catalog "$CATALOG" \
+	# shellcheck disable=SC2086
+	ip netns exec "$C" env NOTIFY_SOCKET="$T/notify.sock" "$@" $WRAP "$FG" run -c "$CONF" --catalog "$CATALOG" \
 		--state-dir "$T/state" --run-dir "$T/run" >>"$LOG" 2>&1 &
 	AGENT=$!
-	wait_for 10 'grep -q "READY=1" "$NOTIFY"' || { fail "agent not READY: $(tail -5 "$LOG")"; return 1; }
+	wait_for 30 'grep -q "READY=1" "$NOTIFY"' || { fail "agent not READY: $(tail -5 "$LOG")"; return 1; }
 }
 
 agent_stop() {
 	kill "$AGENT" 2>/dev/null
 	wait "$AGENT"
-	rc=$?
+	rc=$? # the agent's exit status, for the caller's messages
 	AGENT=
 	return $rc
 }
