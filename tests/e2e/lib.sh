@@ -16,6 +16,7 @@ T=$(mktemp -d /tmp/fge2e.XXXXXX)
 CONF=$T/flowguard.yaml
 LOG=$T/agent.log
 NOTIFY=$T/notify.log
+STATE=$T/state
 DNSCONF=$T/unbound.conf
 AGENT=
 WRAP= # a command the agent runs under (valgrind)
@@ -210,7 +211,7 @@ agent_start() {
 	: >"$NOTIFY"
 	# shellcheck disable=SC2086
 	ip netns exec "$C" env NOTIFY_SOCKET="$T/notify.sock" "$@" $WRAP "$FG" run -c "$CONF" --catalog "$CATALOG" \
-		--state-dir "$T/state" --run-dir "$T/run" >>"$LOG" 2>&1 &
+		--state-dir "$STATE" --run-dir "$T/run" >>"$LOG" 2>&1 &
 	AGENT=$!
 	wait_for 30 'grep -q "READY=1" "$NOTIFY"' || { fail "agent not READY: $(tail -5 "$LOG")"; return 1; }
 }
