@@ -59,10 +59,7 @@ static void log_diag(const struct diag *d)
 	size_t i;
 
 	for (i = 0; i < d->n; i++) {
-		if (d->msgs[i].level == DIAG_ERROR)
-			log_err(0, "%s", d->msgs[i].text);
-		else
-			log_warn(0, "%s", d->msgs[i].text);
+		log_located(d->msgs[i].level == DIAG_ERROR, d->msgs[i].text);
 	}
 	if (d->oom)
 		log_err(-ENOMEM, "some diagnostics were lost: %m");

@@ -42,16 +42,12 @@ static const char *level_word(int prio)
 }
 
 /* One line per call, written with one fputs so lines of a process never interleave. */
-static void log_line(int prio, int r, const char *fmt, va_list ap)
+static void put_line(int prio, const char *word, const char *msg)
 {
-	char msg[2048], line[2200], ts[32];
-	int saved = errno;
+	char line[2200], ts[32];
 	struct timespec now;
 	struct tm tm;
 
-	errno = r < 0 ? -r : r; /* what "%m" prints */
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	errno = saved;
 	if (log_journal) {
 		snprintf(line, sizeof(line), "<%d>%s\n", prio, msg);
 	} else {
@@ -59,10 +55,26 @@ static void log_line(int prio, int r, const char *fmt, va_list ap)
 		localtime_r(&now.tv_sec, &tm);
 		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
 		snprintf(line, sizeof(line), "%s.%03ld flowguard: %s%s\n", ts,
-			 now.tv_nsec / 1000000, level_word(prio), msg);
+			 now.tv_nsec / 1000000, word, msg);
 	}
 	fputs(line, stderr);
 	fflush(stderr);
+}
+
+static void log_line(int prio, int r, const char *fmt, va_list ap)
+{
+	char msg[2048];
+	int saved = errno;
+
+	errno = r < 0 ? -r : r; /* what "%m" prints */
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	errno = saved;
+	put_line(prio, level_word(prio), msg);
+}
+
+void log_located(bool error, const char *text)
+{
+	put_line(error ? LOG_ERR : LOG_WARNING, "", text);
 }
 
 int log_err(int r, const char *fmt, ...)

@@ -20,5 +20,7 @@ __attribute__((format(printf, 2, 3))) int log_err(int r, const char *fmt, ...);
 __attribute__((format(printf, 2, 3))) int log_warn(int r, const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void log_info(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void log_debug(const char *fmt, ...);
+/* A loader diagnostic ("file:line:col: error: ..."): it names its level, so no level word. */
+void log_located(bool error, const char *text);
 
 #endif

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SIGHUP with a bad config: the table stays exactly as it was (nft list before and after)
+# An invalid config at start: exit 2 with the error located. SIGHUP with a bad config: the table stays exactly as it was (nft list before and after)
 # and the error is logged with file:line:col; with a good config: applied in place, the
 # known answers carried over (DNS is down by then, so they can only come from the old store), RELOADING=1 then READY=1 for systemd.
 . tests/e2e/lib.sh
@@ -8,6 +8,14 @@ S=allow_test_web_names_v4
 topo_up || { fail "topology"; finish; }
 dns_up 'web.test. 2 IN A 10.99.0.2' || finish
 write_config enforce 3s
+sed 's/^mode: enforce/mode: enforcee/' "$CONF" >"$T/bad.yaml"
+inc timeout 10 "$FG" run -c "$T/bad.yaml" --catalog "$CATALOG" --state-dir "$STATE" \
+	--run-dir "$T/run" >"$T/bad.log" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "bad.yaml:1:7: error: unknown mode" "$T/bad.log" &&
+	! inc nft list table inet flowguard >/dev/null 2>&1 &&
+	ok "invalid config at start: exit 2, located error, no table" ||
+	fail "bad start: rc $rc, $(cat "$T/bad.log")"
 agent_start || finish
 wait_for 5 has_addr $S 10.99.0.2 && ok "start: 10.99.0.2" || fail "set: $(set_addrs $S)"
 before=$(listing)
