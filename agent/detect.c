@@ -82,6 +82,20 @@ static bool list_has(const struct endpoint_list *l, const char *text)
 int det_endpoint(struct detection *det, enum host_fact fact, const char *text, const char *file,
 		 unsigned int line, struct diag *d)
 {
+	return det_endpoint_note(det, fact, text, file, line, NULL, d);
+}
+
+static void source_of(char *buf, size_t len, const char *file, unsigned int line)
+{
+	if (line)
+		snprintf(buf, len, "%s:%u", file, line);
+	else
+		snprintf(buf, len, "%s", file);
+}
+
+int det_endpoint_note(struct detection *det, enum host_fact fact, const char *text,
+		      const char *file, unsigned int line, const char *note, struct diag *d)
+{
 	struct endpoint_list *l = &det->lists[fact];
 	struct loc loc = { det_intern(det, file), line, 1 };
 	char source[512];
@@ -94,8 +108,10 @@ int det_endpoint(struct detection *det, enum host_fact fact, const char *text, c
 		diag_warn(d, &loc, "%s '%s': %s, ignoring", fact_names[fact], text, why);
 		return 0;
 	}
+	source_of(source, sizeof(source), file, line);
+	/* A repeat adds nothing to the list, but a note about it is still evidence. */
 	if (list_has(l, e.text) || l->n >= DETECT_MAX_ITEMS)
-		return 0;
+		return note ? det_evidence(det, fact_names[fact], text, source, note) : 0;
 	v = realloc(l->v, (l->n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -103,11 +119,7 @@ int det_endpoint(struct detection *det, enum host_fact fact, const char *text, c
 	e.loc = loc;
 	l->v[l->n++] = e;
 	l->set = true;
-	if (line)
-		snprintf(source, sizeof(source), "%s:%u", file, line);
-	else
-		snprintf(source, sizeof(source), "%s", file);
-	return det_evidence(det, fact_names[fact], text, source, NULL);
+	return det_evidence(det, fact_names[fact], text, source, note);
 }
 
 int det_role(struct detection *det, enum fg_role role, const char *value, const char *source)

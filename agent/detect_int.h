@@ -30,6 +30,10 @@ int det_evidence(struct detection *det, const char *fact, const char *value, con
 int det_endpoint(struct detection *det, enum host_fact fact, const char *text, const char *file,
 		 unsigned int line, struct diag *d);
 
+/* det_endpoint() with a note on its evidence (NULL: none); a repeat with a note is recorded. */
+int det_endpoint_note(struct detection *det, enum host_fact fact, const char *text,
+		      const char *file, unsigned int line, const char *note, struct diag *d);
+
 /* Marks a role as detected, with its evidence. 0 or -ENOMEM. */
 int det_role(struct detection *det, enum fg_role role, const char *value, const char *source);
 
@@ -42,7 +46,8 @@ int det_path(const char *root, const char *path, char *buf, size_t len);
 
 /*
  * Reads root/path into a NUL-terminated *ret (caller frees). -ENOENT if absent,
- * -EFBIG (with a warning in d) if larger than DETECT_MAX_FILE, other -errno on error.
+ * -EFBIG (with a warning in d) if larger than DETECT_MAX_FILE, -EISDIR for a directory,
+ * -EINVAL for anything but a regular file, other -errno on error.
  */
 int det_read_file(const char *root, const char *path, char **ret, size_t *ret_len,
 		  struct diag *d);

@@ -178,30 +178,6 @@ static bool is_refclock(const char *word)
 	       a.addr[1] == 127;
 }
 
-/*
- * det_endpoint() with a note (NULL: none) on the evidence it records; when it records none
- * (a duplicate), the note is evidence of its own. 0 or -ENOMEM.
- */
-static int endpoint_noted(struct detection *det, enum host_fact fact, const char *text,
-			  const char *file, unsigned int line, const char *note, struct diag *d)
-{
-	char source[PARSE_MAX_SOURCE];
-	size_t before = det->n_ev;
-	struct evidence *ev;
-	int r;
-
-	r = det_endpoint(det, fact, text, file, line, d);
-	if (r < 0 || !note)
-		return r;
-	ev = det->n_ev == before + 1 ? &det->ev[before] : NULL;
-	if (ev && !ev->note) {
-		ev->note = strdup(note);
-		return ev->note ? 0 : -ENOMEM;
-	}
-	snprintf(source, sizeof(source), "%s:%u", file, line);
-	return det_evidence(det, fact_names[fact], text, source, note);
-}
-
 /* Adds an NTP server found at file:line; 1 if recorded, 0 if skipped, or -ENOMEM. */
 static int ntp_server_add(struct detection *det, const char *word, const char *file,
 			  unsigned int line, const char *note, struct diag *d)
@@ -215,7 +191,7 @@ static int ntp_server_add(struct detection *det, const char *word, const char *f
 				 "skipped: 127.127.t.u is a local reference clock, not a server");
 		return r < 0 ? r : 0;
 	}
-	r = endpoint_noted(det, FACT_NTP_SERVERS, word, file, line, note, d);
+	r = det_endpoint_note(det, FACT_NTP_SERVERS, word, file, line, note, d);
 	return r < 0 ? r : 1;
 }
 
@@ -284,7 +260,7 @@ static int resolv_nameserver(struct lines *l, const char *word, unsigned int fla
 		why = "systemd-resolved stub: queries leave through its upstream servers "
 		      "(/run/systemd/resolve/resolv.conf)";
 	}
-	r = endpoint_noted(l->det, FACT_DNS_SERVERS, addr, l->file, l->line, why, l->d);
+	r = det_endpoint_note(l->det, FACT_DNS_SERVERS, addr, l->file, l->line, why, l->d);
 	return r < 0 ? r : 1;
 }
 

@@ -2,6 +2,8 @@
 # Runs each libFuzzer target for a bounded time on a copy of its seed corpus.
 # Prints "fuzz: N passed, N failed"; a crash or sanitizer report fails the target.
 set -u
+# A UBSan report must fail the target, not scroll past.
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 secs=$1
 shift
 pass=0
