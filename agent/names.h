@@ -12,12 +12,22 @@
  *   per name so a fleet does not resolve in lock-step); after a failure, with exponential
  *   backoff from 1 s up to min(max_ttl, 5 min).
  * - An address that leaves the answer stays allowed for `grace` after its TTL ran out.
+ *   One still in the last good answer stays at least 30 s past its TTL, whatever grace
+ *   says: its refresh query is in flight meanwhile, and a slow failure must still find it.
  * - On failure the last good addresses stay until max_stale after the last good answer;
  *   each failure is reported (the daemon logs a warning naming the name and reason).
+ *   NXDOMAIN is a failure like SERVFAIL or a timeout: a name the policy allows vanishing
+ *   is far more often a resolver or zone glitch than a real retirement, and max_stale
+ *   bounds the cost. -ECANCELED (resolver shut down) is no failure: the name is due again.
  * - More than max_addresses in one answer: the first max_addresses (sorted) are kept
  *   and the cut is reported, never silent.
  * - Kernel element timeouts: each element's timeout is the time it stays allowed (TTL end
  *   or grace/stale end, whichever is later), so the kernel removes it if the agent dies.
+ * - The state file's times are wall-clock seconds and the wall clock can jump. An entry
+ *   "from the future" (clock set back, or a board without RTC booting in 1970) counts as
+ *   seen now: fresh, but still bounded by max_stale from the load; one that looks older
+ *   than max_stale (clock jumped forward) is dropped. Re-saving keeps an entry's age, so
+ *   restarts without DNS do not make it younger.
  */
 #ifndef FLOWGUARD_NAMES_H
 #define FLOWGUARD_NAMES_H
@@ -39,8 +49,9 @@ struct names_opts {
 
 struct name_addr {
 	struct rs_addr addr;
-	uint64_t ttl_end_ms;  /* now + TTL when last seen in an answer */
+	uint64_t ttl_end_ms;  /* now + TTL when last seen in an answer; 0: ran out before boot */
 	uint64_t allowed_until_ms; /* ttl_end + grace, or the stale bound on failures */
+	bool current;	      /* in the last good answer (or the state file); false: in grace */
 };
 
 struct name_state {
@@ -67,7 +78,10 @@ struct names_event {
 
 struct names;
 
-/* One store for the plan's bindings (each name once, with every set it feeds). */
+/*
+ * One store for the plan's bindings (each name once, with every set it feeds). 0, -ENOMEM,
+ * -EINVAL (min_ttl > max_ttl, max_addresses 0, a set bound as both v4 and v6).
+ */
 int names_new(const struct plan *p, const struct names_opts *o, struct names **ret);
 void names_free(struct names *ns);
 
@@ -76,7 +90,12 @@ size_t names_due(struct names *ns, uint64_t now_ms, const char **ret, size_t max
 /* The earliest moment anything needs doing (query or expiry); UINT64_MAX: nothing. */
 uint64_t names_next_deadline(const struct names *ns);
 
-/* Takes an answer in. *ev says what changed. 0, -ENOENT (unknown name), -ENOMEM. */
+/*
+ * Takes an answer in. *ev says what changed (ev->fqdn is the store's, valid until
+ * names_free). 0, -ENOENT (unknown name), -ENOMEM (the name stays as it was and is due
+ * again in 1 s). sets_changed is also true when only timeouts moved: the kernel's must
+ * be re-armed.
+ */
 int names_answer(struct names *ns, const struct res_answer *a, uint64_t now_ms,
 		 struct names_event *ev);
 /* Drops addresses whose allowed_until passed. Returns how many names changed. */
@@ -86,7 +105,8 @@ size_t names_expire(struct names *ns, uint64_t now_ms);
  * The desired elements of DNS-fed set `set` at now: the union of the allowed addresses of
  * every name bound to it, each with timeout (allowed_until - now) and the name as comment
  * (the alphabetically first name, if several resolve to the same address). Replaces
- * out->elems. 0 or -ENOMEM.
+ * out->elems, sorted as rs_set_sort() sorts. 0, -ENOENT (no name feeds `set`) or -ENOMEM
+ * (out untouched).
  */
 int names_fill_set(const struct names *ns, const char *set, uint64_t now_ms, struct rs_set *out);
 
@@ -97,8 +117,10 @@ const struct name_state *names_get(const struct names *ns, size_t i);
 /*
  * Last known good answers, so the next start can fill the sets before DNS is up:
  * a small text file written atomically (temp file, fsync, rename). Load ignores names
- * the plan does not have and entries older than max_stale; a damaged file is -EINVAL
- * (the daemon logs and starts without it). 0 or -errno.
+ * the plan does not have, entries older than max_stale and names that already have an
+ * answer; a damaged file is -EINVAL and changes nothing (the daemon logs and starts
+ * without it); no file is -ENOENT. Save writes mode 0600; names whose addresses are all
+ * past max_stale are left out. 0 or -errno.
  */
 int names_save(const struct names *ns, const char *path, uint64_t now_ms, uint64_t wall_now_s);
 int names_load(struct names *ns, const char *path, uint64_t now_ms, uint64_t wall_now_s);
