@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -198,6 +199,39 @@ static int poll_timeout(struct daemon *dm)
 }
 
 /*
+ * Fallback when the file route fails: each name's allowed addresses go into the new store
+ * as a fresh answer. Grace timing is lost (they count as current again), but nothing that
+ * is allowed now blinks while the new table is committed.
+ */
+static void carry_by_answers(const struct names *old, struct names *ns, uint64_t now)
+{
+	const struct name_state *s;
+	struct res_answer a = { 0 };
+	struct names_event ev;
+	struct rs_addr *v;
+	uint64_t end;
+	size_t i, j;
+
+	for (i = 0; i < names_count(old); i++) {
+		s = names_get(old, i);
+		v = s && s->n_addrs ? calloc(s->n_addrs, sizeof(*v)) : NULL;
+		if (!v)
+			continue;
+		a = (struct res_answer){ .fqdn = s->fqdn, .addrs = v };
+		for (j = 0, end = now; j < s->n_addrs; j++) {
+			if (s->addrs[j].allowed_until_ms <= now)
+				continue;
+			v[a.n_addrs++] = s->addrs[j].addr;
+			end = s->addrs[j].ttl_end_ms > end ? s->addrs[j].ttl_end_ms : end;
+		}
+		a.ttl = (uint32_t)((end - now) / 1000) + 1;
+		if (a.n_addrs)
+			names_answer(ns, &a, now, &ev);
+		free(v);
+	}
+}
+
+/*
  * A fresh store for the new plan with what the running one knows: saved and loaded
  * through a file, so names that remain keep their addresses, TTLs and grace, and names
  * the new plan lacks are left out (names_load's rules).
@@ -219,9 +253,11 @@ static int reload_names(struct daemon *dm, const struct gen *g, struct names **r
 	if (r == 0)
 		r = names_load(ns, path, now, wall_ms() / 1000);
 	unlink(path);
-	if (r < 0 && r != -ENOENT)
-		log_warn(r, "Failed to carry the known answers over to the new configuration: %m; "
-			    "its names are resolved afresh");
+	if (r < 0 && r != -ENOENT) {
+		log_warn(r, "Failed to carry the known answers over through '%s': %m; carrying "
+			    "the allowed addresses over as fresh answers", path);
+		carry_by_answers(dm->names, ns, now);
+	}
 	*ret = ns;
 	return 0;
 }

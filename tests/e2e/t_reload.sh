@@ -49,4 +49,14 @@ has_addr $S 10.99.0.2 && ok "known answer carried over: 10.99.0.2 stays" ||
 listing | grep -q "tcp dport 9090" && ok "new rule in the table" || fail "no dport 9090 rule"
 can_connect 10.99.0.2 9090 && ok "10.99.0.2:9090 now connects" || fail "9090 still blocked"
 grep -q "READY=1" "$NOTIFY" && ok "READY=1 after the reload" || fail "notify: $(cat "$NOTIFY")"
+
+# A directory in the way of the carry-over file: the agent takes its fallback.
+mkdir "$T/run/names.reload"
+n=$(grep -c "Reloaded" "$LOG")
+kill -HUP "$AGENT"
+wait_for 5 '[ "$(grep -c "Reloaded" "$LOG")" -gt "$n" ]' &&
+	grep -q "carrying the allowed addresses over as fresh answers" "$LOG" &&
+	ok "carry-over file blocked: fallback taken" || fail "no reload with the fallback"
+has_addr $S 10.99.0.2 && can_connect 10.99.0.2 8080 && ok "fallback: 10.99.0.2 stays" ||
+	fail "fallback lost the address: $(set_addrs $S)"
 finish
