@@ -73,6 +73,7 @@ check: flowguard $(UNIT_BIN)
 
 check-cli: flowguard
 	@./tests/defaults.sh
+	@./tests/detect/run.sh
 	@if [ -f tests/cli.sh ]; then sh tests/cli.sh; fi
 
 check-unit: flowguard $(UNIT_BIN)

@@ -53,10 +53,10 @@ int det_read_file(const char *root, const char *path, char **ret, size_t *ret_le
 		  struct diag *d);
 
 /*
- * Runs root/path with argv (argv[0] included) and an empty environment, stdin from
- * /dev/null, killing it after DETECT_TOOL_TIMEOUT_MS; its stdout (at most
- * DETECT_MAX_FILE bytes) goes to *ret. 0 when it ran and exited 0; -ENOENT if it is not
- * there; -ETIMEDOUT; -EIO for a non-zero exit.
+ * Runs root/path with argv (argv[0] included) in a clean environment (PATH and LC_ALL=C
+ * only), stdin from /dev/null, killing its process group after DETECT_TOOL_TIMEOUT_MS;
+ * its stdout goes to *ret. 0 when it ran and exited 0; -ENOENT if it is not there;
+ * -ETIMEDOUT; -EFBIG if it printed more than DETECT_MAX_FILE; -EIO for a non-zero exit.
  */
 int det_run_tool(const char *root, const char *path, const char *const argv[], char **ret,
 		 size_t *ret_len);

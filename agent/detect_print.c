@@ -60,8 +60,16 @@ static void json_facts(FILE *out, const struct detection *det)
 		json_str(out, fact_names[i]);
 		fputs(": [", out);
 		for (k = 0; k < l->n; k++) {
+			char buf[300];
+
+			/* host:port where a port was found (a proxy); [v6]:port for IPv6 */
+			if (l->v[k].port)
+				snprintf(buf, sizeof(buf), strchr(l->v[k].text, ':') ? "[%s]:%u" :
+							"%s:%u", l->v[k].text, l->v[k].port);
+			else
+				snprintf(buf, sizeof(buf), "%s", l->v[k].text);
 			fputs(k ? ", " : "", out);
-			json_str(out, l->v[k].text);
+			json_str(out, buf);
 		}
 		fputs("]", out);
 		sep = ",\n";
