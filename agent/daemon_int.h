@@ -103,6 +103,6 @@ void state_status_line(const struct daemon *dm, char *buf, size_t len);
 /* daemon_loop.c */
 int loop_run(struct daemon *dm);
 void loop_answer(void *userdata, const struct res_answer *ans);
-int loop_new_resolver(const struct gen *g, void *dm, struct resolver **ret);
+int loop_new_resolver(const struct gen *g, struct daemon *dm, struct resolver **ret);
 
 #endif

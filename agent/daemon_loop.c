@@ -28,7 +28,7 @@
  * deadline cannot make the loop spin. */
 #define MIN_SLEEP_MS 5
 
-int loop_new_resolver(const struct gen *g, void *dm, struct resolver **ret)
+int loop_new_resolver(const struct gen *g, struct daemon *dm, struct resolver **ret)
 {
 	struct resolver_opts o = { .servers = &g->cfg->resolver.servers };
 
