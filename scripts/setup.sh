@@ -5,6 +5,8 @@ set -eu
 PKGS="build-essential pkg-config make gcc
 libnftnl-dev libmnl-dev libyaml-dev libc-ares-dev libsystemd-dev libcmocka-dev
 nftables iptables iproute2 unbound bind9-dnsutils python3 clang libclang-rt-14-dev"
+# make bench: iperf3 (packet path), strace (idle wake-ups)
+PKGS="$PKGS iperf3 strace"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,0 +1,337 @@
+#!/bin/sh
+# make bench (issue 8): every scenario in namespaces this script makes and removes; never
+# the host's own ruleset. Prints a table and writes bench/results.md. Root only.
+#
+# Knobs (environment): BENCH_ONLY="1 2 3 4 5 6" (scenarios to run), BENCH_RUNS (s1, 9),
+# BENCH_BIG_RUNS (s2, 3), BENCH_DIFF_RUNS (s3, 15), BENCH_CHANGES (s4, 50),
+# BENCH_IDLE_SECONDS (s5, 60; 600 is the issue's 10-minute long form),
+# BENCH_IPERF_SECONDS (s6, 3 per run), BENCH_IPERF_RUNS (s6, 3 per table),
+# BENCH_RELAY (s1 config, tests/fixtures/good/relay-jp1.yaml), BENCH_PERSET (s1, 25).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+TOP=$(pwd)
+if [ "$(id -u)" -ne 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
+	echo "bench: needs root, unshare -n and nft (run scripts/setup.sh)" >&2
+	exit 1
+fi
+ONLY=${BENCH_ONLY:-1 2 3 4 5 6}
+RUNS=${BENCH_RUNS:-9}
+BIG_RUNS=${BENCH_BIG_RUNS:-3}
+DIFF_RUNS=${BENCH_DIFF_RUNS:-15}
+CHANGES=${BENCH_CHANGES:-50}
+IDLE=${BENCH_IDLE_SECONDS:-60}
+IPERF_S=${BENCH_IPERF_SECONDS:-3}
+IPERF_RUNS=${BENCH_IPERF_RUNS:-3}
+RELAY=${BENCH_RELAY:-tests/fixtures/good/relay-jp1.yaml}
+PERSET=${BENCH_PERSET:-25}
+CATALOG=$TOP/policies/catalog/swp.yaml
+FGB=$TOP/bench/fgbench
+FG=$TOP/flowguard
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+T=$(mktemp -d /tmp/fgbench.XXXXXX)
+export FGBENCH_TMP=$T
+R=$T/results
+: >"$R"
+NS="fgb-$$-a fgb-$$-b fgb-$$-c"
+A=fgb-$$-a
+B=fgb-$$-b
+C=fgb-$$-c
+PIDS=
+START=$(date +%s)
+
+cleanup() {
+	# shellcheck disable=SC2086
+	[ -n "$PIDS" ] && kill $PIDS 2>/dev/null && sleep 0.3
+	for _n in $NS; do ip netns del "$_n" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
+
+want() {
+	case " $ONLY " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+say() {
+	echo "bench: $*" >&2
+}
+
+# median of the numbers on stdin
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
+		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+fresh_ns() {
+	ip netns del "$1" 2>/dev/null
+	ip netns add "$1" && ip -n "$1" link set lo up
+}
+
+# unbound in namespace $1 on 127.0.0.1:5399; every name outside bench.test answers
+# 10.97.0.1 with TTL 3600 (so the catalog's names cause no refresh work); $2: file of
+# local-data lines for bench.test.
+dns_up() {
+	{
+		cat <<-EOC
+		server:
+		    interface: 127.0.0.1@5399
+		    port: 5399
+		    do-daemonize: no
+		    username: ""
+		    chroot: ""
+		    directory: "$T"
+		    pidfile: ""
+		    use-syslog: no
+		    logfile: ""
+		    verbosity: 0
+		    do-not-query-localhost: yes
+		    access-control: 127.0.0.0/8 allow
+		    module-config: "iterator"
+		    local-zone: "." redirect
+		    local-data: ". 3600 IN A 10.97.0.1"
+		    local-zone: "bench.test." static
+		EOC
+		sed 's/.*/    local-data: "&"/' "$2"
+		cat <<-EOC
+		remote-control:
+		    control-enable: yes
+		    control-interface: $T/ctl.sock
+		    control-use-cert: no
+		EOC
+	} >"$T/unbound.conf"
+	ip netns exec "$1" unbound -d -c "$T/unbound.conf" >"$T/unbound.log" 2>&1 &
+	DNS=$!
+	PIDS="$PIDS $DNS"
+	_i=0
+	while [ $_i -lt 100 ]; do
+		ip netns exec "$1" unbound-control -c "$T/unbound.conf" status >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	say "unbound did not start: $(tail -3 "$T/unbound.log")"
+	return 1
+}
+
+# the daemon in namespace $1 with config $2; sets AGENT
+agent_up() {
+	rm -rf "$T/state" "$T/run"
+	ip netns exec "$1" "$FG" run -c "$2" --catalog "$CATALOG" --state-dir "$T/state" \
+		--run-dir "$T/run" >"$T/agent.log" 2>&1 &
+	AGENT=$!
+	PIDS="$PIDS $AGENT"
+}
+
+stop_pid() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# the resolver part of the daemon's config: unbound above, TTL 1 s honoured
+agent_config() {
+	cat >"$1" <<-EOC
+	mode: enforce
+	roles: [agent]
+	region: de-1
+	dns-servers: [127.0.0.1]
+	resolver:
+	  servers: [127.0.0.1:5399]
+	  min-ttl: 1s
+	  max-ttl: 1h
+	  grace: 1s
+	  max-stale: 1h
+	  max-addresses: 64
+	allow:
+	  - name: bench-web
+	    ports: [443]
+	    to:
+	EOC
+}
+
+# wait_count NS SET N SECONDS: until SET holds N elements
+wait_count() {
+	_i=0
+	while [ $_i -lt $(($4 * 10)) ]; do
+		[ "$(ip netns exec "$1" "$FGB" count "$2" 2>/dev/null)" = "$3" ] && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+fail=0
+
+# ---- 1-3: applies, one namespace, the driver alternates ours and nft -f ----
+if want 1; then
+	say "1: full apply of the relay plan ($RELAY, $PERSET synthetic addresses per DNS-fed set), $RUNS runs"
+	fresh_ns "$A" && ip netns exec "$A" "$FGB" s1 "$RELAY" "$CATALOG" "$PERSET" "$RUNS" >>"$R" || fail=1
+fi
+if want 2; then
+	say "2: large set, 100,000 IPv4 + 10,000 IPv6, $BIG_RUNS runs"
+	fresh_ns "$A" && ip netns exec "$A" "$FGB" s2 100000 10000 "$BIG_RUNS" >>"$R" || fail=1
+fi
+if want 3; then
+	say "3: one address changes in a 10,000-element set, $DIFF_RUNS runs"
+	fresh_ns "$A" && ip netns exec "$A" "$FGB" s3 10000 "$DIFF_RUNS" >>"$R" || fail=1
+fi
+ip netns del "$A" 2>/dev/null
+
+# ---- 4: DNS change to kernel, the real daemon against unbound ----
+if want 4; then
+	say "4: DNS change to kernel, TTL 1 s, $CHANGES changes (the daemon against unbound)"
+	fresh_ns "$C"
+	echo "web.bench.test. 1 IN A 10.98.0.1" >"$T/data4"
+	agent_config "$T/c4.yaml"
+	echo "      - web.bench.test" >>"$T/c4.yaml"
+	S4=allow_bench_web_names_v4
+	if dns_up "$C" "$T/data4"; then
+		agent_up "$C" "$T/c4.yaml"
+		if wait_count "$C" $S4 1 20; then
+			ip netns exec "$C" "$FGB" s4 "$T/unbound.conf" web.bench.test $S4 "$CHANGES" \
+				>>"$R" 2>"$T/s4.log" || { fail=1; tail -5 "$T/s4.log" >&2; }
+		else
+			say "4: the daemon did not fill $S4: $(tail -5 "$T/agent.log")"
+			fail=1
+		fi
+		stop_pid "$AGENT"
+		stop_pid "$DNS"
+	else
+		fail=1
+	fi
+	ip netns del "$C" 2>/dev/null
+fi
+
+# ---- 5: idle and memory: 200 names x 50 addresses ----
+if want 5; then
+	say "5: idle daemon, 200 names x 50 addresses, ${IDLE} s"
+	fresh_ns "$C"
+	agent_config "$T/c5.yaml"
+	: >"$T/data5"
+	n=0
+	while [ $n -lt 200 ]; do
+		echo "      - n$n.bench.test" >>"$T/c5.yaml"
+		i=0
+		while [ $i -lt 50 ]; do
+			echo "n$n.bench.test. 3600 IN A 10.$((100 + n / 100)).$((n % 100)).$((i + 1))"
+			i=$((i + 1))
+		done >>"$T/data5"
+		n=$((n + 1))
+	done
+	S5=allow_bench_web_names_v4
+	if dns_up "$C" "$T/data5"; then
+		agent_up "$C" "$T/c5.yaml"
+		if wait_count "$C" $S5 10000 60; then
+			sleep 2 # the start's last writes (state file, status)
+			st() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$AGENT/status"; }
+			cpu() { awk '{ print $14 + $15 }' "/proc/$AGENT/stat"; }
+			v0=$(st voluntary_ctxt_switches)
+			n0=$(st nonvoluntary_ctxt_switches)
+			c0=$(cpu)
+			if command -v strace >/dev/null; then
+				timeout -s INT "$IDLE" strace -c -o "$T/strace.txt" -p "$AGENT" 2>/dev/null
+			else
+				sleep "$IDLE"
+			fi
+			v1=$(st voluntary_ctxt_switches)
+			n1=$(st nonvoluntary_ctxt_switches)
+			c1=$(cpu)
+			rss=$(st VmRSS)
+			hwm=$(st VmHWM)
+			polls=$(awk '$NF == "poll" { print $4 }' "$T/strace.txt" 2>/dev/null)
+			sys=$(awk '$NF == "total" { print $3 }' "$T/strace.txt" 2>/dev/null)
+			tck=$(getconf CLK_TCK)
+			echo "RESULT s5 $rss $hwm $((v1 - v0)) $((n1 - n0)) $IDLE" \
+				"cpu_ms=$(((c1 - c0) * 1000 / tck)) polls=${polls:-0} syscalls=${sys:-0}" \
+				"elems=10000 strace=$([ -f "$T/strace.txt" ] && echo yes || echo no)" >>"$R"
+		else
+			say "5: the daemon did not fill $S5: $(ip netns exec "$C" "$FGB" count $S5)" \
+				"elements; $(tail -3 "$T/agent.log")"
+			fail=1
+		fi
+		stop_pid "$AGENT"
+		stop_pid "$DNS"
+	else
+		fail=1
+	fi
+	ip netns del "$C" 2>/dev/null
+fi
+
+# ---- 6: packet path, iperf3 over a veth between two namespaces ----
+if want 6 && command -v iperf3 >/dev/null; then
+	say "6: iperf3, ${IPERF_S} s x $IPERF_RUNS per table"
+	fresh_ns "$A" && fresh_ns "$B"
+	ip -n "$A" link add fgbv0 type veth peer name fgbv1 netns "$B"
+	ip -n "$A" addr add 10.232.0.1/24 dev fgbv0
+	ip -n "$B" addr add 10.232.0.2/24 dev fgbv1
+	ip -n "$A" link set fgbv0 up
+	ip -n "$B" link set fgbv1 up
+	{
+		echo "table inet linear {"
+		echo "	chain output {"
+		echo "		type filter hook output priority 0; policy drop;"
+		i=1
+		while [ $i -le 199 ]; do
+			echo "		ip daddr 11.0.$((i / 250)).$((i % 250 + 1)) tcp dport 5201 accept"
+			i=$((i + 1))
+		done
+		echo "		ip daddr 10.232.0.2 tcp dport 5201 counter accept"
+		echo "	}"
+		echo "}"
+	} >"$T/linear.nft"
+	ip netns exec "$B" timeout $((IPERF_RUNS * 3 * (IPERF_S + 5) + 30)) iperf3 -s -B 10.232.0.2 \
+		-p 5201 >/dev/null 2>&1 &
+	SRV=$!
+	PIDS="$PIDS $SRV"
+	sleep 0.5
+	r=0
+	while [ $r -lt "$IPERF_RUNS" ]; do
+		for k in 0 1 2; do
+			case $(((r + k) % 3)) in
+			0) tab=none ;;
+			1) tab=set ;;
+			2) tab=linear ;;
+			esac
+			ip netns exec "$A" nft delete table inet flowguard 2>/dev/null
+			ip netns exec "$A" nft delete table inet linear 2>/dev/null
+			case $tab in
+			set) ip netns exec "$A" "$FGB" s6 10000 || fail=1 ;;
+			linear) ip netns exec "$A" nft -f "$T/linear.nft" || fail=1 ;;
+			esac
+			ip netns exec "$A" timeout $((IPERF_S + 15)) iperf3 -c 10.232.0.2 -p 5201 \
+				-t "$IPERF_S" -J >"$T/iperf.json" 2>/dev/null
+			bps=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"])' \
+				"$T/iperf.json" 2>/dev/null)
+			[ -n "$bps" ] || { say "6: iperf3 failed with table $tab"; fail=1; bps=0; }
+			echo "$bps" >>"$T/iperf.$tab"
+			case $tab in
+			set) m=$(ip netns exec "$A" nft list chain inet flowguard output | grep -o 'packets [0-9]*' | head -1) ;;
+			linear) m=$(ip netns exec "$A" nft list chain inet linear output | grep -o 'packets [0-9]*' | head -1) ;;
+			*) m= ;;
+			esac
+			[ -n "$m" ] && echo "${m#packets }" >>"$T/match.$tab"
+		done
+		r=$((r + 1))
+	done
+	# the drop policy is in force: a port outside the allowlist gets no SYN out
+	ip netns exec "$A" "$FGB" s6 10000
+	if ip netns exec "$A" timeout 3 iperf3 -c 10.232.0.2 -p 5202 -t 1 >/dev/null 2>&1; then
+		dropok=no
+	else
+		dropok=yes
+	fi
+	stop_pid "$SRV"
+	echo "RESULT s6 $(median <"$T/iperf.set") $(median <"$T/iperf.none") $(median <"$T/iperf.linear")" \
+		"$IPERF_RUNS set_matched=$(median <"$T/match.set" 2>/dev/null) drop_enforced=$dropok" >>"$R"
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+elif want 6; then
+	say "6: skipped (iperf3 not installed: scripts/setup.sh)"
+fi
+
+ELAPSED=$(($(date +%s) - START))
+cat "$R" >&2
+"$PY" "$TOP/bench/report.py" "$R" "$ELAPSED" "$IDLE" "$CHANGES" >"$T/results.md" || fail=1
+cat "$T/results.md"
+cp "$T/results.md" "$TOP/bench/results.md"
+exit $fail
