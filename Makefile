@@ -108,7 +108,6 @@ install: flowguard
 	install -d $(DESTDIR)$(SYSCONFDIR)/flowguard/conf.d
 	install -D -m 0644 man/flowguard.8 $(DESTDIR)$(MANDIR)/man8/flowguard.8
 	install -D -m 0644 man/flowguard.yaml.5 $(DESTDIR)$(MANDIR)/man5/flowguard.yaml.5
-	install -D -m 0644 init/flowguard.service $(DESTDIR)$(UNITDIR)/flowguard.service
 
 clean:
 	rm -f flowguard agent/*.o netlink/*.o policies/*.o tests/unit/*.o $(UNIT_BIN) $(FUZZ_BIN) \
