@@ -109,12 +109,17 @@ def main():
         a = res["s6"]
         k = kv(a[4:])
         s, n, lin = float(a[0]), float(a[1]), float(a[2])
+        def gb(key):
+            v = sorted(float(x) / 1e9 for x in k.get(key, "").split(",") if x)
+            return f"{v[0]:.2f}–{v[-1]:.2f}" if v else "?"
+
         rows.append(f"| 6 iperf3 over veth (median of {a[3]}): no table / flowguard set / 200 linear rules "
                     f"| {n / 1e9:.2f} / {s / 1e9:.2f} / {lin / 1e9:.2f} Gbit/s | — | set {s / n:.3f}x, linear "
                     f"{lin / n:.3f}x of no table | set costs nothing measurable | "
                     f"{'**pass**' if s / n >= 0.95 else '**miss**'} | set rule matched "
                     f"{k.get('set_matched', '?')} packets; drop policy enforced: "
-                    f"{k.get('drop_enforced', '?')} |")
+                    f"{k.get('drop_enforced', '?')}; ranges: none {gb('all_none')}, set {gb('all_set')}, "
+                    f"linear {gb('all_linear')} Gbit/s |")
     print("# flowguard benchmark results\n")
     print(f"Machine: {machine()}  ")
     print(f"`make bench` wall time: {elapsed} s (idle window {idle} s, {changes} DNS changes).\n")

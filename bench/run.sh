@@ -5,7 +5,7 @@
 # Knobs (environment): BENCH_ONLY="1 2 3 4 5 6" (scenarios to run), BENCH_RUNS (s1, 9),
 # BENCH_BIG_RUNS (s2, 3), BENCH_DIFF_RUNS (s3, 15), BENCH_CHANGES (s4, 50),
 # BENCH_IDLE_SECONDS (s5, 60; 600 is the issue's 10-minute long form),
-# BENCH_IPERF_SECONDS (s6, 3 per run), BENCH_IPERF_RUNS (s6, 3 per table),
+# BENCH_IPERF_SECONDS (s6, 3 per run), BENCH_IPERF_RUNS (s6, 5 per table),
 # BENCH_RELAY (s1 config, tests/fixtures/good/relay-jp1.yaml), BENCH_PERSET (s1, 25).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -21,7 +21,7 @@ DIFF_RUNS=${BENCH_DIFF_RUNS:-15}
 CHANGES=${BENCH_CHANGES:-50}
 IDLE=${BENCH_IDLE_SECONDS:-60}
 IPERF_S=${BENCH_IPERF_SECONDS:-3}
-IPERF_RUNS=${BENCH_IPERF_RUNS:-3}
+IPERF_RUNS=${BENCH_IPERF_RUNS:-5}
 RELAY=${BENCH_RELAY:-tests/fixtures/good/relay-jp1.yaml}
 PERSET=${BENCH_PERSET:-25}
 CATALOG=$TOP/policies/catalog/swp.yaml
@@ -222,8 +222,17 @@ if want 5; then
 	if dns_up "$C" "$T/data5"; then
 		agent_up "$C" "$T/c5.yaml"
 		if wait_count "$C" $S5 10000 60; then
-			sleep 2 # the start's last writes (state file, status)
 			st() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$AGENT/status"; }
+			# quiet: no context switch for 3 s in a row (the start's last answers,
+			# state file and status writes), at most 30 s
+			quiet=0
+			i=0
+			while [ $quiet -lt 3 ] && [ $i -lt 30 ]; do
+				a=$(st voluntary_ctxt_switches)
+				sleep 1
+				[ "$(st voluntary_ctxt_switches)" = "$a" ] && quiet=$((quiet + 1)) || quiet=0
+				i=$((i + 1))
+			done
 			cpu() { awk '{ print $14 + $15 }' "/proc/$AGENT/stat"; }
 			v0=$(st voluntary_ctxt_switches)
 			n0=$(st nonvoluntary_ctxt_switches)
@@ -239,11 +248,11 @@ if want 5; then
 			rss=$(st VmRSS)
 			hwm=$(st VmHWM)
 			polls=$(awk '$NF == "poll" { print $4 }' "$T/strace.txt" 2>/dev/null)
-			sys=$(awk '$NF == "total" { print $3 }' "$T/strace.txt" 2>/dev/null)
+			sys=$(awk '$NF == "total" { print $4 }' "$T/strace.txt" 2>/dev/null)
 			tck=$(getconf CLK_TCK)
 			echo "RESULT s5 $rss $hwm $((v1 - v0)) $((n1 - n0)) $IDLE" \
 				"cpu_ms=$(((c1 - c0) * 1000 / tck)) polls=${polls:-0} syscalls=${sys:-0}" \
-				"elems=10000 strace=$([ -f "$T/strace.txt" ] && echo yes || echo no)" >>"$R"
+				"settle_s=$i elems=10000 strace=$([ -f "$T/strace.txt" ] && echo yes || echo no)" >>"$R"
 		else
 			say "5: the daemon did not fill $S5: $(ip netns exec "$C" "$FGB" count $S5)" \
 				"elements; $(tail -3 "$T/agent.log")"
@@ -322,7 +331,9 @@ if want 6 && command -v iperf3 >/dev/null; then
 	fi
 	stop_pid "$SRV"
 	echo "RESULT s6 $(median <"$T/iperf.set") $(median <"$T/iperf.none") $(median <"$T/iperf.linear")" \
-		"$IPERF_RUNS set_matched=$(median <"$T/match.set" 2>/dev/null) drop_enforced=$dropok" >>"$R"
+		"$IPERF_RUNS set_matched=$(median <"$T/match.set" 2>/dev/null) drop_enforced=$dropok" \
+		"all_none=$(paste -sd, "$T/iperf.none") all_set=$(paste -sd, "$T/iperf.set")" \
+		"all_linear=$(paste -sd, "$T/iperf.linear")" >>"$R"
 	ip netns del "$A" 2>/dev/null
 	ip netns del "$B" 2>/dev/null
 elif want 6; then
