@@ -145,3 +145,4 @@ deb:
 # tests/system/run.sh). Not part of "make check": .ci/run runs it after make check.
 check-system: deb
 	@./tests/system/run.sh $(DEB_DIR)
+-include $(wildcard bench/*.d)
