@@ -32,16 +32,6 @@ uint64_t wall_ms(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
-/* The table flags kernel.h decides for a long-running agent. */
-static uint32_t daemon_table_flags(const struct nft_ctx *ctx)
-{
-	if (ctx->features & NFT_FEAT_PERSIST)
-		return NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST;
-	if (ctx->features & NFT_FEAT_OWNER)
-		return NFT_TABLE_F_OWNER;
-	return 0;
-}
-
 /*
  * Opens the table socket before any other netlink socket, so that its portid is our pid:
  * disable finds the agent that owns the table that way (kernel.h).
@@ -52,20 +42,13 @@ static int open_nft(struct daemon *dm)
 	int r;
 
 	kernel_opts_init(&ko);
-	r = nft_open(&dm->nft);
-	if (r == 0)
-		r = nft_probe(&dm->nft, NFT_FEAT_ELEM_REFRESH);
+	ko.daemon = true;
+	ko.refresh_timeouts = true;
+	r = kernel_open(&ko, &dm->nft);
 	if (r < 0)
 		return log_err(r, "Cannot talk to nf_tables: %m%s",
 			       r == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
-	if (ko.no_owner)
-		dm->nft.features &= ~(unsigned int)(NFT_FEAT_OWNER | NFT_FEAT_PERSIST);
-	if (ko.no_persist)
-		dm->nft.features &= ~(unsigned int)NFT_FEAT_PERSIST;
-	if (ko.no_destroy)
-		dm->nft.features &= ~(unsigned int)NFT_FEAT_DESTROY;
-	dm->nft.debug = ko.debug;
-	dm->table_flags = daemon_table_flags(&dm->nft);
+	dm->table_flags = kernel_table_flags(&dm->nft, &ko);
 	if (dm->nft.portid != (uint32_t)getpid())
 		log_warn(0, "netlink portid %u is not our pid %ld: flowguard disable will not find "
 			    "this agent, ignoring", dm->nft.portid, (long)getpid());

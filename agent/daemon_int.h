@@ -9,6 +9,7 @@
 
 #include "agent/daemon.h"
 #include "agent/detect.h"
+#include "agent/pipeline.h"
 #include "agent/names.h"
 #include "agent/resolver.h"
 #include "netlink/nft.h"
@@ -17,13 +18,6 @@
 #define NEVER UINT64_MAX
 
 /* One loaded configuration and everything compiled from it; replaced whole on reload. */
-struct gen {
-	struct catalog *cat;
-	struct config *cfg;
-	struct detection *det;
-	struct host_facts facts;
-	struct plan *plan;
-};
 
 /* Another process's changes to our table, collected until its NEWGEN names it. */
 struct monitor {

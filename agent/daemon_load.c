@@ -18,39 +18,8 @@ void gen_free(struct gen *g)
 {
 	if (!g)
 		return;
-	plan_free(g->plan);
-	detection_free(g->det);
-	config_free(g->cfg);
-	catalog_free(g->cat);
+	gen_clear(g);
 	free(g);
-}
-
-/* Detection runs when the configuration leaves something to it (as main.c decides). */
-static bool needs_detection(const struct config *cfg)
-{
-	return cfg->roles_auto || !cfg->region || cfg->facts[FACT_DNS_SERVERS].is_auto ||
-	       cfg->facts[FACT_NTP_SERVERS].is_auto;
-}
-
-static int resolve_facts(const struct daemon_opts *o, struct gen *g, struct diag *d)
-{
-	struct host_detected hd = { 0 };
-	size_t i;
-	int r;
-
-	if (!needs_detection(g->cfg))
-		return facts_resolve(g->cfg, g->cat, NULL, &g->facts, d);
-	r = detect_host(o->root, &g->det, d);
-	if (r < 0)
-		return r;
-	hd.roles = g->det->roles;
-	hd.region = g->det->region;
-	hd.legacy_dsaas = g->det->legacy_dsaas;
-	hd.comm_known = g->det->comm_known;
-	hd.comm = g->det->comm;
-	for (i = 0; i < FACT_MAX; i++)
-		hd.lists[i] = &g->det->lists[i];
-	return facts_resolve(g->cfg, g->cat, &hd, &g->facts, d);
 }
 
 /* Every diagnostic is one log line; errors carry file:line:col from the loader. */
@@ -67,6 +36,7 @@ static void log_diag(const struct diag *d)
 
 int gen_load(const struct daemon_opts *o, struct gen **ret)
 {
+	struct gen_opts go = { o->catalog, o->config, o->root, o->strict };
 	struct diag d = { 0 };
 	struct gen *g;
 	int r;
@@ -74,13 +44,7 @@ int gen_load(const struct daemon_opts *o, struct gen **ret)
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	r = catalog_load(o->catalog, &g->cat, &d);
-	if (r == 0)
-		r = config_load(o->config, o->strict, g->cat, &g->cfg, &d);
-	if (r == 0)
-		r = resolve_facts(o, g, &d);
-	if (r == 0)
-		r = compile(g->cat, g->cfg, &g->facts, &g->plan, &d);
+	r = gen_build(&go, g, &d);
 	if (r == 0 && diag_failed(&d))
 		r = -EINVAL;
 	log_diag(&d);

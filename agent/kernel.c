@@ -33,7 +33,7 @@ void kernel_opts_init(struct kernel_opts *o)
 	o->debug = env_on("FLOWGUARD_DEBUG_NETLINK");
 }
 
-static int open_probed(const struct kernel_opts *o, struct nft_ctx *ctx, FILE *log)
+int kernel_open(const struct kernel_opts *o, struct nft_ctx *ctx)
 {
 	int r;
 
@@ -41,8 +41,6 @@ static int open_probed(const struct kernel_opts *o, struct nft_ctx *ctx, FILE *l
 	if (r == 0)
 		r = nft_probe(ctx, o->refresh_timeouts ? NFT_FEAT_ELEM_REFRESH : 0);
 	if (r < 0) {
-		fprintf(log, "flowguard: cannot talk to nf_tables: %s%s\n", strerror(-r),
-			r == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
 		nft_close(ctx);
 		return r;
 	}
@@ -56,8 +54,18 @@ static int open_probed(const struct kernel_opts *o, struct nft_ctx *ctx, FILE *l
 	return 0;
 }
 
+static int open_probed(const struct kernel_opts *o, struct nft_ctx *ctx, FILE *log)
+{
+	int r = kernel_open(o, ctx);
+
+	if (r < 0)
+		fprintf(log, "flowguard: cannot talk to nf_tables: %s%s\n", strerror(-r),
+			r == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
+	return r;
+}
+
 /* See kernel.h: owner(+persist) for a daemon; owner|persist or nothing for one-shot apply. */
-static uint32_t table_flags(const struct nft_ctx *ctx, const struct kernel_opts *o)
+uint32_t kernel_table_flags(const struct nft_ctx *ctx, const struct kernel_opts *o)
 {
 	if (ctx->features & NFT_FEAT_PERSIST)
 		return NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST;
@@ -106,7 +114,7 @@ int kernel_apply(const struct ruleset *desired, const struct kernel_opts *o, FIL
 	r = open_probed(o, &ctx, log);
 	if (r < 0)
 		return r;
-	co.table_flags = table_flags(&ctx, o);
+	co.table_flags = kernel_table_flags(&ctx, o);
 	r = nft_commit_ruleset(&ctx, desired, &co, &changed, &err);
 	if (r < 0)
 		report(log, r, &err);

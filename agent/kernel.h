@@ -31,6 +31,7 @@
 #define FLOWGUARD_KERNEL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "netlink/ruleset.h"
@@ -46,6 +47,16 @@ struct kernel_opts {
 
 /* Defaults for a one-shot process, with the FLOWGUARD_FORCE_* test switches applied. */
 void kernel_opts_init(struct kernel_opts *o);
+
+struct nft_ctx;
+/*
+ * Opens and probes the nf_tables socket, then hides the features o forces off. The first
+ * netlink socket a process opens gets its pid as portid (disable relies on it for the
+ * daemon). 0 or -errno (-EPERM without CAP_NET_ADMIN); nothing printed.
+ */
+int kernel_open(const struct kernel_opts *o, struct nft_ctx *ctx);
+/* The table flags this process sets: see the ownership decision above. */
+uint32_t kernel_table_flags(const struct nft_ctx *ctx, const struct kernel_opts *o);
 
 /*
  * Programs desired in one transaction (no-op if the kernel already has it) and reports on

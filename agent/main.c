@@ -10,6 +10,7 @@
 #include "agent/daemon.h"
 #include "agent/detect.h"
 #include "agent/kernel.h"
+#include "agent/pipeline.h"
 #include "agent/status.h"
 #include "policies/compile.h"
 
@@ -27,14 +28,6 @@ struct opts {
 	const char *state_dir, *run_dir; /* run, status: NULL for the defaults */
 };
 
-/* Everything a command needs from the policy side; one owner for all of it. */
-struct loaded {
-	struct catalog *cat;
-	struct config *cfg;
-	struct plan *plan;
-	struct detection *det;
-	struct host_facts facts;
-};
 
 static void usage(FILE *out)
 {
@@ -137,96 +130,55 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static void loaded_clear(struct loaded *l)
+static void gen_opts_of(const struct opts *o, struct gen_opts *ret)
 {
-	plan_free(l->plan);
-	detection_free(l->det);
-	config_free(l->cfg);
-	catalog_free(l->cat);
-	memset(l, 0, sizeof(*l));
+	ret->catalog = o->catalog;
+	ret->config = o->config;
+	ret->root = o->root;
+	ret->strict = o->strict;
 }
 
-/* Detection runs when the configuration leaves something to it. */
-static bool needs_detection(const struct config *cfg)
+/* Catalog, config, detection, facts and plan for one command. */
+static int load(const struct opts *o, struct gen *g, struct diag *d)
 {
-	return cfg->roles_auto || !cfg->region || cfg->facts[FACT_DNS_SERVERS].is_auto ||
-	       cfg->facts[FACT_NTP_SERVERS].is_auto;
-}
+	struct gen_opts go;
 
-static int resolve_facts(const struct opts *o, struct loaded *l, struct diag *d)
-{
-	struct host_detected hd = { 0 };
-	size_t i;
-	int r;
-
-	if (!needs_detection(l->cfg))
-		return facts_resolve(l->cfg, l->cat, NULL, &l->facts, d);
-	r = l->det ? 0 : detect_host(o->root, &l->det, d);
-	if (r < 0)
-		return r;
-	hd.roles = l->det->roles;
-	hd.region = l->det->region;
-	hd.legacy_dsaas = l->det->legacy_dsaas;
-	hd.comm_known = l->det->comm_known;
-	hd.comm = l->det->comm;
-	for (i = 0; i < FACT_MAX; i++)
-		hd.lists[i] = &l->det->lists[i];
-	return facts_resolve(l->cfg, l->cat, &hd, &l->facts, d);
-}
-
-/* Loads catalog and config and validates them; compiles too when compile_it is set. */
-static int load(const struct opts *o, bool compile_it, struct loaded *l, struct diag *d)
-{
-	int r;
-
-	r = catalog_load(o->catalog, &l->cat, d);
-	if (r == 0)
-		r = config_load(o->config, o->strict, l->cat, &l->cfg, d);
-	if (r == 0 && compile_it)
-		r = resolve_facts(o, l, d);
-	if (r == 0 && compile_it)
-		r = compile(l->cat, l->cfg, &l->facts, &l->plan, d);
-	return r;
+	gen_opts_of(o, &go);
+	return gen_build(&go, g, d);
 }
 
 static int cmd_plan(const struct opts *o, struct diag *d)
 {
-	struct loaded l = { 0 };
+	struct gen l = { 0 };
 	int r;
 
-	r = load(o, true, &l, d);
+	r = load(o, &l, d);
 	if (r == 0)
 		r = plan_print(l.plan, stdout);
-	loaded_clear(&l);
+	gen_clear(&l);
 	return r;
 }
 
 /* check validates; what detection cannot tell on this host is reported, not an error. */
-static bool facts_incomplete(const struct loaded *l)
-{
-	return (l->cfg->roles_auto && (!l->det || !l->det->roles)) ||
-	       (!l->cfg->region && (!l->det || !l->det->region));
-}
-
 static int cmd_check(const struct opts *o, struct diag *d)
 {
-	struct loaded l = { 0 };
+	struct gen_opts go;
+	struct gen l = { 0 };
 	char roles[128];
 	size_t rules = 0, i;
 	int r;
 
-	r = load(o, false, &l, d);
-	if (r == 0 && needs_detection(l.cfg))
-		r = detect_host(o->root, &l.det, d);
-	if (r == 0 && facts_incomplete(&l)) {
+	gen_opts_of(o, &go);
+	r = gen_load_config(&go, &l, d);
+	if (r == 0)
+		r = gen_detect(&go, &l, d);
+	if (r == 0 && gen_facts_incomplete(&l)) {
 		printf("%s: ok; roles or region are auto and not detected on this host, so "
 		       "plan and apply need them set\n", o->config);
 		goto out;
 	}
 	if (r == 0)
-		r = resolve_facts(o, &l, d);
-	if (r == 0)
-		r = compile(l.cat, l.cfg, &l.facts, &l.plan, d);
+		r = gen_compile(&go, &l, d);
 	if (r == 0) {
 		for (i = 0; i < l.plan->rs->n_chains; i++)
 			rules += l.plan->rs->chains[i].n_rules;
@@ -235,17 +187,17 @@ static int cmd_check(const struct opts *o, struct diag *d)
 		       l.plan->rs->n_sets, rules);
 	}
 out:
-	loaded_clear(&l);
+	gen_clear(&l);
 	return r;
 }
 
 static int cmd_apply(const struct opts *o, struct diag *d)
 {
 	struct kernel_opts ko;
-	struct loaded l = { 0 };
+	struct gen l = { 0 };
 	int r;
 
-	r = load(o, true, &l, d);
+	r = load(o, &l, d);
 	diag_print(d, stderr);
 	diag_clear(d);
 	if (r == 0) {
@@ -255,17 +207,17 @@ static int cmd_apply(const struct opts *o, struct diag *d)
 		if (r < 0 && r != -ENOMEM)
 			r = -EIO;
 	}
-	loaded_clear(&l);
+	gen_clear(&l);
 	return r;
 }
 
 /* 0 in sync, 1 drift (as a positive return), or -errno. */
 static int cmd_audit(const struct opts *o, struct diag *d)
 {
-	struct loaded l = { 0 };
+	struct gen l = { 0 };
 	int r;
 
-	r = load(o, true, &l, d);
+	r = load(o, &l, d);
 	diag_print(d, stderr);
 	diag_clear(d);
 	if (r == 0) {
@@ -273,7 +225,7 @@ static int cmd_audit(const struct opts *o, struct diag *d)
 		if (r < 0 && r != -ENOMEM)
 			r = -EIO;
 	}
-	loaded_clear(&l);
+	gen_clear(&l);
 	return r;
 }
 
