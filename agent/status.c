@@ -13,6 +13,7 @@
 
 #include "agent/daemon.h"
 #include "agent/kernel.h"
+#include "agent/detect_int.h"
 #include "agent/status.h"
 #include "netlink/nft.h"
 #include "policies/compile.h"
@@ -266,6 +267,30 @@ static void print_not_running(FILE *out, const struct view *v, const char *path)
 		fprintf(out, "agent: NOT running (no %s)\n", path);
 }
 
+/* Other firewalls whose drops override our accepts (issue 4): read live, every time. */
+static int print_conflicts(FILE *out)
+{
+	struct detection *det;
+	struct diag d = { 0 };
+	size_t i;
+	int r;
+
+	det = calloc(1, sizeof(*det));
+	if (!det)
+		return -ENOMEM;
+	r = detect_firewalls(det, "/", &d);
+	diag_print(&d, stderr);
+	diag_clear(&d);
+	if (r == 0 && det->n_conflicts)
+		fputs("\nother firewalls that can drop what flowguard allows:\n", out);
+	for (i = 0; r == 0 && i < det->n_conflicts; i++)
+		fprintf(out, "  %s:\n    %s\n", det->conflicts[i].where, det->conflicts[i].meaning);
+	if (r == 0 && !det->n_conflicts)
+		fputs("\nother firewalls: no conflicting base chain found\n", out);
+	detection_free(det);
+	return r;
+}
+
 int status_print(const char *run_dir, bool json, FILE *out)
 {
 	struct view v = { .now = wall_now_ms() };
@@ -294,6 +319,8 @@ int status_print(const char *run_dir, bool json, FILE *out)
 		else
 			print_not_running(out, &v, path);
 		r = kernel_status(FG_TABLE, out);
+		if (r == 0)
+			r = print_conflicts(out);
 	}
 	ydoc_free(doc);
 	return r < 0 ? r : !v.running;

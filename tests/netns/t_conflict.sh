@@ -117,4 +117,10 @@ nft delete table inet t5
 grep -q '^conflict: table ip filter chain OUTPUT | hook output | priority 0 | policy drop' \
 	"$TMPDIR_NS/fw.out" && [ "$(grep -c '^conflict:' "$TMPDIR_NS/fw.out")" -eq 3 ] &&
 	ok "detect_firewalls alone: the same 3 conflicts" || fail "alone: $(cat "$TMPDIR_NS/fw.out")"
+
+# flowguard status reports them too (issue 4: in detect and status).
+./flowguard status --run-dir "$TMPDIR_NS/norun" >"$TMPDIR_NS/st.out" 2>&1
+grep -q '^  table ip filter chain OUTPUT:$' "$TMPDIR_NS/st.out" &&
+	grep -q 'policy drop' "$TMPDIR_NS/st.out" &&
+	ok "status names the conflicting chain" || fail "status: $(cat "$TMPDIR_NS/st.out")"
 finish
