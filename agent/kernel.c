@@ -374,6 +374,29 @@ int kernel_disable(const char *table, FILE *log)
 	return r == -ENOENT ? 0 : r;
 }
 
+/* Per-rule counters of the live table: what each required flow has carried. */
+static void print_counters(struct nft_ctx *ctx, const char *table, FILE *out)
+{
+	struct ruleset *rs = NULL;
+	size_t c, i;
+
+	if (nft_dump_table(ctx, table, &rs) < 0)
+		return;
+	for (c = 0; c < rs->n_chains; c++) {
+		const struct rs_chain *ch = &rs->chains[c];
+
+		fprintf(out, "\nchain %s\n  %20s %14s  rule\n", ch->name, "packets", "bytes");
+		for (i = 0; i < ch->n_rules; i++) {
+			const struct rs_rule *r = &ch->rules[i];
+
+			if (r->counter)
+				fprintf(out, "  %20llu %14llu  %s\n", (unsigned long long)r->packets,
+					(unsigned long long)r->bytes, r->comment ? r->comment : "");
+		}
+	}
+	ruleset_free(rs);
+}
+
 int kernel_status(const char *table, FILE *out)
 {
 	struct kernel_opts o;
@@ -402,6 +425,8 @@ int kernel_status(const char *table, FILE *out)
 		fprintf(out, "table inet %s: not present\n", table);
 	if (r == 0 && !(st.flags & NFT_TABLE_F_OWNER))
 		fprintf(out, "table inet %s is not owned: other processes can change it\n", table);
+	if (r == 0)
+		print_counters(&ctx, table, out);
 	nft_close(&ctx);
 	return r == -ENOENT ? 0 : r;
 }

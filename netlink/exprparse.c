@@ -178,6 +178,8 @@ static int parse_action(struct pstate *p, const struct nftnl_expr *e, const char
 
 	if (!strcmp(name, "counter")) {
 		r->counter = true;
+		r->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		r->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
 	} else if (!strcmp(name, "limit")) {
 		if (nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_UNIT) != 1 ||
 		    nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_TYPE) != NFT_LIMIT_PKTS ||

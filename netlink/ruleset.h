@@ -89,6 +89,7 @@ struct rs_rule {
 	uint16_t sport, dport;       /* tcp dport 443 (host order) */
 	int icmp_type, icmp_code;    /* icmp type destination-unreachable icmp code frag-needed; -1: any */
 	bool counter;
+	uint64_t packets, bytes; /* the counter's values; read back from the kernel only */
 	uint32_t limit_rate; /* limit rate N/second burst B packets; 0: none */
 	uint32_t limit_burst;
 	char *log_prefix; /* log prefix "..."; NULL: no log */
