@@ -68,6 +68,8 @@ static int reserve(struct nl_batch *b)
 	p = realloc(b->buf, ncap);
 	if (!p)
 		return -ENOMEM;
+	/* Attribute padding is never written: zero it, so no stale heap bytes are sent. */
+	memset(p + b->cap, 0, ncap - b->cap);
 	b->buf = p;
 	b->cap = ncap;
 	return 0;

@@ -29,12 +29,14 @@
 /* Attempts at a dump that another process keeps interrupting. */
 #define DUMP_RETRIES 5
 
-/* Builds a GET request for inet objects of table (and set) into buf. */
+/* Builds a GET request for inet objects of table (and set) into buf (MNL_SOCKET_BUFFER_SIZE). */
 static struct nlmsghdr *request(struct nft_ctx *ctx, char *buf, uint16_t type, uint16_t flags,
 				const char *table, const char *set)
 {
 	struct nlmsghdr *nlh;
 
+	/* Attribute padding is never written: zero it, so no stale stack bytes are sent. */
+	memset(buf, 0, MNL_SOCKET_BUFFER_SIZE);
 	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, talk_seq(ctx));
 	if (type == NFT_MSG_GETGEN)
 		return nlh;

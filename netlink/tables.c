@@ -430,6 +430,7 @@ static int dump_all(struct nft_ctx *ctx, uint16_t type, mnl_cb_t cb, struct dump
 	struct nlmsghdr *nlh;
 	int r;
 
+	memset(buf, 0, sizeof(buf)); /* no stale stack bytes in the padding we send */
 	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_UNSPEC, NLM_F_DUMP, talk_seq(ctx));
 	r = talk_request(ctx, nlh, cb, d);
 	return r < 0 && d->err ? d->err : r;
