@@ -30,14 +30,21 @@ for src in sample sample-dyn; do
 	compare "$src" "$TMPD/$src.nft" "$FGNL apply $src"
 	compare "$src (no owner)" "$TMPD/$src.nft" "FLOWGUARD_FORCE_NO_OWNER=1 $FGNL apply $src"
 done
-# Every config the compiler accepts. The plan text comes from the same objects as the
-# applied IR (ruleset_print_nft(), which "flowguard plan" prints under its '#' header), so
-# a half-rebuilt tree cannot make the two sides differ. Once "flowguard apply" exists,
-# both sides should come from ./flowguard.
-for cfg in policies/examples/*.yaml tests/fixtures/good/*.yaml; do
+# Every config the compiler accepts, through the real CLI: "flowguard apply" in one
+# namespace, "flowguard plan | nft -f" in the other (issue 3's acceptance).
+FG="./flowguard --catalog $FG_CATALOG"
+for cfg in policies/examples/*.yaml tests/fixtures/good/*.yaml tests/fixtures/good/*/flowguard.yaml; do
 	[ -f "$cfg" ] || continue
-	"$FGNL" print "$cfg" >"$TMPD/plan.nft" 2>/dev/null || continue
-	compare "$cfg" "$TMPD/plan.nft" "$FGNL apply $cfg"
+	$FG plan -c "$cfg" >"$TMPD/plan.nft" 2>"$TMPD/plan.err" ||
+		{ fail "$cfg: plan failed: $(cat "$TMPD/plan.err")"; continue; }
+	compare "$cfg" "$TMPD/plan.nft" "$FG apply -c $cfg"
+done
+# The detection fixtures' plans (facts from fake host trees) too.
+for dir in tests/detect/*/; do
+	[ -f "$dir/plan.nft" ] || continue
+	cfg=tests/detect/auto.yaml
+	[ -f "$dir/flowguard.yaml" ] && cfg=$dir/flowguard.yaml
+	compare "$dir" "$dir/plan.nft" "$FG apply -c $cfg --root $dir/root"
 done
 rm -rf "$TMPD"
 finish
