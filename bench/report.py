@@ -97,7 +97,8 @@ def main():
         if k.get("strace") == "yes":
             # the poll() in flight when strace attaches is restarted once: not a wake-up
             wake = max(polls - 1, 0)
-            how = f"strace -c: {polls} poll() calls, {k['syscalls']} syscalls in all"
+            how = (f"strace -c: {polls} poll() calls, {k['syscalls']} syscalls in all"
+                   + (" (empty summary: no syscall completed)" if k['syscalls'] == "0" else ""))
         else:
             wake = vol
             how = "voluntary context switches (no strace)"

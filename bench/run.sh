@@ -121,6 +121,12 @@ agent_up() {
 		--run-dir "$T/run" >"$T/agent.log" 2>&1 &
 	AGENT=$!
 	PIDS="$PIDS $AGENT"
+	# ip netns exec execs the agent; should a wrapper stay in between, measure the agent
+	sleep 0.2
+	if [ "$(cat "/proc/$AGENT/comm" 2>/dev/null)" != flowguard ]; then
+		_c=$(pgrep -P "$AGENT" -x flowguard | head -1)
+		[ -n "$_c" ] && AGENT=$_c && PIDS="$PIDS $AGENT"
+	fi
 }
 
 stop_pid() {
@@ -252,7 +258,7 @@ if want 5; then
 			tck=$(getconf CLK_TCK)
 			echo "RESULT s5 $rss $hwm $((v1 - v0)) $((n1 - n0)) $IDLE" \
 				"cpu_ms=$(((c1 - c0) * 1000 / tck)) polls=${polls:-0} syscalls=${sys:-0}" \
-				"settle_s=$i elems=10000 strace=$([ -f "$T/strace.txt" ] && echo yes || echo no)" >>"$R"
+				"comm=$(cat "/proc/$AGENT/comm") settle_s=$i elems=10000 strace=$([ -f "$T/strace.txt" ] && echo yes || echo no)" >>"$R"
 		else
 			say "5: the daemon did not fill $S5: $(ip netns exec "$C" "$FGB" count $S5)" \
 				"elements; $(tail -3 "$T/agent.log")"
