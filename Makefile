@@ -42,7 +42,7 @@ else
 Q := @
 endif
 
-.PHONY: all check check-unit check-cli check-netns check-e2e check-fuzz fuzz install clean setup demo
+.PHONY: soak all check check-unit check-cli check-netns check-e2e check-fuzz fuzz install clean setup demo
 all: flowguard
 
 setup:
@@ -97,6 +97,10 @@ fuzz: $(FUZZ_BIN)
 check-fuzz: fuzz
 	@./tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
+# The issue-5 soak: the daemon under valgrind through 10 minutes of churn (CI runs 15 s).
+soak: flowguard
+	@SOAK_SECONDS=$${SOAK_SECONDS:-600} ./tests/e2e/run.sh tests/e2e/t_soak.sh
+
 demo: flowguard
 	@./scripts/demo.sh
 
@@ -108,6 +112,7 @@ install: flowguard
 	install -d $(DESTDIR)$(SYSCONFDIR)/flowguard/conf.d
 	install -D -m 0644 man/flowguard.8 $(DESTDIR)$(MANDIR)/man8/flowguard.8
 	install -D -m 0644 man/flowguard.yaml.5 $(DESTDIR)$(MANDIR)/man5/flowguard.yaml.5
+	install -D -m 0644 init/flowguard.service $(DESTDIR)$(UNITDIR)/flowguard.service
 
 clean:
 	rm -f flowguard agent/*.o netlink/*.o policies/*.o tests/unit/*.o $(UNIT_BIN) $(FUZZ_BIN) \

@@ -1,0 +1,363 @@
+#!/bin/bash
+# The acceptance system test (issue 6): the built .deb in a booted Debian 12.
+#
+#   tests/system/run.sh [DEB_DIR | flowguard_*.deb]      (default build/deb; make check-system)
+#
+# 1. lintian on the build: no errors, no warnings (overrides in debian/*.lintian-overrides).
+# 2. A minimal bookworm (systemd, nftables, unbound and the .deb's Depends) from debootstrap,
+#    cached as a tarball in $FLOWGUARD_TEST_CACHE (default /var/cache/flowguard-test), keyed
+#    by the package list, so later runs skip the download.
+# 3. Boots it with systemd-nspawn --boot --private-network (its own network namespace: the
+#    host's firewall is never touched) --register=no --keep-unit, and drives it with
+#    nsenter into the container's init. unbound in the container serves svc.test.
+# 4. dpkg -i (installed, not enabled, not started), systemd-analyze verify and security
+#    (exposure <= 2.0), a fixture host (agent, de-1, explicit DNS/NTP, an allow entry by
+#    name, a conf.d drop-in), enable --now, the table's flows, capabilities and sandbox,
+#    nftables.service's flush, reload, restart / kill -9 / package upgrade with the table
+#    present throughout, stop (table stays), flowguard disable (table goes), apt purge.
+# Prints "system: N passed, N failed"; exits 1 on any failure.
+set -u
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+ARG=${1:-$SRC/build/deb}
+CACHE=${FLOWGUARD_TEST_CACHE:-/var/cache/flowguard-test}
+SUITE=bookworm
+# man-db: systemd-analyze verify checks that the unit's Documentation= man pages exist.
+BASE_PKGS="systemd systemd-sysv dbus nftables iproute2 procps unbound man-db"
+# Largest allowed "Overall exposure level" of systemd-analyze security, times ten.
+MAX_EXPOSURE=20
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+# check NAME CMD...: passes when CMD exits 0.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else bad "$name"; fi
+}
+finish() {
+	if [ "$fail" -gt 0 ] && [ -n "${LEADER:-}" ]; then
+		echo "--- journal of flowguard.service (last 40 lines):"
+		c journalctl -u flowguard.service --no-pager -n 40 2>&1 | sed 's/^/    /'
+	fi
+	echo "system: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+	exit $?
+}
+die() {
+	bad "$*"
+	finish
+}
+
+[ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, systemd-nspawn)"
+for t in debootstrap systemd-nspawn nsenter lintian dpkg-deb; do
+	command -v "$t" >/dev/null || die "missing $t (scripts/setup.sh installs it)"
+done
+
+if [ -d "$ARG" ]; then
+	DEB=$(ls "$ARG"/flowguard_*.deb 2>/dev/null | head -1)
+	CHANGES=$(ls "$ARG"/flowguard_*.changes 2>/dev/null | head -1)
+else
+	DEB=$ARG
+	CHANGES=
+fi
+[ -n "$DEB" ] && [ -f "$DEB" ] || die "no flowguard_*.deb in $ARG (make deb)"
+echo "system: testing $DEB"
+
+# ---- 1. lintian ---------------------------------------------------------------------------
+lint_out=$(lintian --pedantic --fail-on error,warning ${CHANGES:-$DEB} 2>&1)
+lint_rc=$?
+lint_out=$(grep -v '^N: running with root privileges' <<<"$lint_out")
+if [ "$lint_rc" -eq 0 ] && ! grep -q '^[EW]:' <<<"$lint_out"; then
+	ok "lintian: no errors, no warnings"
+else
+	bad "lintian (rc $lint_rc):"
+	echo "$lint_out" | sed 's/^/    /'
+fi
+
+# ---- 2. the root file system ----------------------------------------------------------------
+deps=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' |
+	grep -v '^$')
+PKGS=$(printf '%s\n' $BASE_PKGS $deps | sort -u | tr '\n' ' ')
+key=$(printf '%s %s' "$SUITE" "$PKGS" | sha256sum | cut -c1-12)
+TARBALL=$CACHE/rootfs-$SUITE-$key.tar
+mkdir -p "$CACHE"
+if [ ! -s "$TARBALL" ]; then
+	MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
+	[ -n "$MIRROR" ] || MIRROR=$(awk '$1=="deb"{print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+	[ -n "$MIRROR" ] || MIRROR=http://deb.debian.org/debian
+	echo "system: debootstrap $SUITE ($PKGS) from $MIRROR into the cache"
+	t0=$(date +%s)
+	tmp=$(mktemp -d /var/tmp/flowguard-rootfs.XXXXXX)
+	if ! debootstrap --variant=minbase --include="$(echo $PKGS | tr ' ' ',')" \
+		"$SUITE" "$tmp/root" "$MIRROR" >"$tmp/debootstrap.log" 2>&1; then
+		tail -20 "$tmp/debootstrap.log"
+		rm -rf "$tmp"
+		die "debootstrap"
+	fi
+	rm -rf "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/var/lib/apt/lists/"*_Packages
+	tar -C "$tmp/root" -cf "$TARBALL.part" . && mv "$TARBALL.part" "$TARBALL"
+	rm -rf "$tmp"
+	echo "system: rootfs cached in $TARBALL after $(($(date +%s) - t0)) s"
+fi
+
+WORK=$(mktemp -d /var/tmp/flowguard-system.XXXXXX)
+ROOT=$WORK/root
+mkdir -p "$ROOT"
+tar -C "$ROOT" -xf "$TARBALL" || die "unpack $TARBALL"
+cp "$DEB" "$ROOT/root/flowguard.deb"
+
+# The fixture host: unbound on 127.0.0.1:53 serving test. (every other name: NXDOMAIN at
+# once, the container has no network); the stock unbound.service is masked in favour of it.
+mkdir -p "$ROOT/etc/fgtest"
+cat >"$ROOT/etc/fgtest/unbound.conf" <<'EOF'
+server:
+    interface: 127.0.0.1
+    port: 53
+    do-daemonize: no
+    username: ""
+    chroot: ""
+    directory: "/etc/fgtest"
+    pidfile: ""
+    use-syslog: no
+    logfile: ""
+    access-control: 127.0.0.0/8 allow
+    module-config: "iterator"
+    local-zone: "." static
+    local-zone: "test." static
+    local-data: "svc.test. 60 IN A 192.0.2.10"
+    local-data: "svc.test. 60 IN AAAA 2001:db8::10"
+remote-control:
+    control-enable: yes
+    control-interface: /run/fgtest-unbound.ctl
+    control-use-cert: no
+EOF
+cat >"$ROOT/etc/systemd/system/fgtest-dns.service" <<'EOF'
+[Unit]
+Description=flowguard system test: local DNS (unbound)
+Before=flowguard.service
+[Service]
+ExecStart=/usr/sbin/unbound -d -c /etc/fgtest/unbound.conf
+[Install]
+WantedBy=multi-user.target
+EOF
+ln -sf /dev/null "$ROOT/etc/systemd/system/unbound.service"
+mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
+ln -sf /etc/systemd/system/fgtest-dns.service \
+	"$ROOT/etc/systemd/system/multi-user.target.wants/fgtest-dns.service"
+rm -f "$ROOT/etc/resolv.conf"
+echo "nameserver 127.0.0.1" >"$ROOT/etc/resolv.conf"
+
+# ---- 3. boot ----------------------------------------------------------------------------------
+NSPAWN=
+LEADER=
+POLLER=
+cleanup() {
+	[ -n "$POLLER" ] && touch "$ROOT/root/fgpoll.stop" && wait "$POLLER" 2>/dev/null
+	if [ -n "$LEADER" ] && kill -0 "$LEADER" 2>/dev/null; then
+		nsenter -t "$LEADER" -a systemctl poweroff >/dev/null 2>&1
+		for _ in $(seq 100); do kill -0 "$NSPAWN" 2>/dev/null || break; sleep 0.2; done
+		kill -0 "$NSPAWN" 2>/dev/null && kill "$NSPAWN" 2>/dev/null
+		kill -0 "$LEADER" 2>/dev/null && kill -9 "$LEADER" 2>/dev/null
+	fi
+	[ -n "$NSPAWN" ] && wait "$NSPAWN" 2>/dev/null
+	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+systemd-nspawn -q -D "$ROOT" --boot --private-network --register=no --keep-unit \
+	</dev/null >"$WORK/nspawn.log" 2>&1 &
+NSPAWN=$!
+for _ in $(seq 300); do
+	LEADER=$(pgrep -P "$NSPAWN" -x systemd | head -1)
+	[ -n "$LEADER" ] && break
+	sleep 0.05
+done
+[ -n "$LEADER" ] || { cat "$WORK/nspawn.log"; die "container did not boot"; }
+# c: run a command in the container (all its namespaces).
+c() { nsenter -t "$LEADER" -a "$@"; }
+state=
+for _ in $(seq 300); do
+	state=$(c systemctl is-system-running --wait 2>/dev/null) && break
+	[ "$state" = degraded ] && break
+	sleep 0.1
+done
+case $state in
+running | degraded) ok "container booted ($state)" ;;
+*) die "container state '$state'" ;;
+esac
+
+# ---- 4. the package and the unit ---------------------------------------------------------------
+check "dpkg -i" c dpkg -i /root/flowguard.deb
+check "installed, not enabled" test "$(c systemctl is-enabled flowguard.service)" = disabled
+check "installed, not started" test "$(c systemctl is-active flowguard.service)" = inactive
+has_table() { c nft list table inet flowguard >/dev/null 2>&1; }
+check "no table after install" eval '! has_table'
+
+verify_out=$(c systemd-analyze verify /lib/systemd/system/flowguard.service 2>&1)
+check "systemd-analyze verify: clean" test -z "$verify_out" -a $? -eq 0
+[ -z "$verify_out" ] || echo "$verify_out" | sed 's/^/    /'
+sec_out=$(c systemd-analyze security flowguard.service 2>&1)
+exposure=$(sed -n 's/.*Overall exposure level for flowguard.service: \([0-9.]*\).*/\1/p' <<<"$sec_out")
+echo "    systemd-analyze security: ${exposure:-?} (threshold $((MAX_EXPOSURE / 10)).$((MAX_EXPOSURE % 10)))"
+if [ -n "$exposure" ] && [ "$(echo "$exposure" | tr -d .)" -le "$MAX_EXPOSURE" ]; then
+	ok "systemd-analyze security: exposure $exposure"
+else
+	bad "systemd-analyze security: exposure '${exposure}'"
+	grep '✗' <<<"$sec_out" | sed 's/^/    /'
+fi
+
+c sh -c 'cat > /etc/flowguard/flowguard.yaml' <<'EOF'
+# flowguard system test: an agent in de-1 with explicit resolvers and time servers.
+mode: enforce
+roles: [agent]
+region: de-1
+dns-servers: [127.0.0.1]
+ntp-servers: [192.0.2.123]
+resolver:
+  servers: [127.0.0.1]
+allow:
+  - name: svc
+    to: [svc.test]
+    ports: [8443]
+EOF
+c sh -c 'cat > /etc/flowguard/conf.d/10-backup.yaml' <<'EOF'
+allow:
+  - name: backup
+    to: [198.51.100.7]
+    ports: [873]
+EOF
+check "flowguard check" c flowguard check
+check "systemctl enable --now" c systemctl enable --now flowguard.service
+check "active" test "$(c systemctl is-active flowguard.service)" = active
+check "enabled" test "$(c systemctl is-enabled flowguard.service)" = enabled
+
+table() { c nft list table inet flowguard 2>/dev/null; }
+# wait_for SECONDS CMD...: polls CMD every 0.2 s.
+wait_for() {
+	local n=$(($1 * 5))
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	return 1
+}
+table_has() { table | grep -qF -- "$1"; }
+check "table: egress chain, policy drop" table_has 'type filter hook output priority filter; policy drop;'
+check "table: agent -> SWP (de-1) flow" table_has 'comment "agent-swp (row 10)'
+check "table: de-1 published subnets" table_has '3.69.198.64/27'
+check "table: DNS and NTP servers" eval 'table_has "elements = { 127.0.0.1 }" && table_has "elements = { 192.0.2.123 }"'
+check "table: allow svc (tcp 8443)" table_has 'ip daddr @allow_svc_names_v4 tcp dport 8443 counter'
+check "table: svc.test resolved by the local DNS" wait_for 10 table_has '192.0.2.10'
+check "table: svc.test AAAA" wait_for 5 table_has '2001:db8::10'
+check "table: conf.d drop-in (backup 198.51.100.7:873)" table_has '198.51.100.7'
+check "table: owned by the agent" table_has 'flags owner'
+check "flowguard status" eval 'c flowguard status >/dev/null'
+
+# Least privilege, as the kernel sees it.
+mainpid() { c systemctl show -p MainPID --value flowguard.service; }
+PID=$(mainpid)
+capeff=$(c awk '/^CapEff/{print $2}' "/proc/$PID/status")
+capbnd=$(c awk '/^CapBnd/{print $2}' "/proc/$PID/status")
+check "capabilities: CAP_NET_ADMIN only (CapEff $capeff, CapBnd $capbnd)" \
+	test "$capeff" = 0000000000001000 -a "$capbnd" = 0000000000001000
+check "NoNewPrivileges" test "$(c awk '/^NoNewPrivs/{print $2}' "/proc/$PID/status")" = 1
+check "seccomp filter" test "$(c awk '/^Seccomp:/{print $2}' "/proc/$PID/status")" = 2
+check "sandbox: /etc/flowguard read-only" eval "! c nsenter -t $PID -m sh -c 'touch /etc/flowguard/x' 2>/dev/null"
+check "sandbox: /usr read-only" eval "! c nsenter -t $PID -m sh -c 'touch /usr/x' 2>/dev/null"
+check "sandbox: state directory writable" c nsenter -t "$PID" -m sh -c 'touch /var/lib/flowguard/.w && rm /var/lib/flowguard/.w'
+
+# nftables.service: its "flush ruleset" leaves an owned table alone (the kernel skips it),
+# and the agent did not have to restore anything.
+check "nft flush ruleset: table survives" eval 'c nft flush ruleset; has_table'
+check "systemctl restart nftables: table survives" eval 'c systemctl restart nftables.service && has_table'
+check "nftables.service's own table is there too" eval 'c nft list tables | grep -q "table inet filter"'
+check "no restore was needed (owner flag held)" \
+	eval "! c journalctl -u flowguard.service --no-pager | grep -q 'restoring it'"
+
+# Reload: a new drop-in shows up, same process.
+c sh -c 'cat > /etc/flowguard/conf.d/20-more.yaml' <<'EOF'
+allow:
+  - name: more
+    to: [203.0.113.9]
+    ports: [2222]
+EOF
+check "systemctl reload" c systemctl reload flowguard.service
+check "reload: new allow entry applied" wait_for 5 table_has '203.0.113.9'
+check "reload: same process, still active" \
+	test "$(mainpid)" = "$PID" -a "$(c systemctl is-active flowguard.service)" = active
+
+# The table is present throughout: a poller in the container lists it in a loop while the
+# agent is restarted; it must never miss it.
+poll_start() {
+	# /root, not /tmp: the container's /tmp is a tmpfs the host does not see.
+	rm -f "$ROOT/root/fgpoll.stop" "$ROOT/root/fgpoll.log"
+	c sh -c 'while [ ! -e /root/fgpoll.stop ]; do
+		if nft list table inet flowguard >/dev/null 2>&1; then echo ok; else echo MISSING; fi
+	done >/root/fgpoll.log' &
+	POLLER=$!
+	wait_for 5 test -s "$ROOT/root/fgpoll.log"
+}
+poll_stop() { # poll_stop NAME: the table never went missing
+	touch "$ROOT/root/fgpoll.stop"
+	wait "$POLLER"
+	POLLER=
+	local n m
+	n=$(grep -c . "$ROOT/root/fgpoll.log" 2>/dev/null)
+	m=$(grep -c MISSING "$ROOT/root/fgpoll.log" 2>/dev/null)
+	if [ "${n:-0}" -gt 5 ] && [ "${m:-1}" -eq 0 ]; then ok "$1: table present in all $n polls"
+	else bad "$1: table missing in $m of $n polls"; fi
+}
+active_new_pid() { # the agent is active again under a new pid
+	local p
+	p=$(mainpid)
+	[ "$(c systemctl is-active flowguard.service)" = active ] && [ "$p" != 0 ] && [ "$p" != "$PID" ]
+}
+
+poll_start
+check "systemctl restart" c systemctl restart flowguard.service
+check "restart: active under a new pid" active_new_pid
+sleep 0.5
+poll_stop "restart"
+PID=$(mainpid)
+
+poll_start
+c sh -c "kill -9 $PID"
+check "kill -9: Restart=on-failure brings it back" wait_for 20 active_new_pid
+poll_stop "kill -9"
+PID=$(mainpid)
+
+poll_start
+echo "    pid before the upgrade: $PID"
+check "upgrade (dpkg -i over itself)" eval 'c dpkg -i /root/flowguard.deb >"$WORK/upgrade.log" 2>&1'
+check "upgrade: agent restarted onto the new binary" wait_for 10 active_new_pid
+check "upgrade: the admin's enable is kept" \
+	test "$(c systemctl is-enabled flowguard.service)" = enabled
+poll_stop "upgrade"
+check "upgrade: conffile kept" c grep -q 'name: svc' /etc/flowguard/flowguard.yaml
+
+# Stop leaves the table (fail closed); flowguard disable removes it.
+check "systemctl stop" c systemctl stop flowguard.service
+check "stop: inactive" test "$(c systemctl is-active flowguard.service)" = inactive
+check "stop: table stays (fail closed)" has_table
+check "stop: last good answers saved" c test -s /var/lib/flowguard/names
+check "flowguard disable removes the table" eval 'c flowguard disable && ! has_table'
+check "start again: table back" eval 'c systemctl start flowguard.service && has_table'
+
+# Purge: agent stopped, table removed, configuration and state gone.
+check "apt purge" eval 'c env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q flowguard >"$WORK/purge.log" 2>&1'
+# No pgrep: a missing tool must not pass for "no process".
+agent_running() {
+	c sh -c 'for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = flowguard ] && exit 0; done; exit 1'
+}
+check "purge: agent gone" eval '! agent_running'
+check "purge: table removed" eval '! has_table'
+check "purge: /etc/flowguard and /var/lib/flowguard gone" \
+	eval '! c test -e /etc/flowguard && ! c test -e /var/lib/flowguard'
+check "purge: unit gone" eval '! c test -e /lib/systemd/system/flowguard.service'
+
+finish
