@@ -91,7 +91,9 @@ def main():
         rss, hwm = int(a[0]), int(a[1])
         ok = "**pass**" if rss <= 8192 else "**miss**"
         rows.append(f"| 5a idle daemon, 200 names / 10,000 addresses: VmRSS (VmHWM) | {rss / 1024:.1f} MiB "
-                    f"({hwm / 1024:.1f} MiB) | — | — | RSS ≤ 8 MiB | {ok} | after the sets were full |")
+                    f"({hwm / 1024:.1f} MiB) | — | — | RSS ≤ 8 MiB | {ok} | after the sets were full; RssAnon "
+                    f"{int(k.get('rss_anon', 0)) / 1024:.1f} MiB (the agent's heap and stacks), RssFile "
+                    f"{int(k.get('rss_file', 0)) / 1024:.1f} MiB (binary and shared libraries) |")
         polls = int(k.get("polls", "0"))
         vol = int(a[2])
         if k.get("strace") == "yes":

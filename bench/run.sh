@@ -253,12 +253,14 @@ if want 5; then
 			c1=$(cpu)
 			rss=$(st VmRSS)
 			hwm=$(st VmHWM)
+			anon=$(st RssAnon)
+			file=$(st RssFile)
 			polls=$(awk '$NF == "poll" { print $4 }' "$T/strace.txt" 2>/dev/null)
 			sys=$(awk '$NF == "total" { print $4 }' "$T/strace.txt" 2>/dev/null)
 			tck=$(getconf CLK_TCK)
 			echo "RESULT s5 $rss $hwm $((v1 - v0)) $((n1 - n0)) $IDLE" \
 				"cpu_ms=$(((c1 - c0) * 1000 / tck)) polls=${polls:-0} syscalls=${sys:-0}" \
-				"comm=$(cat "/proc/$AGENT/comm") settle_s=$i elems=10000 strace=$([ -f "$T/strace.txt" ] && echo yes || echo no)" >>"$R"
+				"rss_anon=$anon rss_file=$file comm=$(cat "/proc/$AGENT/comm") settle_s=$i elems=10000 strace=$([ -f "$T/strace.txt" ] && echo yes || echo no)" >>"$R"
 		else
 			say "5: the daemon did not fill $S5: $(ip netns exec "$C" "$FGB" count $S5)" \
 				"elements; $(tail -3 "$T/agent.log")"
