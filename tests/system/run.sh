@@ -190,7 +190,7 @@ running | degraded) ok "container booted ($state)" ;;
 esac
 
 # ---- 4. the package and the unit ---------------------------------------------------------------
-check "dpkg -i" c dpkg -i /root/flowguard.deb
+check "dpkg -i" eval 'c dpkg -i /root/flowguard.deb >"$WORK/install.log" 2>&1'
 check "installed, not enabled" test "$(c systemctl is-enabled flowguard.service)" = disabled
 check "installed, not started" test "$(c systemctl is-active flowguard.service)" = inactive
 has_table() { c nft list table inet flowguard >/dev/null 2>&1; }
@@ -229,8 +229,8 @@ allow:
     to: [198.51.100.7]
     ports: [873]
 EOF
-check "flowguard check" c flowguard check
-check "systemctl enable --now" c systemctl enable --now flowguard.service
+check "flowguard check" eval 'c flowguard check >/dev/null'
+check "systemctl enable --now" eval 'c systemctl enable --now flowguard.service 2>/dev/null'
 check "active" test "$(c systemctl is-active flowguard.service)" = active
 check "enabled" test "$(c systemctl is-enabled flowguard.service)" = enabled
 
@@ -345,7 +345,7 @@ check "systemctl stop" c systemctl stop flowguard.service
 check "stop: inactive" test "$(c systemctl is-active flowguard.service)" = inactive
 check "stop: table stays (fail closed)" has_table
 check "stop: last good answers saved" c test -s /var/lib/flowguard/names
-check "flowguard disable removes the table" eval 'c flowguard disable && ! has_table'
+check "flowguard disable removes the table" eval 'c flowguard disable >/dev/null 2>&1 && ! has_table'
 check "start again: table back" eval 'c systemctl start flowguard.service && has_table'
 
 # Purge: agent stopped, table removed, configuration and state gone.
