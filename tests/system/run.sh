@@ -14,7 +14,9 @@
 #    (exposure <= 2.0), a fixture host (agent, de-1, explicit DNS/NTP, an allow entry by
 #    name, a conf.d drop-in), enable --now, the table's flows, capabilities and sandbox,
 #    nftables.service's flush, reload, restart / kill -9 / package upgrade with the table
-#    present throughout, stop (table stays), flowguard disable (table goes), apt purge.
+#    present throughout, a reboot (after nftables.service, first table from the saved
+#    answers), stop (table stays; then nftables.service flushes it), flowguard disable
+#    (table goes), apt purge.
 # Prints "system: N passed, N failed"; exits 1 on any failure.
 set -u
 
@@ -167,27 +169,40 @@ cleanup() {
 }
 trap cleanup EXIT
 
-systemd-nspawn -q -D "$ROOT" --boot --private-network --register=no --keep-unit \
-	</dev/null >"$WORK/nspawn.log" 2>&1 &
-NSPAWN=$!
-for _ in $(seq 300); do
-	LEADER=$(pgrep -P "$NSPAWN" -x systemd | head -1)
-	[ -n "$LEADER" ] && break
-	sleep 0.05
-done
-[ -n "$LEADER" ] || { cat "$WORK/nspawn.log"; die "container did not boot"; }
 # c: run a command in the container (all its namespaces).
 c() { nsenter -t "$LEADER" -a "$@"; }
-state=
-for _ in $(seq 300); do
-	state=$(c systemctl is-system-running --wait 2>/dev/null) && break
-	[ "$state" = degraded ] && break
-	sleep 0.1
-done
-case $state in
-running | degraded) ok "container booted ($state)" ;;
-*) die "container state '$state'" ;;
-esac
+# boot NAME: boots the container and waits until systemd is up.
+boot() {
+	local state=
+	systemd-nspawn -q -D "$ROOT" --boot --private-network --register=no --keep-unit \
+		</dev/null >>"$WORK/nspawn.log" 2>&1 &
+	NSPAWN=$!
+	LEADER=
+	for _ in $(seq 300); do
+		LEADER=$(pgrep -P "$NSPAWN" -x systemd | head -1)
+		[ -n "$LEADER" ] && break
+		sleep 0.05
+	done
+	[ -n "$LEADER" ] || { cat "$WORK/nspawn.log"; die "$1: container did not boot"; }
+	for _ in $(seq 300); do
+		state=$(c systemctl is-system-running --wait 2>/dev/null) && break
+		[ "$state" = degraded ] && break
+		sleep 0.1
+	done
+	case $state in
+	running | degraded) ok "$1 ($state)" ;;
+	*) die "$1: container state '$state'" ;;
+	esac
+}
+# poweroff: shuts the container down and waits for nspawn.
+poweroff() {
+	c systemctl poweroff >/dev/null 2>&1
+	for _ in $(seq 150); do kill -0 "$NSPAWN" 2>/dev/null || break; sleep 0.2; done
+	wait "$NSPAWN" 2>/dev/null
+	LEADER=
+	NSPAWN=
+}
+boot "container booted"
 
 # ---- 4. the package and the unit ---------------------------------------------------------------
 check "dpkg -i" eval 'c dpkg -i /root/flowguard.deb >"$WORK/install.log" 2>&1'
@@ -274,7 +289,8 @@ check "sandbox: state directory writable" c nsenter -t "$PID" -m sh -c 'touch /v
 # nftables.service: its "flush ruleset" leaves an owned table alone (the kernel skips it),
 # and the agent did not have to restore anything.
 check "nft flush ruleset: table survives" eval 'c nft flush ruleset; has_table'
-check "systemctl restart nftables: table survives" eval 'c systemctl restart nftables.service && has_table'
+check "systemctl restart nftables: table survives" \
+	eval 'c systemctl enable --now nftables.service 2>/dev/null && c systemctl restart nftables.service && has_table'
 check "nftables.service's own table is there too" eval 'c nft list tables | grep -q "table inet filter"'
 check "no restore was needed (owner flag held)" \
 	eval "! c journalctl -u flowguard.service --no-pager | grep -q 'restoring it'"
@@ -340,11 +356,32 @@ check "upgrade: the admin's enable is kept" \
 poll_stop "upgrade"
 check "upgrade: conffile kept" c grep -q 'name: svc' /etc/flowguard/flowguard.yaml
 
+# A reboot: nftables.service (enabled above) runs first and flushes the ruleset, then the
+# agent programs the table with the last good answers, before DNS answers again.
+PID=$(mainpid)
+poweroff
+boot "reboot"
+check "boot: agent active" wait_for 10 test "$(c systemctl is-active flowguard.service)" = active
+mono() { c systemctl show -p "$2" --value "$1"; }
+check "boot: started after nftables.service" \
+	test "$(mono flowguard.service ExecMainStartTimestampMonotonic)" -gt \
+	"$(mono nftables.service ActiveEnterTimestampMonotonic)"
+check "boot: active before network-pre.target" \
+	test "$(mono flowguard.service ActiveEnterTimestampMonotonic)" -le \
+	"$(mono network-pre.target ActiveEnterTimestampMonotonic)"
+check "boot: first table had the saved answers" eval "c journalctl -b -u flowguard.service --no-pager |
+	grep 'table inet flowguard programmed' | head -1 | grep -Eq '\([0-9]+ sets, [1-9][0-9]* addresses from DNS'"
+check "boot: table has svc.test and the drop-ins" eval "table_has 192.0.2.10 && table_has 203.0.113.9"
+
 # Stop leaves the table (fail closed); flowguard disable removes it.
 check "systemctl stop" c systemctl stop flowguard.service
 check "stop: inactive" test "$(c systemctl is-active flowguard.service)" = inactive
 check "stop: table stays (fail closed)" has_table
 check "stop: last good answers saved" c test -s /var/lib/flowguard/names
+check "stop: the table has no owner now, nftables.service's flush removes it" \
+	eval 'c systemctl restart nftables.service && ! has_table'
+check "start: table back" eval 'c systemctl start flowguard.service && has_table'
+check "stop again" c systemctl stop flowguard.service
 check "flowguard disable removes the table" eval 'c flowguard disable >/dev/null 2>&1 && ! has_table'
 check "start again: table back" eval 'c systemctl start flowguard.service && has_table'
 
