@@ -30,7 +30,7 @@ FG=$TOP/flowguard
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 T=$(mktemp -d /tmp/fgbench.XXXXXX)
-export FGBENCH_TMP=$T
+export FGBENCH_TMP="$T"
 R=$T/results
 : >"$R"
 NS="fgb-$$-a fgb-$$-b fgb-$$-c"
@@ -306,7 +306,7 @@ if want 6 && command -v iperf3 >/dev/null; then
 		for k in 0 1 2; do
 			case $(((r + k) % 3)) in
 			0) tab=none ;;
-			1) tab=set ;;
+			1) tab="set" ;;
 			2) tab=linear ;;
 			esac
 			ip netns exec "$A" nft delete table inet flowguard 2>/dev/null
