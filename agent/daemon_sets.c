@@ -107,7 +107,7 @@ int sets_commit_all(struct daemon *dm, struct gen *g, struct names *ns, const ch
 {
 	struct nft_commit_opts co = { .table_flags = dm->table_flags };
 	struct ruleset *app = NULL;
-	struct nft_error err;
+	struct nft_error err = { 0 };
 	bool changed = false;
 	uint64_t now;
 	int r;

@@ -241,6 +241,7 @@ static int report_tables(struct detection *det, const struct tables *t)
 	size_t i;
 	int r = 0;
 
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): t is set when tables_dump returned 0 */
 	for (i = 0; r == 0 && i < t->n_tables; i++) {
 		const struct tables_table *x = &t->tables[i];
 

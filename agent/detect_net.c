@@ -265,6 +265,7 @@ static int load(const char *root, const char *path, char **ret, struct stat *ret
 		diag_warn(d, &loc, "%s, ignoring", read_error(r));
 		return r;
 	}
+	/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): set when read_in_root returned 0 */
 	r = check_text(path, buf, len, d);
 	if (r < 0) {
 		free(buf);

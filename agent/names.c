@@ -4,6 +4,7 @@
  * elements of each DNS-fed set out; and the state file for a fast boot. Time is the
  * caller's "now" (CLOCK_BOOTTIME ms); only names_save()/names_load() touch the disk.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -178,6 +179,7 @@ static int make_names(struct names *ns, const struct plan *p)
 	for (i = 0; i < p->n_names; i++) {
 		struct nentry *e = &ns->v[ns->n];
 
+		/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): entry n-1 was filled above */
 		if (ns->n && !strcmp(v[i], ns->v[ns->n - 1].st.fqdn))
 			continue;
 		e->st.fqdn = strdup(v[i]);
@@ -437,6 +439,7 @@ static bool merge_one(const struct names_opts *o, const struct name_addr *old,
 		out->current = true;
 	} else {
 		/* Left the answer: grace after its own TTL, whatever a failure had granted. */
+		assert(old);
 		*out = *old;
 		out->allowed_until_ms = old->ttl_end_ms ? sat_add(old->ttl_end_ms, o->grace_ms) : 0;
 		out->current = false;

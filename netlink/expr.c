@@ -337,7 +337,7 @@ void expr_comment_clean(const char *in, char out[static RS_COMMENT_MAX])
 {
 	size_t i;
 
-	for (i = 0; in[i] && i < RS_COMMENT_MAX - 1; i++)
+	for (i = 0; i < RS_COMMENT_MAX - 1 && in[i]; i++)
 		out[i] = in[i] == '"' ? '\'' : in[i];
 	out[i] = '\0';
 }

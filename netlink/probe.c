@@ -75,7 +75,7 @@ static int probe_flags(struct nft_ctx *ctx, unsigned int *ret)
 {
 	struct rs_set set = { .name = (char *)"p", .family = AF_INET, .flags = RS_SET_TIMEOUT };
 	struct nft_error err;
-	struct scratch n;
+	struct scratch n = { 0 };
 	struct nl_batch *b;
 	int r;
 
@@ -134,7 +134,7 @@ static bool probe_refresh(struct nft_ctx *ctx)
 	struct rs_set set = { .name = (char *)"p", .family = AF_INET, .flags = RS_SET_TIMEOUT };
 	struct rs_elem shorter = probe_elem;
 	struct nft_error err;
-	struct scratch n;
+	struct scratch n = { 0 };
 	bool ok = false;
 
 	scratch_names(ctx, &n);

@@ -358,7 +358,7 @@ static void load_lists(struct config *cfg, const struct ynode *root, struct diag
 static void apply_doc(struct config *cfg, const struct ydoc *doc, struct diag *d)
 {
 	const struct ynode *root = doc->root, *n;
-	int v;
+	int v = 0;
 
 	if (!root)
 		return; /* an empty drop-in is fine */

@@ -9,6 +9,8 @@ nftables iptables iproute2 unbound bind9-dnsutils python3 clang libclang-rt-14-d
 PKGS="$PKGS iperf3 strace"
 # make deb, make check-system: the package build, lintian, the container (systemd-nspawn)
 PKGS="$PKGS debhelper devscripts lintian systemd-container debootstrap"
+# make analyze: the static analysers
+PKGS="$PKGS cppcheck clang-tidy-14"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
