@@ -6,6 +6,7 @@
  * moved its end, so an answer that changes nothing for a set sends nothing.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,15 @@ static void elems_clear(struct rs_set *s)
 	s->n_elems = 0;
 }
 
+/* Also gives the array back: thousands of addresses per set add up (RSS target, issue 8). */
+static void elems_release(struct rs_set *s)
+{
+	elems_clear(s);
+	free(s->elems);
+	s->elems = NULL;
+	s->cap_elems = 0;
+}
+
 /* Copies want's elements into app with absolute ends (now + the timeout sent). */
 static int applied_replace(struct rs_set *app, const struct rs_set *want, uint64_t now)
 {
@@ -33,7 +43,14 @@ static int applied_replace(struct rs_set *app, const struct rs_set *want, uint64
 	size_t i;
 	int r = 0;
 
-	elems_clear(app);
+	elems_release(app);
+	/* Sized exactly: growth by doubling would keep up to twice the addresses' memory. */
+	if (want->n_elems) {
+		app->elems = malloc(want->n_elems * sizeof(*app->elems));
+		if (!app->elems)
+			return -ENOMEM;
+		app->cap_elems = want->n_elems;
+	}
 	for (i = 0; r == 0 && i < want->n_elems; i++) {
 		e = want->elems[i];
 		e.timeout_ms = e.timeout_ms ? now + e.timeout_ms : NEVER;
@@ -82,6 +99,15 @@ static int fill_one(const struct names *ns, struct rs_set *set, uint64_t now)
 	return r;
 }
 
+static void release_dynamic(struct ruleset *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n_sets; i++)
+		if (rs->sets[i].dynamic)
+			elems_release(&rs->sets[i]);
+}
+
 static int fill_dynamic(struct ruleset *rs, const struct names *ns, uint64_t now)
 {
 	size_t i;
@@ -122,10 +148,12 @@ int sets_commit_all(struct daemon *dm, struct gen *g, struct names *ns, const ch
 	}
 	if (r == 0)
 		r = applied_build(g->plan->rs, now, &app);
+	release_dynamic(g->plan->rs);
 	if (r < 0)
 		return log_err(r, "%s: %m", why);
 	ruleset_free(dm->applied);
 	dm->applied = app;
+	malloc_trim(0); /* a whole-table commit frees a lot at once: hand it back */
 	log_info("%s: table inet %s %s (%zu sets, %zu addresses from DNS)", why, FG_TABLE,
 		 changed ? "programmed" : "already up to date", g->plan->rs->n_sets,
 		 sets_count_addrs(dm));
@@ -267,6 +295,8 @@ static int sync_set(struct daemon *dm, struct rs_set *want, uint64_t now)
 		log_expired(app, want, now);
 	if (r == 0)
 		r = applied_replace(app, want, now);
+	/* dm->applied keeps the copy; the plan's set is refilled on the next change. */
+	elems_release(want);
 	setdiff_clear(&d);
 	free(cur);
 	return r;
