@@ -209,6 +209,12 @@ check "dpkg -i" eval 'c dpkg -i /root/flowguard.deb >"$WORK/install.log" 2>&1'
 check "installed, not enabled" test "$(c systemctl is-enabled flowguard.service)" = disabled
 check "installed, not started" test "$(c systemctl is-active flowguard.service)" = inactive
 has_table() { c nft list table inet flowguard >/dev/null 2>&1; }
+# state_is STATE: systemctl is-active says STATE (a function, so wait_for re-runs it).
+state_is() { [ "$(c systemctl is-active flowguard.service)" = "$1" ]; }
+# No pgrep: a missing tool must not pass for "no process".
+agent_running() {
+	c sh -c 'for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = flowguard ] && exit 0; done; exit 1'
+}
 check "no table after install" eval '! has_table'
 
 verify_out=$(c systemd-analyze verify /lib/systemd/system/flowguard.service 2>&1)
@@ -361,7 +367,7 @@ check "upgrade: conffile kept" c grep -q 'name: svc' /etc/flowguard/flowguard.ya
 PID=$(mainpid)
 poweroff
 boot "reboot"
-check "boot: agent active" wait_for 10 test "$(c systemctl is-active flowguard.service)" = active
+check "boot: agent active" wait_for 10 state_is active
 mono() { c systemctl show -p "$2" --value "$1"; }
 check "boot: started after nftables.service" \
 	test "$(mono flowguard.service ExecMainStartTimestampMonotonic)" -gt \
@@ -372,6 +378,18 @@ check "boot: active before network-pre.target" \
 check "boot: first table had the saved answers" eval "c journalctl -b -u flowguard.service --no-pager |
 	grep 'table inet flowguard programmed' | head -1 | grep -Eq '\([0-9]+ sets, [1-9][0-9]* addresses from DNS'"
 check "boot: table has svc.test and the drop-ins" eval "table_has 192.0.2.10 && table_has 203.0.113.9"
+
+# An invalid configuration: the restart fails at "flowguard check" (exit 2), systemd does not
+# loop on it, and the table stays as it was (fail closed).
+c sh -c 'echo "mode: bogus" > /etc/flowguard/conf.d/99-bad.yaml'
+check "bad config: restart fails" eval '! c systemctl restart flowguard.service 2>/dev/null'
+check "bad config: table stays" has_table
+check "bad config: retries end (start limit), unit failed" \
+	wait_for 20 state_is failed
+check "bad config: no agent ran, table still there" eval '! agent_running && has_table'
+c rm -f /etc/flowguard/conf.d/99-bad.yaml
+c systemctl reset-failed flowguard.service
+check "fixed config: starts again" eval 'c systemctl start flowguard.service && has_table'
 
 # Stop leaves the table (fail closed); flowguard disable removes it.
 check "systemctl stop" c systemctl stop flowguard.service
@@ -387,10 +405,6 @@ check "start again: table back" eval 'c systemctl start flowguard.service && has
 
 # Purge: agent stopped, table removed, configuration and state gone.
 check "apt purge" eval 'c env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q flowguard >"$WORK/purge.log" 2>&1'
-# No pgrep: a missing tool must not pass for "no process".
-agent_running() {
-	c sh -c 'for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = flowguard ] && exit 0; done; exit 1'
-}
 check "purge: agent gone" eval '! agent_running'
 check "purge: table removed" eval '! has_table'
 check "purge: /etc/flowguard and /var/lib/flowguard gone" \
