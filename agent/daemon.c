@@ -13,6 +13,7 @@
 #include "agent/kernel.h"
 #include "agent/log.h"
 #include "agent/notify.h"
+#include "agent/privs.h"
 
 static uint64_t clock_ms(clockid_t id)
 {
@@ -122,6 +123,21 @@ static int load_saved(struct daemon *dm)
 	return 0;
 }
 
+/* Only CAP_NET_ADMIN from here on (privs.h); SIGHUP's detection runs with just that. */
+static int restrict_privs(void)
+{
+	int r;
+
+	r = privs_restrict();
+	if (r == -EPERM)
+		return log_err(r, "CAP_NET_ADMIN is not in the effective set: nf_tables needs it "
+				  "(in the unit: AmbientCapabilities=CAP_NET_ADMIN, or run as root)");
+	if (r < 0)
+		return log_err(r, "Failed to drop capabilities and set no_new_privs: %m");
+	log_debug("Capabilities: CAP_NET_ADMIN only, no_new_privs set");
+	return 0;
+}
+
 static int setup(struct daemon *dm)
 {
 	int r;
@@ -131,12 +147,15 @@ static int setup(struct daemon *dm)
 	if (r < 0)
 		return log_err(r, "Failed to set up signals: %m");
 	r = open_nft(dm);
-	if (r == 0 && (r = monitor_open(&dm->mon, dm->nft.portid)) < 0)
-		log_err(r, "Failed to subscribe to nf_tables events: %m");
 	if (r == 0)
 		r = set_paths(dm);
 	if (r == 0)
 		r = gen_load(dm->opts, &dm->gen);
+	/* Detection (gen_load) is done; what follows reads the network. */
+	if (r == 0)
+		r = restrict_privs();
+	if (r == 0 && (r = monitor_open(&dm->mon, dm->nft.portid)) < 0)
+		log_err(r, "Failed to subscribe to nf_tables events: %m");
 	if (r < 0)
 		return r;
 	gen_summary(dm->gen, dm->summary, sizeof(dm->summary));
