@@ -369,6 +369,8 @@ poweroff
 boot "reboot"
 check "boot: agent active" wait_for 10 state_is active
 mono() { c systemctl show -p "$2" --value "$1"; }
+check "unit: After=nftables.service, Before=network-pre.target" eval "c systemctl show -p After flowguard.service |
+	grep -qw nftables.service && c systemctl show -p Before flowguard.service | grep -qw network-pre.target"
 check "boot: started after nftables.service" \
 	test "$(mono flowguard.service ExecMainStartTimestampMonotonic)" -gt \
 	"$(mono nftables.service ActiveEnterTimestampMonotonic)"
