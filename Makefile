@@ -115,7 +115,10 @@ install: flowguard
 	install -d $(DESTDIR)$(SYSCONFDIR)/flowguard/conf.d
 	install -D -m 0644 man/flowguard.8 $(DESTDIR)$(MANDIR)/man8/flowguard.8
 	install -D -m 0644 man/flowguard.yaml.5 $(DESTDIR)$(MANDIR)/man5/flowguard.yaml.5
-	install -D -m 0644 init/flowguard.service $(DESTDIR)$(UNITDIR)/flowguard.service
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/flowguard|$(SBINDIR)/flowguard|g' init/flowguard.service \
+		>$(DESTDIR)$(UNITDIR)/flowguard.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/flowguard.service
 
 clean:
 	rm -f flowguard agent/*.o netlink/*.o policies/*.o tests/unit/*.o $(UNIT_BIN) $(FUZZ_BIN) \
