@@ -24,6 +24,7 @@ struct daemon_opts {
 	const char *catalog;
 	const char *root;      /* "/" or a fixture tree for detection */
 	bool strict;	       /* the real config path: refuse files others could write */
+	bool strict_catalog;   /* the default catalog path: the same */
 	const char *state_dir; /* NULL: DAEMON_STATE_DIR */
 	const char *run_dir;   /* NULL: DAEMON_RUN_DIR */
 };

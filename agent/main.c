@@ -23,6 +23,7 @@ struct opts {
 	char catalog[PATH_MAX];
 	char root[PATH_MAX]; /* the host to detect: "/" or a fixture tree */
 	bool strict; /* the real config path: refuse files others could have written */
+	bool strict_catalog; /* the default catalog path: the same */
 	bool no_resolve;
 	bool json;
 	const char *state_dir, *run_dir; /* run, status: NULL for the defaults */
@@ -122,6 +123,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return -EINVAL;
 	o->command = argv[optind];
 	o->strict = !config;
+	o->strict_catalog = !catalog;
 	snprintf(o->root, sizeof(o->root), "%s", root ? root : "/");
 	if (set_path(o->config, config ? NULL : root, config ? config : FG_CONFIG) < 0 ||
 	    set_path(o->catalog, catalog ? NULL : root,
@@ -136,6 +138,7 @@ static void gen_opts_of(const struct opts *o, struct gen_opts *ret)
 	ret->config = o->config;
 	ret->root = o->root;
 	ret->strict = o->strict;
+	ret->strict_catalog = o->strict_catalog;
 }
 
 /* Catalog, config, detection, facts and plan for one command. */
@@ -244,7 +247,7 @@ static int cmd_detect(const struct opts *o, struct diag *d)
 static int cmd_run(const struct opts *o)
 {
 	struct daemon_opts d = { .config = o->config, .catalog = o->catalog, .root = o->root,
-				 .strict = o->strict, .state_dir = o->state_dir,
+				 .strict = o->strict, .strict_catalog = o->strict_catalog, .state_dir = o->state_dir,
 				 .run_dir = o->run_dir };
 
 	return daemon_run(&d);

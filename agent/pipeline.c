@@ -15,7 +15,7 @@ int gen_load_config(const struct gen_opts *o, struct gen *g, struct diag *d)
 {
 	int r;
 
-	r = catalog_load(o->catalog, &g->cat, d);
+	r = catalog_load_checked(o->catalog, o->strict_catalog, &g->cat, d);
 	if (r == 0)
 		r = config_load(o->config, o->strict, g->cat, &g->cfg, d);
 	return r;

@@ -26,6 +26,7 @@ struct gen_opts {
 	const char *config;
 	const char *root; /* "/" or a fixture tree for detection */
 	bool strict;	  /* the real config path: refuse files others could write */
+	bool strict_catalog; /* the default catalog path: the same for the catalog */
 };
 
 /* Loads and validates catalog and config into g (zeroed by the caller). 0 or -errno. */

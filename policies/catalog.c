@@ -544,13 +544,19 @@ static int catalog_build(struct catalog *cat, struct diag *d)
 
 int catalog_load(const char *path, struct catalog **ret, struct diag *d)
 {
+	return catalog_load_checked(path, false, ret, d);
+}
+
+int catalog_load_checked(const char *path, bool strict_perms, struct catalog **ret,
+			 struct diag *d)
+{
 	struct catalog *cat;
 	int r;
 
 	cat = calloc(1, sizeof(*cat));
 	if (!cat)
 		return -ENOMEM;
-	r = ydoc_load(path, NULL, NULL, &cat->doc, d);
+	r = ydoc_load(path, strict_perms ? ydoc_check_perms_cb : NULL, d, &cat->doc, d);
 	if (r == 0)
 		r = catalog_build(cat, d);
 	if (r == 0 && diag_failed(d))

@@ -396,29 +396,9 @@ static void apply_doc(struct config *cfg, const struct ydoc *doc, struct diag *d
 		load_allow(cfg, n, d);
 }
 
-/* Refuses what another user could have written: it decides what the host may reach. */
 static int check_perms(const char *path, const struct stat *st, struct diag *d)
 {
-	struct loc loc = { path, 0, 0 };
-
-	if (st->st_uid != 0) {
-		diag_err(d, &loc, "refusing a %s owned by uid %u, not root",
-			 S_ISDIR(st->st_mode) ? "directory" : "file", (unsigned)st->st_uid);
-		return -EPERM;
-	}
-	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		diag_err(d, &loc, "refusing a %s writable by %s (mode %04o); chmod go-w",
-			 S_ISDIR(st->st_mode) ? "directory" : "file",
-			 st->st_mode & S_IWOTH ? "others" : "its group",
-			 (unsigned)(st->st_mode & 07777));
-		return -EPERM;
-	}
-	return 0;
-}
-
-static int file_perms_cb(const char *path, const struct stat *st, void *userdata)
-{
-	return check_perms(path, st, userdata);
+	return ydoc_check_perms(path, st, d);
 }
 
 static int add_doc(struct config *cfg, const char *path, bool strict, struct diag *d)
@@ -432,7 +412,7 @@ static int add_doc(struct config *cfg, const char *path, bool strict, struct dia
 		diag_err(d, &loc, "more than %d configuration files", CONFIG_MAX_FILES);
 		return -E2BIG;
 	}
-	r = ydoc_load(path, strict ? file_perms_cb : NULL, d, &doc, d);
+	r = ydoc_load(path, strict ? ydoc_check_perms_cb : NULL, d, &doc, d);
 	if (r < 0)
 		return r;
 	docs = realloc(cfg->docs, (cfg->n_docs + 1) * sizeof(*docs));

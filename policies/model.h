@@ -148,6 +148,9 @@ struct catalog {
 
 /* Loads and validates a catalog file. On failure returns -EINVAL (details in d). */
 int catalog_load(const char *path, struct catalog **ret, struct diag *d);
+/* The same; strict_perms (the default path) refuses a file others could write (-EPERM). */
+int catalog_load_checked(const char *path, bool strict_perms, struct catalog **ret,
+			 struct diag *d);
 void catalog_free(struct catalog *cat);
 const struct cat_region *catalog_find_region(const struct catalog *cat, const char *code);
 const struct cat_dest *catalog_find_dest(const struct catalog *cat, const char *id);

@@ -651,3 +651,27 @@ int ynode_enum_mask(const struct ynode *n, const char *what, const char *const *
 		*ret = mask;
 	return r;
 }
+
+int ydoc_check_perms(const char *path, const struct stat *st, struct diag *d)
+{
+	struct loc loc = { path, 0, 0 };
+
+	if (st->st_uid != 0) {
+		diag_err(d, &loc, "refusing a %s owned by uid %u, not root",
+			 S_ISDIR(st->st_mode) ? "directory" : "file", (unsigned)st->st_uid);
+		return -EPERM;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		diag_err(d, &loc, "refusing a %s writable by %s (mode %04o); chmod go-w",
+			 S_ISDIR(st->st_mode) ? "directory" : "file",
+			 st->st_mode & S_IWOTH ? "others" : "its group",
+			 (unsigned)(st->st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+int ydoc_check_perms_cb(const char *path, const struct stat *st, void *userdata)
+{
+	return ydoc_check_perms(path, st, userdata);
+}

@@ -45,6 +45,13 @@ typedef int (*ydoc_check_fn)(const char *path, const struct stat *st, void *user
 int ydoc_load(const char *path, ydoc_check_fn check, void *userdata, struct ydoc **ret,
 	      struct diag *d);
 void ydoc_free(struct ydoc *doc);
+/*
+ * Refuses what another user could have written (it decides what the host may reach): a
+ * file or directory not owned by root, or writable by group or others. 0 or -EPERM,
+ * reported in d. The _cb form is a ydoc_check_fn whose userdata is the struct diag.
+ */
+int ydoc_check_perms(const char *path, const struct stat *st, struct diag *d);
+int ydoc_check_perms_cb(const char *path, const struct stat *st, void *userdata);
 
 /* Returns the value for key in a map, or NULL. */
 const struct ynode *ymap_get(const struct ynode *map, const char *key);

@@ -162,6 +162,33 @@ if [ "$(id -u)" -eq 0 ]; then
 		bad "strict path: a root-owned 0644 config is refused"
 		sed 's/^/    stderr: /' "$tmp/err" >&2
 	fi
+	# The default catalog path (no --catalog) is held to the same rule as the config.
+	catdef=$($FG --help 2>&1 | sed -n 's/.*vendor catalog (default \(.*\))$/\1/p')
+	cat=$tmp/root$catdef
+	mkdir -p "$(dirname "$cat")"
+	cp "$CATALOG" "$cat"
+	cat_refused() { # owner mode expected-message
+		chown "$1" "$cat" && chmod "$2" "$cat"
+		$FG check --root "$tmp/root" >/dev/null 2>"$tmp/err"
+		rc=$?
+		want="$cat: error: $3"
+		if [ "$rc" -eq 2 ] && grep -Fxq -- "$want" "$tmp/err"; then
+			ok
+		else
+			bad "strict catalog path: exit $rc, want 2 and: $want"
+			sed 's/^/    stderr: /' "$tmp/err" >&2
+		fi
+	}
+	cat_refused 0 0646 "refusing a file writable by others (mode 0646); chmod go-w"
+	cat_refused 0 0664 "refusing a file writable by its group (mode 0664); chmod go-w"
+	cat_refused 1 0644 "refusing a file owned by uid 1, not root"
+	chown 0 "$cat" && chmod 0644 "$cat"
+	if $FG check --root "$tmp/root" >/dev/null 2>"$tmp/err"; then
+		ok
+	else
+		bad "strict catalog path: a root-owned 0644 catalog is refused"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+	fi
 fi
 
 echo "cli: $pass passed, $fail failed"
