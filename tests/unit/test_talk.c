@@ -30,6 +30,7 @@ static struct {
 	int err[MAX_REPLIES];
 	int n, next;
 	size_t sent;
+	int send_err; /* nonzero: sendto fails with this errno */
 } io;
 
 ssize_t __wrap_mnl_socket_sendto(const struct mnl_socket *nl, const void *buf, size_t len);
@@ -40,6 +41,10 @@ ssize_t __wrap_mnl_socket_sendto(const struct mnl_socket *nl, const void *buf, s
 {
 	(void)nl;
 	(void)buf;
+	if (io.send_err) {
+		errno = io.send_err;
+		return -1;
+	}
 	io.sent = len;
 	return (ssize_t)len;
 }
@@ -258,6 +263,232 @@ static void test_missing_acks(void **state)
 	ruleset_free(rs);
 }
 
+/*
+ * Injected faults, one test each (issue 9). The kernel applies a batch all or nothing, so
+ * what talk_batch owes its callers is a clear error, never 0, for every one of them; the
+ * callers (kernel.c, daemon_sets.c) then keep the last good table or retry.
+ */
+
+/* Without CAP_NET_ADMIN the kernel refuses BATCH_BEGIN with EPERM: no table at all. */
+static void test_fault_eperm_apply(void **state)
+{
+	struct ruleset *rs;
+	struct nl_batch *b = batch(&rs);
+	struct nft_error err;
+
+	(void)state;
+	put_ack(0, 100, PORTID, -EPERM, NULL);
+	assert_int_equal(run(b, &err), -EPERM);
+	assert_string_equal(err.object, "batch 'begin'");
+	batch_free(b);
+	ruleset_free(rs);
+}
+
+/* An object the kernel is busy with (EBUSY: a set in use): the batch is refused, named. */
+static void test_fault_ebusy_apply(void **state)
+{
+	struct ruleset *rs;
+	struct nl_batch *b = batch(&rs);
+	struct nft_error err;
+
+	(void)state;
+	put_ack(0, 101, PORTID, 0, NULL);
+	put_ack(0, 102, PORTID, -EBUSY, NULL);
+	put_ack(0, 103, PORTID, 0, NULL);
+	assert_int_equal(run(b, &err), -EBUSY);
+	assert_int_equal(err.seq, 102);
+	assert_non_null(strstr(err.object, "set 'swp_region_v4'"));
+	batch_free(b);
+	ruleset_free(rs);
+}
+
+/* The kernel out of memory for one object: the whole batch fails with ENOMEM. */
+static void test_fault_enomem_apply(void **state)
+{
+	struct ruleset *rs;
+	struct nl_batch *b = batch(&rs);
+	struct nft_error err;
+
+	(void)state;
+	put_ack(0, 101, PORTID, -ENOMEM, NULL);
+	put_ack(0, 102, PORTID, 0, NULL);
+	put_ack(0, 103, PORTID, 0, NULL);
+	assert_int_equal(run(b, &err), -ENOMEM);
+	assert_int_equal(err.seq, 101);
+	batch_free(b);
+	ruleset_free(rs);
+}
+
+/* recvfrom itself fails with ENOMEM (no skb for the ACKs): an error, not a success. */
+static void test_fault_enomem_recv(void **state)
+{
+	struct ruleset *rs;
+	struct nl_batch *b = batch(&rs);
+	struct nft_error err;
+
+	(void)state;
+	put_errno(0, ENOMEM);
+	assert_int_equal(run(b, &err), -ENOMEM);
+	assert_int_equal(err.err, -ENOMEM);
+	batch_free(b);
+	ruleset_free(rs);
+}
+
+/* sendto fails (EAGAIN: the socket buffer is full): nothing reached the kernel. */
+static void test_fault_eagain_send(void **state)
+{
+	struct ruleset *rs;
+	struct nl_batch *b = batch(&rs);
+	struct nft_error err;
+
+	(void)state;
+	io.send_err = EAGAIN;
+	assert_int_equal(run(b, &err), -EAGAIN);
+	assert_non_null(strstr(err.object, "batch of"));
+	assert_int_equal(io.next, 0); /* no ACK was waited for */
+	batch_free(b);
+	ruleset_free(rs);
+}
+
+/* The last ACK is cut short: it is not taken as an answer; the wait times out. */
+static void test_fault_truncated_ack(void **state)
+{
+	struct ruleset *rs;
+	struct nl_batch *b = batch(&rs);
+	struct nft_error err;
+
+	(void)state;
+	put_ack(0, 101, PORTID, 0, NULL);
+	put_ack(0, 102, PORTID, 0, NULL);
+	put_ack(0, 103, PORTID, 0, NULL);
+	io.len[0] -= 10;
+	assert_int_equal(run(b, &err), -ETIMEDOUT);
+	batch_free(b);
+	ruleset_free(rs);
+}
+
+/* ACKs in another order than sent, all inside the batch: that is fine. */
+static void test_fault_reordered_acks(void **state)
+{
+	struct ruleset *rs;
+	struct nl_batch *b = batch(&rs);
+	struct nft_error err;
+
+	(void)state;
+	put_ack(0, 103, PORTID, 0, NULL);
+	put_ack(0, 101, PORTID, 0, NULL);
+	put_ack(0, 102, PORTID, 0, NULL);
+	assert_int_equal(run(b, &err), 0);
+	batch_free(b);
+	ruleset_free(rs);
+}
+
+/* An ACK for a seq after the batch (a stale or forged reply): refused as EPROTO. */
+static void test_fault_out_of_sequence_ack(void **state)
+{
+	struct ruleset *rs;
+	struct nl_batch *b = batch(&rs);
+	struct nft_error err;
+
+	(void)state;
+	put_ack(0, 101, PORTID, 0, NULL);
+	put_ack(0, 102, PORTID, 0, NULL);
+	put_ack(0, 105, PORTID, 0, NULL);
+	put_ack(0, 103, PORTID, 0, NULL);
+	assert_int_equal(run(b, &err), -EPROTO);
+	batch_free(b);
+	ruleset_free(rs);
+}
+
+/* A set update (NEWSETELEM) batch: BEGIN(100), elements(101), END(102). */
+static struct nl_batch *elem_batch(struct ruleset **rs)
+{
+	struct nl_batch *b = batch_new(100);
+	struct rs_elem e = { .addr = { .family = AF_INET, .prefix = 32, .addr = { 192, 0, 2, 1 } },
+			     .timeout_ms = 60000 };
+	struct rs_set *s;
+
+	memset(&io, 0, sizeof(io));
+	*rs = ruleset_new("flowguard");
+	s = ruleset_add_set(*rs, "swp_region_v4", AF_INET, RS_SET_TIMEOUT);
+	s->elems = calloc(1, sizeof(*s->elems));
+	assert_non_null(s->elems);
+	s->elems[0] = e;
+	s->n_elems = 1;
+	assert_int_equal(batch_begin(b, true, 7), 0);
+	assert_int_equal(batch_set_elems(b, "flowguard", s), 0);
+	assert_int_equal(batch_end(b), 0);
+	return b;
+}
+
+static void test_fault_eperm_set_update(void **state)
+{
+	struct ruleset *rs;
+	struct nl_batch *b = elem_batch(&rs);
+	struct nft_error err;
+
+	(void)state;
+	put_ack(0, 100, PORTID, -EPERM, NULL);
+	assert_int_equal(run(b, &err), -EPERM);
+	batch_free(b);
+	ruleset_free(rs);
+}
+
+static void test_fault_ebusy_set_update(void **state)
+{
+	struct ruleset *rs;
+	struct nl_batch *b = elem_batch(&rs);
+	struct nft_error err;
+
+	(void)state;
+	put_ack(0, 101, PORTID, -EBUSY, NULL);
+	assert_int_equal(run(b, &err), -EBUSY);
+	assert_int_equal(err.seq, 101);
+	batch_free(b);
+	ruleset_free(rs);
+}
+
+static void test_fault_enobufs_set_update(void **state)
+{
+	struct ruleset *rs;
+	struct nl_batch *b = elem_batch(&rs);
+	struct nft_error err;
+
+	(void)state;
+	put_errno(0, ENOBUFS);
+	assert_int_equal(run(b, &err), -ENOBUFS);
+	batch_free(b);
+	ruleset_free(rs);
+}
+
+static void test_fault_truncated_ack_set_update(void **state)
+{
+	struct ruleset *rs;
+	struct nl_batch *b = elem_batch(&rs);
+	struct nft_error err;
+
+	(void)state;
+	put_ack(0, 101, PORTID, 0, NULL);
+	io.len[0] -= 4;
+	assert_int_equal(run(b, &err), -ETIMEDOUT);
+	batch_free(b);
+	ruleset_free(rs);
+}
+
+static void test_fault_out_of_sequence_ack_set_update(void **state)
+{
+	struct ruleset *rs;
+	struct nl_batch *b = elem_batch(&rs);
+	struct nft_error err;
+
+	(void)state;
+	put_ack(0, 99, PORTID, 0, NULL);
+	put_ack(0, 101, PORTID, 0, NULL);
+	assert_int_equal(run(b, &err), -EPROTO);
+	batch_free(b);
+	ruleset_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +496,19 @@ int main(void)
 		cmocka_unit_test(test_wrong_seq),     cmocka_unit_test(test_wrong_portid),
 		cmocka_unit_test(test_enobufs),	      cmocka_unit_test(test_genid_refused),
 		cmocka_unit_test(test_missing_acks),
+		cmocka_unit_test(test_fault_eperm_apply),
+		cmocka_unit_test(test_fault_ebusy_apply),
+		cmocka_unit_test(test_fault_enomem_apply),
+		cmocka_unit_test(test_fault_enomem_recv),
+		cmocka_unit_test(test_fault_eagain_send),
+		cmocka_unit_test(test_fault_truncated_ack),
+		cmocka_unit_test(test_fault_reordered_acks),
+		cmocka_unit_test(test_fault_out_of_sequence_ack),
+		cmocka_unit_test(test_fault_eperm_set_update),
+		cmocka_unit_test(test_fault_ebusy_set_update),
+		cmocka_unit_test(test_fault_enobufs_set_update),
+		cmocka_unit_test(test_fault_truncated_ack_set_update),
+		cmocka_unit_test(test_fault_out_of_sequence_ack_set_update),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
