@@ -27,6 +27,14 @@ if ! ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -I. -Wall -Wextra -Werror -g -o "$TMPDIR
 	exit 1
 fi
 export FGRES="$TMPDIR_NS/fgres"
+# The fault injector (t_fault.sh): an LD_PRELOAD shim over sendto(); never sanitized
+# (check-asan's CC), an instrumented preload would bring a second sanitizer runtime.
+if ! cc -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -shared -fPIC \
+	-o "$TMPDIR_NS/faultshim.so" tests/netns/faultshim.c -ldl; then
+	echo "netns: 0 passed, 1 failed (fault shim does not build)"
+	exit 1
+fi
+export FAULTSHIM="$TMPDIR_NS/faultshim.so"
 HOST_NETNS=$(readlink /proc/self/ns/net)
 export HOST_NETNS
 pass=0
