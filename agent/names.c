@@ -761,12 +761,15 @@ static int write_state(const struct names *ns, int fd, uint64_t now, uint64_t wa
 	fprintf(f, "%s\n", STATE_MAGIC);
 	for (i = 0; i < ns->n; i++)
 		write_name(ns, &ns->v[i], f, now, wall_s, &lines);
-	if (fflush(f) != 0 || ferror(f))
+	/* fflush and fclose set errno: a full disk says ENOSPC, not a vague EIO. */
+	if (fflush(f) != 0)
+		r = errno ? -errno : -EIO;
+	else if (ferror(f))
 		r = -EIO;
 	else if (fsync(fileno(f)) < 0)
 		r = -errno;
 	if (fclose(f) != 0 && r == 0)
-		r = -EIO;
+		r = errno ? -errno : -EIO;
 	return r;
 }
 
