@@ -200,8 +200,10 @@ ASAN_CC := $(CC) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omi
 .PHONY: check-asan
 check-asan:
 	@rm -rf $(ASAN_DIR) && mkdir -p $(ASAN_DIR)
-	@git ls-files -c | while IFS= read -r f; do { [ -f "$$f" ] || [ -L "$$f" ]; } && printf '%s\n' "$$f"; done | \
-		tar -cf - -T - | tar -xf - -C $(ASAN_DIR)
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git ls-files -c | while IFS= read -r f; do { [ -f "$$f" ] || [ -L "$$f" ]; } && \
+			printf '%s\n' "$$f"; done | tar -cf - -T - | tar -xf - -C $(ASAN_DIR); \
+	else tar --exclude=./build -cf - . | tar -xf - -C $(ASAN_DIR) && $(MAKE) -C $(ASAN_DIR) -s clean; fi
 	@cd $(ASAN_DIR) && export CC="$(ASAN_CC)" \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 && \
 		$(MAKE) --no-print-directory -s CC="$$CC" CFLAGS='-O1 -g' flowguard $(UNIT_BIN) && \
