@@ -227,24 +227,6 @@ static void sync_failed(struct daemon *dm, int r, const struct rs_set *set,
 	dm->heal_due_ms = now_ms();
 }
 
-static bool in_set(const struct rs_set *s, const struct rs_addr *a)
-{
-	size_t lo = 0, hi = s->n_elems, mid;
-	int c;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		c = rs_addr_cmp(&s->elems[mid].addr, a);
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 /* The kernel drops an element when its timeout runs out; the log says so all the same. */
 static void log_expired(const struct rs_set *app, const struct rs_set *want, uint64_t now)
 {
@@ -253,7 +235,7 @@ static void log_expired(const struct rs_set *app, const struct rs_set *want, uin
 	size_t i, n = 0, total = 0;
 
 	for (i = 0; i < app->n_elems; i++) {
-		if (app->elems[i].timeout_ms > now || in_set(want, &app->elems[i].addr))
+		if (app->elems[i].timeout_ms > now || rs_set_has(want, &app->elems[i].addr))
 			continue;
 		if (n < LOG_MAX_ADDRS)
 			v[n++] = &app->elems[i];

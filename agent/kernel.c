@@ -293,7 +293,7 @@ int kernel_audit(const struct ruleset *desired, FILE *out)
 }
 
 /* Whether pid is a flowguard process (its comm), so that disable may signal it. */
-static bool is_flowguard(pid_t pid)
+bool kernel_pid_is_flowguard(pid_t pid)
 {
 	char path[64], comm[32] = "";
 	FILE *f;
@@ -331,7 +331,7 @@ static int release_owner(struct nft_ctx *ctx, const char *table, uint32_t owner,
 	pid_t pid = (pid_t)owner;
 	int r;
 
-	if (!is_flowguard(pid)) {
+	if (!kernel_pid_is_flowguard(pid)) {
 		fprintf(log, "flowguard: table inet %s is owned by netlink portid %u, which is not "
 			     "a flowguard process; stop its owner first\n", table, owner);
 		return -EPERM;

@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "netlink/ruleset.h"
 
@@ -55,6 +56,8 @@ struct nft_ctx;
  * daemon). 0 or -errno (-EPERM without CAP_NET_ADMIN); nothing printed.
  */
 int kernel_open(const struct kernel_opts *o, struct nft_ctx *ctx);
+/* Whether process pid is a flowguard (its /proc/PID/comm says so). */
+bool kernel_pid_is_flowguard(pid_t pid);
 /* The table flags this process sets: see the ownership decision above. */
 uint32_t kernel_table_flags(const struct nft_ctx *ctx, const struct kernel_opts *o);
 

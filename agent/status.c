@@ -60,19 +60,7 @@ static uint64_t wall_now_ms(void)
 /* The file's writer still runs: its pid exists and is a flowguard process. */
 static bool agent_alive(long pid)
 {
-	char path[64], comm[32] = "";
-	FILE *f;
-
-	if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
-		return false;
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	return !strncmp(comm, "flowguard", 9);
+	return pid > 0 && kernel_pid_is_flowguard((pid_t)pid);
 }
 
 static void print_addr(FILE *out, const struct ynode *a, uint64_t now)

@@ -245,24 +245,6 @@ static int send_diff(struct nft_ctx *ctx, const char *table, const struct rs_set
 	return r;
 }
 
-static bool present(const struct rs_set *cur, const struct rs_elem *e)
-{
-	size_t lo = 0, hi = cur->n_elems, mid;
-	int c;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		c = rs_addr_cmp(&cur->elems[mid].addr, &e->addr);
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 /* Splits v into the elements the kernel still has (*keep) and those it lost (*lost). */
 static void split_present(const struct rs_set *cur, const struct rs_elem *const *v, size_t n,
 			  const struct rs_elem **keep, size_t *nk, const struct rs_elem **lost,
@@ -271,7 +253,7 @@ static void split_present(const struct rs_set *cur, const struct rs_elem *const 
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (present(cur, v[i]))
+		if (rs_set_has(cur, &v[i]->addr))
 			keep[(*nk)++] = v[i];
 		else if (lost)
 			lost[(*nl)++] = v[i];

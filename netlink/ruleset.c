@@ -218,6 +218,24 @@ void rs_set_sort(struct rs_set *set)
 	set->n_elems = n + 1;
 }
 
+bool rs_set_has(const struct rs_set *set, const struct rs_addr *a)
+{
+	size_t lo = 0, hi = set->n_elems, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = rs_addr_cmp(&set->elems[mid].addr, a);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 /* True if b lies inside prefix a. */
 static bool prefix_covers(const struct rs_addr *a, const struct rs_addr *b)
 {
