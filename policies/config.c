@@ -25,7 +25,8 @@
 static const char *const top_keys[] = {
 	"mode", "roles", "region", "proxy", "relays", "smart-protection-server",
 	"service-gateway", "syslog", "communication", "ingress", "loopback", "features",
-	"dns-servers", "ntp-servers", "dc-gateway", "relay-clients", "resolver", "allow", NULL,
+	"dns-servers", "ntp-servers", "dc-gateway", "relay-clients", "resolver", "allow",
+	"blocked", "metrics", NULL,
 };
 static const char *const mode_names[] = { "enforce", "audit", NULL };
 static const char *const ingress_names[] = { "off", "audit", "enforce", NULL };
@@ -204,6 +205,47 @@ static void load_resolver(struct config *cfg, const struct ynode *n, struct diag
 		ynode_duration(v, "resolver.max-stale", 0, 30 * 86400, &rc->max_stale, d);
 	if ((v = ymap_get(n, "max-addresses")))
 		ynode_uint(v, "resolver.max-addresses", 1, 1024, &rc->max_addresses, d);
+}
+
+static void load_blocked(struct config *cfg, const struct ynode *n, struct diag *d)
+{
+	static const char *const keys[] = { "log-group", "log-rate", "max-tracked", NULL };
+	struct events_cfg *ec = &cfg->events;
+	const struct ynode *v;
+
+	if (ynode_expect(n, YN_MAP, "blocked", d) < 0)
+		return;
+	ymap_check_keys(n, keys, "blocked", d);
+	if ((v = ymap_get(n, "log-group")))
+		ynode_uint(v, "blocked.log-group", 0, 65535, &ec->log_group, d);
+	if ((v = ymap_get(n, "log-rate")))
+		ynode_uint(v, "blocked.log-rate", 1, 10000, &ec->log_rate, d);
+	if ((v = ymap_get(n, "max-tracked")))
+		ynode_uint(v, "blocked.max-tracked", 1, 65536, &ec->max_tracked, d);
+}
+
+static void load_metrics(struct config *cfg, const struct ynode *n, struct diag *d)
+{
+	static const char *const keys[] = { "textfile", "interval", NULL };
+	struct metrics_cfg *mc = &cfg->metrics;
+	const struct ynode *v;
+
+	if (ynode_expect(n, YN_MAP, "metrics", d) < 0)
+		return;
+	ymap_check_keys(n, keys, "metrics", d);
+	v = ymap_get(n, "textfile");
+	if (v && ynode_str(v, "metrics.textfile", &mc->textfile, d) == 0) {
+		mc->loc = v->loc;
+		if (!strcmp(mc->textfile, "off")) {
+			mc->textfile = NULL;
+		} else if (mc->textfile[0] != '/' || strlen(mc->textfile) >= PATH_MAX - 16) {
+			diag_err(d, &v->loc, "metrics.textfile '%s': needs an absolute path "
+				 "(or 'off')", mc->textfile);
+			mc->textfile = NULL;
+		}
+	}
+	if ((v = ymap_get(n, "interval")))
+		ynode_duration(v, "metrics.interval", 1, 3600, &mc->interval, d);
 }
 
 static bool valid_allow_name(const char *s)
@@ -394,6 +436,10 @@ static void apply_doc(struct config *cfg, const struct ydoc *doc, struct diag *d
 		load_resolver(cfg, n, d);
 	if ((n = ymap_get(root, "allow")))
 		load_allow(cfg, n, d);
+	if ((n = ymap_get(root, "blocked")))
+		load_blocked(cfg, n, d);
+	if ((n = ymap_get(root, "metrics")))
+		load_metrics(cfg, n, d);
 }
 
 static int check_perms(const char *path, const struct stat *st, struct diag *d)
@@ -474,6 +520,10 @@ static void set_defaults(struct config *cfg)
 	cfg->resolver.grace = 3600;
 	cfg->resolver.max_stale = 86400;
 	cfg->resolver.max_addresses = 64;
+	cfg->events.log_group = 4100;
+	cfg->events.log_rate = 10;
+	cfg->events.max_tracked = 1024;
+	cfg->metrics.interval = 30;
 }
 
 static void check_conflicts(const struct config *cfg, struct diag *d)

@@ -195,6 +195,20 @@ struct resolver_cfg {
 	uint64_t max_addresses;    /* per name; more is a warning, never silent truncation */
 };
 
+/* Blocked-flow reporting (issue 7): the final rules' NFLOG group and the kernel's rate. */
+struct events_cfg {
+	uint64_t log_group;   /* NFLOG group, 0-65535 */
+	uint64_t log_rate;    /* packets per second the kernel passes up; burst is twice that */
+	uint64_t max_tracked; /* aggregated (destination, port) entries kept; more are counted */
+};
+
+/* Prometheus textfile export; off while textfile is NULL. */
+struct metrics_cfg {
+	const char *textfile; /* absolute path, e.g. for node-exporter's textfile collector */
+	uint64_t interval;    /* seconds between rewrites (counters are read then) */
+	struct loc loc;
+};
+
 struct config {
 	struct ydoc **docs;
 	size_t n_docs;
@@ -212,6 +226,8 @@ struct config {
 	struct loc feature_locs[CAT_MAX_FEATURES];
 	size_t n_features;
 	struct resolver_cfg resolver;
+	struct events_cfg events;
+	struct metrics_cfg metrics;
 	struct allow_entry *allow;
 	size_t n_allow;
 };
