@@ -64,13 +64,25 @@ static int check_facts(const char *path, const struct stat *st, void *userdata)
 	return 0;
 }
 
+/* A JSON string: quoted (a plain 7 or true is another JSON type). */
+static int get_str(const struct ynode *n, const char *what, const char **ret, struct diag *d)
+{
+	if (ynode_str(n, what, ret, d) < 0)
+		return -EINVAL;
+	if (n->plain) {
+		diag_err(d, &n->loc, "%s must be a string, not %s", what, n->value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* A string or null. *ret is NULL for null. */
 static int opt_str(const struct ynode *n, const char *what, const char **ret, struct diag *d)
 {
 	*ret = NULL;
 	if (n->type == YN_SCALAR && n->plain && !strcmp(n->value, "null"))
 		return 0;
-	return ynode_str(n, what, ret, d);
+	return get_str(n, what, ret, d);
 }
 
 static int get_bool(const struct ynode *n, const char *what, bool *ret, struct diag *d)
@@ -137,7 +149,7 @@ static int load_endpoint(struct detection *det, enum host_fact fact, const struc
 	const char *text, *why;
 	struct endpoint e, *v;
 
-	if (ynode_str(n, fact_names[fact], &text, d) < 0)
+	if (get_str(n, fact_names[fact], &text, d) < 0)
 		return -EINVAL;
 	if (endpoint_parse(text, &e, &why) < 0) {
 		diag_err(d, &n->loc, "%s '%s': %s", fact_names[fact], text, why);
@@ -233,11 +245,11 @@ static int load_conflicts(const struct ynode *seq, struct detection *det, struct
 		const struct ynode *n = seq->items[i];
 
 		if (check_record(n, fw_keys, "conflict", d) < 0 ||
-		    ynode_str(ymap_get(n, "where"), "where", &where, d) < 0 ||
-		    ynode_str(ymap_get(n, "hook"), "hook", &hook, d) < 0 ||
+		    get_str(ymap_get(n, "where"), "where", &where, d) < 0 ||
+		    get_str(ymap_get(n, "hook"), "hook", &hook, d) < 0 ||
 		    get_int(ymap_get(n, "priority"), "priority", &prio, d) < 0 ||
-		    ynode_str(ymap_get(n, "policy"), "policy", &policy, d) < 0 ||
-		    ynode_str(ymap_get(n, "meaning"), "meaning", &meaning, d) < 0)
+		    get_str(ymap_get(n, "policy"), "policy", &policy, d) < 0 ||
+		    get_str(ymap_get(n, "meaning"), "meaning", &meaning, d) < 0)
 			return -EINVAL;
 		if (det_conflict(det, where, hook, prio, policy, meaning) < 0)
 			return -ENOMEM;
