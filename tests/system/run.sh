@@ -367,9 +367,10 @@ check "reload re-detects: back to de-1" \
 
 # A facts file that others could write is refused on SIGHUP: logged, and the running
 # table stays as it was; the next "systemctl reload" writes a good one again.
+# (Its content says jp-1: were it read, the table would change.)
 table >"$WORK/table.before"
+c sed -i 's/"region": "de-1"/"region": "jp-1"/' /run/flowguard/detected.json
 c chmod 0666 /run/flowguard/detected.json
-c sed -i 's/\.de-1\./.jp-1./' /opt/ds_agent/dsa_query
 c kill -HUP "$PID"
 check "insecure facts file: refused, logged" wait_for 5 eval "c journalctl -u flowguard.service \
 	--no-pager | grep -qF '/run/flowguard/detected.json: error: refusing a file writable by others (mode 0666); chmod go-w'"
@@ -379,9 +380,9 @@ check "insecure facts file: table unchanged, agent still active" \
 	eval 'grep -v "expires\|counter packets" "$WORK/table.before" >"$WORK/tb" &&
 	grep -v "expires\|counter packets" "$WORK/table.after" >"$WORK/ta" && cmp -s "$WORK/tb" "$WORK/ta" &&
 	state_is active && test "$(mainpid)" = "$PID"'
-c sed -i 's/\.jp-1\./.de-1./' /opt/ds_agent/dsa_query
 check "insecure facts file: systemctl reload writes a good one" \
-	eval 'c systemctl reload flowguard.service && test "$(c stat -c %a /run/flowguard/detected.json)" = 644'
+	eval 'c systemctl reload flowguard.service && test "$(c stat -c %a /run/flowguard/detected.json)" = 644 &&
+	c grep -q "\"region\": \"de-1\"" /run/flowguard/detected.json && table_has 3.69.198.64/27'
 
 # The table is present throughout: a poller in the container lists it in a loop while the
 # agent is restarted; it must never miss it.
