@@ -24,14 +24,19 @@ static const char *const top_keys[] = { "roles", "region", "legacy_dsaas", "comm
 static const char *const ev_keys[] = { "fact", "value", "source", "note", NULL };
 static const char *const fw_keys[] = { "where", "hook", "priority", "policy", "meaning", NULL };
 
-/* Wall-clock second the machine booted: now minus the time since boot. */
+/*
+ * Wall-clock second the machine booted: now minus the time since boot, rounded down (a
+ * file written in the boot's first second is not "before" it).
+ */
 static time_t boot_time(void)
 {
 	struct timespec now, up;
+	time_t boot;
 
 	if (clock_gettime(CLOCK_REALTIME, &now) < 0 || clock_gettime(CLOCK_BOOTTIME, &up) < 0)
 		return 0;
-	return now.tv_sec - up.tv_sec;
+	boot = now.tv_sec - up.tv_sec;
+	return now.tv_nsec < up.tv_nsec ? boot - 1 : boot;
 }
 
 /*
