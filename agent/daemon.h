@@ -27,6 +27,7 @@ struct daemon_opts {
 	bool strict_catalog;   /* the default catalog path: the same */
 	const char *state_dir; /* NULL: DAEMON_STATE_DIR */
 	const char *run_dir;   /* NULL: DAEMON_RUN_DIR */
+	const char *facts;     /* facts file from "detect --save" (read on every load); NULL: detect */
 };
 
 /*

@@ -36,7 +36,8 @@ static void log_diag(const struct diag *d)
 
 int gen_load(const struct daemon_opts *o, struct gen **ret)
 {
-	struct gen_opts go = { o->catalog, o->config, o->root, o->strict, o->strict_catalog };
+	struct gen_opts go = { o->catalog, o->config, o->root, o->strict, o->strict_catalog,
+			       o->facts };
 	struct diag d = { 0 };
 	struct gen *g;
 	int r;

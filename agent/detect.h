@@ -62,4 +62,20 @@ void detection_free(struct detection *det);
 int detection_print(const struct detection *det, FILE *out);
 int detection_print_json(const struct detection *det, FILE *out);
 
+/* "agent-initiated", "manager-initiated", "bidirectional" (enum fg_comm), NULL-terminated. */
+extern const char *const detect_comm_names[];
+
+/*
+ * The facts file (agent/detect_load.c): detect --save writes what detect --json prints,
+ * atomically (a temporary file renamed into place), mode 0644. 0 or -errno.
+ */
+int detection_save(const struct detection *det, const char *path);
+/*
+ * Reads a facts file back into *ret. Refuses (an error in d, file:line:col where there
+ * is one) a missing file, one not owned by root or writable by group or others, one
+ * written before this boot (stale), and one that is not exactly what detect --json
+ * writes. 0, -ENOMEM, or -EINVAL (reasons in d).
+ */
+int detection_load(const char *path, struct detection **ret, struct diag *d);
+
 #endif

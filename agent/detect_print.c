@@ -5,8 +5,8 @@
 
 #include "agent/detect.h"
 
-static const char *const comm_words[] = { "agent-initiated", "manager-initiated",
-					  "bidirectional" };
+const char *const detect_comm_names[] = { "agent-initiated", "manager-initiated",
+					   "bidirectional", NULL };
 
 /* Writes s as a JSON string (or null); escapes quotes, backslashes and control bytes. */
 static void json_str(FILE *out, const char *s)
@@ -127,7 +127,7 @@ int detection_print_json(const struct detection *det, FILE *out)
 	json_str(out, det->region);
 	fprintf(out, ",\n  \"legacy_dsaas\": %s,\n  \"communication\": ",
 		det->legacy_dsaas ? "true" : "false");
-	json_str(out, det->comm_known ? comm_words[det->comm] : NULL);
+	json_str(out, det->comm_known ? detect_comm_names[det->comm] : NULL);
 	fputs(",\n  \"manager_url\": ", out);
 	json_str(out, det->manager_url);
 	fputs(",\n", out);
@@ -162,7 +162,7 @@ int detection_print(const struct detection *det, FILE *out)
 	fprintf(out, "manager URL:   %s%s\n", det->manager_url ? det->manager_url : "not found",
 		det->legacy_dsaas ? " (legacy Deep Security as a Service)" : "");
 	fprintf(out, "communication: %s\n",
-		det->comm_known ? comm_words[det->comm] : "no evidence (config decides)");
+		det->comm_known ? detect_comm_names[det->comm] : "no evidence (config decides)");
 	fputs("\nevidence:\n", out);
 	for (i = 0; i < det->n_ev; i++) {
 		const struct evidence *ev = &det->ev[i];

@@ -27,6 +27,8 @@ struct opts {
 	bool no_resolve;
 	bool json;
 	const char *state_dir, *run_dir; /* run, status: NULL for the defaults */
+	const char *facts; /* --facts: host facts from this file instead of detecting */
+	const char *save;  /* detect --save: write the JSON report to this file */
 };
 
 
@@ -52,6 +54,9 @@ static void usage(FILE *out)
 	      "      --json           detect, status: print JSON\n"
 	      "      --state-dir DIR  run: last good answers (default " DAEMON_STATE_DIR ")\n"
 	      "      --run-dir DIR    run, status: status file (default " DAEMON_RUN_DIR ")\n"
+	      "      --facts FILE     host facts from FILE (written by detect --save) instead\n"
+	      "                       of detecting; the unit's way to run unprivileged\n"
+	      "      --save FILE      detect: write the JSON report to FILE (atomically, 0644)\n"
 	      "  -h, --help           show this help\n"
 	      "      --version        show the version\n"
 	      "\n"
@@ -60,7 +65,7 @@ static void usage(FILE *out)
 }
 
 enum { OPT_CATALOG = 256, OPT_ROOT, OPT_NO_RESOLVE, OPT_VERSION, OPT_JSON, OPT_STATE_DIR,
-       OPT_RUN_DIR };
+       OPT_RUN_DIR, OPT_FACTS, OPT_SAVE };
 
 static int set_path(char *dst, const char *root, const char *path)
 {
@@ -79,6 +84,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
+		{ "facts", required_argument, NULL, OPT_FACTS },
+		{ "save", required_argument, NULL, OPT_SAVE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -108,6 +115,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_RUN_DIR:
 			o->run_dir = optarg;
+			break;
+		case OPT_FACTS:
+			o->facts = optarg;
+			break;
+		case OPT_SAVE:
+			o->save = optarg;
 			break;
 		case 'h':
 			o->command = "help";
@@ -139,6 +152,7 @@ static void gen_opts_of(const struct opts *o, struct gen_opts *ret)
 	ret->root = o->root;
 	ret->strict = o->strict;
 	ret->strict_catalog = o->strict_catalog;
+	ret->facts = o->facts;
 }
 
 /* Catalog, config, detection, facts and plan for one command. */
@@ -232,14 +246,22 @@ static int cmd_audit(const struct opts *o, struct diag *d)
 	return r;
 }
 
+/* Detected here, or read from --facts (what the daemon would use); printed or --save'd. */
 static int cmd_detect(const struct opts *o, struct diag *d)
 {
 	struct detection *det = NULL;
 	int r;
 
-	r = detect_host(o->root, &det, d);
-	if (r == 0)
+	r = o->facts ? detection_load(o->facts, &det, d) : detect_host(o->root, &det, d);
+	if (r < 0)
+		return r == -ENOMEM || o->facts ? r : -EIO;
+	if (o->save) {
+		r = detection_save(det, o->save);
+		if (r < 0)
+			fprintf(stderr, "flowguard: cannot write %s: %s\n", o->save, strerror(-r));
+	} else {
 		r = o->json ? detection_print_json(det, stdout) : detection_print(det, stdout);
+	}
 	detection_free(det);
 	return r < 0 && r != -ENOMEM ? -EIO : r;
 }
@@ -248,7 +270,7 @@ static int cmd_run(const struct opts *o)
 {
 	struct daemon_opts d = { .config = o->config, .catalog = o->catalog, .root = o->root,
 				 .strict = o->strict, .strict_catalog = o->strict_catalog, .state_dir = o->state_dir,
-				 .run_dir = o->run_dir };
+				 .run_dir = o->run_dir, .facts = o->facts };
 
 	return daemon_run(&d);
 }

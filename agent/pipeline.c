@@ -25,6 +25,8 @@ int gen_detect(const struct gen_opts *o, struct gen *g, struct diag *d)
 {
 	if (g->det || !needs_detection(g->cfg))
 		return 0;
+	if (o->facts)
+		return detection_load(o->facts, &g->det, d);
 	return detect_host(o->root, &g->det, d);
 }
 

@@ -27,11 +27,16 @@ struct gen_opts {
 	const char *root; /* "/" or a fixture tree for detection */
 	bool strict;	  /* the real config path: refuse files others could write */
 	bool strict_catalog; /* the default catalog path: the same for the catalog */
+	const char *facts; /* a facts file (detect --save) instead of detecting; NULL: detect */
 };
 
 /* Loads and validates catalog and config into g (zeroed by the caller). 0 or -errno. */
 int gen_load_config(const struct gen_opts *o, struct gen *g, struct diag *d);
-/* Runs detection if the config leaves something to it and it has not run yet. */
+/*
+ * Runs detection if the config leaves something to it and it has not run yet; with
+ * o->facts, reads that file instead (refused when missing, damaged, insecure or stale:
+ * no silent fallback to a narrower unprivileged detection).
+ */
 int gen_detect(const struct gen_opts *o, struct gen *g, struct diag *d);
 /* True if roles or region are left to detection and it found none. */
 bool gen_facts_incomplete(const struct gen *g);

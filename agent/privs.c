@@ -2,7 +2,9 @@
 /*
  * Capabilities for flowguard run, with capget/capset and prctl directly (no libcap: three
  * system calls do not justify a dependency). Only CAP_NET_ADMIN stays: nf_tables needs it,
- * and so does SO_RCVBUFFORCE. uid 0 stays too; it owns the state and run directories.
+ * and so does SO_RCVBUFFORCE. Under the unit the agent is already the user flowguard
+ * with only that capability (ambient); started by hand as root it stays uid 0 (it owns
+ * the state and run directories it was given) with the same single capability.
  */
 #include <errno.h>
 #include <linux/capability.h>

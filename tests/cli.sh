@@ -191,5 +191,142 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 fi
 
+# ---- facts files (detect --save, --facts): what the unprivileged daemon plans from ----------
+# Root only: a facts file must be owned by root, so one written by another user is refused.
+if [ "$(id -u)" -eq 0 ]; then
+	# Every detection fixture: the saved file reads back to the same report, and planning
+	# from it gives the same plan (or the same errors, without detection's warnings, which
+	# the saving step printed) as detecting the tree live.
+	for dir in tests/detect/*/; do
+		dir=${dir%/}
+		[ -d "$dir/root" ] || continue
+		name=$(basename "$dir")
+		cfg=tests/detect/auto.yaml
+		[ -f "$dir/flowguard.yaml" ] && cfg=$dir/flowguard.yaml
+		facts=$tmp/facts-$name.json
+		if ! $FG detect --root "$dir/root" --save "$facts" 2>/dev/null; then
+			bad "facts $name: detect --save failed"
+			continue
+		fi
+		if [ "$(stat -c '%u %a' "$facts")" = "0 644" ] &&
+			[ -z "$(find "$tmp" -name "facts-$name.json.*")" ]; then
+			ok
+		else
+			bad "facts $name: saved as $(stat -c '%u %a' "$facts"), or a temporary file left"
+		fi
+		$FG detect --facts "$facts" --json >"$tmp/facts.out" 2>"$tmp/err"
+		if cmp -s "$tmp/facts.out" "$dir/expected.json" && [ ! -s "$tmp/err" ]; then
+			ok
+		else
+			bad "facts $name: detect --facts --json differs from $dir/expected.json"
+			diff -u "$dir/expected.json" "$tmp/facts.out" | head -20 >&2
+			sed 's/^/    stderr: /' "$tmp/err" >&2
+		fi
+		$FG plan -c "$cfg" --catalog "$CATALOG" --root "$dir/root" >"$tmp/live.nft" 2>"$tmp/live.err"
+		live_rc=$?
+		$FG plan -c "$cfg" --catalog "$CATALOG" --facts "$facts" >"$tmp/facts.nft" 2>"$tmp/facts.err"
+		facts_rc=$?
+		grep -v ': warning: ' "$tmp/live.err" >"$tmp/live.errors"
+		if [ "$live_rc" -eq "$facts_rc" ] && cmp -s "$tmp/live.nft" "$tmp/facts.nft" &&
+			cmp -s "$tmp/live.errors" "$tmp/facts.err"; then
+			ok
+		else
+			bad "facts $name: plan --facts (exit $facts_rc) differs from plan --root (exit $live_rc)"
+			diff -u "$tmp/live.nft" "$tmp/facts.nft" | head -20 >&2
+			diff -u "$tmp/live.errors" "$tmp/facts.err" | head -20 >&2
+		fi
+	done
+
+	good=$tmp/facts-agent-de1.json
+	# facts_refused NAME FILE EXPECTED-LINE...: plan --facts FILE exits 2 and prints each line.
+	facts_refused() {
+		local name=$1 file=$2 line good_case=1
+		shift 2
+		$FG plan -c tests/detect/auto.yaml --catalog "$CATALOG" --facts "$file" \
+			>"$tmp/out" 2>"$tmp/err"
+		rc=$?
+		[ "$rc" -eq 2 ] || good_case=0
+		[ -s "$tmp/out" ] && good_case=0
+		for line in "$@"; do
+			grep -Fxq -- "$line" "$tmp/err" || good_case=0
+		done
+		if [ "$good_case" -eq 1 ]; then
+			ok
+		else
+			bad "facts refused ($name): exit $rc, want 2 with: $*"
+			sed 's/^/    stderr: /' "$tmp/err" >&2
+		fi
+	}
+	f=$tmp/f-missing.json
+	facts_refused missing "$f" "$f: error: cannot open: No such file or directory"
+	f=$tmp/f-empty.json
+	: >"$f"
+	facts_refused empty "$f" "$f: error: empty facts file"
+	f=$tmp/f-truncated.json
+	head -c 200 "$good" >"$f"
+	facts_refused truncated "$f" \
+		"$f:8:1: error: YAML syntax error: did not find expected node content while parsing a flow node (line 8)"
+	f=$tmp/f-key.json
+	sed 's/"roles"/"rolez"/' "$good" >"$f"
+	facts_refused "unknown key" "$f" \
+		"$f:2:3: error: unknown key 'rolez' in the facts file; did you mean 'roles'?" \
+		"$f:1:1: error: the facts file: missing 'roles'"
+	f=$tmp/f-type.json
+	sed 's/"region": "de-1"/"region": 7/' "$good" >"$f"
+	facts_refused "region not a string" "$f" "$f:3:13: error: region must be a string, not 7"
+	f=$tmp/f-addr.json
+	sed 's/"dns-servers": \["10.20.0.2"/"dns-servers": ["10.20.0.300"/' "$good" >"$f"
+	facts_refused "bad address" "$f" \
+		"$f:8:21: error: dns-servers '10.20.0.300': not an IP address, prefix or DNS name"
+	f=$tmp/f-role.json
+	sed 's/"roles": \["agent"\]/"roles": ["agnet"]/' "$good" >"$f"
+	facts_refused "unknown role" "$f" "$f:2:13: error: unknown role 'agnet'; did you mean 'agent'?"
+	f=$tmp/f-comm.json
+	sed 's/"communication": "[a-z-]*"/"communication": "sometimes"/' "$good" >"$f"
+	facts_refused "unknown communication" "$f" \
+		"$f:5:20: error: unknown communication 'sometimes'"
+	f=$tmp/f-group.json
+	cp "$good" "$f" && chmod 0664 "$f"
+	facts_refused "group-writable" "$f" \
+		"$f: error: refusing a file writable by its group (mode 0664); chmod go-w"
+	f=$tmp/f-world.json
+	cp "$good" "$f" && chmod 0646 "$f"
+	facts_refused "world-writable" "$f" \
+		"$f: error: refusing a file writable by others (mode 0646); chmod go-w"
+	f=$tmp/f-owner.json
+	cp "$good" "$f" && chown 1 "$f"
+	facts_refused "not root's" "$f" "$f: error: refusing a file owned by uid 1, not root"
+	f=$tmp/f-stale.json
+	cp "$good" "$f" && touch -d '2000-01-01 00:00:00 UTC' "$f"
+	facts_refused stale "$f" "$f: error: stale: written 2000-01-01 00:00:00 UTC, before this boot; detect again with 'flowguard detect --save $f' (systemctl reload flowguard does)"
+	f=$tmp/f-dir.json
+	mkdir -p "$f"
+	facts_refused "a directory" "$f" "$f: error: not a regular file"
+
+	# The daemon refuses to start on a bad facts file (no silent fallback to what it could
+	# detect unprivileged); in a network namespace of its own, so no table is touched.
+	f=$tmp/f-group.json
+	unshare -n $FG run -c tests/detect/auto.yaml --catalog "$CATALOG" --facts "$f" \
+		--state-dir "$tmp" --run-dir "$tmp" >/dev/null 2>"$tmp/err"
+	rc=$?
+	want="$f: error: refusing a file writable by its group (mode 0664); chmod go-w"
+	if [ "$rc" -eq 2 ] && grep -Fq -- "$want" "$tmp/err" && [ ! -e "$tmp/status.json" ]; then
+		ok
+	else
+		bad "run --facts (group-writable): exit $rc, want 2 and: $want"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+	fi
+	# detect --save where it cannot write: exit 1, nothing left behind.
+	$FG detect --root tests/detect/agent-de1/root --save "$tmp/nodir/x.json" 2>"$tmp/err"
+	rc=$?
+	want="flowguard: cannot write $tmp/nodir/x.json: No such file or directory"
+	if [ "$rc" -eq 1 ] && grep -Fxq -- "$want" "$tmp/err"; then
+		ok
+	else
+		bad "detect --save to a missing directory: exit $rc, want 1 and: $want"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+	fi
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

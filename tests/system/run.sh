@@ -17,6 +17,12 @@
 #    present throughout, a reboot (after nftables.service, first table from the saved
 #    answers), stop (table stays; then nftables.service flushes it), flowguard disable
 #    (table goes), apt purge.
+# 5. Least privilege (issue 9): the agent runs as the package's system user flowguard with
+#    CAP_NET_ADMIN only (CapEff/CapPrm/CapBnd/CapAmb from /proc/PID/status); a fake vendor
+#    agent (tests/detect/agent-de1, root-only 0700 directories) is detected by the unit's
+#    privileged step only, and roles/region reach the table through its facts file; reload
+#    re-detects; a facts file others could write is refused on SIGHUP (table kept); the
+#    status file is root-only.
 # Prints "system: N passed, N failed"; exits 1 on any failure.
 set -u
 
@@ -152,6 +158,15 @@ ln -sf /etc/systemd/system/fgtest-dns.service \
 rm -f "$ROOT/etc/resolv.conf"
 echo "nameserver 127.0.0.1" >"$ROOT/etc/resolv.conf"
 
+# A fake vendor agent (the detection fixture's tools and files), readable by root only as
+# on a real host: only the unit's privileged detection step can see it.
+FIX=$SRC/tests/detect/agent-de1/root
+mkdir -p "$ROOT/opt/ds_agent" "$ROOT/var/opt/ds_agent/dsa_core"
+cp "$FIX/opt/ds_agent/dsa_control" "$FIX/opt/ds_agent/dsa_query" "$FIX/opt/ds_agent/version.txt" \
+	"$ROOT/opt/ds_agent/"
+chown -R 0:0 "$ROOT/opt/ds_agent" "$ROOT/var/opt/ds_agent"
+chmod 0700 "$ROOT/opt/ds_agent" "$ROOT/var/opt/ds_agent"
+
 # ---- 3. boot ----------------------------------------------------------------------------------
 NSPAWN=
 LEADER=
@@ -216,6 +231,10 @@ agent_running() {
 	c sh -c 'for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = flowguard ] && exit 0; done; exit 1'
 }
 check "no table after install" eval '! has_table'
+check "package created the system user flowguard (no login)" \
+	eval 'c getent passwd flowguard | grep -q ":/usr/sbin/nologin$"'
+FG_UID=$(c id -u flowguard)
+FG_GID=$(c id -g flowguard)
 
 verify_out=$(c systemd-analyze verify /lib/systemd/system/flowguard.service 2>&1)
 check "systemd-analyze verify: clean" test -z "$verify_out" -a $? -eq 0
@@ -231,10 +250,11 @@ else
 fi
 
 c sh -c 'cat > /etc/flowguard/flowguard.yaml' <<'EOF'
-# flowguard system test: an agent in de-1 with explicit resolvers and time servers.
+# flowguard system test: roles and region from detection (the fake vendor agent in de-1),
+# explicit resolvers and time servers.
 mode: enforce
-roles: [agent]
-region: de-1
+roles: auto
+region: auto
 dns-servers: [127.0.0.1]
 ntp-servers: [192.0.2.123]
 resolver:
@@ -250,7 +270,10 @@ allow:
     to: [198.51.100.7]
     ports: [873]
 EOF
-check "flowguard check" eval 'c flowguard check >/dev/null'
+# As root, "flowguard check" detects the fake vendor agent itself.
+check "flowguard check" eval 'c flowguard check | grep -q "roles agent, region de-1"'
+check "user flowguard cannot see the vendor agent (detects no region)" \
+	eval 'c runuser -u flowguard -- flowguard detect --json 2>/dev/null | grep -q "\"region\": null"'
 check "systemctl enable --now" eval 'c systemctl enable --now flowguard.service 2>/dev/null'
 check "active" test "$(c systemctl is-active flowguard.service)" = active
 check "enabled" test "$(c systemctl is-enabled flowguard.service)" = enabled
@@ -284,8 +307,26 @@ mainpid() { c systemctl show -p MainPID --value flowguard.service; }
 PID=$(mainpid)
 capeff=$(c awk '/^CapEff/{print $2}' "/proc/$PID/status")
 capbnd=$(c awk '/^CapBnd/{print $2}' "/proc/$PID/status")
+capprm=$(c awk '/^CapPrm/{print $2}' "/proc/$PID/status")
+capamb=$(c awk '/^CapAmb/{print $2}' "/proc/$PID/status")
 check "capabilities: CAP_NET_ADMIN only (CapEff $capeff, CapBnd $capbnd)" \
 	test "$capeff" = 0000000000001000 -a "$capbnd" = 0000000000001000
+check "capabilities: CapPrm $capprm, CapAmb $capamb: CAP_NET_ADMIN only" \
+	test "$capprm" = 0000000000001000 -a "$capamb" = 0000000000001000
+check "runs as user flowguard (uid $FG_UID, gid $FG_GID)" \
+	eval "c awk '/^Uid:/{print \$2, \$3, \$4, \$5} /^Gid:/{print \$2, \$3, \$4, \$5}' /proc/$PID/status |
+	tr '\n' ' ' | grep -qx '$FG_UID $FG_UID $FG_UID $FG_UID $FG_GID $FG_GID $FG_GID $FG_GID '"
+check "/run/flowguard: 0700, the agent's" test "$(c stat -c '%a %U' /run/flowguard)" = "700 flowguard"
+check "status file: root-only (0600, in a 0700 directory)" \
+	test "$(c stat -c '%a %U' /run/flowguard/status.json)" = "600 flowguard"
+check "status file: another user cannot read it" \
+	eval '! c runuser -u nobody -- cat /run/flowguard/status.json >/dev/null 2>&1'
+check "flowguard status as root: roles and region from the facts file" \
+	eval 'c flowguard status | grep -q "roles agent, region de-1"'
+check "facts file: root's, 0644" test "$(c stat -c '%a %U' /run/flowguard/detected.json)" = "644 root"
+check "facts file: the vendor agent's region" c grep -q '"region": "de-1"' /run/flowguard/detected.json
+check "/var/lib/flowguard: 0700, the agent's" \
+	test "$(c stat -c '%a %U' /var/lib/flowguard)" = "700 flowguard"
 check "NoNewPrivileges" test "$(c awk '/^NoNewPrivs/{print $2}' "/proc/$PID/status")" = 1
 check "seccomp filter" test "$(c awk '/^Seccomp:/{print $2}' "/proc/$PID/status")" = 2
 check "sandbox: /etc/flowguard read-only" eval "! c nsenter -t $PID -m sh -c 'touch /etc/flowguard/x' 2>/dev/null"
@@ -312,6 +353,36 @@ check "systemctl reload" c systemctl reload flowguard.service
 check "reload: new allow entry applied" wait_for 5 table_has '203.0.113.9'
 check "reload: same process, still active" \
 	test "$(mainpid)" = "$PID" -a "$(c systemctl is-active flowguard.service)" = active
+
+# Reload detects again as root: the vendor agent now reports a jp-1 manager.
+c sed -i 's/\.de-1\./.jp-1./' /opt/ds_agent/dsa_query
+check "reload re-detects: systemctl reload" c systemctl reload flowguard.service
+check "reload re-detects: facts file says jp-1" c grep -q '"region": "jp-1"' /run/flowguard/detected.json
+check "reload re-detects: jp-1 subnets in the table, de-1's gone" \
+	wait_for 5 eval "table_has 35.75.131.96/27 && ! table_has 3.69.198.64/27"
+check "reload re-detects: same process" test "$(mainpid)" = "$PID"
+c sed -i 's/\.jp-1\./.de-1./' /opt/ds_agent/dsa_query
+check "reload re-detects: back to de-1" \
+	eval 'c systemctl reload flowguard.service && wait_for 5 table_has 3.69.198.64/27'
+
+# A facts file that others could write is refused on SIGHUP: logged, and the running
+# table stays as it was; the next "systemctl reload" writes a good one again.
+# (Its content says jp-1: were it read, the table would change.)
+table >"$WORK/table.before"
+c sed -i 's/"region": "de-1"/"region": "jp-1"/' /run/flowguard/detected.json
+c chmod 0666 /run/flowguard/detected.json
+c kill -HUP "$PID"
+check "insecure facts file: refused, logged" wait_for 5 eval "c journalctl -u flowguard.service \
+	--no-pager | grep -qF '/run/flowguard/detected.json: error: refusing a file writable by others (mode 0666); chmod go-w'"
+sleep 0.5
+table >"$WORK/table.after"
+check "insecure facts file: table unchanged, agent still active" \
+	eval 'grep -v "expires\|counter packets" "$WORK/table.before" >"$WORK/tb" &&
+	grep -v "expires\|counter packets" "$WORK/table.after" >"$WORK/ta" && cmp -s "$WORK/tb" "$WORK/ta" &&
+	state_is active && test "$(mainpid)" = "$PID"'
+check "insecure facts file: systemctl reload writes a good one" \
+	eval 'c systemctl reload flowguard.service && test "$(c stat -c %a /run/flowguard/detected.json)" = 644 &&
+	c grep -q "\"region\": \"de-1\"" /run/flowguard/detected.json && table_has 3.69.198.64/27'
 
 # The table is present throughout: a poller in the container lists it in a loop while the
 # agent is restarted; it must never miss it.
@@ -412,5 +483,7 @@ check "purge: table removed" eval '! has_table'
 check "purge: /etc/flowguard and /var/lib/flowguard gone" \
 	eval '! c test -e /etc/flowguard && ! c test -e /var/lib/flowguard'
 check "purge: unit gone" eval '! c test -e /lib/systemd/system/flowguard.service'
+check "purge: the system user stays (Debian practice; debian/flowguard.postrm)" \
+	eval 'c getent passwd flowguard >/dev/null'
 
 finish
