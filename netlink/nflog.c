@@ -431,7 +431,12 @@ int nflog_parse(const struct nlmsghdr *nlh, struct nflog_pkt *ret)
 	struct nflog_pkt p;
 	int r;
 
-	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg) || !is_packet(nlh))
+	/*
+	 * libmnl bounds attributes by the aligned message length: an unaligned one (the kernel
+	 * pads every attribute, so never its own) would let the last attribute reach past it.
+	 */
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg) ||
+	    nlh->nlmsg_len % MNL_ALIGNTO || !is_packet(nlh))
 		return -EINVAL;
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, tb) < 0)
 		return -EINVAL;

@@ -54,9 +54,10 @@ int nflog_read(struct nflog *nl, void (*cb)(void *data, const struct nflog_pkt *
 
 /*
  * Parses one NFULNL_MSG_PACKET message whose nlmsg_len the caller has checked against the
- * buffer (mnl_nlmsg_ok). 0, or -EINVAL: not a packet, no NUL-terminated prefix, no
- * payload, a payload shorter than its IP header or not IPv4/IPv6, more than 8 IPv6
- * extension headers, a malformed NFULA_UID. A copy cut inside the L4 header still parses
+ * buffer (mnl_nlmsg_ok). 0, or -EINVAL: not a packet, a length that is not a multiple
+ * of 4 (the kernel pads its messages), no NUL-terminated prefix, no payload, a payload
+ * shorter than its IP header or not IPv4/IPv6, more than 8 IPv6 extension headers, a
+ * malformed NFULA_UID. A copy cut inside the L4 header still parses
  * (addresses and protocol are there); the fields it lacks stay 0 / -1.
  */
 int nflog_parse(const struct nlmsghdr *nlh, struct nflog_pkt *ret);

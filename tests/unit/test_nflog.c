@@ -302,6 +302,13 @@ static void test_malformed_attrs(void **state)
 	a = mnl_nlmsg_get_payload_offset(nlh, sizeof(struct nfgenmsg));
 	a->nla_len = (uint16_t)(nlh->nlmsg_len + 64); /* the prefix claims more than there is */
 	assert_int_equal(nflog_parse(nlh, &p), -EINVAL);
+	/* An odd payload, then the message cut to end exactly where its padding would start. */
+	m.len = sizeof(v4_icmp) - 1;
+	m.payload = v4_icmp;
+	nlh = build(&m);
+	assert_int_equal(nflog_parse(nlh, &p), 0);
+	nlh->nlmsg_len -= 1;
+	assert_int_equal(nflog_parse(nlh, &p), -EINVAL);
 }
 
 /* A long prefix is cut to NFLOG_PREFIX_MAX - 1 bytes, NUL-terminated. */
