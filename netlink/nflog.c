@@ -249,6 +249,7 @@ int nflog_read(struct nflog *nl, void (*cb)(void *data, const struct nflog_pkt *
 	ssize_t n;
 
 	for (;;) {
+		memset(&from, 0, sizeof(from));
 		flen = sizeof(from);
 		n = recvfrom(fd, nl->buf, NFLOG_BUF, MSG_DONTWAIT | MSG_TRUNC,
 			     (struct sockaddr *)&from, &flen);
