@@ -26,7 +26,10 @@
 
 /* Large enough that a burst at blocked.log-rate's top (10000/s) waits while we work. */
 #define NFLOG_RCVBUF (4 << 20)
-/* A batch of qthresh packets at the largest snaplen we use still fits one read. */
+/*
+ * One read holds a whole datagram: the kernel sends a batch before it outgrows its buffer
+ * (NFULA_CFG_NLBUFSIZ, about a page), so only one packet copied at over 64 KiB would not fit.
+ */
 #define NFLOG_BUF (64 << 10)
 /* Flush to us after this many packets or this many 1/100 s, whichever comes first. */
 #define NFLOG_QTHRESH 8

@@ -95,6 +95,20 @@ except OSError:
 		fail "uid 65534 not read as expected: '$line' ($(cat "$TMPD/uid.err"))"
 fi
 
+# Without CAP_NET_ADMIN the kernel refuses the bind with EPERM, which is not taken for EBUSY.
+if ! command -v setpriv >/dev/null; then
+	fail "EPERM test needs setpriv"
+else
+	chmod 755 "$TMPD"
+	cp "$NFLOGCAT" "$TMPD/nflogcat"
+	chmod 755 "$TMPD/nflogcat"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$TMPD/nflogcat" -g $((GROUP + 1)) -t 0 \
+		>/dev/null 2>"$TMPD/noperm.err"
+	rc=$?
+	[ $rc = 2 ] && grep -q EPERM "$TMPD/noperm.err" && ok "unprivileged listener: EPERM" ||
+		fail "unprivileged listener: rc $rc, $(cat "$TMPD/noperm.err")"
+fi
+
 # Only one listener per group and namespace: the second is told EBUSY, and the group is
 # free again once the first has gone.
 if start_cat first -g $GROUP -t 10; then
