@@ -326,10 +326,12 @@ int resolver_chain_check(const struct ares_addrinfo *ai, const char *fqdn)
 	bool ok;
 
 	for (c = ai->cnames; c; c = c->next) {
-		ok = c->alias && name_eq(c->alias, fqdn);
+		if (!c->alias || !c->name)
+			return -EBADMSG;
+		ok = name_eq(c->alias, fqdn);
 		for (p = ai->cnames; !ok && p != c; p = p->next)
 			ok = p->name && name_eq(c->alias, p->name);
-		if (!ok || !c->name)
+		if (!ok)
 			return -EBADMSG;
 	}
 	return 0;
