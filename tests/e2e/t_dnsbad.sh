@@ -42,6 +42,26 @@ warned() {
 		sed -e "s/^Failed to resolve '$1.bad.test': //" -e 's/, keeping 1 cached$//'
 }
 
+# What the warning must say for fault $1: its own failure, not a side effect of another.
+reason_re() {
+	case $1 in
+	cname) echo "CNAME does not continue the chain" ;;
+	nxdomain) echo "Domain name not found" ;;
+	tc | badid | otherq | timeout) echo "Timeout" ;;
+	big) echo "no server answered usefully|Timeout" ;;
+	*) echo "no usable address record|Misformatted DNS reply" ;;
+	esac
+}
+
+# Checks and keeps (in why_BEH) the reason fault $1 was warned about, right after its phase:
+# a later phase's side effects (big's broken TCP fails every query in flight) do not count.
+took() {
+	_why=$(warned "$1")
+	eval "why_$1=\$_why"
+	echo "$_why" | grep -qE "$(reason_re "$1")" ||
+		fail "$1: warned for another reason: '$_why' (want /$(reason_re "$1")/)"
+}
+
 served() { # served BEH: how many A queries got the fault (UDP or TCP)
 	grep -c " $1.bad.test 1 $1" "$QLOG" 2>/dev/null
 }
@@ -107,15 +127,18 @@ t0=$(now_ms)
 for b in $FAST; do
 	wait_for 20 '[ "$(served $b)" -ge 3 ] && [ -n "$(warned $b)" ]' ||
 		fail "$b: served $(served "$b") times, warning: '$(warned "$b")'"
+	took "$b"
 done
 # Silent faults: c-ares retries (a new query each time), then gives up: a timeout.
 for b in $SLOW; do
 	wait_for 25 'warned $b | grep -q "Timeout"' ||
 		fail "$b: no timeout warning after $(served "$b") faulty replies: '$(warned "$b")'"
+	took "$b"
 done
 ctl $A big
 wait_for 20 '[ "$(served big)" -ge 3 ] && [ -n "$(warned big)" ]' ||
 	fail "big: served $(served big) times, warning: '$(warned big)'"
+took big
 grep -q "tcp big.bad.test 1 big" "$QLOG" || fail "big: c-ares never came back over TCP"
 bad_ms=$(($(now_ms) - t0))
 kill -0 "$AGENT" 2>/dev/null && ok "agent alive after ${bad_ms} ms of faulty answers" || fail "agent died"
@@ -144,7 +167,7 @@ for b in $ALL; do
 	echo "$after" | tr ';' '\n' | grep . | grep -vxF -e "< $A>" -e "< $B>" -e "< $A $B>" |
 		grep -q . && { fail "$b: after the fault the set was: '$after'"; continue; }
 	[ "$n" -ge 10 ] || { fail "$b: only $n samples"; continue; }
-	ok "$b: $(served "$b") faulty replies; set held exactly $A in $n samples, then $B; warned: $(warned "$b")"
+	ok "$b: $(served "$b") faulty replies; set held exactly $A in $n samples, then $B; warned: $(eval echo "\"\$why_$b\"")"
 done
 ok "every name converged to $B within $conv_ms ms of good answers"
 grep -q "10\.99\.0\.9\|10\.99\.1\." "$T/samples" && fail "an address of a faulty reply reached a set" ||
