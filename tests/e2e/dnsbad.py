@@ -16,6 +16,8 @@ of EVIL (10.99.0.9) or 10.99.1.x, so an accepted fault shows up in the nft set:
     badid       a well-formed answer with a wrong transaction id
     big         UDP: 40 A records (>512 bytes, no EDNS, no TC); TCP: a message whose
                 length prefix says 65535 bytes, cut off after ~40,000 and closed
+    huge        not a fault: UDP: TC bit; TCP: a complete ~64 KB answer of 4000 A
+                records 10.98.x.y (the agent must keep resolver.max-addresses of them)
     ptrloop     the answer's owner name is a compression pointer to itself
     ptrpast     the answer's owner name points past the end of the packet
     other       question echoed, the answer's owner is evil.test (poisoning attempt)
@@ -123,6 +125,12 @@ def answer(q, tcp, ctl):
         recs = b"".join(rr(PTR_Q, T_A, bytes([10, 99, 1, i % 250 + 1])) for i in range(4000))
         msg = header(qid, qflags, an=4000) + question + recs
         return msg[:40000], "big-cut"  # the length prefix says 65535 (see serve_tcp)
+    if beh == "huge":
+        if not tcp:
+            return header(qid, qflags, tc=True) + question, beh
+        recs = b"".join(rr(PTR_Q, T_A, bytes([10, 98, i // 250, i % 250 + 1]))
+                        for i in range(4000))
+        return header(qid, qflags, an=4000) + question + recs, beh
     if beh == "ptrloop":
         off = 12 + len(question)  # the owner name is a pointer to its own offset
         owner = struct.pack("!H", 0xC000 | off)

@@ -18,6 +18,9 @@ SLOW="tc badid otherq timeout"
 # ...and the oversized one, alone: its broken TCP stream makes c-ares drop every query
 # then in flight on that server (ECONNREFUSED), which would hide the others' own faults.
 ALL="$FAST $SLOW big"
+# Not a fault: a complete 64 KB answer over TCP with 4000 addresses, last and alone. The
+# agent keeps max-addresses (4) of them, the first in order, and says so.
+HUGE="10.98.0.1 10.98.0.2 10.98.0.3 10.98.0.4 "
 
 set_of() {
 	echo "allow_bad_$1_names_v4"
@@ -28,7 +31,7 @@ set_of() {
 ctl() {
 	_addr=$1
 	shift
-	for _b in $ALL; do
+	for _b in $ALL huge; do
 		case " $* " in
 		*" $_b "*) echo "$_b.bad.test $_b" ;;
 		*) echo "$_b.bad.test good $_addr" ;;
@@ -82,7 +85,7 @@ write_bad_config() {
 	  max-addresses: 4
 	allow:
 	EOC
-	for _b in $ALL; do
+	for _b in $ALL huge; do
 		printf '  - name: bad-%s\n    to: [%s.bad.test]\n    ports: [8080]\n' "$_b" "$_b" >>"$CONF"
 	done
 }
@@ -140,13 +143,19 @@ wait_for 20 '[ "$(served big)" -ge 3 ] && [ -n "$(warned big)" ]' ||
 	fail "big: served $(served big) times, warning: '$(warned big)'"
 took big
 grep -q "tcp big.bad.test 1 big" "$QLOG" || fail "big: c-ares never came back over TCP"
+ctl $A huge
+wait_for 15 '[ "$(set_addrs allow_bad_huge_names_v4 | tr "\n" " ")" = "$HUGE" ]' &&
+	grep -q "'huge.bad.test' has 4000 addresses, more than resolver.max-addresses (4)" "$LOG" &&
+	grep -q "tcp huge.bad.test 1 huge" "$QLOG" &&
+	ok "huge: a 4000-address answer over TCP: the set holds the first 4 ($HUGE), with a warning" ||
+	fail "huge: set $(set_addrs allow_bad_huge_names_v4 | tr '\n' ' '), log: $(grep "'huge.bad.test'" "$LOG" | tail -1)"
 bad_ms=$(($(now_ms) - t0))
 kill -0 "$AGENT" 2>/dev/null && ok "agent alive after ${bad_ms} ms of faulty answers" || fail "agent died"
 mark=$(wc -l <"$T/samples")
 
 ctl $B
 t1=$(now_ms)
-for b in $ALL; do
+for b in $ALL huge; do
 	wait_for 20 '[ "$(set_addrs "$(set_of $b)" | tr "\n" " ")" = "$B " ]' ||
 		fail "$b: no convergence to $B: $(set_addrs "$(set_of "$b")" | tr '\n' ' ')"
 done
