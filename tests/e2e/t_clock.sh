@@ -53,7 +53,9 @@ saved_seen() {
 # jump LABEL OFFSET OLD NEW: the wall clock jumps to OFFSET while OLD is the answer;
 # then the record changes to NEW.
 jump() {
+	# shellcheck disable=SC2034 # read by wait_for's eval
 	old=$3
+	# shellcheck disable=SC2034
 	new=$4
 	clock_set "$2"
 	sleep 1.5
