@@ -86,8 +86,14 @@ check-netns: flowguard
 	@if [ -x tests/netns/run.sh ]; then ./tests/netns/run.sh; \
 	else echo "netns: no tests yet"; fi
 
-check-e2e: flowguard
+check-e2e: flowguard tests/e2e/clockshim.so
 	@./tests/e2e/run.sh
+
+# t_clock.sh's LD_PRELOAD clock offsets. Plain cc: a sanitized preload (check-asan's CC)
+# would bring a second sanitizer runtime into the agent.
+tests/e2e/clockshim.so: tests/e2e/clockshim.c
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)cc -std=gnu11 -D_GNU_SOURCE $(WARN) -O2 -g -shared -fPIC -o $@ $< -ldl
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
 	@$(if $(Q),echo "  FUZZ    $@")
@@ -122,7 +128,7 @@ install: flowguard
 
 clean:
 	rm -f flowguard agent/*.o netlink/*.o policies/*.o tests/unit/*.o $(UNIT_BIN) $(FUZZ_BIN) \
-		agent/*.d netlink/*.d policies/*.d tests/unit/*.d
+		agent/*.d netlink/*.d policies/*.d tests/unit/*.d tests/e2e/clockshim.so
 
 -include $(wildcard agent/*.d netlink/*.d policies/*.d tests/unit/*.d)
 

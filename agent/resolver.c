@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <netinet/in.h>
@@ -47,11 +48,12 @@ int resolver_errno(int ares_status, int timeouts)
 		return 0;
 	case ARES_ENODATA:
 		/*
-		 * The name exists without addresses. But 1.18.1 reports only the last of the
-		 * A/AAAA pair, so NODATA for one can hide a timeout of the other: call that a
-		 * timeout, which keeps the last good addresses instead of dropping them.
+		 * No address. 1.18.1 reports only the last of the A/AAAA pair, and says NODATA
+		 * for an answer it could not use (records for another name, an A of 5 bytes):
+		 * NODATA for AAAA can hide a malformed A answer or a timeout. So it is a
+		 * failure, which keeps the last good addresses (as NXDOMAIN does).
 		 */
-		return timeouts > 0 ? -ETIMEDOUT : 0;
+		return timeouts > 0 ? -ETIMEDOUT : -ENODATA;
 	case ARES_ENOTFOUND:
 		return -ENOENT;
 	case ARES_ETIMEOUT:
@@ -290,12 +292,49 @@ static const char *detail_for(int ares_status, int status)
 {
 	if (status == 0)
 		return NULL;
-	if (ares_status == ARES_ENODATA)
+	if (ares_status == ARES_ENODATA && status == -ETIMEDOUT)
 		return "no addresses, and a query timed out";
+	if (ares_status == ARES_ENODATA)
+		return "no usable address record (NODATA, or an answer for another name or malformed)";
+	if (status == -EBADMSG)
+		return "an answer's CNAME does not continue the chain from the name asked";
 	/* 1.18.1 ends here after SERVFAIL or REFUSED from every server, too. */
 	if (ares_status == ARES_ECONNREFUSED)
 		return "no server answered usefully (unreachable, refused or SERVFAIL)";
 	return ares_strerror(ares_status);
+}
+
+/* a and b name the same DNS name: no case, one trailing dot ignored. */
+static bool name_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	la -= la && a[la - 1] == '.';
+	lb -= lb && b[lb - 1] == '.';
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/*
+ * 1.18.1 follows any CNAME in an answer, whatever its owner: "other.test CNAME evil.test"
+ * plus "evil.test A x" in the answer to web.test yields x. Every CNAME must continue the
+ * chain: its owner is the name asked or an earlier CNAME's target (the A and AAAA
+ * answers' chains are listed one after the other, each from the name asked).
+ */
+int resolver_chain_check(const struct ares_addrinfo *ai, const char *fqdn)
+{
+	const struct ares_addrinfo_cname *c, *p;
+	bool ok;
+
+	for (c = ai->cnames; c; c = c->next) {
+		if (!c->alias || !c->name)
+			return -EBADMSG;
+		ok = name_eq(c->alias, fqdn);
+		for (p = ai->cnames; !ok && p != c; p = p->next)
+			ok = p->name && name_eq(c->alias, p->name);
+		if (!ok)
+			return -EBADMSG;
+	}
+	return 0;
 }
 
 /* c-ares is done with q (exactly once): record the outcome and queue it. */
@@ -305,6 +344,8 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
 	int r;
 
 	q->ans.status = resolver_errno(status, timeouts);
+	if (q->ans.status == 0 && ai)
+		q->ans.status = resolver_chain_check(ai, q->fqdn);
 	if (q->ans.status == 0 && ai) {
 		r = resolver_collect(ai, &q->addrs, &q->ans.n_addrs);
 		if (r < 0) {

@@ -21,11 +21,15 @@
 struct res_answer {
 	const char *fqdn;
 	/*
-	 * 0: an answer (n_addrs may be 0: the name exists without addresses);
-	 * -ENOENT: NXDOMAIN; -ETIMEDOUT: no server answered; -ECONNREFUSED: refused,
-	 * unreachable or SERVFAIL (c-ares 1.18.1 moves on to the next server after each and
-	 * cannot tell them apart); -ECANCELED: resolver_free(); -ENOMEM; -EINVAL: not a DNS
-	 * name; -EIO: a malformed answer, or anything else.
+	 * 0: an answer with at least one address (a literal needs none);
+	 * -ENODATA: no address: NODATA, or c-ares could not use the answer (records for
+	 * another name, an A record of the wrong length, a malformed A answer hidden by the
+	 * AAAA's NODATA: 1.18.1 reports only the last of the pair); -ENOENT: NXDOMAIN;
+	 * -ETIMEDOUT: no server answered; -ECONNREFUSED: refused, unreachable or SERVFAIL
+	 * (c-ares 1.18.1 moves on to the next server after each and cannot tell them apart);
+	 * -ECANCELED: resolver_free(); -ENOMEM; -EINVAL: not a DNS name; -EBADMSG: a CNAME
+	 * that does not continue the chain from the name asked; -EIO: a malformed answer, or
+	 * anything else.
 	 */
 	int status;
 	const struct rs_addr *addrs; /* deduplicated, sorted; valid during the callback only */

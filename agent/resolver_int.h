@@ -19,6 +19,12 @@
 /* The res_answer status for an ares_getaddrinfo() outcome (timeouts: its callback's count). */
 int resolver_errno(int ares_status, int timeouts);
 
+/*
+ * 0 if every CNAME of ai continues the chain from fqdn (its owner is fqdn or an earlier
+ * CNAME's target); -EBADMSG for one that does not (an answer we must not use).
+ */
+int resolver_chain_check(const struct ares_addrinfo *ai, const char *fqdn);
+
 /* The minimum TTL over every address and every CNAME of ai; 0 when it holds none. */
 uint32_t resolver_chain_ttl(const struct ares_addrinfo *ai);
 

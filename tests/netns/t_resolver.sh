@@ -172,7 +172,9 @@ check "CNAME chain: the CNAME's shorter TTL" "$(res -s "$S" c3.chain.example)" \
 check "NXDOMAIN -> ENOENT" "$(res -s "$S" nosuch.test)" "nosuch.test $NX"
 check "NXDOMAIN in an auth zone -> ENOENT" "$(res -s "$S" nosuch.chain.example)" \
 	"nosuch.chain.example $NX"
-check "a name without addresses: ok, none" "$(res -s "$S" txt.test)" "txt.test ok ttl=0 n=0"
+check "a name without addresses: ENODATA (a failure: the last good answer is kept)" \
+	"$(res -s "$S" txt.test)" \
+	"txt.test ENODATA ttl=0 n=0 detail='no usable address record (NODATA, or an answer for another name or malformed)'"
 check "an address needs no query" "$(res -s "$S" 192.0.2.7)" "192.0.2.7 ok ttl=0 n=1 192.0.2.7"
 check_status "REFUSED" "$(res -s "$S" refused.test)" ECONNREFUSED
 # c-ares 1.18.1 moves on from a SERVFAIL as from a dead server, and ends with "refused".

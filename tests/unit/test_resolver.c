@@ -82,7 +82,7 @@ static void test_errno(void **state)
 	} t[] = {
 		{ ARES_SUCCESS, 0, 0 },
 		{ ARES_SUCCESS, 2, 0 },
-		{ ARES_ENODATA, 0, 0 },
+		{ ARES_ENODATA, 0, -ENODATA },
 		{ ARES_ENODATA, 1, -ETIMEDOUT },
 		{ ARES_ENOTFOUND, 0, -ENOENT },
 		{ ARES_ETIMEOUT, 3, -ETIMEDOUT },
@@ -195,6 +195,53 @@ static void test_chain_ttl(void **state)
 	memset(&f, 0, sizeof(f));
 	fake_addr(&f, "192.0.2.1", INT_MAX);
 	assert_int_equal(resolver_chain_ttl(&f.ai), INT_MAX);
+}
+
+/* fake_cname() plus the owner (alias) and target (name) the chain check reads. */
+static void fake_link(struct fake *f, const char *alias, const char *name)
+{
+	fake_cname(f, 60);
+	f->cnames[f->n_cnames - 1].alias = (char *)(uintptr_t)alias;
+	f->cnames[f->n_cnames - 1].name = (char *)(uintptr_t)name;
+}
+
+static void test_chain_check(void **state)
+{
+	struct fake f;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	fake_addr(&f, "192.0.2.1", 60);
+	assert_int_equal(resolver_chain_check(&f.ai, "web.test"), 0);
+	/* c1 -> c2 -> inner, listed once for A and once for AAAA; case and a dot ignored. */
+	fake_link(&f, "c1.test", "c2.test");
+	fake_link(&f, "C2.test", "inner.test");
+	fake_link(&f, "c1.test", "c2.test");
+	fake_link(&f, "c2.test", "inner.test");
+	assert_int_equal(resolver_chain_check(&f.ai, "C1.test."), 0);
+	/* The chain must start at the name asked. */
+	assert_int_equal(resolver_chain_check(&f.ai, "web.test"), -EBADMSG);
+	/* A CNAME whose owner nothing leads to: a hijack, wherever it is in the list. */
+	memset(&f, 0, sizeof(f));
+	fake_link(&f, "web.test", "a.test");
+	fake_link(&f, "other.test", "evil.test");
+	fake_addr(&f, "10.99.0.9", 60);
+	assert_int_equal(resolver_chain_check(&f.ai, "web.test"), -EBADMSG);
+	memset(&f, 0, sizeof(f));
+	fake_link(&f, "other.test", "evil.test");
+	assert_int_equal(resolver_chain_check(&f.ai, "web.test"), -EBADMSG);
+	/* A target named before its own link does not count ("a.test" comes later). */
+	memset(&f, 0, sizeof(f));
+	fake_link(&f, "a.test", "b.test");
+	fake_link(&f, "web.test", "a.test");
+	assert_int_equal(resolver_chain_check(&f.ai, "web.test"), -EBADMSG);
+	/* Names c-ares did not fill are not trusted. */
+	memset(&f, 0, sizeof(f));
+	fake_link(&f, NULL, "a.test");
+	assert_int_equal(resolver_chain_check(&f.ai, "web.test"), -EBADMSG);
+	memset(&f, 0, sizeof(f));
+	fake_link(&f, "web.test", NULL);
+	assert_int_equal(resolver_chain_check(&f.ai, "web.test"), -EBADMSG);
 }
 
 static void expect_addrs(const struct rs_addr *v, size_t n, const char *want)
@@ -556,6 +603,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_errno),
 		cmocka_unit_test(test_chain_ttl),
+		cmocka_unit_test(test_chain_check),
 		cmocka_unit_test(test_collect),
 		cmocka_unit_test(test_collect_enomem),
 		cmocka_unit_test(test_servers),

@@ -1,0 +1,185 @@
+#!/bin/sh
+# Malformed and hostile DNS answers (issue 9) from tests/e2e/dnsbad.py instead of unbound:
+# each fault has its own name (BEH.bad.test, set allow_bad_BEH_names_v4), all at once.
+# Every name first answers 10.99.0.2 (A); then its fault is served for a while: the agent
+# stays up, warns, and the set holds exactly A the whole time (sampled every 0.2 s: no
+# address of a faulty reply, 10.99.0.9 or 10.99.1.x, ever appears, and A never goes);
+# then the name answers 10.99.0.3 (B) and the set converges to exactly B (no stuck refresh).
+. tests/e2e/lib.sh
+DNSBAD=$TOP/tests/e2e/dnsbad.py
+CTL=$T/dnsbad.ctl
+QLOG=$T/dnsbad.log
+A=10.99.0.2
+B=10.99.0.3
+# The faults whose replies come back at once (each refresh round is one failure)...
+FAST="trunc ptrloop ptrpast other cname ancount rdlen5 nxdomain"
+# ...those that make c-ares wait (2 s, 4 s, 8 s: ~14 s to give up)...
+SLOW="tc badid otherq timeout"
+# ...and the oversized one, alone: its broken TCP stream makes c-ares drop every query
+# then in flight on that server (ECONNREFUSED), which would hide the others' own faults.
+ALL="$FAST $SLOW big"
+# Not a fault: a complete 64 KB answer over TCP with 4000 addresses, last and alone. The
+# agent keeps max-addresses (4) of them, the first in order, and says so.
+HUGE="10.98.0.1 10.98.0.2 10.98.0.3 10.98.0.4 "
+
+set_of() {
+	echo "allow_bad_$1_names_v4"
+}
+
+# ctl ADDR [BEH...]: the names of the listed faults serve them, the others answer ADDR.
+# The control file is replaced atomically.
+ctl() {
+	_addr=$1
+	shift
+	for _b in $ALL huge; do
+		case " $* " in
+		*" $_b "*) echo "$_b.bad.test $_b" ;;
+		*) echo "$_b.bad.test good $_addr" ;;
+		esac
+	done >"$CTL.tmp" && mv "$CTL.tmp" "$CTL"
+}
+
+# The reason of the last warning for fault $1 ("" if none).
+warned() {
+	grep -o "Failed to resolve '$1.bad.test': .*, keeping 1 cached" "$LOG" | tail -1 |
+		sed -e "s/^Failed to resolve '$1.bad.test': //" -e 's/, keeping 1 cached$//'
+}
+
+# What the warning must say for fault $1: its own failure, not a side effect of another.
+reason_re() {
+	case $1 in
+	cname) echo "CNAME does not continue the chain" ;;
+	nxdomain) echo "Domain name not found" ;;
+	tc | badid | otherq | timeout) echo "Timeout" ;;
+	big) echo "no server answered usefully|Timeout" ;;
+	*) echo "no usable address record|Misformatted DNS reply" ;;
+	esac
+}
+
+# Checks and keeps (in why_BEH) the reason fault $1 was warned about, right after its phase:
+# a later phase's side effects (big's broken TCP fails every query in flight) do not count.
+took() {
+	_why=$(warned "$1")
+	eval "why_$1=\$_why"
+	echo "$_why" | grep -qE "$(reason_re "$1")" ||
+		fail "$1: warned for another reason: '$_why' (want /$(reason_re "$1")/)"
+}
+
+served() { # served BEH: how many A queries got the fault (UDP or TCP)
+	grep -c " $1.bad.test 1 $1" "$QLOG" 2>/dev/null
+}
+
+# The config: short TTLs, and max-ttl 4 s caps the failure backoff at 4 s (names.h).
+write_bad_config() {
+	cat >"$CONF" <<-EOC
+	mode: enforce
+	roles: [agent]
+	region: de-1
+	dns-servers: [127.0.0.1]
+	resolver:
+	  servers: [127.0.0.1:5399]
+	  min-ttl: 1s
+	  max-ttl: 4s
+	  grace: 2s
+	  max-stale: 1h
+	  max-addresses: 4
+	allow:
+	EOC
+	for _b in $ALL huge; do
+		printf '  - name: bad-%s\n    to: [%s.bad.test]\n    ports: [8080]\n' "$_b" "$_b" >>"$CONF"
+	done
+}
+
+topo_up || { fail "topology"; finish; }
+ctl $A
+ip netns exec "$C" "$PY" "$DNSBAD" 5399 "$CTL" "$QLOG" >"$T/dnsbad.out" 2>&1 &
+DNS=$!
+wait_for 5 'grep -q ready "$T/dnsbad.out"' || { fail "dnsbad.py: $(cat "$T/dnsbad.out")"; finish; }
+inc dig @127.0.0.1 -p 5399 +time=1 +tries=1 +short trunc.bad.test | grep -qx $A ||
+	{ fail "dnsbad.py does not answer"; finish; }
+write_bad_config
+agent_start || finish
+for b in $ALL; do
+	wait_for 5 has_addr "$(set_of "$b")" $A || fail "$b: start: $(set_addrs "$(set_of "$b")")"
+done
+[ "$fails" -eq 0 ] && ok "start: every name's set holds $A"
+
+# Samples every set while the faults are served and while B comes in: one line per set,
+# "SET ADDR...", then ".". An empty set is a line with the name alone.
+cat >"$T/sets.awk" <<'EOA'
+/^\tset allow_bad_/ { name = $2; addrs = ""; next }
+/^\t}/ { if (name != "") print name addrs; name = ""; next }
+name != "" {
+	for (i = 1; i <= NF; i++) {
+		f = $i
+		sub(/,$/, "", f)
+		if (f ~ /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/)
+			addrs = addrs " " f
+	}
+}
+EOA
+ip netns exec "$C" sh -c 'while [ ! -e "$1" ]; do
+	nft list table inet flowguard 2>/dev/null | awk -f "$3" >>"$2"
+	echo . >>"$2"; sleep 0.2; done' sh "$T/stop-sampler" "$T/samples" "$T/sets.awk" &
+SAMPLER=$!
+BG="$BG $SAMPLER"
+
+ctl $A $FAST $SLOW
+t0=$(now_ms)
+# Fast faults: at least 3 refresh rounds (backoff 1 s, 2 s, 4 s) and a warning each.
+for b in $FAST; do
+	wait_for 20 '[ "$(served $b)" -ge 3 ] && [ -n "$(warned $b)" ]' ||
+		fail "$b: served $(served "$b") times, warning: '$(warned "$b")'"
+	took "$b"
+done
+# Silent faults: c-ares retries (a new query each time), then gives up: a timeout.
+for b in $SLOW; do
+	wait_for 25 'warned $b | grep -q "Timeout"' ||
+		fail "$b: no timeout warning after $(served "$b") faulty replies: '$(warned "$b")'"
+	took "$b"
+done
+ctl $A big
+wait_for 20 '[ "$(served big)" -ge 3 ] && [ -n "$(warned big)" ]' ||
+	fail "big: served $(served big) times, warning: '$(warned big)'"
+took big
+grep -q "tcp big.bad.test 1 big" "$QLOG" || fail "big: c-ares never came back over TCP"
+ctl $A huge
+wait_for 15 '[ "$(set_addrs allow_bad_huge_names_v4 | tr "\n" " ")" = "$HUGE" ]' &&
+	grep -q "'huge.bad.test' has 4000 addresses, more than resolver.max-addresses (4)" "$LOG" &&
+	grep -q "tcp huge.bad.test 1 huge" "$QLOG" &&
+	ok "huge: a 4000-address answer over TCP: the set holds the first 4 ($HUGE), with a warning" ||
+	fail "huge: set $(set_addrs allow_bad_huge_names_v4 | tr '\n' ' '), log: $(grep "'huge.bad.test'" "$LOG" | tail -1)"
+bad_ms=$(($(now_ms) - t0))
+kill -0 "$AGENT" 2>/dev/null && ok "agent alive after ${bad_ms} ms of faulty answers" || fail "agent died"
+mark=$(wc -l <"$T/samples")
+
+ctl $B
+t1=$(now_ms)
+for b in $ALL huge; do
+	wait_for 20 '[ "$(set_addrs "$(set_of $b)" | tr "\n" " ")" = "$B " ]' ||
+		fail "$b: no convergence to $B: $(set_addrs "$(set_of "$b")" | tr '\n' ' ')"
+done
+conv_ms=$(($(now_ms) - t1))
+touch "$T/stop-sampler"
+wait "$SAMPLER"
+
+# One verdict per fault, from the samples: during the fault exactly A; afterwards A, B or
+# both (A leaves after its grace); never anything else, never empty.
+for b in $ALL; do
+	s=$(set_of "$b")
+	during=$(head -n "$mark" "$T/samples" | awk -v s="$s" '$1 == s { $1 = ""; print "<" $0 ">" }' | sort -u |
+		tr '\n' ';')
+	after=$(tail -n +"$((mark + 1))" "$T/samples" | awk -v s="$s" '$1 == s { $1 = ""; print "<" $0 ">" }' |
+		sort -u | tr '\n' ';')
+	n=$(head -n "$mark" "$T/samples" | awk -v s="$s" '$1 == s' | wc -l)
+	[ "$during" = "< $A>;" ] || { fail "$b: during the fault the set was: '$during'"; continue; }
+	echo "$after" | tr ';' '\n' | grep . | grep -vxF -e "< $A>" -e "< $B>" -e "< $A $B>" |
+		grep -q . && { fail "$b: after the fault the set was: '$after'"; continue; }
+	[ "$n" -ge 10 ] || { fail "$b: only $n samples"; continue; }
+	ok "$b: $(served "$b") faulty replies; set held exactly $A in $n samples, then $B; warned: $(eval echo "\"\$why_$b\"")"
+done
+ok "every name converged to $B within $conv_ms ms of good answers"
+grep -q "10\.99\.0\.9\|10\.99\.1\." "$T/samples" && fail "an address of a faulty reply reached a set" ||
+	ok "no address of a faulty reply (10.99.0.9, 10.99.1.x) ever in a set"
+kill -0 "$AGENT" 2>/dev/null && ok "agent alive at the end" || fail "agent died"
+finish
