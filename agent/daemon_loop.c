@@ -160,9 +160,11 @@ static void run_timers(struct daemon *dm)
 	char line[320];
 
 	if (names_next_deadline(dm->names) <= now) {
+		/* Ask first: after a suspend, what is due now must be in flight when expiry
+		 * looks, so the last good answer waits for it (names_expire). */
+		query_due(dm, now);
 		if (names_expire(dm->names, now) > 0 && sets_sync_all(dm) == 0)
 			state_changed(dm);
-		query_due(dm, now);
 	}
 	if (dm->heal_due_ms <= now)
 		heal(dm, now);

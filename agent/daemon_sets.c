@@ -170,12 +170,18 @@ static int kernel_view(const struct rs_set *app, uint64_t now, struct rs_elem **
 	if (!v)
 		return -ENOMEM;
 	for (i = 0; i < app->n_elems; i++) {
-		/* The kernel has dropped what ran out; deleting it would only fail. */
-		if (app->elems[i].timeout_ms <= now)
-			continue;
+		/*
+		 * What ran out by our clock may still be in the kernel: its element timeouts
+		 * do not count a suspend, our boot clock does. Keep it in the view (1 ms left)
+		 * so it is deleted explicitly; one the kernel already dropped is no error
+		 * (DESTROYSETELEM, or nft_set_apply_diff's re-read without it).
+		 */
 		v[n] = app->elems[i];
-		v[n++].timeout_ms = app->elems[i].timeout_ms == NEVER ? 0 :
-								       app->elems[i].timeout_ms - now;
+		if (app->elems[i].timeout_ms == NEVER)
+			v[n++].timeout_ms = 0;
+		else
+			v[n++].timeout_ms = app->elems[i].timeout_ms > now ?
+						    app->elems[i].timeout_ms - now : 1;
 	}
 	*ret = v;
 	*ret_n = n;

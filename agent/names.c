@@ -57,6 +57,7 @@ struct nentry {
 	uint64_t ttl_ms;	 /* the clamped TTL of the last good answer, unrounded */
 	uint64_t stale_end_ms;	 /* last good answer + max_stale: what failures extend to */
 	unsigned int refresh_pm; /* per mille of the TTL after which to ask again */
+	uint64_t asked_ms;	 /* when the query in flight was sent */
 };
 
 struct nset {
@@ -379,6 +380,7 @@ size_t names_due(struct names *ns, uint64_t now_ms, const char **ret, size_t max
 			continue;
 		st->in_flight = true;
 		st->next_query_ms = UINT64_MAX;
+		ns->v[i].asked_ms = now_ms;
 		ret[n++] = st->fqdn;
 	}
 	return n;
@@ -622,6 +624,18 @@ int names_answer(struct names *ns, const struct res_answer *a, uint64_t now_ms,
 	return 0;
 }
 
+/*
+ * A current address whose name's refresh was sent moments ago and is not answered yet.
+ * Normally the 30 s past the TTL cover the wait; after a suspend (the boot clock jumped
+ * past TTL and those 30 s at once) the query only goes out now. Expiring the address then
+ * would drop the last good answer before a failure could keep it until max_stale.
+ */
+static bool awaits_answer(const struct nentry *e, const struct name_addr *a, uint64_t now)
+{
+	return a->current && now < e->stale_end_ms && e->st.in_flight &&
+	       now < e->asked_ms + ANSWER_WAIT_MS;
+}
+
 size_t names_expire(struct names *ns, uint64_t now_ms)
 {
 	size_t i, n = 0;
@@ -629,16 +643,22 @@ size_t names_expire(struct names *ns, uint64_t now_ms)
 	for (i = 0; i < ns->n; i++) {
 		struct name_state *st = &ns->v[i].st;
 		size_t j, k = 0;
+		bool changed = false;
 
 		past_prune(&ns->v[i], now_ms);
 		for (j = 0; j < st->n_addrs; j++) {
-			if (st->addrs[j].allowed_until_ms > now_ms)
+			if (st->addrs[j].allowed_until_ms > now_ms) {
 				st->addrs[k++] = st->addrs[j];
-			else
+			} else if (awaits_answer(&ns->v[i], &st->addrs[j], now_ms)) {
+				st->addrs[j].allowed_until_ms = now_ms + ANSWER_WAIT_MS;
+				st->addrs[k++] = st->addrs[j];
+				changed = true;
+			} else {
 				past_add(&ns->v[i], &st->addrs[j].addr,
 					 st->addrs[j].allowed_until_ms, now_ms);
+			}
 		}
-		if (k != st->n_addrs)
+		if (k != st->n_addrs || changed)
 			n++;
 		st->n_addrs = k;
 	}

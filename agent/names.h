@@ -14,6 +14,8 @@
  * - An address that leaves the answer stays allowed for `grace` after its TTL ran out.
  *   One still in the last good answer stays at least 30 s past its TTL, whatever grace
  *   says: its refresh query is in flight meanwhile, and a slow failure must still find it.
+ *   After a suspend (the boot clock jumps past all of that at once) the refresh goes out
+ *   first and the address waits up to 30 s more for its answer (bounded by max_stale).
  * - On failure the last good addresses stay until max_stale after the last good answer;
  *   each failure is reported (the daemon logs a warning naming the name and reason).
  *   NXDOMAIN is a failure like SERVFAIL or a timeout: a name the policy allows vanishing

@@ -441,6 +441,39 @@ static void test_grace(void **state)
 	names_free(ns);
 }
 
+/*
+ * A suspend: the boot clock jumps past TTL, grace and the 30 s wait at once. The refresh
+ * goes out first; the last good address waits for its answer instead of expiring, and a
+ * failure then keeps it until max_stale. Without an answer it goes 30 s later.
+ */
+static void test_suspend(void **state)
+{
+	const uint64_t wake = T0 + 600 * S;
+	struct names_event ev;
+	const char *due[4];
+	struct names *ns;
+
+	(void)state;
+	ns = store(NULL);
+	answer_ok(ns, "a.example", 100, "192.0.2.1", T0, &ev);
+	assert_int_equal(names_due(ns, wake, due, 4), 3);
+	assert_int_equal(names_expire(ns, wake), 1); /* changed: held, timeout re-armed */
+	assert_int_equal(addr_of(ns, "a.example", "192.0.2.1")->allowed_until_ms, wake + 30 * S);
+	assert_int_equal(answer(ns, "a.example", -ETIMEDOUT, 0, NULL, wake + 5 * S, &ev), 0);
+	assert_int_equal(ev.removed, 0);
+	assert_int_equal(addr_of(ns, "a.example", "192.0.2.1")->allowed_until_ms, T0 + STALE);
+	names_free(ns);
+
+	ns = store(NULL);
+	answer_ok(ns, "a.example", 100, "192.0.2.1", T0, &ev);
+	assert_int_equal(names_due(ns, wake, due, 4), 3);
+	assert_int_equal(names_expire(ns, wake), 1);
+	assert_int_equal(names_expire(ns, wake + 30 * S - 1), 0);
+	assert_int_equal(names_expire(ns, wake + 30 * S), 1);
+	assert_null(addr_of(ns, "a.example", "192.0.2.1"));
+	names_free(ns);
+}
+
 /* A grace shorter than a query can take: the current answer still outlives its refresh. */
 static void test_answer_wait(void **state)
 {
@@ -1234,6 +1267,7 @@ int main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_grace),
 		cmocka_unit_test(test_answer_wait),
+		cmocka_unit_test(test_suspend),
 		cmocka_unit_test(test_stale),
 		cmocka_unit_test(test_stale_expire),
 		cmocka_unit_test(test_cancel_and_unknown),
