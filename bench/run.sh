@@ -59,12 +59,6 @@ say() {
 	echo "bench: $*" >&2
 }
 
-# median of the numbers on stdin
-median() {
-	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
-		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 fresh_ns() {
 	ip netns del "$1" 2>/dev/null
 	ip netns add "$1" && ip -n "$1" link set lo up
