@@ -17,7 +17,7 @@
  * (tests), the table carries no flags; kernel_status() says which flags are in use.
  * Apply does not probe (issue 8: the probe cost more than the commit): it sends
  * owner|persist, and a kernel without persist refuses the table message (EOPNOTSUPP for
- * an unknown flag; EINVAL before 5.12), which aborts the whole batch; apply then commits
+ * an unknown flag; EINVAL on older kernels), which aborts the whole batch; apply then commits
  * once more without flags.
  *
  * Audit compares the kernel's table with the desired one as nft text, ignoring handles,

@@ -331,7 +331,8 @@ int nft_set_apply_diff(struct nft_ctx *ctx, const char *table, const struct rs_s
 
 	memset(err, 0, sizeof(*err));
 	/* DESTROYSETELEM matters only to deletes: probe it the first time one may be due. */
-	if ((d->n_del || d->n_replace || d->n_refresh) && !(ctx->known & NFT_FEAT_DESTROY) && nft_probe(ctx, 0) < 0) {
+	if ((d->n_del || d->n_replace || d->n_refresh) && !(ctx->known & NFT_FEAT_DESTROY) &&
+	    nft_probe(ctx, 0) < 0) {
 		ctx->known |= NFT_FEAT_DESTROY; /* the ENOENT re-read below copes without */
 		ctx->features &= ~(unsigned int)NFT_FEAT_DESTROY;
 	}

@@ -99,8 +99,8 @@ int nft_dump_table(struct nft_ctx *ctx, const char *table, struct ruleset **ret_
  * a batch was sent. 0 or -errno with *err filled.
  *
  * If persist is not known and the kernel refuses the table message of a batch that sets
- * NFT_TABLE_F_PERSIST with -EOPNOTSUPP (an unknown table flag since 5.12) or -EINVAL
- * (before), the whole batch was aborted: NFT_FEAT_PERSIST is then known to be absent, and
+ * NFT_TABLE_F_PERSIST with -EOPNOTSUPP (an unknown table flag) or -EINVAL (what older
+ * kernels gave), the whole batch was aborted: NFT_FEAT_PERSIST is then known to be absent, and
  * the caller may commit again with other flags.
  */
 struct nft_commit_opts {

@@ -90,7 +90,7 @@ static int probe_flags(struct nft_ctx *ctx, unsigned int *ret)
 	/*
 	 * The expected outcome: everything answered, the last message refused. The error
 	 * returned is the first one, so a kernel that refuses a flag (EOPNOTSUPP for persist
-	 * before 6.9) or DESTROYSETELEM (EINVAL before 6.3) returns that instead of ENOENT.
+	 * before 6.9) or an unknown message type (DESTROYSETELEM before 6.3) returns that.
 	 */
 	if (r < 0 && b->n_objs == P_MAX && b->objs[P_ABSENT].err == -ENOENT) {
 		r = b->objs[P_TABLE].err;
