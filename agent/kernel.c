@@ -33,23 +33,41 @@ void kernel_opts_init(struct kernel_opts *o)
 	o->debug = env_on("FLOWGUARD_DEBUG_NETLINK");
 }
 
+/* Features forced off count as known: no probe and no refusal will turn them on. */
+static void force_off(struct nft_ctx *ctx, unsigned int f)
+{
+	ctx->known |= f;
+	ctx->features &= ~f;
+}
+
 int kernel_open(const struct kernel_opts *o, struct nft_ctx *ctx)
 {
+	uint32_t genid;
 	int r;
 
 	r = nft_open(ctx);
-	if (r == 0)
+	if (r < 0)
+		return r;
+	if (o->no_owner)
+		force_off(ctx, NFT_FEAT_OWNER | NFT_FEAT_PERSIST);
+	if (o->no_persist)
+		force_off(ctx, NFT_FEAT_PERSIST);
+	if (o->no_destroy)
+		force_off(ctx, NFT_FEAT_DESTROY);
+	/*
+	 * A daemon decides its table flags once and keeps them: it probes. One-shot apply
+	 * does not (the probe's aborted batch costs 8-16 ms in the kernel, more than the
+	 * commit): it asks for persist and learns from a refusal; a GETGEN round trip
+	 * still fails early without nf_tables or CAP_NET_ADMIN.
+	 */
+	if (o->daemon || o->refresh_timeouts)
 		r = nft_probe(ctx, o->refresh_timeouts ? NFT_FEAT_ELEM_REFRESH : 0);
+	else
+		r = nft_genid(ctx, &genid);
 	if (r < 0) {
 		nft_close(ctx);
 		return r;
 	}
-	if (o->no_owner)
-		ctx->features &= ~(unsigned int)(NFT_FEAT_OWNER | NFT_FEAT_PERSIST);
-	if (o->no_persist)
-		ctx->features &= ~(unsigned int)NFT_FEAT_PERSIST;
-	if (o->no_destroy)
-		ctx->features &= ~(unsigned int)NFT_FEAT_DESTROY;
 	ctx->debug = o->debug;
 	return 0;
 }
@@ -64,10 +82,13 @@ static int open_probed(const struct kernel_opts *o, struct nft_ctx *ctx, FILE *l
 	return r;
 }
 
-/* See kernel.h: owner(+persist) for a daemon; owner|persist or nothing for one-shot apply. */
+/*
+ * See kernel.h: owner(+persist) for a daemon; owner|persist or nothing for one-shot apply.
+ * Persist not probed yet: ask for it (persist implies owner); a refusal makes it known.
+ */
 uint32_t kernel_table_flags(const struct nft_ctx *ctx, const struct kernel_opts *o)
 {
-	if (ctx->features & NFT_FEAT_PERSIST)
+	if ((ctx->features & NFT_FEAT_PERSIST) || !(ctx->known & NFT_FEAT_PERSIST))
 		return NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST;
 	if (o->daemon && (ctx->features & NFT_FEAT_OWNER))
 		return NFT_TABLE_F_OWNER;
@@ -116,6 +137,11 @@ int kernel_apply(const struct ruleset *desired, const struct kernel_opts *o, FIL
 		return r;
 	co.table_flags = kernel_table_flags(&ctx, o);
 	r = nft_commit_ruleset(&ctx, desired, &co, &changed, &err);
+	if (r < 0 && co.table_flags != kernel_table_flags(&ctx, o)) {
+		/* persist refused: nothing of that batch was applied; once more without it */
+		co.table_flags = kernel_table_flags(&ctx, o);
+		r = nft_commit_ruleset(&ctx, desired, &co, &changed, &err);
+	}
 	if (r < 0)
 		report(log, r, &err);
 	else

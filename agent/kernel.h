@@ -15,6 +15,10 @@
  * batch). Where only owner exists (5.12 .. 6.8), apply sets no flags: an owned table would
  * die with apply's socket. Without owner support, or with FLOWGUARD_FORCE_NO_OWNER=1
  * (tests), the table carries no flags; kernel_status() says which flags are in use.
+ * Apply does not probe (issue 8: the probe cost more than the commit): it sends
+ * owner|persist, and a kernel without persist refuses the table message (EOPNOTSUPP for
+ * an unknown flag; EINVAL on older kernels), which aborts the whole batch; apply then commits
+ * once more without flags.
  *
  * Audit compares the kernel's table with the desired one as nft text, ignoring handles,
  * counter values, element expiry and table flags. Sets filled from DNS (rs_set.dynamic)
@@ -51,9 +55,11 @@ void kernel_opts_init(struct kernel_opts *o);
 
 struct nft_ctx;
 /*
- * Opens and probes the nf_tables socket, then hides the features o forces off. The first
- * netlink socket a process opens gets its pid as portid (disable relies on it for the
- * daemon). 0 or -errno (-EPERM without CAP_NET_ADMIN); nothing printed.
+ * Opens the nf_tables socket with the features o forces off marked known and absent.
+ * A daemon (or a process re-arming timeouts) then probes the rest; one-shot apply only
+ * checks that the kernel answers, and learns persist from the commit (kernel_apply). The
+ * first netlink socket a process opens gets its pid as portid (disable relies on it for
+ * the daemon). 0 or -errno (-EPERM without CAP_NET_ADMIN); nothing printed.
  */
 int kernel_open(const struct kernel_opts *o, struct nft_ctx *ctx);
 /* Whether process pid is a flowguard (its /proc/PID/comm says so). */

@@ -13,8 +13,13 @@
  *                                           element diff vs flush set + re-add (nft -f)
  *   fgbench commit1 CONFIG CATALOG PERSET   (child) commit the s1 table, print netlink us
  *   fgbench commit2 N4 N6                   (child) commit the s2 table, print netlink us
- *   fgbench s6 N                            commit the packet-path table: output policy drop,
- *                                           N-element set incl. 10.232.0.2, tcp 5201
+ *   fgbench s1real FG CONFIG CATALOG RUNS   `FG apply` (the real binary) vs nft -f of the
+ *                                           same plan (DNS-fed sets empty, as apply leaves them)
+ *   fgbench s6 MODE CONFIG CATALOG PERSET FILE
+ *                                           commit the packet-path table (the s1 relay table
+ *                                           plus tcp and udp 5201 to 10.232.0.2; MODE walk:
+ *                                           without the ct shortcut, real: as it is) and
+ *                                           write it as nft text to FILE (linearize.py's input)
  *   fgbench count SET                       elements of SET in table inet flowguard
  *   fgbench s4 CTLCONF FQDN SET N           N record changes via unbound-control; ms from
  *                                           the change until SET holds the new address
@@ -34,6 +39,7 @@
 /* argv arrays for posix_spawn take char *; the strings are never written. */
 #pragma GCC diagnostic ignored "-Wcast-qual"
 
+#include "agent/kernel.h"
 #include "netlink/nft.h"
 #include "netlink/setdiff.h"
 #include "policies/compile.h"
@@ -81,6 +87,8 @@ static void die(const char *what, int r)
 	exit(1);
 }
 
+static bool quiet_stderr;
+
 /*
  * Runs argv to completion and returns its wall time in ms; its stdout goes to out (may
  * be NULL: /dev/null). Exits on failure: a benchmark of a failing command means nothing.
@@ -99,6 +107,8 @@ static double run_timed(char *const argv[], char *out, size_t out_len)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
 	posix_spawn_file_actions_addclose(&fa, p[0]);
+	if (quiet_stderr) /* flowguard apply's one-line report, once per run */
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	t0 = now_ms();
 	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ))
 		die(argv[0], errno);
@@ -166,24 +176,39 @@ static size_t count_set(const char *set, uint8_t family, unsigned int flags)
 	return n;
 }
 
-/* Commits rs as flowguard apply does it (open, probe, read + compare + one batch). */
-static bool no_probe; /* the daemon probes once at start; apply probes every time */
+/*
+ * Commits rs as flowguard apply does it (kernel_apply: open, a GETGEN round trip, read +
+ * compare + one batch with owner|persist; no probe), or with FGBENCH_PROBE=1 as apply did
+ * before issue 8 and as the daemon does at start: the feature probe first.
+ */
+static bool probe_first;
 
 static double commit_timed(const struct ruleset *rs)
 {
-	struct nft_commit_opts co = { 0 };
-	struct nft_error err;
+	struct nft_commit_opts co = { .keep_orphan = true };
+	struct kernel_opts ko;
+	struct nft_error err = { 0 };
 	struct nft_ctx ctx;
+	FILE *devnull = fopen("/dev/null", "w");
 	double t0 = now_ms(), t1;
 	int r;
 
-	r = nft_open(&ctx);
-	if (r == 0 && !no_probe)
-		r = nft_probe(&ctx, 0);
-	if (r == 0)
-		r = nft_commit_ruleset(&ctx, rs, &co, NULL, &err);
-	nft_close(&ctx);
+	kernel_opts_init(&ko);
+	if (!devnull)
+		die("/dev/null", errno);
+	if (probe_first) {
+		r = nft_open(&ctx);
+		if (r == 0)
+			r = nft_probe(&ctx, 0);
+		co.table_flags = kernel_table_flags(&ctx, &ko);
+		if (r == 0)
+			r = nft_commit_ruleset(&ctx, rs, &co, NULL, &err);
+		nft_close(&ctx);
+	} else {
+		r = kernel_apply(rs, &ko, devnull);
+	}
 	t1 = now_ms();
+	fclose(devnull);
 	if (r < 0) {
 		fprintf(stderr, "fgbench: commit: %s: %s (%s)\n", err.object, strerror(-r), err.msg);
 		exit(1);
@@ -284,10 +309,10 @@ static void plan_stats(const struct ruleset *rs, size_t *sets, size_t *elems, si
 }
 
 /*
- * Runs, times each, in a rotating order: `self child-args` (as flowguard apply: open,
- * probe, commit), the same with FGBENCH_NO_PROBE=1 (as the running daemon, which probed
- * once at start), and `nft -f file`, each on a deleted table. All are whole processes,
- * timed from spawn to exit; the children also report their netlink part (net[], net2[]).
+ * Runs, times each, in a rotating order: `self child-args` (as flowguard apply: no probe),
+ * the same with FGBENCH_PROBE=1 (the probe first: apply before issue 8, the daemon's start),
+ * and `nft -f file`, each on a deleted table. All are whole processes, timed from spawn to
+ * exit; the children also report their netlink part (net[], net2[]).
  */
 static void compare_apply(char *const ours[], const char *file, unsigned int runs, double *o,
 			  double *o2, double *b, double *net, double *net2)
@@ -307,9 +332,9 @@ static void compare_apply(char *const ours[], const char *file, unsigned int run
 				o[i] = run_timed(ours, out, sizeof(out));
 				net[i] = strtod(out, NULL);
 			} else if (which == 1) {
-				setenv("FGBENCH_NO_PROBE", "1", 1);
+				setenv("FGBENCH_PROBE", "1", 1);
 				o2[i] = run_timed(ours, out, sizeof(out));
-				unsetenv("FGBENCH_NO_PROBE");
+				unsetenv("FGBENCH_PROBE");
 				net2[i] = strtod(out, NULL);
 			} else {
 				b[i] = run_timed(nft, NULL, 0);
@@ -348,7 +373,7 @@ static int cmd_s1(const char *config, const char *catalog, unsigned int perset, 
 	result("s1", o, b, runs, extra);
 	snprintf(extra, sizeof(extra), "net_ms=%.3f sets=%zu elems=%zu rules=%zu",
 		 median(net2, runs), ns, ne, nr);
-	result("s1_noprobe", o2, b, runs, extra);
+	result("s1_probe", o2, b, runs, extra);
 	free(o2);
 	free(net2);
 	plan_free(p);
@@ -364,6 +389,50 @@ static int cmd_commit1(const char *config, const char *catalog, unsigned int per
 
 	printf("%.3f\n", commit_timed(p->rs));
 	plan_free(p);
+	return 0;
+}
+
+/*
+ * The real binary: `FG apply -c CONFIG --catalog CATALOG` (exec, catalog and config load,
+ * compile, commit; its DNS-fed sets empty, as apply leaves them) against `nft -f` of the
+ * same plan, alternating, each on a deleted table.
+ */
+static int cmd_s1real(const char *fg, const char *config, const char *catalog, unsigned int runs)
+{
+	struct plan *p = relay_plan(config, catalog, 0);
+	double *o = calloc(runs, sizeof(double)), *b = calloc(runs, sizeof(double));
+	char *ours[] = { (char *)fg, "apply", "-c", (char *)config, "--catalog", (char *)catalog,
+			 NULL };
+	char file[300], extra[160];
+	char *nft[] = { (char *)nft_path(), "-f", file, NULL };
+	size_t ns, ne, nr;
+	unsigned int i;
+
+	if (!o || !b)
+		die("calloc", ENOMEM);
+	snprintf(file, sizeof(file), "%s/s1real.nft", tmpdir);
+	write_nft(p->rs, file);
+	plan_stats(p->rs, &ns, &ne, &nr);
+	quiet_stderr = true;
+	for (i = 0; i < runs; i++) {
+		delete_table();
+		if (i % 2 == 0)
+			o[i] = run_timed(ours, NULL, 0);
+		else
+			b[i] = run_timed(nft, NULL, 0);
+		delete_table();
+		if (i % 2 == 0)
+			b[i] = run_timed(nft, NULL, 0);
+		else
+			o[i] = run_timed(ours, NULL, 0);
+	}
+	quiet_stderr = false;
+	delete_table();
+	snprintf(extra, sizeof(extra), "sets=%zu elems=%zu rules=%zu", ns, ne, nr);
+	result("s1_real", o, b, runs, extra);
+	plan_free(p);
+	free(o);
+	free(b);
 	return 0;
 }
 
@@ -426,7 +495,7 @@ static int cmd_s2(unsigned int n4, unsigned int n6, unsigned int runs)
 	snprintf(extra, sizeof(extra), "net_ms=%.3f elems=%u+%u", median(net, runs), n4, n6);
 	result("s2", o, b, runs, extra);
 	snprintf(extra, sizeof(extra), "net_ms=%.3f elems=%u+%u", median(net2, runs), n4, n6);
-	result("s2_noprobe", o2, b, runs, extra);
+	result("s2_probe", o2, b, runs, extra);
 	free(o2);
 	free(net2);
 	ruleset_free(rs);
@@ -583,30 +652,80 @@ static int cmd_s3(unsigned int n, unsigned int runs)
 
 /* ---- scenario 6: the packet-path table ---- */
 
-static int cmd_s6(unsigned int n)
+static struct rs_chain *output_chain(struct ruleset *rs)
 {
-	struct ruleset *rs = ruleset_new(FG_TABLE);
-	struct rs_set *s = ruleset_add_set(rs, "allow_iperf_names_v4", AF_INET, RS_SET_TIMEOUT);
-	struct rs_chain *c;
-	struct rs_rule *r;
-	unsigned int i;
+	size_t i;
 
-	s->dynamic = true;
-	add_v4(s, 0x0ae80002U, 3600000, "iperf.bench.test"); /* 10.232.0.2, the server */
-	for (i = 1; i < n; i++)
-		add_v4(s, 0x0b000000U + i, 3600000, "other.bench.test");
-	rs_set_sort(s);
-	c = ruleset_add_chain(rs, "output", RS_HOOK_OUTPUT, 0, RS_VERDICT_DROP);
-	r = rs_chain_add_rule(c);
-	rs_strset(&r->set, "allow_iperf_names_v4");
+	for (i = 0; i < rs->n_chains; i++)
+		if (rs->chains[i].hook == RS_HOOK_OUTPUT)
+			return &rs->chains[i];
+	die("relay plan: no output chain", ENOENT);
+	return NULL;
+}
+
+/* ip daddr @allow_iperf_names_v4 PROTO dport 5201 counter accept */
+static void add_iperf_rule(struct rs_chain *c, uint8_t proto)
+{
+	struct rs_rule *r = rs_chain_add_rule(c);
+
+	if (!r || rs_strset(&r->set, "allow_iperf_names_v4") < 0 ||
+	    rs_strset(&r->comment, "bench: iperf3") < 0)
+		die("add rule", ENOMEM);
 	r->set_dir = RS_DIR_DST;
-	r->l4proto = IPPROTO_TCP;
+	r->l4proto = proto;
 	r->dport = 5201;
 	r->counter = true;
 	r->verdict = RS_VERDICT_ACCEPT;
+}
+
+/*
+ * The iperf3 flows come last among the accepts, after the relay's whole allowlist and
+ * before its log and drop rules. walk: the ct shortcut goes too, so that every packet
+ * walks the chain, as the first packet of every flow does.
+ */
+static void packet_path_chain(struct rs_chain *c, bool walk)
+{
+	struct rs_rule tmp;
+	size_t tail = 0, i;
+
+	if (walk && c->n_rules && c->rules[0].ct_state) {
+		tmp = c->rules[0];
+		memmove(&c->rules[0], &c->rules[1], (c->n_rules - 1) * sizeof(tmp));
+		c->n_rules--;
+		free(tmp.set);
+		free(tmp.log_prefix);
+		free(tmp.comment);
+		free(tmp.origin);
+	}
+	while (tail < c->n_rules && c->rules[c->n_rules - 1 - tail].verdict != RS_VERDICT_ACCEPT)
+		tail++;
+	add_iperf_rule(c, IPPROTO_TCP);
+	add_iperf_rule(c, IPPROTO_UDP);
+	/* rotate [.. tail rules, tcp, udp] into [.. tcp, udp, tail rules] */
+	for (i = 0; i < tail; i++) {
+		tmp = c->rules[c->n_rules - 3 - i];
+		memmove(&c->rules[c->n_rules - 3 - i], &c->rules[c->n_rules - 2 - i],
+			(i + 2) * sizeof(tmp));
+		c->rules[c->n_rules - 1 - i] = tmp;
+	}
+}
+
+static int cmd_s6(const char *mode, const char *config, const char *catalog, unsigned int perset,
+		  const char *file)
+{
+	struct plan *p = relay_plan(config, catalog, perset);
+	struct rs_set *s;
+
+	s = ruleset_add_set(p->rs, "allow_iperf_names_v4", AF_INET, RS_SET_TIMEOUT);
+	if (!s)
+		die("add set", ENOMEM);
+	s->dynamic = true;
+	add_v4(s, 0x0ae80002U, 3600000, "iperf.bench.test"); /* 10.232.0.2, the server */
+	packet_path_chain(output_chain(p->rs), !strcmp(mode, "walk"));
+	write_nft(p->rs, file);
 	delete_table();
-	commit_timed(rs);
-	ruleset_free(rs);
+	commit_timed(p->rs);
+	plan_free(p);
 	return 0;
 }
 
@@ -682,7 +801,7 @@ int main(int argc, char **argv)
 			self_path = buf;
 		}
 	}
-	no_probe = getenv("FGBENCH_NO_PROBE") != NULL;
+	probe_first = getenv("FGBENCH_PROBE") != NULL;
 	if (t)
 		snprintf(tmpdir, sizeof(tmpdir), "%s", t);
 	if (!strcmp(cmd, "s1") && argc == 6)
@@ -697,8 +816,10 @@ int main(int argc, char **argv)
 		return cmd_commit2((unsigned int)atoi(argv[2]), (unsigned int)atoi(argv[3]));
 	if (!strcmp(cmd, "s3") && argc == 4)
 		return cmd_s3((unsigned int)atoi(argv[2]), (unsigned int)atoi(argv[3]));
-	if (!strcmp(cmd, "s6") && argc == 3)
-		return cmd_s6((unsigned int)atoi(argv[2]));
+	if (!strcmp(cmd, "s1real") && argc == 6)
+		return cmd_s1real(argv[2], argv[3], argv[4], (unsigned int)atoi(argv[5]));
+	if (!strcmp(cmd, "s6") && argc == 7)
+		return cmd_s6(argv[2], argv[3], argv[4], (unsigned int)atoi(argv[5]), argv[6]);
 	if (!strcmp(cmd, "count") && argc == 3) {
 		printf("%zu\n", count_set(argv[2], AF_INET, RS_SET_TIMEOUT));
 		return 0;
@@ -706,6 +827,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "s4") && argc == 6)
 		return cmd_s4(argv[2], argv[3], argv[4], (unsigned int)atoi(argv[5]));
 	fputs("usage: fgbench s1 CONFIG CATALOG PERSET RUNS | s2 N4 N6 RUNS | s3 N RUNS |"
-	      " s4 CTLCONF FQDN SET N | s6 N | count SET\n", stderr);
+	      " s1real FG CONFIG CATALOG RUNS | s4 CTLCONF FQDN SET N |"
+	      " s6 real|walk CONFIG CATALOG PERSET FILE | count SET\n", stderr);
 	return 2;
 }

@@ -32,14 +32,78 @@ def machine():
             f"{iperf}")
 
 
+def quartiles(v):
+    """(q1, median, q3) of v, linear interpolation (numpy's default)."""
+    v = sorted(v)
+    if not v:
+        return (float("nan"),) * 3
+
+    def q(p):
+        x = p * (len(v) - 1)
+        i = int(x)
+        return v[i] if i + 1 >= len(v) else v[i] + (v[i + 1] - v[i]) * (x - i)
+    return q(0.25), q(0.5), q(0.75)
+
+
+def packet_path(a, k, runs):
+    """Scenario 6: per table, median and IQR; per round, each table as a fraction of the
+    no-table run of the same round (paired, so slow drifts of the VM cancel)."""
+    rows = []
+    tabs = ("none", "set", "linct", "walk", "linear")
+    rounds = sorted({r for r, *_ in runs})
+    by = {(r, t): (bps, pps) for r, t, bps, pps, _ in runs}
+    for idx, unit, scale, what in ((0, "Gbit/s", 1e9, "TCP bulk throughput"),
+                                   (1, "kpps", 1e3, "64-byte UDP datagrams sent per second")):
+        qs = {t: quartiles([by[(r, t)][idx] / scale for r in rounds if (r, t) in by])
+              for t in tabs}
+        pair = {t: quartiles([by[(r, t)][idx] / by[(r, "none")][idx] for r in rounds
+                              if (r, t) in by and by.get((r, "none"), (0, 0))[idx] > 0])
+                for t in tabs[1:]}
+        def vs(x, y):
+            return quartiles([by[(r, x)][idx] / by[(r, y)][idx] for r in rounds
+                              if (r, x) in by and by.get((r, y), (0, 0))[idx] > 0])
+        lw, sl = vs("linear", "walk"), vs("set", "linct")
+        noise = (qs["none"][2] - qs["none"][0]) / qs["none"][1] if qs["none"][1] else float("inf")
+        def verdict(q, what):
+            q1, med, q3 = q
+            if med >= 0.95:
+                return f"vs {what}: **pass**"
+            if q3 >= 0.95 or noise > 0.10:
+                return (f"vs {what}: **inconclusive** (IQR {q1:.2f}–{q3:.2f}; no-table IQR "
+                        f"{noise * 100:.0f} % of its median)")
+            return f"vs {what}: **miss**"
+        verdict = verdict(pair["set"], "no table") + "; " + verdict(sl, "linear rules")
+        cell = " / ".join(f"{qs[t][1]:.2f} ({qs[t][0]:.2f}–{qs[t][2]:.2f})" for t in tabs)
+        ratio = "; ".join(f"{t} {pair[t][1]:.3f}x ({pair[t][0]:.2f}–{pair[t][2]:.2f})"
+                          for t in tabs[1:]) + " of no table"
+        n = "6a" if idx == 0 else "6b"
+        note = (f"{len(rounds)} rounds of {a[1]} s runs. flowguard table / linear rules, "
+                f"both with the ct shortcut: {sl[1]:.3f}x ({sl[0]:.2f}–{sl[2]:.2f}); without "
+                f"it, linear / set: {lw[1]:.3f}x ({lw[0]:.2f}–{lw[2]:.2f}) "
+                f"({k.get('set_rules', '?')} vs {k.get('linear_rules', '?')} rules in the "
+                f"output chain)")
+        if idx == 0:
+            note += (f"; the iperf3 rules of the set table matched {k.get('set_matched', '?')} "
+                     f"packets (tcp/udp); drop policy enforced: {k.get('drop_enforced', '?')}")
+        rows.append(f"| {n} packet path, {what}: median (IQR) of no table / flowguard table / "
+                    f"its allowlist as linear rules / the same two without the ct shortcut "
+                    f"| {cell} {unit} | — | {ratio} | flowguard table ≥ 0.95x of no table, and of "
+                    f"linear rules | "
+                    f"{verdict} | {note} |")
+    return rows
+
+
 def main():
     path, elapsed, idle, changes = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     res = {}
+    s6runs = []
     with open(path) as f:
         for line in f:
             p = line.split()
             if len(p) >= 2 and p[0] == "RESULT":
                 res[p[1]] = p[2:]
+            elif len(p) == 6 and p[0] == "S6":
+                s6runs.append((int(p[1]), p[2], float(p[3]), float(p[4]), float(p[5])))
     rows = []
 
     def kv(fields):
@@ -51,25 +115,34 @@ def main():
         tgt = "—" if target is None else f"≤ {target}x"
         rows.append(f"| {name} | {ours:.2f} ms | {base:.2f} ms | {r:.3f}x | {tgt} | {ok} | {note} |")
 
-    if "s1" in res and "s1_noprobe" in res:
-        a, b = res["s1"], res["s1_noprobe"]
+    if "s1" in res and "s1_probe" in res:
+        a, b = res["s1"], res["s1_probe"]
         ka, kb = kv(a[5:]), kv(b[5:])
         base = float(a[1])
         size = f"{ka['sets']} sets, {ka['elems']} elements, {ka['rules']} rules; {a[4]} runs"
-        ratio_row("1a full apply: netlink layer (open + commit; the daemon's path) vs `nft -f` process",
-                  float(kb["net_ms"]), base, 0.3, size)
-        ratio_row("1b full apply: process, no probe (exec + catalog + compile + commit) vs `nft -f`",
-                  float(b[0]), base, 0.3, "probe done once, as the daemon does")
-        ratio_row("1c full apply: process as `flowguard apply` (exec + compile + probe + commit) vs `nft -f`",
-                  float(a[0]), base, 0.3, f"netlink part {float(ka['net_ms']):.2f} ms incl. probe")
-    if "s2" in res and "s2_noprobe" in res:
-        a, b = res["s2"], res["s2_noprobe"]
-        ka, kb = kv(a[5:]), kv(b[5:])
+        ratio_row("1a full apply: netlink layer (open + commit, as `flowguard apply` does it) vs "
+                  "`nft -f` process", float(ka["net_ms"]), base, 0.3, size)
+        ratio_row("1b full apply: process as `flowguard apply` (exec + catalog + compile + "
+                  "commit, no probe) vs `nft -f`", float(a[0]), base, 0.3,
+                  "the fgbench child: same code path as the binary")
+        ratio_row("1c full apply: process with the feature probe first (apply before this "
+                  "change; the daemon's start) vs `nft -f`", float(b[0]), base, None,
+                  f"netlink part {float(kb['net_ms']):.2f} ms incl. probe")
+    if "s1_real" in res:
+        a = res["s1_real"]
+        k = kv(a[5:])
+        ratio_row("1d full apply: the `flowguard apply` binary vs `nft -f` of the same plan",
+                  float(a[0]), float(a[1]), 0.3,
+                  f"{k['sets']} sets, {k['elems']} elements (DNS-fed sets empty, as apply "
+                  f"leaves them), {k['rules']} rules; {a[4]} runs")
+    if "s2" in res and "s2_probe" in res:
+        a, b = res["s2"], res["s2_probe"]
+        ka = kv(a[5:])
         base = float(a[1])
         ratio_row("2a large set (100k IPv4 + 10k IPv6): netlink layer vs `nft -f`",
-                  float(kb["net_ms"]), base, None, f"{a[4]} runs; no target in the issue")
-        ratio_row("2b large set: process, no probe vs `nft -f`", float(b[0]), base, None, "")
-        ratio_row("2c large set: process with probe vs `nft -f`", float(a[0]), base, None, "")
+                  float(ka["net_ms"]), base, None, f"{a[4]} runs; no target in the issue")
+        ratio_row("2b large set: process (no probe) vs `nft -f`", float(a[0]), base, None, "")
+        ratio_row("2c large set: process with the probe vs `nft -f`", float(b[0]), base, None, "")
     if "s3" in res:
         a = res["s3"]
         k = kv(a[5:])
@@ -109,29 +182,7 @@ def main():
                     f"0 between deadlines | {ok} | {how}; {vol} voluntary / {a[3]} involuntary "
                     f"context switches (ptrace attach/detach included); CPU {k['cpu_ms']} ms |")
     if "s6" in res:
-        a = res["s6"]
-        k = kv(a[4:])
-        s, n, lin = float(a[0]), float(a[1]), float(a[2])
-        def gb(key):
-            v = sorted(float(x) / 1e9 for x in k.get(key, "").split(",") if x)
-            return f"{v[0]:.2f}–{v[-1]:.2f}" if v else "?"
-
-        nv = sorted(float(x) for x in k.get("all_none", "").split(",") if x)
-        spread = nv[-1] / nv[0] if nv and nv[0] > 0 else float("inf")
-        if s / n >= 0.95:
-            verdict = "**pass**"
-        elif spread > 1.25:
-            # the no-table runs alone vary more than the effect looked for
-            verdict = f"**inconclusive** (no-table runs vary {spread:.2f}x)"
-        else:
-            verdict = "**miss**"
-        rows.append(f"| 6 iperf3 over veth (median of {a[3]}): no table / flowguard set / 200 linear rules "
-                    f"| {n / 1e9:.2f} / {s / 1e9:.2f} / {lin / 1e9:.2f} Gbit/s | — | set {s / n:.3f}x, linear "
-                    f"{lin / n:.3f}x of no table | set ≥ 0.95x of no table | "
-                    f"{verdict} | set rule matched "
-                    f"{k.get('set_matched', '?')} packets; drop policy enforced: "
-                    f"{k.get('drop_enforced', '?')}; ranges: none {gb('all_none')}, set {gb('all_set')}, "
-                    f"linear {gb('all_linear')} Gbit/s |")
+        rows.extend(packet_path(res["s6"], kv(res["s6"][2:]), s6runs))
     print("# flowguard benchmark results\n")
     print(f"Machine: {machine()}  ")
     print(f"`make bench` wall time: {elapsed} s (idle window {idle} s, {changes} DNS changes).\n")
@@ -140,7 +191,9 @@ def main():
     for r in rows:
         print(r)
     print("\nTimes are medians of alternating runs in the same `make bench`; ratios are "
-          "flowguard / baseline. See BENCHMARKS.md for the method.")
+          "flowguard / baseline. Scenario 6 ratios are medians of per-round ratios (each round "
+          "runs the five tables back to back), with their interquartile range. See "
+          "BENCHMARKS.md for the method.")
 
 
 main()

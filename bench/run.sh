@@ -5,8 +5,9 @@
 # Knobs (environment): BENCH_ONLY="1 2 3 4 5 6" (scenarios to run), BENCH_RUNS (s1, 9),
 # BENCH_BIG_RUNS (s2, 3), BENCH_DIFF_RUNS (s3, 15), BENCH_CHANGES (s4, 50),
 # BENCH_IDLE_SECONDS (s5, 60; 600 is the issue's 10-minute long form),
-# BENCH_IPERF_SECONDS (s6, 2 per run after 1 s omitted), BENCH_IPERF_RUNS (s6, 7 per table),
-# BENCH_RELAY (s1 config, tests/fixtures/good/relay-jp1.yaml), BENCH_PERSET (s1, 25).
+# BENCH_IPERF_SECONDS (s6, 1 per TCP and per UDP run), BENCH_IPERF_RUNS (s6, 9 rounds of
+# the five tables), BENCH_RELAY (s1 and s6 config, tests/fixtures/good/relay-jp1.yaml),
+# BENCH_PERSET (s1 and s6, 25 addresses per DNS-fed set).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
@@ -20,8 +21,8 @@ BIG_RUNS=${BENCH_BIG_RUNS:-3}
 DIFF_RUNS=${BENCH_DIFF_RUNS:-15}
 CHANGES=${BENCH_CHANGES:-50}
 IDLE=${BENCH_IDLE_SECONDS:-60}
-IPERF_S=${BENCH_IPERF_SECONDS:-2}
-IPERF_RUNS=${BENCH_IPERF_RUNS:-7}
+IPERF_S=${BENCH_IPERF_SECONDS:-1}
+IPERF_RUNS=${BENCH_IPERF_RUNS:-9}
 RELAY=${BENCH_RELAY:-tests/fixtures/good/relay-jp1.yaml}
 PERSET=${BENCH_PERSET:-25}
 CATALOG=$TOP/policies/catalog/swp.yaml
@@ -56,12 +57,6 @@ want() {
 
 say() {
 	echo "bench: $*" >&2
-}
-
-# median of the numbers on stdin
-median() {
-	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
-		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 fresh_ns() {
@@ -172,6 +167,7 @@ fail=0
 if want 1; then
 	say "1: full apply of the relay plan ($RELAY, $PERSET synthetic addresses per DNS-fed set), $RUNS runs"
 	fresh_ns "$A" && ip netns exec "$A" "$FGB" s1 "$RELAY" "$CATALOG" "$PERSET" "$RUNS" >>"$R" || fail=1
+	ip netns exec "$A" "$FGB" s1real "$FG" "$RELAY" "$CATALOG" "$RUNS" >>"$R" || fail=1
 fi
 if want 2; then
 	say "2: large set, 100,000 IPv4 + 10,000 IPv6, $BIG_RUNS runs"
@@ -229,11 +225,13 @@ if want 5; then
 		agent_up "$C" "$T/c5.yaml"
 		if wait_count "$C" $S5 10000 60; then
 			st() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$AGENT/status"; }
-			# quiet: no context switch for 3 s in a row (the start's last answers,
-			# state file and status writes), at most 30 s
+			# quiet: no context switch for 8 s in a row (the start's last answers,
+			# state file and status writes), at most 40 s. With 3 s, two runs in
+			# three saw one burst of 120 syscalls early in the window, whatever its
+			# length (60 s or 20 s): the end of start-up, not a wake-up.
 			quiet=0
 			i=0
-			while [ $quiet -lt 3 ] && [ $i -lt 30 ]; do
+			while [ $quiet -lt 8 ] && [ $i -lt 40 ]; do
 				a=$(st voluntary_ctxt_switches)
 				sleep 1
 				[ "$(st voluntary_ctxt_switches)" = "$a" ] && quiet=$((quiet + 1)) || quiet=0
@@ -274,74 +272,76 @@ if want 5; then
 	ip netns del "$C" 2>/dev/null
 fi
 
-# ---- 6: packet path, iperf3 over a veth between two namespaces ----
+# ---- 6: packet path: one veth pair, five tables swapped in and out round-robin ----
+# none; set: flowguard's relay table as it is (ct shortcut first); linct: its allowlist as
+# one rule per address and port; walk and linear: the same two without the ct shortcut
+# (every packet walks the chain). iperf3 per round and table: TCP bulk (Gbit/s) and 64-byte UDP at full
+# speed (datagrams/s the sender gets out; the output chain runs on its CPU). Each "S6" line
+# is one run.
 if want 6 && command -v iperf3 >/dev/null; then
-	say "6: iperf3, ${IPERF_S} s x $IPERF_RUNS per table"
+	say "6: iperf3, $IPERF_RUNS rounds x 5 tables x (TCP + UDP ${IPERF_S} s)"
 	fresh_ns "$A" && fresh_ns "$B"
 	ip -n "$A" link add fgbv0 type veth peer name fgbv1 netns "$B"
 	ip -n "$A" addr add 10.232.0.1/24 dev fgbv0
 	ip -n "$B" addr add 10.232.0.2/24 dev fgbv1
 	ip -n "$A" link set fgbv0 up
 	ip -n "$B" link set fgbv1 up
-	{
-		echo "table inet linear {"
-		echo "	chain output {"
-		echo "		type filter hook output priority 0; policy drop;"
-		i=1
-		while [ $i -le 199 ]; do
-			echo "		ip daddr 11.0.$((i / 250)).$((i % 250 + 1)) tcp dport 5201 accept"
-			i=$((i + 1))
-		done
-		echo "		ip daddr 10.232.0.2 tcp dport 5201 counter accept"
-		echo "	}"
-		echo "}"
-	} >"$T/linear.nft"
-	ip netns exec "$B" timeout $((IPERF_RUNS * 3 * (IPERF_S + 6) + 30)) iperf3 -s -B 10.232.0.2 \
+	# flowguard's table for the relay (PERSET addresses per DNS-fed set) plus the iperf3
+	# flows, and the same allowlist written as one rule per address and port
+	ip netns exec "$A" "$FGB" s6 walk "$RELAY" "$CATALOG" "$PERSET" "$T/walk.nft" || fail=1
+	"$PY" "$TOP/bench/linearize.py" "$T/walk.nft" >"$T/linear.nft" 2>"$T/linear.n" || fail=1
+	ip netns exec "$A" "$FGB" s6 real "$RELAY" "$CATALOG" "$PERSET" "$T/set.nft" || fail=1
+	"$PY" "$TOP/bench/linearize.py" "$T/set.nft" >"$T/linct.nft" 2>/dev/null || fail=1
+	ip netns exec "$B" timeout $((IPERF_RUNS * 10 * (IPERF_S + 4) + 60)) iperf3 -s -B 10.232.0.2 \
 		-p 5201 >/dev/null 2>&1 &
 	SRV=$!
 	PIDS="$PIDS $SRV"
 	sleep 0.5
+	json() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1]))['end']; print($1)" "$T/iperf.json" 2>/dev/null; }
+	iperf() { ip netns exec "$A" timeout $((IPERF_S + 15)) iperf3 -c 10.232.0.2 -p 5201 -t "$IPERF_S" -J "$@" >"$T/iperf.json" 2>/dev/null; }
 	r=0
 	while [ $r -lt "$IPERF_RUNS" ]; do
-		for k in 0 1 2; do
-			case $(((r + k) % 3)) in
+		for k in 0 1 2 3 4; do
+			case $(((r + k) % 5)) in
 			0) tab=none ;;
 			1) tab="set" ;;
-			2) tab=linear ;;
+			2) tab=linct ;;
+			3) tab=walk ;;
+			4) tab=linear ;;
 			esac
 			ip netns exec "$A" nft delete table inet flowguard 2>/dev/null
 			ip netns exec "$A" nft delete table inet linear 2>/dev/null
 			case $tab in
-			set) ip netns exec "$A" "$FGB" s6 10000 || fail=1 ;;
-			linear) ip netns exec "$A" nft -f "$T/linear.nft" || fail=1 ;;
+			set) ip netns exec "$A" "$FGB" s6 real "$RELAY" "$CATALOG" "$PERSET" "$T/set.nft" || fail=1 ;;
+			walk) ip netns exec "$A" "$FGB" s6 walk "$RELAY" "$CATALOG" "$PERSET" "$T/walk.nft" || fail=1 ;;
+			linear | linct) ip netns exec "$A" nft -f "$T/$tab.nft" || fail=1 ;;
 			esac
-			ip netns exec "$A" timeout $((IPERF_S + 15)) iperf3 -c 10.232.0.2 -p 5201 \
-				-O 1 -t "$IPERF_S" -J >"$T/iperf.json" 2>/dev/null
-			bps=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"])' \
-				"$T/iperf.json" 2>/dev/null)
-			[ -n "$bps" ] || { say "6: iperf3 failed with table $tab"; fail=1; bps=0; }
-			echo "$bps" >>"$T/iperf.$tab"
-			case $tab in
-			set) m=$(ip netns exec "$A" nft list chain inet flowguard output | grep -o 'packets [0-9]*' | head -1) ;;
-			linear) m=$(ip netns exec "$A" nft list chain inet linear output | grep -o 'packets [0-9]*' | head -1) ;;
-			*) m= ;;
-			esac
-			[ -n "$m" ] && echo "${m#packets }" >>"$T/match.$tab"
+			iperf
+			bps=$(json "d['sum_received']['bits_per_second']")
+			iperf -u -l 64 -b 0
+			pps=$(json "d['sum']['packets'] / d['sum']['seconds']")
+			rpps=$(json "(d['sum']['packets'] - d['sum']['lost_packets']) / d['sum']['seconds']")
+			[ -n "$bps" ] && [ -n "$pps" ] || { say "6: iperf3 failed with table $tab"; fail=1; }
+			echo "S6 $r $tab ${bps:-0} ${pps:-0} ${rpps:-0}" >>"$R"
 		done
 		r=$((r + 1))
 	done
-	# the drop policy is in force: a port outside the allowlist gets no SYN out
-	ip netns exec "$A" "$FGB" s6 10000
+	# the set table matched the traffic, and its drop policy is in force: a port outside
+	# the allowlist gets no SYN out
+	ip netns exec "$A" nft delete table inet linear 2>/dev/null
+	ip netns exec "$A" "$FGB" s6 real "$RELAY" "$CATALOG" "$PERSET" "$T/set.nft"
+	iperf
+	iperf -u -l 64 -b 0
+	m=$(ip netns exec "$A" nft list chain inet flowguard egress | grep 'bench: iperf3' |
+		grep -o 'packets [0-9]*' | cut -d' ' -f2 | paste -sd/)
 	if ip netns exec "$A" timeout 3 iperf3 -c 10.232.0.2 -p 5202 -t 1 >/dev/null 2>&1; then
 		dropok=no
 	else
 		dropok=yes
 	fi
 	stop_pid "$SRV"
-	echo "RESULT s6 $(median <"$T/iperf.set") $(median <"$T/iperf.none") $(median <"$T/iperf.linear")" \
-		"$IPERF_RUNS set_matched=$(median <"$T/match.set" 2>/dev/null) drop_enforced=$dropok" \
-		"all_none=$(paste -sd, "$T/iperf.none") all_set=$(paste -sd, "$T/iperf.set")" \
-		"all_linear=$(paste -sd, "$T/iperf.linear")" >>"$R"
+	echo "RESULT s6 $IPERF_RUNS $IPERF_S set_matched=$m drop_enforced=$dropok" \
+		"$(cat "$T/linear.n")" >>"$R"
 	ip netns del "$A" 2>/dev/null
 	ip netns del "$B" 2>/dev/null
 elif want 6; then

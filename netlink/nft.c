@@ -158,6 +158,24 @@ static int read_current(struct nft_ctx *ctx, const char *table, struct ruleset *
 	return r;
 }
 
+/*
+ * Whether the kernel refused the table flags of batch b because it lacks persist: the
+ * table message failed with the error a kernel gives for a flag it does not know. Then
+ * that is known, and the caller can try other flags (the whole batch was aborted).
+ */
+static bool persist_refused(struct nft_ctx *ctx, struct nl_batch *b, uint32_t flags, int r,
+			    const struct nft_error *err)
+{
+	const struct nl_batch_obj *o = batch_find(b, err->seq);
+
+	if ((r != -EOPNOTSUPP && r != -EINVAL) || !o || o->type != NFT_MSG_NEWTABLE ||
+	    !(flags & NFT_TABLE_F_PERSIST) || (ctx->known & NFT_FEAT_PERSIST))
+		return false;
+	ctx->known |= NFT_FEAT_PERSIST;
+	ctx->features &= ~(unsigned int)NFT_FEAT_PERSIST;
+	return true;
+}
+
 static int commit_once(struct nft_ctx *ctx, struct ruleset *want, const struct txn_opts *po,
 		       bool *sent, struct nft_error *err)
 {
@@ -179,6 +197,8 @@ static int commit_once(struct nft_ctx *ctx, struct ruleset *want, const struct t
 	if (r == 0 && b->n_acks) {
 		*sent = true;
 		r = send_batch(ctx, b, err);
+		if (r < 0 && persist_refused(ctx, b, o.table_flags, r, err))
+			*sent = false;
 	}
 	batch_free(b);
 	ruleset_free(cur);
@@ -310,6 +330,12 @@ int nft_set_apply_diff(struct nft_ctx *ctx, const char *table, const struct rs_s
 	int r;
 
 	memset(err, 0, sizeof(*err));
+	/* DESTROYSETELEM matters only to deletes: probe it the first time one may be due. */
+	if ((d->n_del || d->n_replace || d->n_refresh) && !(ctx->known & NFT_FEAT_DESTROY) &&
+	    nft_probe(ctx, 0) < 0) {
+		ctx->known |= NFT_FEAT_DESTROY; /* the ENOENT re-read below copes without */
+		ctx->features &= ~(unsigned int)NFT_FEAT_DESTROY;
+	}
 	r = send_diff(ctx, table, set, d, err);
 	if (r == -ENOENT && !(ctx->features & NFT_FEAT_DESTROY))
 		r = retry_diff(ctx, table, set, d, err);

@@ -33,6 +33,7 @@ struct nft_ctx {
 	uint32_t portid;
 	uint32_t seq; /* last seq used */
 	unsigned int features;
+	unsigned int known; /* NFT_FEAT_* bits whose value in features is established */
 	char *buf; /* receive buffer */
 	size_t buf_len;
 	bool debug; /* dump every outgoing batch to stderr (mnl_nlmsg_fprintf) */
@@ -54,11 +55,18 @@ int nft_open(struct nft_ctx *ret_ctx);
 void nft_close(struct nft_ctx *ctx);
 
 /*
- * Sets ctx->features from what the kernel accepts. Owner, persist and DESTROYSETELEM are
- * probed in one batch that the kernel always aborts (no trace, generation id unchanged);
- * NFT_FEAT_ELEM_REFRESH only if asked for in what, as it has to commit (on a scratch table
- * with a unique name, deleted again). The caller may clear bits afterwards (tests force
- * the paths without them). 0 or -errno (e.g. -EPERM without CAP_NET_ADMIN).
+ * Sets the ctx->features not yet in ctx->known from what the kernel accepts, and marks
+ * them known. Owner, persist and DESTROYSETELEM are probed in one batch that the kernel
+ * always aborts (no trace, generation id unchanged), at a price: the kernel's abort path
+ * waits for RCU, 8-16 ms. NFT_FEAT_ELEM_REFRESH only if asked for in what, as it has to
+ * commit (on a scratch table with a unique name, deleted again). The caller may clear bits
+ * afterwards (tests force the paths without them). 0 or -errno (e.g. -EPERM without
+ * CAP_NET_ADMIN).
+ *
+ * A process need not probe. Unknown features are then learnt when needed: DESTROYSETELEM
+ * by nft_set_apply_diff() on its first delete (a commit deletes with DELSETELEM and
+ * re-reads on ENOENT); persist from the kernel's refusal of a commit's table flags
+ * (see nft_commit_ruleset()).
  */
 int nft_probe(struct nft_ctx *ctx, unsigned int what);
 
@@ -89,6 +97,11 @@ int nft_dump_table(struct nft_ctx *ctx, const char *table, struct ruleset **ret_
  * another process changed the ruleset meanwhile. Dynamic sets' elements are replaced too,
  * and their timeouts re-armed (co->refresh_timeouts). *ret_changed (may be NULL) says whether
  * a batch was sent. 0 or -errno with *err filled.
+ *
+ * If persist is not known and the kernel refuses the table message of a batch that sets
+ * NFT_TABLE_F_PERSIST with -EOPNOTSUPP (an unknown table flag) or -EINVAL (what older
+ * kernels gave), the whole batch was aborted: NFT_FEAT_PERSIST is then known to be absent, and
+ * the caller may commit again with other flags.
  */
 struct nft_commit_opts {
 	uint32_t table_flags;	/* NFT_TABLE_F_OWNER / _PERSIST as the caller decided */

@@ -87,8 +87,12 @@ static int probe_flags(struct nft_ctx *ctx, unsigned int *ret)
 	ctx->seq = b->seq_next;
 	if (r == 0)
 		r = talk_batch(ctx, b, &err);
-	/* the expected outcome: everything answered, the last message refused */
-	if (r == -ENOENT && b->n_objs == P_MAX && b->objs[P_ABSENT].err == -ENOENT) {
+	/*
+	 * The expected outcome: everything answered, the last message refused. The error
+	 * returned is the first one, so a kernel that refuses a flag (EOPNOTSUPP for persist
+	 * before 6.9) or an unknown message type (DESTROYSETELEM before 6.3) returns that.
+	 */
+	if (r < 0 && b->n_objs == P_MAX && b->objs[P_ABSENT].err == -ENOENT) {
 		r = b->objs[P_TABLE].err;
 		*ret = (b->objs[P_OWNER].err ? 0 : NFT_FEAT_OWNER) |
 		       (b->objs[P_PERSIST].err ? 0 : NFT_FEAT_PERSIST) |
@@ -149,16 +153,28 @@ static bool probe_refresh(struct nft_ctx *ctx)
 	return ok;
 }
 
+#define FEAT_BATCH (NFT_FEAT_OWNER | NFT_FEAT_PERSIST | NFT_FEAT_DESTROY)
+
+/* Keeps what is known already (learnt from a refusal, or forced off by the caller). */
+static void learn(struct nft_ctx *ctx, unsigned int mask, unsigned int f)
+{
+	mask &= ~ctx->known;
+	ctx->features = (ctx->features & ~mask) | (f & mask);
+	ctx->known |= mask;
+}
+
 int nft_probe(struct nft_ctx *ctx, unsigned int what)
 {
 	unsigned int f = 0;
 	int r;
 
-	r = probe_flags(ctx, &f);
-	if (r < 0)
-		return r; /* no nf_tables, or no CAP_NET_ADMIN: nothing else can work either */
-	if ((what & NFT_FEAT_ELEM_REFRESH) && probe_refresh(ctx))
-		f |= NFT_FEAT_ELEM_REFRESH;
-	ctx->features = f;
+	if ((ctx->known & FEAT_BATCH) != FEAT_BATCH) {
+		r = probe_flags(ctx, &f);
+		if (r < 0)
+			return r; /* no nf_tables, or no CAP_NET_ADMIN: nothing else can work */
+		learn(ctx, FEAT_BATCH, f);
+	}
+	if ((what & NFT_FEAT_ELEM_REFRESH) && !(ctx->known & NFT_FEAT_ELEM_REFRESH))
+		learn(ctx, NFT_FEAT_ELEM_REFRESH, probe_refresh(ctx) ? NFT_FEAT_ELEM_REFRESH : 0);
 	return 0;
 }
