@@ -36,6 +36,21 @@ struct heal_info {
 	unsigned int count;
 };
 
+/* Commits by kind, for metrics and status: the whole table, or one DNS-fed set's diff. */
+enum apply_kind { APPLY_FULL, APPLY_SETS, APPLY_KINDS };
+
+struct apply_stats {
+	uint64_t count;	   /* attempts, failed ones included */
+	uint64_t failures;
+	double sum_s, last_s; /* CLOCK_MONOTONIC seconds spent in the netlink commit */
+};
+
+struct daemon_counters {
+	struct apply_stats apply[APPLY_KINDS];
+	uint64_t heals;	/* whole-table restores run (after foreign changes or failed updates) */
+	uint64_t reloads_ok, reloads_refused;
+};
+
 struct daemon {
 	const struct daemon_opts *opts;
 	struct nft_ctx nft;
@@ -60,11 +75,19 @@ struct daemon {
 	char state_path[PATH_MAX];
 	char status_path[PATH_MAX];
 	char summary[256];	/* "agent,relay de-1" */
+	struct daemon_counters ctr;
+	uint64_t metrics_due_ms; /* NEVER while metrics.textfile is off: no wake-ups */
+	char metrics_path[PATH_MAX]; /* the file being kept; "" while off */
+	bool metrics_failing;
 };
 
 /* Clocks: CLOCK_BOOTTIME (deadlines; a suspend counts) and wall milliseconds. */
 uint64_t now_ms(void);
 uint64_t wall_ms(void);
+/* CLOCK_MONOTONIC in seconds, for durations. */
+double mono_s(void);
+/* Counts one commit of kind k that took `took` seconds and returned r. */
+void count_apply(struct daemon *dm, enum apply_kind k, double took, int r);
 
 /* daemon_load.c */
 int gen_load(const struct daemon_opts *o, struct gen **ret);
@@ -93,6 +116,10 @@ void state_save_now(struct daemon *dm);
 int state_write_status(struct daemon *dm);
 void state_remove_status(struct daemon *dm);
 void state_status_line(const struct daemon *dm, char *buf, size_t len);
+/* Follows metrics.textfile of the current configuration (start, reload): due now, or off. */
+void state_metrics_arm(struct daemon *dm);
+/* Rewrites the metrics file and sets the next deadline. */
+void state_metrics_write(struct daemon *dm);
 
 /* daemon_loop.c */
 int loop_run(struct daemon *dm);

@@ -2,7 +2,8 @@
 /*
  * The event loop: one poll() over the signalfd, the nf_tables monitor socket and the
  * resolver's sockets. Its timeout is the nearest deadline (a name due or expiring, a
- * resolver retry, a pending restore or save, the watchdog), so an idle agent sleeps.
+ * resolver retry, a pending restore or save, the watchdog, the metrics file when it is
+ * on), so an idle agent sleeps.
  */
 #include <errno.h>
 #include <limits.h>
@@ -109,6 +110,7 @@ static void heal(struct daemon *dm, uint64_t now)
 
 	dm->heal_due_ms = NEVER;
 	dm->last_heal_ms = now;
+	dm->ctr.heals++;
 	r = sets_commit_all(dm, dm->gen, dm->names, "restore");
 	if (r < 0)
 		dm->heal_due_ms = now + HEAL_RETRY_MS;
@@ -168,6 +170,8 @@ static void run_timers(struct daemon *dm)
 		heal(dm, now);
 	if (dm->save_due_ms <= now)
 		state_save_now(dm);
+	if (dm->metrics_due_ms <= now)
+		state_metrics_write(dm);
 	if (dm->watchdog_ms && dm->watchdog_due_ms <= now) {
 		notify_watchdog();
 		state_status_line(dm, line, sizeof(line));
@@ -188,6 +192,7 @@ static int poll_timeout(struct daemon *dm)
 
 	t = min_u64(names_next_deadline(dm->names), dm->heal_due_ms);
 	t = min_u64(t, dm->save_due_ms);
+	t = min_u64(t, dm->metrics_due_ms);
 	if (dm->watchdog_ms)
 		t = min_u64(t, dm->watchdog_due_ms);
 	if (t == NEVER && res < 0)
@@ -266,6 +271,7 @@ static void reload_refused(struct daemon *dm, int r, const char *why)
 {
 	char line[320];
 
+	dm->ctr.reloads_refused++;
 	snprintf(dm->reload_error, sizeof(dm->reload_error), "%s: %s", why, strerror(-r));
 	dm->reload_wall_ms = wall_ms();
 	log_err(r, "Reload failed: %s: %m; the running table is kept as it was", why);
@@ -285,8 +291,10 @@ static void reload_swap(struct daemon *dm, struct gen *g, struct names *ns, stru
 	dm->names = ns;
 	dm->res = res;
 	gen_summary(g, dm->summary, sizeof(dm->summary));
+	dm->ctr.reloads_ok++;
 	dm->reload_error[0] = '\0';
 	dm->reload_wall_ms = wall_ms();
+	state_metrics_arm(dm);
 	log_info("Reloaded: %s", dm->summary);
 	state_status_line(dm, line, sizeof(line));
 	notify_ready(line);
