@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Blocked (or, in audit mode, would-be-blocked) flows, as the final rules' NFLOG group
- * reports them: aggregated per (chain, destination, protocol, port) in a table of fixed
- * size, each with the first packet's 5-tuple, counts, times, and an explanation worked
+ * reports them: aggregated per (chain, audit or not, peer, protocol, port) in a table of
+ * fixed size (the peer is the remote end: the destination on egress, the source on ingress,
+ * where the port is the local destination port; ICMP aggregates by type instead of port), each with the first packet's 5-tuple, counts, times, and an explanation worked
  * out once when the entry is created. Pure: no I/O; time comes in as arguments.
  *
  * Memory is bounded by max_tracked entries: when full, the entry seen least recently is
@@ -51,6 +52,7 @@ struct blocked_entry {
 	uint64_t packets;	 /* every packet the kernel passed up for this key */
 	uint64_t bytes;
 	uint64_t reported;	 /* packets already covered by a log line */
+	uint64_t reported_ms;	 /* CLOCK_BOOTTIME of that line; 0: none yet */
 	uint64_t first_wall_ms, last_wall_ms;
 	uint64_t last_ms;	 /* CLOCK_BOOTTIME of the last packet */
 	uint64_t report_due_ms;	 /* next summary line; UINT64_MAX: nothing new to say */
@@ -75,15 +77,15 @@ struct blocked_ctx {
 
 struct blocked;
 
-/* 0, -ENOMEM, -EINVAL (max_tracked 0). */
+/* 0, -ENOMEM, -EINVAL (max_tracked 0 or above 2^24). */
 int blocked_new(size_t max_tracked, struct blocked **ret);
 void blocked_free(struct blocked *b);
 
 /*
  * Takes one logged packet. Unknown prefixes count as foreign and are ignored (returns 0,
  * *ret NULL). Otherwise *ret is the entry (valid until the next call) and *is_new says
- * whether it was just created (then the caller logs it at once and marks it reported).
- * 0 or -ENOMEM (the packet is only counted).
+ * whether it was just created (then the caller logs it at once and marks it reported;
+ * until marked, it is due at once). Returns 0: every slot is allocated by blocked_new.
  */
 int blocked_add(struct blocked *b, const struct nflog_pkt *p, const struct blocked_ctx *ctx,
 		struct blocked_entry **ret, bool *is_new);

@@ -44,8 +44,16 @@
 /* RFC 1035's limit on a name's text form. */
 #define FQDN_MAX 253
 
+/* An address that stopped being allowed, and when. */
+struct npast {
+	struct rs_addr addr;
+	uint64_t until_ms;
+};
+
 struct nentry {
 	struct name_state st;
+	struct npast past[NAMES_PAST_MAX]; /* oldest first */
+	size_t n_past;
 	uint64_t ttl_ms;	 /* the clamped TTL of the last good answer, unrounded */
 	uint64_t stale_end_ms;	 /* last good answer + max_stale: what failures extend to */
 	unsigned int refresh_pm; /* per mille of the TTL after which to ask again */
@@ -157,6 +165,40 @@ static struct nset *find_set(const struct names *ns, const char *name)
 			lo = mid + 1;
 	}
 	return NULL;
+}
+
+/* ---- history ---- */
+
+/*
+ * Remembers that a stopped being allowed at until (at most now). An address already
+ * remembered moves to the newest place; when full, the oldest goes.
+ */
+static void past_add(struct nentry *e, const struct rs_addr *a, uint64_t until, uint64_t now)
+{
+	size_t i;
+
+	until = min_u64(until, now);
+	for (i = 0; i < e->n_past && rs_addr_cmp(&e->past[i].addr, a); i++)
+		;
+	if (i == e->n_past && e->n_past == NAMES_PAST_MAX)
+		i = 0;
+	if (i < e->n_past) {
+		memmove(&e->past[i], &e->past[i + 1], (e->n_past - i - 1) * sizeof(e->past[0]));
+		e->n_past--;
+	}
+	e->past[e->n_past].addr = *a;
+	e->past[e->n_past++].until_ms = until;
+}
+
+/* Forgets what is older than NAMES_PAST_MS; entries are in time order. */
+static void past_prune(struct nentry *e, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_past && sat_add(e->past[i].until_ms, NAMES_PAST_MS) <= now; i++)
+		;
+	memmove(e->past, &e->past[i], (e->n_past - i) * sizeof(e->past[0]));
+	e->n_past -= i;
 }
 
 /* ---- construction ---- */
@@ -474,6 +516,8 @@ static int merge_answer(struct names *ns, struct nentry *e, const struct rs_addr
 		if (merge_one(&ns->o, c <= 0 ? &old[i] : NULL, c >= 0 ? &fresh[j] : NULL, now,
 			      ttl, &out[k], ev))
 			k++;
+		else
+			past_add(e, &out[k].addr, out[k].allowed_until_ms, now);
 		i += c <= 0;
 		j += c >= 0;
 	}
@@ -528,6 +572,7 @@ static void hold_stale(struct nentry *e, uint64_t now, struct names_event *ev)
 		if (st->addrs[i].current)
 			until = max_u64(until, e->stale_end_ms);
 		if (until <= now) {
+			past_add(e, &st->addrs[i].addr, until, now);
 			ev->removed++;
 			continue;
 		}
@@ -585,9 +630,14 @@ size_t names_expire(struct names *ns, uint64_t now_ms)
 		struct name_state *st = &ns->v[i].st;
 		size_t j, k = 0;
 
-		for (j = 0; j < st->n_addrs; j++)
+		past_prune(&ns->v[i], now_ms);
+		for (j = 0; j < st->n_addrs; j++) {
 			if (st->addrs[j].allowed_until_ms > now_ms)
 				st->addrs[k++] = st->addrs[j];
+			else
+				past_add(&ns->v[i], &st->addrs[j].addr,
+					 st->addrs[j].allowed_until_ms, now_ms);
+		}
 		if (k != st->n_addrs)
 			n++;
 		st->n_addrs = k;
@@ -1076,6 +1126,90 @@ int names_load(struct names *ns, const char *path, uint64_t now_ms, uint64_t wal
 	}
 	free(v);
 	return r;
+}
+
+/* ---- reverse lookup ---- */
+
+static bool is_current(const struct name_state *st, const struct rs_addr *a, uint64_t now,
+		       uint64_t *until)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_addrs; i++) {
+		if (st->addrs[i].allowed_until_ms > now && !rs_addr_cmp(&st->addrs[i].addr, a)) {
+			*until = st->addrs[i].allowed_until_ms;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Inserts m into ret[lo..*n), kept most recent first, dropping the oldest past max. */
+static void insert_past(struct name_match *ret, size_t lo, size_t *n, size_t max,
+			const struct name_match *m)
+{
+	size_t i;
+
+	for (i = lo; i < *n && ret[i].until_ms >= m->until_ms; i++)
+		;
+	if (i == max)
+		return;
+	if (*n == max)
+		(*n)--;
+	memmove(&ret[i + 1], &ret[i], (*n - i) * sizeof(*ret));
+	ret[i] = *m;
+	(*n)++;
+}
+
+/* The newest past entry of e for a that is not older than NAMES_PAST_MS, or NULL. */
+static const struct npast *past_find(const struct nentry *e, const struct rs_addr *a,
+				     uint64_t now)
+{
+	size_t i;
+
+	for (i = e->n_past; i-- > 0;)
+		if (!rs_addr_cmp(&e->past[i].addr, a))
+			return sat_add(e->past[i].until_ms, NAMES_PAST_MS) > now ? &e->past[i] : NULL;
+	return NULL;
+}
+
+size_t names_reverse(const struct names *ns, const struct rs_addr *a, uint64_t now_ms,
+		     struct name_match *ret, size_t max)
+{
+	struct name_match m;
+	const struct npast *p;
+	size_t i, n = 0, n_cur;
+
+	for (i = 0; i < ns->n && n < max; i++) {
+		if (is_current(&ns->v[i].st, a, now_ms, &m.until_ms)) {
+			ret[n].fqdn = ns->v[i].st.fqdn;
+			ret[n].current = true;
+			ret[n++].until_ms = m.until_ms;
+		}
+	}
+	n_cur = n;
+	for (i = 0; i < ns->n && n_cur < max; i++) {
+		p = past_find(&ns->v[i], a, now_ms);
+		if (!p || is_current(&ns->v[i].st, a, now_ms, &m.until_ms))
+			continue;
+		m.fqdn = ns->v[i].st.fqdn;
+		m.current = false;
+		m.until_ms = p->until_ms;
+		insert_past(ret, n_cur, &n, max, &m);
+	}
+	return n;
+}
+
+size_t names_of_set(const struct names *ns, const char *set, const char **ret, size_t max)
+{
+	const struct nset *s = find_set(ns, set);
+	size_t i;
+
+	if (!s)
+		return 0;
+	for (i = 0; i < s->n_names && i < max; i++)
+		ret[i] = ns->v[s->names[i]].st.fqdn;
+	return s->n_names;
 }
 
 size_t names_count(const struct names *ns)

@@ -110,6 +110,34 @@ size_t names_expire(struct names *ns, uint64_t now_ms);
  */
 int names_fill_set(const struct names *ns, const char *set, uint64_t now_ms, struct rs_set *out);
 
+/*
+ * Addresses that stopped being allowed are remembered per name, so a blocked packet can
+ * be explained ("was x.example until 5 min ago"): at most NAMES_PAST_MAX per name (the
+ * oldest goes first), none older than NAMES_PAST_MS. Memory stays fixed per name.
+ */
+#define NAMES_PAST_MAX 16
+#define NAMES_PAST_MS (24 * 3600 * 1000ULL)
+
+/* One name an address belongs to (current) or belonged to (past). */
+struct name_match {
+	const char *fqdn;	/* the store's, valid until names_free */
+	bool current;		/* allowed now: in the answer or in grace */
+	uint64_t until_ms;	/* current: when it stops being allowed; past: when it stopped */
+};
+
+/*
+ * The names address a (exactly, /32 or /128) belongs to at now: current ones first (in
+ * name order), then past ones, most recent first; a name current for a is not listed as
+ * past too. Returns how many were written to ret (at most max).
+ */
+size_t names_reverse(const struct names *ns, const struct rs_addr *a, uint64_t now_ms,
+		     struct name_match *ret, size_t max);
+/*
+ * The names that feed DNS-fed set `set`: writes up to max of them (the store's strings)
+ * and returns how many there are in all; 0 if no name feeds it.
+ */
+size_t names_of_set(const struct names *ns, const char *set, const char **ret, size_t max);
+
 /* Iteration for status and persistence. */
 size_t names_count(const struct names *ns);
 const struct name_state *names_get(const struct names *ns, size_t i);

@@ -1041,6 +1041,141 @@ static int oom_scenario(void)
 	return r;
 }
 
+/* ---- history and reverse lookup ---- */
+
+static size_t reverse(const struct names *ns, const char *addr, uint64_t now,
+		      struct name_match *m, size_t max)
+{
+	struct rs_addr a;
+
+	assert_int_equal(rs_addr_parse(addr, &a), 0);
+	return names_reverse(ns, &a, now, m, max);
+}
+
+/* An address leaves the answer: current through its grace, then past with its end. */
+static void test_reverse_grace_then_past(void **state)
+{
+	struct name_match m[4];
+	struct names *ns;
+
+	(void)state;
+	ns = store(NULL);
+	answer_ok(ns, "a.example", 60, "192.0.2.1 192.0.2.2", T0, NULL);
+	answer_ok(ns, "b.example", 60, "192.0.2.2", T0, NULL);
+	assert_int_equal(reverse(ns, "192.0.2.1", T0, m, 4), 1);
+	assert_string_equal(m[0].fqdn, "a.example");
+	assert_true(m[0].current);
+
+	/* .1 leaves a's answer: in grace until T0 + 60 s + GRACE, still current. */
+	answer_ok(ns, "a.example", 60, "192.0.2.2", T0 + 50 * S, NULL);
+	assert_int_equal(reverse(ns, "192.0.2.1", T0 + 60 * S + GRACE - 1, m, 4), 1);
+	assert_true(m[0].current);
+	assert_int_equal(m[0].until_ms, T0 + 60 * S + GRACE);
+
+	/* Grace passes: past, with the moment it stopped being allowed. */
+	names_expire(ns, T0 + 60 * S + GRACE + 5 * S);
+	assert_null(addr_of(ns, "a.example", "192.0.2.1"));
+	assert_int_equal(reverse(ns, "192.0.2.1", T0 + 400 * S, m, 4), 1);
+	assert_string_equal(m[0].fqdn, "a.example");
+	assert_false(m[0].current);
+	assert_int_equal(m[0].until_ms, T0 + 60 * S + GRACE);
+
+	/* Nobody ever had this one. */
+	assert_int_equal(reverse(ns, "192.0.2.9", T0 + 400 * S, m, 4), 0);
+
+	/* Back in the answer: current again, not listed as past too. */
+	answer_ok(ns, "a.example", 60, "192.0.2.1", T0 + 500 * S, NULL);
+	assert_int_equal(reverse(ns, "192.0.2.1", T0 + 500 * S, m, 4), 1);
+	assert_true(m[0].current);
+
+	/* After 24 h the past entry is forgotten. */
+	answer_ok(ns, "a.example", 60, "192.0.2.2", T0 + 600 * S, NULL);
+	names_expire(ns, T0 + 800 * S);
+	assert_int_equal(reverse(ns, "192.0.2.1", T0 + 800 * S, m, 4), 1);
+	assert_false(m[0].current);
+	/* Its TTL ran out at T0 + 560 s; grace on top. */
+	assert_int_equal(m[0].until_ms, T0 + 560 * S + GRACE);
+	assert_int_equal(reverse(ns, "192.0.2.1", T0 + 620 * S + NAMES_PAST_MS - 1, m, 4), 1);
+	assert_int_equal(reverse(ns, "192.0.2.1", T0 + 620 * S + NAMES_PAST_MS, m, 4), 0);
+	names_free(ns);
+}
+
+/* Current matches first, then past ones, most recent first; max is respected. */
+static void test_reverse_order(void **state)
+{
+	struct name_match m[4];
+	struct names *ns;
+
+	(void)state;
+	ns = store(NULL);
+	answer_ok(ns, "a.example", 10, "192.0.2.1", T0, NULL);
+	answer_ok(ns, "c.example", 10, "192.0.2.1", T0 + 100 * S, NULL);
+	answer_ok(ns, "b.example", 3600, "192.0.2.1", T0 + 200 * S, NULL);
+	/* Left at once: a's grace ends at T0 + 70 s, c's at T0 + 170 s; b stays. */
+	answer_ok(ns, "a.example", 10, "192.0.2.2", T0 + 5 * S, NULL);
+	answer_ok(ns, "c.example", 10, "192.0.2.2", T0 + 105 * S, NULL);
+	names_expire(ns, T0 + 300 * S);
+	assert_int_equal(reverse(ns, "192.0.2.1", T0 + 300 * S, m, 4), 3);
+	assert_string_equal(m[0].fqdn, "b.example");
+	assert_true(m[0].current);
+	assert_string_equal(m[1].fqdn, "c.example");
+	assert_false(m[1].current);
+	assert_int_equal(m[1].until_ms, T0 + 110 * S + GRACE);
+	assert_string_equal(m[2].fqdn, "a.example");
+	assert_int_equal(m[2].until_ms, T0 + 10 * S + GRACE);
+	assert_int_equal(reverse(ns, "192.0.2.1", T0 + 300 * S, m, 2), 2);
+	assert_string_equal(m[0].fqdn, "b.example");
+	assert_string_equal(m[1].fqdn, "c.example");
+	assert_int_equal(reverse(ns, "192.0.2.1", T0 + 300 * S, m, 1), 1);
+	assert_string_equal(m[0].fqdn, "b.example");
+	names_free(ns);
+}
+
+/* At most NAMES_PAST_MAX past addresses per name: the oldest go first. */
+static void test_past_bound(void **state)
+{
+	struct name_match m[2];
+	struct names *ns;
+	char addr[32];
+	uint64_t now = T0;
+	int i;
+
+	(void)state;
+	ns = store(NULL);
+	for (i = 0; i < NAMES_PAST_MAX + 4; i++, now += 1000 * S) {
+		snprintf(addr, sizeof(addr), "198.51.100.%d", i + 1);
+		answer_ok(ns, "c.example", 10, addr, now, NULL);
+		names_expire(ns, now);
+	}
+	names_expire(ns, now);
+	assert_int_equal(state_of(ns, "c.example")->n_addrs, 0);
+	for (i = 0; i < NAMES_PAST_MAX + 4; i++) {
+		snprintf(addr, sizeof(addr), "198.51.100.%d", i + 1);
+		assert_int_equal(reverse(ns, addr, now, m, 2), i >= 4 ? 1 : 0);
+	}
+	/* The newest one's end: its answer at T0 + 19000 s, TTL 10 s, grace 60 s. */
+	assert_int_equal(reverse(ns, "198.51.100.20", now, m, 2), 1);
+	assert_int_equal(m[0].until_ms, T0 + 19000 * S + 10 * S + GRACE);
+	names_free(ns);
+}
+
+static void test_names_of_set(void **state)
+{
+	const char *v[4];
+	struct names *ns;
+
+	(void)state;
+	ns = store(NULL);
+	assert_int_equal(names_of_set(ns, "web_v4", v, 4), 2);
+	assert_true((!strcmp(v[0], "a.example") && !strcmp(v[1], "b.example")) ||
+		    (!strcmp(v[0], "b.example") && !strcmp(v[1], "a.example")));
+	assert_int_equal(names_of_set(ns, "api_v6", v, 4), 1);
+	assert_string_equal(v[0], "a.example");
+	assert_int_equal(names_of_set(ns, "web_v6", v, 1), 2);
+	assert_int_equal(names_of_set(ns, "nope_v4", v, 4), 0);
+	names_free(ns);
+}
+
 /* Each allocation fails in turn: -ENOMEM every time, no leak (ASan/valgrind), no crash. */
 static void test_oom(void **state)
 {
@@ -1114,6 +1249,10 @@ int main(void)
 		cmocka_unit_test(test_clock_early_boot),
 		cmocka_unit_test(test_save_errors),
 		cmocka_unit_test(test_oom),
+		cmocka_unit_test(test_reverse_grace_then_past),
+		cmocka_unit_test(test_reverse_order),
+		cmocka_unit_test(test_past_bound),
+		cmocka_unit_test(test_names_of_set),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
