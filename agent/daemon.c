@@ -174,6 +174,8 @@ static int setup(struct daemon *dm)
 		r = restrict_privs();
 	if (r == 0 && (r = monitor_open(&dm->mon, dm->nft.portid)) < 0)
 		log_err(r, "Failed to subscribe to nf_tables events: %m");
+	if (r == 0)
+		r = events_open(dm);
 	if (r < 0)
 		return r;
 	gen_summary(dm->gen, dm->summary, sizeof(dm->summary));
@@ -187,6 +189,7 @@ static int setup(struct daemon *dm)
 
 static void teardown(struct daemon *dm)
 {
+	events_close(dm);
 	resolver_free(dm->res);
 	names_free(dm->names);
 	gen_free(dm->gen);
@@ -217,7 +220,8 @@ int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon_opts opts = *o;
 	struct daemon dm = { .opts = &opts, .sigfd = -1, .heal_due_ms = NEVER,
-			     .save_due_ms = NEVER, .metrics_due_ms = NEVER };
+			     .save_due_ms = NEVER, .metrics_due_ms = NEVER,
+			     .status_due_ms = NEVER };
 	int r;
 
 	if (!opts.state_dir)

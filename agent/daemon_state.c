@@ -19,6 +19,8 @@
 
 /* Answers change every few seconds on busy hosts; the file is only for the next boot. */
 #define SAVE_INTERVAL_MS 5000
+/* Blocked-flow events rewrite the status file at most this often. */
+#define STATUS_MIN_INTERVAL_MS 1000
 
 static const char *features_text(unsigned int f, char *buf, size_t len)
 {
@@ -174,6 +176,7 @@ static int write_status(FILE *f, const struct daemon *dm)
 	write_header(f, dm, now, wall);
 	write_events(f, dm);
 	write_metrics(f, dm);
+	events_write_status(f, dm);
 	fputs("  \"names\": [", f);
 	for (i = 0; i < n; i++) {
 		fputs(i ? ",\n" : "\n", f);
@@ -247,18 +250,41 @@ void state_save_now(struct daemon *dm)
 	dm->save_failing = r < 0;
 }
 
-/* Something changed: status file and STATUS= now, the names file within SAVE_INTERVAL_MS. */
-void state_changed(struct daemon *dm)
+static void status_now(struct daemon *dm)
 {
-	char line[320];
-	uint64_t at;
 	int r;
 
+	dm->last_status_ms = now_ms();
+	dm->status_due_ms = NEVER;
+	dm->ev.dirty = false;
 	r = state_write_status(dm);
 	if (r < 0 && !dm->status_failing)
 		log_warn(r, "Failed to write '%s': %m; flowguard status cannot show this agent, "
 			    "ignoring", dm->status_path);
 	dm->status_failing = r < 0;
+}
+
+/* A flood of logged packets must not become a flood of file writes: at most one a second. */
+void state_status_soon(struct daemon *dm)
+{
+	uint64_t at = dm->last_status_ms + STATUS_MIN_INTERVAL_MS, now = now_ms();
+
+	if (dm->status_due_ms == NEVER)
+		dm->status_due_ms = at > now ? at : now;
+}
+
+void state_status_due(struct daemon *dm)
+{
+	status_now(dm);
+}
+
+/* Something changed: status file and STATUS= now, the names file within SAVE_INTERVAL_MS. */
+void state_changed(struct daemon *dm)
+{
+	char line[320];
+	uint64_t at;
+
+	status_now(dm);
 	state_status_line(dm, line, sizeof(line));
 	notify_status(line);
 	at = dm->last_save_ms + SAVE_INTERVAL_MS;

@@ -198,12 +198,41 @@ static void applies(struct daemon *dm, FILE *f)
 		(unsigned long long)dm->ctr.reloads_ok, (unsigned long long)dm->ctr.reloads_refused);
 }
 
+static void blocked(struct daemon *dm, FILE *f)
+{
+	static const char *const chain[2] = { "ingress", "egress" };
+	static const char *const verdict[2] = { "drop", "audit" };
+	const struct blocked_stats *st = dm->ev.store ? blocked_get_stats(dm->ev.store) : NULL;
+	int e, a;
+
+	family(f, "flowguard_blocked_packets_total", "counter",
+	       "Packets the final rules logged: dropped, or (audit) that would have been.");
+	for (e = 1; e >= 0; e--)
+		for (a = 0; a < 2; a++)
+			fprintf(f, "flowguard_blocked_packets_total{chain=\"%s\",verdict=\"%s\"} "
+				   "%llu\n", chain[e], verdict[a],
+				(unsigned long long)(st ? st->packets[e][a] : 0));
+	family(f, "flowguard_blocked_flows", "gauge", "Blocked flows tracked now.");
+	fprintf(f, "flowguard_blocked_flows %zu\n", dm->ev.store ? blocked_count(dm->ev.store) : 0);
+	family(f, "flowguard_blocked_evicted_total", "counter",
+	       "Tracked flows dropped to make room (blocked.max-tracked).");
+	fprintf(f, "flowguard_blocked_evicted_total %llu\n",
+		(unsigned long long)(st ? st->evicted : 0));
+	family(f, "flowguard_blocked_lost_total", "counter",
+	       "Logged packets lost before the agent read them (socket overrun, unparsable).");
+	fprintf(f, "flowguard_blocked_lost_total %llu\n", (unsigned long long)(st ? st->lost : 0));
+	family(f, "flowguard_blocked_listening", "gauge",
+	       "1 while the agent holds the NFLOG group of blocked flows.");
+	fprintf(f, "flowguard_blocked_listening %d\n", dm->ev.nl ? 1 : 0);
+}
+
 int metrics_format(struct daemon *dm, FILE *f)
 {
 	info(dm, f);
 	rules(dm, f);
 	names(dm, f);
 	applies(dm, f);
+	blocked(dm, f);
 	return ferror(f) ? -EIO : 0;
 }
 

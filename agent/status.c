@@ -142,6 +142,49 @@ static void print_events(FILE *out, const struct view *v)
 			(unsigned long long)ago_s(reload, v->now));
 }
 
+/* How many flows the text shows; --json has them all. */
+#define TEXT_FLOWS 5
+
+static void print_flow(FILE *out, const struct ynode *fl)
+{
+	const char *proto = str(fl, "protocol");
+	bool ports = !strcmp(proto, "tcp") || !strcmp(proto, "udp") || !strcmp(proto, "sctp");
+
+	fprintf(out, "  %s %s %s -> %s", str(fl, "verdict"), proto, str(fl, "source"),
+		str(fl, "destination"));
+	if (ports)
+		fprintf(out, ":%s", str(fl, "port"));
+	fprintf(out, " (%s, %s packets, last %s)\n    %s\n", str(fl, "chain"),
+		str(fl, "packets"), str(fl, "last_seen"), str(fl, "explanation"));
+}
+
+/* Blocked-flow totals and the most recent flows with their explanation. */
+static void print_blocked(FILE *out, const struct ynode *b)
+{
+	const struct ynode *t = b ? ymap_get(b, "totals") : NULL, *flows;
+	size_t i;
+
+	if (!b)
+		return;
+	if (strcmp(str(b, "listening"), "true")) {
+		fprintf(out, "blocked flows: NOT listening on NFLOG group %s (%s)\n",
+			str(b, "log_group"), str(b, "error"));
+	} else {
+		fprintf(out, "blocked flows (NFLOG group %s): egress %s blocked, %s would be; "
+			     "ingress %s blocked, %s would be; %s flows tracked",
+			str(b, "log_group"), str(t, "egress_blocked"), str(t, "egress_would_block"),
+			str(t, "ingress_blocked"), str(t, "ingress_would_block"), str(t, "flows"));
+		if (num(t, "lost") || num(t, "evicted"))
+			fprintf(out, ", %s lost, %s evicted", str(t, "lost"), str(t, "evicted"));
+		fputc('\n', out);
+	}
+	flows = ymap_get(b, "flows");
+	for (i = 0; flows && flows->type == YN_SEQ && i < flows->n && i < TEXT_FLOWS; i++)
+		print_flow(out, flows->items[i]);
+	if (flows && flows->type == YN_SEQ && flows->n > TEXT_FLOWS)
+		fprintf(out, "  ... %zu more (flowguard status --json)\n", flows->n - TEXT_FLOWS);
+}
+
 static void print_text(FILE *out, const struct view *v)
 {
 	const struct ynode *r = v->root, *names = ymap_get(r, "names");
@@ -161,6 +204,7 @@ static void print_text(FILE *out, const struct view *v)
 	else
 		fputs("no answer yet\n", out);
 	print_events(out, v);
+	print_blocked(out, ymap_get(r, "blocked"));
 	if (names && names->type == YN_SEQ && names->n)
 		fputs("names:\n", out);
 	for (i = 0; names && names->type == YN_SEQ && i < names->n; i++)
