@@ -48,7 +48,9 @@ for fam in flowguard_info flowguard_rule_packets_total flowguard_rule_bytes_tota
 	flowguard_name_addresses flowguard_name_ttl_remaining_seconds flowguard_name_failures \
 	flowguard_name_last_success_timestamp_seconds flowguard_name_stale \
 	flowguard_applies_total flowguard_apply_failures_total \
-	flowguard_apply_duration_seconds flowguard_heals_total flowguard_reloads_total; do
+	flowguard_apply_duration_seconds flowguard_heals_total flowguard_reloads_total \
+	flowguard_blocked_packets_total flowguard_blocked_flows flowguard_blocked_evicted_total \
+	flowguard_blocked_lost_total flowguard_blocked_listening; do
 	grep -q "^# TYPE $fam " "$M" || fail "family $fam missing"
 done
 ok "every family present"
