@@ -84,6 +84,9 @@ assert "web.test" in f["explanation"], f
 print(f["explanation"])
 EOP
 	fail "schema: $(cat "$T/schema.log")"
+inc "$FG" status --json --run-dir "$T/run" >"$T/status.json" 2>&1
+"$PY" -c 'import json,sys; f=json.load(open(sys.argv[1]))["agent"]["blocked"]["flows"][0]; assert f["icmp_type"] is None and f["name_current"] is True and isinstance(f["port"], int), f' \
+	"$T/status.json" && ok "status --json carries the flows as JSON" || fail "status --json: $(cat "$T/status.json")"
 inc "$FG" status --run-dir "$T/run" >"$T/status.txt" 2>&1
 grep -q "blocked flows (NFLOG group 4100): egress [1-9]" "$T/status.txt" &&
 	grep -q "blocked tcp 10.99.0.1 -> 10.99.0.2:9090 (egress" "$T/status.txt" &&
