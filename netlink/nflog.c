@@ -102,7 +102,7 @@ static uint16_t ulog_type(uint8_t msg)
 /* NFULNL_CFG_CMD_BIND or _UNBIND for our group. */
 static int config_cmd(struct nflog *nl, uint8_t command, bool wait)
 {
-	uint64_t buf[REQ_WORDS];
+	uint64_t buf[REQ_WORDS] = { 0 }; /* no stack bytes leak into a message */
 	struct nfulnl_msg_config_cmd cmd = { .command = command };
 	struct nlmsghdr *nlh = put_hdr(buf, ulog_type(NFULNL_MSG_CONFIG), nl->group, ++nl->seq);
 
@@ -117,10 +117,13 @@ static int config_cmd(struct nflog *nl, uint8_t command, bool wait)
 /* Copy `snaplen` bytes of each packet; flush after NFLOG_QTHRESH packets or NFLOG_TIMEOUT. */
 static int config_mode(struct nflog *nl, uint32_t snaplen)
 {
-	uint64_t buf[REQ_WORDS];
-	struct nfulnl_msg_config_mode mode = { .copy_range = htonl(snaplen),
-					       .copy_mode = NFULNL_COPY_PACKET };
+	uint64_t buf[REQ_WORDS] = { 0 }; /* no stack bytes leak into a message */
+	struct nfulnl_msg_config_mode mode;
 	struct nlmsghdr *nlh = put_hdr(buf, ulog_type(NFULNL_MSG_CONFIG), nl->group, ++nl->seq);
+
+	memset(&mode, 0, sizeof(mode)); /* its padding goes to the kernel too */
+	mode.copy_range = htonl(snaplen);
+	mode.copy_mode = NFULNL_COPY_PACKET;
 
 	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);
 	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(NFLOG_QTHRESH));
@@ -134,7 +137,7 @@ static int config_mode(struct nflog *nl, uint32_t snaplen)
  */
 static int busy_or_eperm(struct nflog *nl)
 {
-	uint64_t buf[REQ_WORDS];
+	uint64_t buf[REQ_WORDS] = { 0 }; /* no stack bytes leak into a message */
 	struct nlmsghdr *nlh = put_hdr(buf, (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETGEN),
 				       0, ++nl->seq);
 
