@@ -328,5 +328,148 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 fi
 
+# ---- suggest: status files -> a drop-in that check accepts; errors exact -----------------
+# tests/fixtures/status/NAME.json with NAME.yaml: suggest prints exactly that (the generated
+# time aside); as conf.d/ of a base config, `check` accepts it and `plan` has a rule for
+# every entry. With NAME.err: exit 1 and exactly those stderr lines.
+ST=tests/fixtures/status
+sg=$tmp/suggest
+mkdir -p "$sg/conf.d" "$tmp/emptyroot"
+cat >"$sg/flowguard.yaml" <<'EOC'
+mode: audit
+roles: [agent]
+region: de-1
+ingress: audit
+dns-servers: [192.0.2.53]
+ntp-servers: [192.0.2.123]
+allow:
+  - name: test-web
+    to: [web.test]
+    ports: [8080]
+EOC
+suggest_norm() {
+	sed 's/^# Generated [0-9TZ:-]* from/# Generated <time> from/' "$1"
+}
+for golden in "$ST"/*.yaml; do
+	f=${golden%.yaml}.json
+	if ! $FG suggest --status "$f" >"$tmp/out" 2>"$tmp/err"; then
+		bad "suggest $f: exit $?"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+		continue
+	fi
+	if suggest_norm "$tmp/out" | cmp -s - "$golden" && [ ! -s "$tmp/err" ]; then
+		ok
+	else
+		bad "suggest $f differs from $golden (or wrote to stderr)"
+		suggest_norm "$tmp/out" | diff -u "$golden" - | head -20 >&2
+		cat "$tmp/err" >&2
+	fi
+	cp "$tmp/out" "$sg/conf.d/50-suggested.yaml"
+	if $FG check -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" \
+		>/dev/null 2>"$tmp/err"; then
+		ok
+	else
+		bad "suggest $f: flowguard check refuses the drop-in"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+	fi
+	$FG plan -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" \
+		>"$tmp/plan" 2>/dev/null
+	missing=
+	for e in $(sed -n 's/^  - name: //p' "$tmp/out"); do
+		grep -q "accept comment \"allow $e (local configuration)\"" "$tmp/plan" ||
+			missing="$missing $e"
+	done
+	[ -z "$missing" ] && ok || bad "suggest $f: no rule in the plan for:$missing"
+done
+rm -f "$sg/conf.d/50-suggested.yaml"
+for want in "$ST"/*.err; do
+	f=${want%.err}.json
+	$FG suggest --status "$f" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq 1 ] && cmp -s "$tmp/err" "$want" && [ ! -s "$tmp/out" ]; then
+		ok
+	else
+		bad "suggest $f: exit $rc (want 1), stderr not exactly $want, or stdout not empty"
+		diff -u "$want" "$tmp/err" >&2
+	fi
+done
+
+# suggest_case NAME WANT-RC WANT-STDERR-LINE ARGS...: one run, its exit and exact stderr.
+suggest_case() {
+	_name=$1 _rc=$2 _want=$3
+	shift 3
+	$FG suggest "$@" >"$tmp/out" 2>"$tmp/err"
+	_got=$?
+	if [ "$_got" -eq "$_rc" ] && [ "$(cat "$tmp/err")" = "$_want" ]; then
+		ok
+	else
+		bad "suggest $_name: exit $_got (want $_rc); stderr:"
+		sed 's/^/    /' "$tmp/err" >&2
+		echo "    want: $_want" >&2
+	fi
+}
+suggest_case "nothing seen" 0 \
+	"flowguard: nothing blocked or would-be-blocked in $ST/empty.json: no allow entries to suggest" \
+	--status "$ST/empty.json" -o "$tmp/none.yaml"
+[ ! -s "$tmp/out" ] && [ ! -e "$tmp/none.yaml" ] && ok ||
+	bad "suggest: nothing seen, yet something was written"
+suggest_case "missing file" 1 "$tmp/nosuch.json: error: cannot open: No such file or directory" \
+	--status "$tmp/nosuch.json"
+mkdir "$tmp/adir"
+suggest_case "unreadable file" 1 "$tmp/adir: error: cannot read: Is a directory" --status "$tmp/adir"
+suggest_case "--force without -o" 2 "flowguard: --force needs -o FILE" --status "$ST/audit.json" --force
+suggest_case "no command argument" 2 "$($FG --help 2>&1)" suggest --status "$ST/audit.json"
+mkdir -p "$tmp/run"
+cp "$ST/audit.json" "$tmp/run/status.json"
+suggest_case "--run-dir" 0 "" --run-dir "$tmp/run"
+grep -q "from $tmp/run/status.json (agent mode: audit)" "$tmp/out" && ok ||
+	bad "suggest --run-dir: not read from $tmp/run/status.json"
+{
+	printf '{"blocked": {"flows": [], "pad": "'
+	head -c $((1024 * 1024)) /dev/zero | tr '\0' 'x'
+	printf '"}}\n'
+} >"$tmp/big.json"
+suggest_case "oversized" 1 \
+	"$tmp/big.json: error: file is $(wc -c <"$tmp/big.json") bytes, larger than the limit of 1048576" \
+	--status "$tmp/big.json"
+
+# -o: atomic, 0644 whatever the umask, never over an existing file without --force.
+mkdir "$tmp/out.d"
+(umask 077 && $FG suggest --status "$ST/audit.json" -o "$tmp/out.d/50-s.yaml") 2>"$tmp/err"
+if [ "$(stat -c %a "$tmp/out.d/50-s.yaml" 2>/dev/null)" = 644 ] &&
+	suggest_norm "$tmp/out.d/50-s.yaml" | cmp -s - "$ST/audit.yaml"; then
+	ok
+else
+	bad "suggest -o: not written as $ST/audit.yaml with mode 0644"
+	cat "$tmp/err" >&2
+fi
+suggest_case "-o over an existing file" 1 "$tmp/out.d/50-s.yaml: error: exists; use --force to replace it" \
+	--status "$ST/names.json" -o "$tmp/out.d/50-s.yaml"
+grep -q "to-10-99-0-5-tcp" "$tmp/out.d/50-s.yaml" && ok || bad "suggest -o: refused, yet the file changed"
+suggest_case "-o --force" 0 "" --status "$ST/names.json" -o "$tmp/out.d/50-s.yaml" --force
+suggest_norm "$tmp/out.d/50-s.yaml" | cmp -s - "$ST/names.yaml" && ok ||
+	bad "suggest -o --force: file not replaced"
+[ "$(ls -A "$tmp/out.d")" = "50-s.yaml" ] && ok ||
+	bad "suggest -o: left files behind: $(ls -A "$tmp/out.d")"
+
+# More entries than the configuration takes: said, not silently cut.
+{
+	printf '{"blocked": {"flows": [\n'
+	i=0
+	while [ $i -lt 300 ]; do
+		[ $i -gt 0 ] && printf ',\n'
+		printf '{"chain": "egress", "verdict": "blocked", "protocol": "tcp", "source": "10.0.0.1", '
+		printf '"destination": "10.1.%d.%d", "port": 443, "packets": 1, "bytes": 60, ' $((i / 200)) $((i % 200 + 1))
+		printf '"first_seen": "", "last_seen": "", "name": "", "name_current": false, "explanation": ""}'
+		i=$((i + 1))
+	done
+	printf ']}}\n'
+} >"$tmp/many.json"
+suggest_case "over 256 entries" 0 \
+	"flowguard: warning: 300 entries; the configuration takes at most 256 allow entries in all: merge addresses into prefixes" \
+	--status "$tmp/many.json"
+[ "$(grep -c '^  - name: to-10-1-' "$tmp/out")" -eq 300 ] && ok ||
+	bad "suggest: not 300 entries for 300 destinations"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * flowguard suggest: turns what the agent blocked (or, in audit mode, would block), as
+ * listed in its status file's "blocked" object, into a conf.d/ drop-in of allow entries
+ * for an admin to review. It never installs anything: it prints the file, or writes it
+ * where -o says (atomically, 0644, never over an existing file without --force).
+ */
+#ifndef FLOWGUARD_SUGGEST_H
+#define FLOWGUARD_SUGGEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policies/diag.h"
+
+struct suggest_opts {
+	const char *status; /* the agent's status file (RUN_DIR/status.json) */
+	const char *output; /* NULL: stdout */
+	bool force;	    /* replace an existing output file */
+	int64_t now_s;	    /* the header's "generated" time (Unix seconds) */
+};
+
+/*
+ * 0: the drop-in was written, or nothing was seen (said on stderr; nothing written).
+ * -EINVAL or -E2BIG: the status file is malformed (located errors in d). -EEXIST: the
+ * output exists and force is off. Other -errno: I/O (reported on stderr or in d).
+ */
+int suggest_run(const struct suggest_opts *o, struct diag *d);
+
+#endif
