@@ -1,0 +1,52 @@
+#!/bin/sh
+# Audit mode teaches: an unlisted flow (10.99.0.5:9090) connects and is seen; `flowguard
+# suggest -o conf.d/50-suggested.yaml` writes an allow entry for it that `flowguard check`
+# accepts; after switching to enforce and SIGHUP the same flow connects, while another
+# unlisted address and another port on the same address stay blocked.
+. tests/e2e/lib.sh
+S=allow_test_web_names_v4
+flow() { "$PY" "$TOP/tests/e2e/flows.py" "$T/run/status.json" "$@"; }
+OUT=$T/conf.d/50-suggested.yaml
+
+topo_up || { fail "topology"; finish; }
+dns_up 'web.test. 60 IN A 10.99.0.2' || finish
+write_config audit 3s
+mkdir -p "$T/conf.d" "$T/emptyroot"
+agent_start || finish
+wait_for 5 has_addr $S 10.99.0.2 && ok "start: 10.99.0.2" || fail "set: $(set_addrs $S)"
+inc "$FG" suggest --run-dir "$T/run" -o "$OUT" 2>"$T/err"
+[ $? -eq 0 ] && [ ! -e "$OUT" ] && grep -q "nothing blocked or would-be-blocked" "$T/err" &&
+	ok "nothing seen yet: said on stderr, no file" || fail "suggest before any flow: $(cat "$T/err")"
+
+can_connect 10.99.0.5 9090 && ok "audit: unlisted 10.99.0.5:9090 connects" || fail "10.99.0.5:9090 blocked"
+wait_for 10 '[ "$(flow count destination=10.99.0.5 port=9090)" = 1 ]' &&
+	ok "seen: $(flow verdict destination=10.99.0.5 port=9090) tcp 10.99.0.5:9090" ||
+	fail "no entry for 10.99.0.5:9090"
+inc "$FG" suggest --run-dir "$T/run" -o "$OUT" 2>"$T/err" &&
+	[ "$(stat -c %a "$OUT")" = 644 ] && ok "suggest -o wrote $OUT (0644)" ||
+	fail "suggest: rc $?, $(cat "$T/err")"
+grep -q '^  - name: to-10-99-0-5-tcp$' "$OUT" && grep -q '^    to: \["10.99.0.5"\]$' "$OUT" &&
+	grep -q '^    ports: \[9090\]$' "$OUT" && grep -q "^  # would block tcp 10.99.0.1:[0-9]* -> 10.99.0.5:9090" "$OUT" &&
+	ok "entry to-10-99-0-5-tcp: 10.99.0.5 tcp/9090, with the observed flow" ||
+	fail "suggested: $(cat "$OUT")"
+grep -q "to-10-99-0-2" "$OUT" && fail "suggested an allowed flow" || ok "allowed flows not suggested"
+inc "$FG" suggest --run-dir "$T/run" -o "$OUT" 2>"$T/err"
+[ $? -eq 1 ] && grep -q "exists; use --force" "$T/err" && ok "no overwrite without --force" ||
+	fail "second suggest -o: $(cat "$T/err")"
+"$FG" check -c "$CONF" --catalog "$CATALOG" --root "$T/emptyroot" >"$T/check" 2>&1 &&
+	ok "flowguard check accepts it: $(cat "$T/check")" || fail "check: $(cat "$T/check")"
+
+sed -i 's/^mode: audit/mode: enforce/' "$CONF"
+n=$(grep -c "Reloaded" "$LOG")
+kill -HUP "$AGENT"
+wait_for 10 '[ "$(grep -c "Reloaded" "$LOG")" -gt "$n" ]' && ok "enforce + SIGHUP: reloaded" ||
+	fail "no reload: $(tail -5 "$LOG")"
+inc nft list chain inet flowguard egress | grep -q 'comment "allow to-10-99-0-5-tcp (local configuration)"' &&
+	ok "rule for to-10-99-0-5-tcp in the table" || fail "no rule: $(listing | grep allow)"
+can_connect 10.99.0.5 9090 && ok "enforce: the suggested flow 10.99.0.5:9090 connects" ||
+	fail "10.99.0.5:9090 blocked after applying the suggestion"
+can_connect 10.99.0.6 9090 && fail "unlisted 10.99.0.6:9090 connected" || ok "enforce: unlisted 10.99.0.6:9090 blocked"
+can_connect 10.99.0.5 8080 && fail "10.99.0.5:8080 connected" || ok "enforce: 10.99.0.5:8080 (not suggested) blocked"
+wait_for 10 '[ "$(flow verdict destination=10.99.0.6 port=9090)" = blocked ]' &&
+	ok "10.99.0.6:9090 reported as blocked" || fail "10.99.0.6: '$(flow verdict destination=10.99.0.6 port=9090)'"
+finish
