@@ -122,8 +122,8 @@ static int expr_counter(struct nftnl_rule *nr)
 	return add(nr, nftnl_expr_alloc("counter"));
 }
 
-/* log prefix "PREFIX" */
-static int expr_log(struct nftnl_rule *nr, const char *prefix)
+/* log prefix "PREFIX" [group N] (group: to NFLOG listeners instead of the kernel log) */
+static int expr_log(struct nftnl_rule *nr, const char *prefix, int32_t group)
 {
 	char clean[RS_COMMENT_MAX];
 	struct nftnl_expr *e;
@@ -134,6 +134,8 @@ static int expr_log(struct nftnl_rule *nr, const char *prefix)
 		nftnl_expr_free(e);
 		e = NULL;
 	}
+	if (e && group >= 0)
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, (uint16_t)group);
 	return add(nr, e);
 }
 
@@ -324,7 +326,7 @@ int expr_rule_build(struct nftnl_rule *nr, const struct ruleset *rs, const struc
 	if (!ret && r->counter)
 		ret = expr_counter(nr);
 	if (!ret && r->log_prefix)
-		ret = expr_log(nr, r->log_prefix);
+		ret = expr_log(nr, r->log_prefix, r->log_group);
 	if (!ret && r->verdict != RS_VERDICT_NONE)
 		ret = expr_verdict(nr, r->verdict);
 	if (!ret && r->comment)

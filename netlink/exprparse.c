@@ -170,7 +170,7 @@ static int parse_bitwise(struct pstate *p, const struct nftnl_expr *e)
 	return 0;
 }
 
-/* limit rate N/second burst B packets; log prefix "..."; accept|drop */
+/* limit rate N/second burst B packets; log prefix "..." [group N]; accept|drop */
 static int parse_action(struct pstate *p, const struct nftnl_expr *e, const char *name)
 {
 	struct rs_rule *r = p->r;
@@ -188,8 +188,13 @@ static int parse_action(struct pstate *p, const struct nftnl_expr *e, const char
 		r->limit_rate = (uint32_t)nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_RATE);
 		r->limit_burst = nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_BURST);
 	} else if (!strcmp(name, "log")) {
-		if (!nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX))
+		/* The kernel dumps snaplen and qthreshold only when set: flowguard sets neither. */
+		if (!nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX) ||
+		    nftnl_expr_is_set(e, NFTNL_EXPR_LOG_SNAPLEN) ||
+		    nftnl_expr_is_set(e, NFTNL_EXPR_LOG_QTHRESHOLD))
 			return -EOPNOTSUPP;
+		r->log_group = nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP) ?
+				       nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP) : -1;
 		return rs_strset(&r->log_prefix, nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX));
 	} else {
 		v = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);

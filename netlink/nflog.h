@@ -21,9 +21,11 @@
 struct nflog_pkt {
 	char prefix[NFLOG_PREFIX_MAX]; /* the rule's log prefix, e.g. "flowguard drop egress: " */
 	struct rs_addr saddr, daddr;   /* prefix 32/128 */
-	uint8_t l4proto;	       /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, or another */
-	uint16_t sport, dport;	       /* host order; 0 where the protocol has none */
-	int icmp_type;		       /* -1 unless ICMP/ICMPv6 */
+	uint8_t l4proto;	       /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, or another; IPPROTO_NONE:
+					  the copy ends inside IPv6 extension headers */
+	uint16_t sport, dport;	       /* host order; 0 where the protocol has none, in later
+					  fragments, and where the copy ends before them */
+	int icmp_type;		       /* -1 unless ICMP/ICMPv6 (and in the copy) */
 	bool has_uid;		       /* the sending socket's owner, where the kernel knows it */
 	uint32_t uid;
 	uint32_t len;		       /* the packet's length on the wire */
@@ -33,7 +35,8 @@ struct nflog;
 
 /*
  * Opens a socket and binds group with copy range `snaplen` bytes. 0, -EBUSY (another
- * listener has the group), -EPERM, or another -errno. The socket is non-blocking.
+ * listener has the group; the kernel says -EPERM, nflog_open tells it from a missing
+ * CAP_NET_ADMIN), -EPERM, or another -errno. The socket is non-blocking.
  */
 int nflog_open(uint16_t group, uint32_t snaplen, struct nflog **ret);
 /* Unbinds and closes; NULL is fine. */
@@ -49,7 +52,14 @@ int nflog_fd(const struct nflog *nl);
 int nflog_read(struct nflog *nl, void (*cb)(void *data, const struct nflog_pkt *p), void *data,
 	       uint64_t *lost);
 
-/* Parses one NFULNL_MSG_PACKET message. 0, or -EINVAL (not a packet, or malformed). */
+/*
+ * Parses one NFULNL_MSG_PACKET message whose nlmsg_len the caller has checked against the
+ * buffer (mnl_nlmsg_ok). 0, or -EINVAL: not a packet, a length that is not a multiple
+ * of 4 (the kernel pads its messages), no NUL-terminated prefix, no payload, a payload
+ * shorter than its IP header or not IPv4/IPv6, more than 8 IPv6 extension headers, a
+ * malformed NFULA_UID. A copy cut inside the L4 header still parses
+ * (addresses and protocol are there); the fields it lacks stay 0 / -1.
+ */
 int nflog_parse(const struct nlmsghdr *nlh, struct nflog_pkt *ret);
 
 #endif

@@ -199,6 +199,8 @@ static int put_rule_body(FILE *out, const struct ruleset *rs, const struct rs_ru
 	if (r->log_prefix) {
 		fputs(" log prefix ", out);
 		put_quoted(out, r->log_prefix);
+		if (r->log_group >= 0)
+			fprintf(out, " group %d", (int)r->log_group);
 	}
 	if (r->verdict != RS_VERDICT_NONE)
 		fprintf(out, " %s", verdict_name(r->verdict));

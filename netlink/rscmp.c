@@ -129,7 +129,8 @@ bool rscmp_rule_equal(const struct rs_rule *a, const struct rs_rule *b)
 	       a->icmp_type == b->icmp_type && a->icmp_code == b->icmp_code &&
 	       a->counter == b->counter && a->limit_rate == b->limit_rate &&
 	       (!a->limit_rate || a->limit_burst == b->limit_burst) &&
-	       same_str(a->log_prefix, b->log_prefix) && a->verdict == b->verdict &&
+	       same_str(a->log_prefix, b->log_prefix) &&
+	       (!a->log_prefix || a->log_group == b->log_group) && a->verdict == b->verdict &&
 	       same_str(a->comment, b->comment);
 }
 

@@ -161,6 +161,7 @@ struct rs_rule *rs_chain_add_rule(struct rs_chain *chain)
 	memset(r, 0, sizeof(*r));
 	r->icmp_type = -1;
 	r->icmp_code = -1;
+	r->log_group = -1;
 	return r;
 }
 

@@ -14,10 +14,6 @@
 
 #include "policies/compile.h"
 
-/* Kernel-side rate of "blocked" log lines; the counter on the drop rule counts them all. */
-#define LOG_RATE 10
-#define LOG_BURST 20
-
 struct emit {
 	struct plan *p;
 	const struct catalog *cat;
@@ -367,6 +363,7 @@ static int port_rule(const struct rule_shape *sh, const char *set, uint8_t l4, u
 
 	memset(&r, 0, sizeof(r));
 	r.icmp_type = r.icmp_code = -1;
+	r.log_group = -1;
 	if (sh->lo)
 		snprintf(r.oifname, sizeof(r.oifname), "lo");
 	r.set_dir = set ? sh->dir : RS_DIR_NONE;
@@ -672,8 +669,14 @@ static int loopback_rules(struct emit *e)
 	return r ? -ENOMEM : 0;
 }
 
-/* limit rate 10/second burst 20 packets log prefix "..."; then counter drop|accept */
-static int final_rules(struct rs_chain *c, bool enforce, const char *dir)
+/*
+ * limit rate R/second burst 2R packets log prefix "flowguard drop egress: " group G
+ * counter drop comment "..."   (audit: prefix "flowguard audit egress: ", accept)
+ * The agent reads group G (blocked.log-group); the prefix tells it chain and mode, and
+ * the counter on the last rule counts every packet, logged or not.
+ */
+static int final_rules(struct rs_chain *c, const struct events_cfg *ev, bool enforce,
+		       const char *dir)
 {
 	char prefix[64], comment[RS_COMMENT_MAX];
 	struct rs_rule *r;
@@ -685,8 +688,9 @@ static int final_rules(struct rs_chain *c, bool enforce, const char *dir)
 	if (!r || rs_strset(&r->log_prefix, prefix) < 0)
 		return -ENOMEM;
 	r->counter = false;
-	r->limit_rate = LOG_RATE;
-	r->limit_burst = LOG_BURST;
+	r->limit_rate = (uint32_t)ev->log_rate;
+	r->limit_burst = (uint32_t)ev->log_rate * 2;
+	r->log_group = (int32_t)ev->log_group;
 	r = base_rule(c, enforce ? "enforce: not an allowed flow" :
 				   "audit: not an allowed flow, accepted for now",
 		      enforce ? RS_VERDICT_DROP : RS_VERDICT_ACCEPT);
@@ -738,9 +742,9 @@ static int build(struct emit *e)
 	if (r == 0)
 		r = emit_allow(e);
 	if (r == 0)
-		r = final_rules(e->out, e->cfg->mode == MODE_ENFORCE, "egress");
+		r = final_rules(e->out, &e->cfg->events, e->cfg->mode == MODE_ENFORCE, "egress");
 	if (r == 0 && e->in)
-		r = final_rules(e->in, e->cfg->ingress == INGRESS_ENFORCE, "ingress");
+		r = final_rules(e->in, &e->cfg->events, e->cfg->ingress == INGRESS_ENFORCE, "ingress");
 	return r;
 }
 

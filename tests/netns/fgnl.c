@@ -126,6 +126,7 @@ static void sample_input(struct ruleset *rs)
 	r->limit_burst = 5;
 	r->counter = true;
 	rs_strset(&r->log_prefix, "flowguard drop: ");
+	r->log_group = 4100; /* the audit rule below logs to the kernel log: both shapes */
 }
 
 static void sample_output(struct ruleset *rs)

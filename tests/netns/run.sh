@@ -27,6 +27,14 @@ if ! ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -I. -Wall -Wextra -Werror -g -o "$TMPDIR
 	exit 1
 fi
 export FGRES="$TMPDIR_NS/fgres"
+# The NFLOG reader's driver (t_nflog.sh), the same way.
+# shellcheck disable=SC2086
+if ! ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -I. -Wall -Wextra -Werror -g -o "$TMPDIR_NS/nflogcat" \
+	tests/netns/nflogcat.c $objs $(pkg-config --cflags --libs libnftnl libmnl yaml-0.1 libcares libsystemd); then
+	echo "netns: 0 passed, 1 failed (nflog driver does not build)"
+	exit 1
+fi
+export NFLOGCAT="$TMPDIR_NS/nflogcat"
 # The fault injector (t_fault.sh): an LD_PRELOAD shim over sendto(); never sanitized
 # (check-asan's CC), an instrumented preload would bring a second sanitizer runtime.
 if ! cc -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -shared -fPIC \

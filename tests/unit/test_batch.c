@@ -59,6 +59,7 @@ static struct ruleset *sample(void)
 	r->limit_rate = 10;
 	r->limit_burst = 5;
 	rs_strset(&r->log_prefix, "fg: ");
+	r->log_group = 7;
 	r->verdict = RS_VERDICT_DROP;
 	r = rs_chain_add_rule(c);
 	rs_strset(&r->set, "d6");
@@ -149,6 +150,10 @@ static void test_rules_round_trip(void **state)
 	assert_int_equal(n, 4);
 	assert_string_equal(c->rules[1].comment, "a 'quoted' comment");
 	assert_int_equal(c->rules[3].nfproto, 0);
+	assert_int_equal(c->rules[2].log_group, 7);
+	assert_int_equal(c->rules[0].log_group, -1);
+	c->rules[2].log_group = -1; /* the kernel log is another rule */
+	assert_false(rscmp_rule_equal(&c->rules[2], &canon->chains[0].rules[2]));
 	batch_free(b);
 	ruleset_free(back);
 	ruleset_free(canon);
