@@ -515,9 +515,13 @@ static void put_header(FILE *out, const struct suggest_opts *o, const struct see
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(out, "# flowguard suggest: allow entries for what the agent blocked or would block.\n"
-		"# Generated %s from %s", when, o->status);
-	if (s->mode[0])
-		fprintf(out, " (agent mode: %s)", s->mode);
+		"# Generated %s from ", when);
+	put_text(out, o->status);
+	if (s->mode[0]) {
+		fputs(" (agent mode: ", out);
+		put_text(out, s->mode);
+		fputc(')', out);
+	}
 	fputs(".\n"
 	      "# Review every entry; flowguard never adds this by itself. Copy to\n"
 	      "# /etc/flowguard/conf.d/ (a name ending in .yaml) and run flowguard check, then\n"

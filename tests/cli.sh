@@ -452,6 +452,21 @@ suggest_norm "$tmp/out.d/50-s.yaml" | cmp -s - "$ST/names.yaml" && ok ||
 [ "$(ls -A "$tmp/out.d")" = "50-s.yaml" ] && ok ||
 	bad "suggest -o: left files behind: $(ls -A "$tmp/out.d")"
 
+# Text from the file or the command line never leaves its comment: a path and a mode with
+# line breaks give the same entries, and check still accepts the result.
+nl='
+'
+sed 's/"mode": "audit"/"mode": "audit\\nallow: evil"/' "$ST/audit.json" >"$tmp/a${nl}b.json"
+if $FG suggest --status "$tmp/a${nl}b.json" >"$sg/conf.d/50-suggested.yaml" 2>"$tmp/err" &&
+	$FG check -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" >/dev/null 2>>"$tmp/err" &&
+	[ "$(grep -c '^  - name: ' "$sg/conf.d/50-suggested.yaml")" = 4 ]; then
+	ok
+else
+	bad "suggest: a line break in the path or the mode escaped its comment"
+	cat "$tmp/err" >&2
+fi
+rm -f "$sg/conf.d/50-suggested.yaml"
+
 # More entries than the configuration takes: said, not silently cut.
 {
 	printf '{"blocked": {"flows": [\n'
