@@ -531,9 +531,8 @@ static void put_header(FILE *out, const struct suggest_opts *o, const struct see
 	      "# address that left its name's answer is not allowed on its own: it may be someone\n"
 	      "# else's by now, and a client still using it has a stale answer.\n", out);
 	if (ingress)
-		fputs("# 'from:' entries (inbound) take effect with 'ingress: audit' or 'enforce'. The\n"
-		      "# agent counts inbound flows per local address and port: the source shown is the\n"
-		      "# first packet's.\n", out);
+		fputs("# 'from:' entries (inbound: the source, with the local port) take effect with\n"
+		      "# 'ingress: audit' or 'ingress: enforce'.\n", out);
 }
 
 static bool any(const struct seen *s, bool ingress, bool expressible)
