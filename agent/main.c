@@ -300,6 +300,7 @@ static int cmd_suggest(const struct opts *o, struct diag *d)
 {
 	struct suggest_opts so = { .status = o->status, .output = o->output, .force = o->force,
 				   .now_s = (int64_t)time(NULL) };
+	struct gen_opts go;
 	char path[PATH_MAX];
 	int r;
 
@@ -312,6 +313,8 @@ static int cmd_suggest(const struct opts *o, struct diag *d)
 			 DAEMON_STATUS_FILE);
 		so.status = path;
 	}
+	gen_opts_of(o, &go);
+	so.gen = &go;
 	r = suggest_run(&so, d);
 	return r < 0 && r != -ENOMEM ? -EIO : r;
 }

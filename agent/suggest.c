@@ -12,7 +12,9 @@
  *     the address. Names survive address rotation; an address that left its name's
  *     answer may be someone else's by now, so it is never allowed on its own;
  *   - other protocols (ICMP, ...) and port 0 only as comments: allow entries take TCP
- *     and UDP ports.
+ *     and UDP ports;
+ *   - nothing the configuration allows now (the agent's entries outlive a reload), and
+ *     no entry name the configuration uses, so a second run adds to the first.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -280,6 +283,76 @@ static int seen_load(const struct ydoc *doc, struct seen *s, struct diag *d)
 			r = -EINVAL;
 	s->n = flows->n;
 	return r;
+}
+
+static void put_text(FILE *out, const char *s);
+
+/* ---- what the configuration allows already ---- */
+
+static bool prefix_holds(const struct rs_addr *net, const struct addr *a)
+{
+	unsigned int full = net->prefix / 8, rest = net->prefix % 8;
+
+	if (net->family != a->family || full > 16 || memcmp(net->addr, a->b, full))
+		return false;
+	return !rest || !((net->addr[full] ^ a->b[full]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+enum { COVER_NONE, COVER_ADDR, COVER_NAME };
+
+/* Same direction, protocol and port, and a peer that holds f's address or is its name. */
+static int entry_covers(const struct allow_entry *a, const struct flow *f)
+{
+	unsigned int proto = f->l4 == IPPROTO_TCP ? PROTO_TCP : PROTO_UDP;
+	const struct endpoint *p;
+	size_t i;
+
+	if (a->ingress != f->ingress || !(a->protos & proto))
+		return COVER_NONE;
+	for (i = 0; i < a->n_ports && a->ports[i] != f->port; i++)
+		;
+	if (i == a->n_ports)
+		return COVER_NONE;
+	for (p = a->peers.v; p < a->peers.v + a->peers.n; p++)
+		if (p->is_addr && prefix_holds(&p->addr, f->ingress ? &f->src : &f->dst))
+			return COVER_ADDR;
+	for (p = a->peers.v; p < a->peers.v + a->peers.n; p++)
+		if (!p->is_addr && f->name[0] && !strcasecmp(p->text, f->name))
+			return COVER_NAME;
+	return COVER_NONE;
+}
+
+/*
+ * The name is allowed on this port, but the address had left its answer: nothing to
+ * add (allowing the address is the wrong fix); the client has a stale answer.
+ */
+static void note_stale(const struct flow *f, const struct allow_entry *a)
+{
+	fprintf(stderr, "flowguard: %s %s port %llu was %s until ", f->proto,
+		f->ingress ? f->src.text : f->dst.text, (unsigned long long)f->port, f->name);
+	put_text(stderr, f->until[0] ? f->until : "recently");
+	fprintf(stderr, "; '%s' allows %s on it already: the client used a stale answer\n",
+		a->name, f->name);
+}
+
+/* Removes the flows an allow entry covers; the number removed. */
+static size_t drop_covered(const struct config *cfg, struct seen *s)
+{
+	size_t i, j, k = 0;
+	int c = COVER_NONE;
+
+	for (i = 0; i < s->n; i++) {
+		for (j = 0; s->v[i].l4 && j < cfg->n_allow; j++)
+			if ((c = entry_covers(&cfg->allow[j], &s->v[i])) != COVER_NONE)
+				break;
+		if (!s->v[i].l4 || j == cfg->n_allow)
+			s->v[k++] = s->v[i];
+		else if (c == COVER_NAME && !s->v[i].name_current)
+			note_stale(&s->v[i], &cfg->allow[j]);
+	}
+	j = s->n - k;
+	s->n = k;
+	return j;
 }
 
 /* ---- ordering ---- */
@@ -632,12 +705,20 @@ static int output(const struct suggest_opts *o, const char *buf, size_t len, str
 	return r;
 }
 
-static int render(const struct suggest_opts *o, struct seen *s, char **buf, size_t *len)
+static int render(const struct suggest_opts *o, const struct config *cfg, struct seen *s,
+		  char **buf, size_t *len)
 {
 	struct used u = { 0 };
 	FILE *out;
-	int r;
+	size_t i;
+	int r = 0;
 
+	for (i = 0; cfg && r == 0 && i < cfg->n_allow; i++)
+		r = used_add(&u, cfg->allow[i].name);
+	if (r < 0) {
+		free(u.v);
+		return r;
+	}
 	qsort(s->v, s->n, sizeof(*s->v), flow_cmp);
 	out = open_memstream(buf, len);
 	if (!out)
@@ -646,17 +727,51 @@ static int render(const struct suggest_opts *o, struct seen *s, char **buf, size
 	if (fclose(out) != 0 && r == 0)
 		r = -ENOMEM;
 	if (r == 0 && u.n > CONFIG_ALLOW_MAX)
-		fprintf(stderr, "flowguard: warning: %zu entries; the configuration takes at most "
-			"%d allow entries in all: merge addresses into prefixes\n", u.n,
+		fprintf(stderr, "flowguard: warning: %zu entries with the configuration's; it takes "
+			"at most %d allow entries in all: merge addresses into prefixes\n", u.n,
 			CONFIG_ALLOW_MAX);
 	free(u.v);
 	return r;
 }
 
+/* The configuration as it is now, or NULL with a warning (never a reason to stop). */
+static const struct config *load_config(const struct suggest_opts *o, struct gen *g)
+{
+	struct diag cd = { 0 };
+	int r;
+
+	if (!o->gen)
+		return NULL;
+	r = gen_load_config(o->gen, g, &cd);
+	if (r < 0) {
+		diag_print(&cd, stderr);
+		fprintf(stderr, "flowguard: warning: cannot read the configuration %s: what it "
+			"allows now is suggested again, and entry names may clash with its own\n",
+			o->gen->config);
+	}
+	diag_clear(&cd);
+	return r < 0 ? NULL : g->cfg;
+}
+
+/* Nothing to write: why, on stderr. */
+static void say_nothing(const struct suggest_opts *o, size_t covered)
+{
+	if (covered)
+		fprintf(stderr, "flowguard: everything seen in %s (%zu flow%s) is allowed by the "
+			"configuration now: no allow entries to suggest\n", o->status, covered,
+			covered == 1 ? "" : "s");
+	else
+		fprintf(stderr, "flowguard: nothing blocked or would-be-blocked in %s: no allow "
+			"entries to suggest\n", o->status);
+}
+
 int suggest_run(const struct suggest_opts *o, struct diag *d)
 {
+	const struct config *cfg = NULL;
+	struct gen g = { 0 };
 	struct seen s = { 0 };
 	struct ydoc *doc = NULL;
+	size_t covered = 0;
 	char *buf = NULL;
 	size_t len = 0;
 	int r;
@@ -664,15 +779,20 @@ int suggest_run(const struct suggest_opts *o, struct diag *d)
 	r = ydoc_load(o->status, NULL, NULL, &doc, d);
 	if (r == 0)
 		r = seen_load(doc, &s, d);
+	if (r == 0 && s.n && (cfg = load_config(o, &g)))
+		covered = drop_covered(cfg, &s);
+	if (r == 0 && covered && s.n)
+		fprintf(stderr, "flowguard: left out what the configuration allows now: %zu "
+			"flow%s\n", covered, covered == 1 ? "" : "s");
 	if (r == 0 && !s.n)
-		fprintf(stderr, "flowguard: nothing blocked or would-be-blocked in %s: no allow "
-			"entries to suggest\n", o->status);
+		say_nothing(o, covered);
 	if (r == 0 && s.n)
-		r = render(o, &s, &buf, &len);
+		r = render(o, cfg, &s, &buf, &len);
 	if (r == 0 && s.n)
 		r = output(o, buf, len, d);
 	free(buf);
 	free(s.v);
 	ydoc_free(doc);
+	gen_clear(&g);
 	return r;
 }

@@ -11,17 +11,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent/pipeline.h"
 #include "policies/diag.h"
 
 struct suggest_opts {
 	const char *status; /* the agent's status file (RUN_DIR/status.json) */
+	/*
+	 * The configuration as it is now (catalog and config paths): flows an allow entry
+	 * already covers are left out, and its entry names are not reused. NULL: not read.
+	 * When it cannot be read, a warning says so and every flow is suggested.
+	 */
+	const struct gen_opts *gen;
 	const char *output; /* NULL: stdout */
 	bool force;	    /* replace an existing output file */
 	int64_t now_s;	    /* the header's "generated" time (Unix seconds) */
 };
 
 /*
- * 0: the drop-in was written, or nothing was seen (said on stderr; nothing written).
+ * 0: the drop-in was written, or nothing (new) was seen (said on stderr; nothing written).
  * -EINVAL or -E2BIG: the status file is malformed (located errors in d). -EEXIST: the
  * output exists and force is off. Other -errno: I/O (reported on stderr or in d).
  */

@@ -347,12 +347,14 @@ allow:
     to: [web.test]
     ports: [8080]
 EOC
+# suggest reads the configuration to leave out what it allows: always this one here.
+SUGGEST="$FG suggest -c $sg/flowguard.yaml --catalog $CATALOG"
 suggest_norm() {
 	sed 's/^# Generated [0-9TZ:-]* from/# Generated <time> from/' "$1"
 }
 for golden in "$ST"/*.yaml; do
 	f=${golden%.yaml}.json
-	if ! $FG suggest --status "$f" >"$tmp/out" 2>"$tmp/err"; then
+	if ! $SUGGEST --status "$f" >"$tmp/out" 2>"$tmp/err"; then
 		bad "suggest $f: exit $?"
 		sed 's/^/    stderr: /' "$tmp/err" >&2
 		continue
@@ -380,11 +382,11 @@ for golden in "$ST"/*.yaml; do
 			missing="$missing $e"
 	done
 	[ -z "$missing" ] && ok || bad "suggest $f: no rule in the plan for:$missing"
+	rm -f "$sg/conf.d/50-suggested.yaml"
 done
-rm -f "$sg/conf.d/50-suggested.yaml"
 for want in "$ST"/*.err; do
 	f=${want%.err}.json
-	$FG suggest --status "$f" >"$tmp/out" 2>"$tmp/err"
+	$SUGGEST --status "$f" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ "$rc" -eq 1 ] && cmp -s "$tmp/err" "$want" && [ ! -s "$tmp/out" ]; then
 		ok
@@ -398,7 +400,7 @@ done
 suggest_case() {
 	_name=$1 _rc=$2 _want=$3
 	shift 3
-	$FG suggest "$@" >"$tmp/out" 2>"$tmp/err"
+	$SUGGEST "$@" >"$tmp/out" 2>"$tmp/err"
 	_got=$?
 	if [ "$_got" -eq "$_rc" ] && [ "$(cat "$tmp/err")" = "$_want" ]; then
 		ok
@@ -435,7 +437,7 @@ suggest_case "oversized" 1 \
 
 # -o: atomic, 0644 whatever the umask, never over an existing file without --force.
 mkdir "$tmp/out.d"
-(umask 077 && $FG suggest --status "$ST/audit.json" -o "$tmp/out.d/50-s.yaml") 2>"$tmp/err"
+(umask 077 && $SUGGEST --status "$ST/audit.json" -o "$tmp/out.d/50-s.yaml") 2>"$tmp/err"
 if [ "$(stat -c %a "$tmp/out.d/50-s.yaml" 2>/dev/null)" = 644 ] &&
 	suggest_norm "$tmp/out.d/50-s.yaml" | cmp -s - "$ST/audit.yaml"; then
 	ok
@@ -457,7 +459,7 @@ suggest_norm "$tmp/out.d/50-s.yaml" | cmp -s - "$ST/names.yaml" && ok ||
 nl='
 '
 sed 's/"mode": "audit"/"mode": "audit\\nallow: evil"/' "$ST/audit.json" >"$tmp/a${nl}b.json"
-if $FG suggest --status "$tmp/a${nl}b.json" >"$sg/conf.d/50-suggested.yaml" 2>"$tmp/err" &&
+if $SUGGEST --status "$tmp/a${nl}b.json" >"$sg/conf.d/50-suggested.yaml" 2>"$tmp/err" &&
 	$FG check -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" >/dev/null 2>>"$tmp/err" &&
 	[ "$(grep -c '^  - name: ' "$sg/conf.d/50-suggested.yaml")" = 4 ]; then
 	ok
@@ -481,10 +483,61 @@ rm -f "$sg/conf.d/50-suggested.yaml"
 	printf ']}}\n'
 } >"$tmp/many.json"
 suggest_case "over 256 entries" 0 \
-	"flowguard: warning: 300 entries; the configuration takes at most 256 allow entries in all: merge addresses into prefixes" \
+	"flowguard: warning: 301 entries with the configuration's; it takes at most 256 allow entries in all: merge addresses into prefixes" \
 	--status "$tmp/many.json"
 [ "$(grep -c '^  - name: to-10-1-' "$tmp/out")" -eq 300 ] && ok ||
 	bad "suggest: not 300 entries for 300 destinations"
+
+# What the configuration allows now is left out (the agent's entries outlive a reload),
+# and its entry names are not reused: a second run adds to the first.
+cat >"$sg/conf.d/40-mine.yaml" <<'EOC'
+allow:
+  - name: to-10-99-0-5-tcp
+    to: [10.99.0.0/24]
+    ports: [9090]
+  - name: web-more
+    to: [WEB.test]
+    ports: [9090, 443]
+EOC
+suggest_case "covered by prefix" 0 "flowguard: left out what the configuration allows now: 2 flows" \
+	--status "$ST/audit.json"
+if grep -q '^  - name: to-10-99-0-5-tcp-2$' "$tmp/out" && grep -q '^    ports: \[8080\]$' "$tmp/out" &&
+	! grep -q -- '-> 10.99.0.5:9090' "$tmp/out" && ! grep -q -- '-> 10.99.0.3:9090' "$tmp/out"; then
+	ok
+else
+	bad "suggest: 10.99.0.5 tcp/9090 not left out, or the entry name reused"
+	cat "$tmp/out" >&2
+fi
+cp "$tmp/out" "$sg/conf.d/50-suggested.yaml"
+$FG check -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" >/dev/null 2>"$tmp/err" && ok ||
+	{ bad "suggest: check refuses the second drop-in"; cat "$tmp/err" >&2; }
+suggest_case "second run" 0 "flowguard: everything seen in $ST/audit.json (5 flows) is allowed by the configuration now: no allow entries to suggest" \
+	--status "$ST/audit.json" -o "$tmp/again.yaml"
+[ ! -e "$tmp/again.yaml" ] && ok || bad "suggest: nothing new, yet $tmp/again.yaml was written"
+rm -f "$sg/conf.d/50-suggested.yaml"
+suggest_case "covered by name" 0 "flowguard: left out what the configuration allows now: 1 flow" \
+	--status "$ST/names.json"
+grep -q '"web.test"' "$tmp/out" && bad "suggest: web.test tcp/9090 is allowed by name, yet suggested" || ok
+cat >"$sg/conf.d/40-mine.yaml" <<'EOC'
+allow:
+  - name: old
+    to: [old.example]
+    ports: [8080]
+EOC
+suggest_case "past name, port allowed" 0 "flowguard: tcp 10.99.0.4 port 8080 was old.example until 2026-11-28T03:39:00Z; 'old' allows old.example on it already: the client used a stale answer
+flowguard: left out what the configuration allows now: 1 flow" --status "$ST/names.json"
+grep -q '^    ports: \[8443\]$' "$tmp/out" && ok || bad "suggest: old.example tcp/8443 not suggested on its own"
+rm -f "$sg/conf.d/40-mine.yaml"
+$FG suggest -c "$tmp/nosuch.yaml" --catalog "$CATALOG" --status "$ST/audit.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 0 ] && grep -Fxq "$tmp/nosuch.yaml: error: cannot open: No such file or directory" "$tmp/err" &&
+	grep -q "^flowguard: warning: cannot read the configuration $tmp/nosuch.yaml: " "$tmp/err" &&
+	suggest_norm "$tmp/out" | cmp -s - "$ST/audit.yaml"; then
+	ok
+else
+	bad "suggest without a readable configuration: exit $rc, want 0, a warning, every flow"
+	cat "$tmp/err" >&2
+fi
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

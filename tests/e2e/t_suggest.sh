@@ -31,7 +31,7 @@ except OSError:
 }
 agent_start || finish
 wait_for 5 has_addr $S 10.99.0.2 && ok "start: 10.99.0.2" || fail "set: $(set_addrs $S)"
-inc "$FG" suggest --run-dir "$T/run" -o "$OUT" 2>"$T/err"
+inc "$FG" suggest -c "$CONF" --catalog "$CATALOG" --run-dir "$T/run" -o "$OUT" 2>"$T/err"
 [ $? -eq 0 ] && [ ! -e "$OUT" ] && grep -q "nothing blocked or would-be-blocked" "$T/err" &&
 	ok "nothing seen yet: said on stderr, no file" || fail "suggest before any flow: $(cat "$T/err")"
 
@@ -43,7 +43,7 @@ inbound 10.99.0.7 && ok "ingress audit: 10.99.0.7 -> 7070 connects" || fail "inb
 wait_for 10 '[ "$(flow count chain=ingress port=7070)" = 1 ]' &&
 	ok "seen: $(flow verdict chain=ingress port=7070) inbound from $(flow source chain=ingress port=7070) to 7070" ||
 	fail "no ingress entry for 7070: $(flow chain)"
-inc "$FG" suggest --run-dir "$T/run" -o "$OUT" 2>"$T/err" &&
+inc "$FG" suggest -c "$CONF" --catalog "$CATALOG" --run-dir "$T/run" -o "$OUT" 2>"$T/err" &&
 	[ "$(stat -c %a "$OUT")" = 644 ] && ok "suggest -o wrote $OUT (0644)" ||
 	fail "suggest: rc $?, $(cat "$T/err")"
 grep -q '^  - name: to-10-99-0-5-tcp$' "$OUT" && grep -q '^    to: \["10.99.0.5"\]$' "$OUT" &&
@@ -54,9 +54,6 @@ grep -q '^  - name: from-10-99-0-7-tcp$' "$OUT" && grep -q '^    from: \["10.99.
 	grep -q '^    ports: \[7070\]$' "$OUT" && ok "entry from-10-99-0-7-tcp: 10.99.0.7 to local tcp/7070" ||
 	fail "no inbound entry: $(cat "$OUT")"
 grep -q "to-10-99-0-2" "$OUT" && fail "suggested an allowed flow" || ok "allowed flows not suggested"
-inc "$FG" suggest --run-dir "$T/run" -o "$OUT" 2>"$T/err"
-[ $? -eq 1 ] && grep -q "exists; use --force" "$T/err" && ok "no overwrite without --force" ||
-	fail "second suggest -o: $(cat "$T/err")"
 "$FG" check -c "$CONF" --catalog "$CATALOG" --root "$T/emptyroot" >"$T/check" 2>&1 &&
 	ok "flowguard check accepts it: $(cat "$T/check")" || fail "check: $(cat "$T/check")"
 
@@ -76,4 +73,17 @@ inbound 10.99.0.7 && ok "enforce: the suggested inbound 10.99.0.7 -> 7070 connec
 inbound 10.99.0.8 && fail "inbound 10.99.0.8 -> 7070 connected" || ok "enforce: inbound 10.99.0.8 -> 7070 blocked"
 wait_for 10 '[ "$(flow verdict destination=10.99.0.6 port=9090)" = blocked ]' &&
 	ok "10.99.0.6:9090 reported as blocked" || fail "10.99.0.6: '$(flow verdict destination=10.99.0.6 port=9090)'"
+
+# A second run adds to the first: what the configuration allows now (the audit-mode
+# entries are still in the agent's list) is left out, and no entry name is reused.
+wait_for 10 '[ "$(flow count chain=ingress source=10.99.0.8)" = 1 ]'
+inc "$FG" suggest -c "$CONF" --catalog "$CATALOG" --run-dir "$T/run" -o "$T/conf.d/60-more.yaml" 2>"$T/err" &&
+	grep -q "left out what the configuration allows now: 2 flows" "$T/err" &&
+	ok "second run: $(cat "$T/err")" || fail "second suggest: rc $?, $(cat "$T/err")"
+m=$T/conf.d/60-more.yaml
+grep -q -- '-> 10.99.0.6:9090 ' "$m" && grep -q -- '-> 10.99.0.5:8080 ' "$m" &&
+	grep -q '^    from: \["10.99.0.8"\]$' "$m" && ! grep -q -- '-> 10.99.0.5:9090 ' "$m" &&
+	! grep -q '"10.99.0.7"' "$m" && ok "second file: only the new flows" || fail "60-more.yaml: $(cat "$m")"
+"$FG" check -c "$CONF" --catalog "$CATALOG" --root "$T/emptyroot" >"$T/check" 2>&1 &&
+	ok "check accepts both files" || fail "check with both files: $(cat "$T/check")"
 finish
