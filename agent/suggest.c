@@ -423,11 +423,11 @@ static int used_add(struct used *u, const char *s)
 	char (*v)[ENTRY_NAME_MAX + 1];
 
 	if (u->n == u->cap) {
-		u->cap = u->cap ? u->cap * 2 : 32;
-		v = realloc(u->v, u->cap * sizeof(*v));
+		v = realloc(u->v, (u->cap ? u->cap * 2 : 32) * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
 		u->v = v;
+		u->cap = u->cap ? u->cap * 2 : 32;
 	}
 	snprintf(u->v[u->n++], sizeof(*u->v), "%s", s);
 	return 0;
@@ -713,17 +713,14 @@ static int render(const struct suggest_opts *o, const struct config *cfg, struct
 	size_t i;
 	int r = 0;
 
-	for (i = 0; cfg && r == 0 && i < cfg->n_allow; i++)
-		r = used_add(&u, cfg->allow[i].name);
-	if (r < 0) {
-		free(u.v);
-		return r;
-	}
-	qsort(s->v, s->n, sizeof(*s->v), flow_cmp);
 	out = open_memstream(buf, len);
 	if (!out)
 		return -ENOMEM;
-	r = put_all(out, o, s, &u);
+	for (i = 0; cfg && r == 0 && i < cfg->n_allow; i++)
+		r = used_add(&u, cfg->allow[i].name);
+	qsort(s->v, s->n, sizeof(*s->v), flow_cmp);
+	if (r == 0)
+		r = put_all(out, o, s, &u);
 	if (fclose(out) != 0 && r == 0)
 		r = -ENOMEM;
 	if (r == 0 && u.n > CONFIG_ALLOW_MAX)
