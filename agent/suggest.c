@@ -77,6 +77,12 @@ struct fctx {
 	int r;
 };
 
+/* JSON's null, as libyaml reads it: a plain scalar. */
+static bool is_null(const struct ynode *n)
+{
+	return n && n->type == YN_SCALAR && n->plain && !strcmp(n->value, "null");
+}
+
 static const struct ynode *get(struct fctx *c, const char *key, bool required, char *what,
 			       size_t len)
 {
@@ -90,13 +96,14 @@ static const struct ynode *get(struct fctx *c, const char *key, bool required, c
 	return n;
 }
 
+/* A string; null is "" (the agent writes null for "none"). */
 static const char *get_str(struct fctx *c, const char *key, bool required)
 {
 	const char *s = "";
 	char what[80];
 	const struct ynode *n = get(c, key, required, what, sizeof(what));
 
-	if (n && ynode_str(n, what, &s, c->d) < 0)
+	if (n && !is_null(n) && ynode_str(n, what, &s, c->d) < 0)
 		c->r = -EINVAL;
 	return s;
 }
@@ -107,19 +114,19 @@ static uint64_t get_uint(struct fctx *c, const char *key, bool required, uint64_
 	char what[80];
 	const struct ynode *n = get(c, key, required, what, sizeof(what));
 
-	if (n && ynode_uint(n, what, 0, max, &v, c->d) < 0)
+	if (n && !(is_null(n) && !required) && ynode_uint(n, what, 0, max, &v, c->d) < 0)
 		c->r = -EINVAL;
 	return v;
 }
 
-/* Optional; -1 (or absent) means "none". */
+/* Optional; null, -1 or absent mean "none". */
 static int64_t get_int(struct fctx *c, const char *key, uint64_t max)
 {
 	const struct ynode *n = ymap_get(c->m, key);
 
-	if (n && n->type == YN_SCALAR && !strcmp(n->value, "-1"))
+	if (!n || is_null(n) || (n->type == YN_SCALAR && !strcmp(n->value, "-1")))
 		return -1;
-	return n ? (int64_t)get_uint(c, key, false, max) : -1;
+	return (int64_t)get_uint(c, key, false, max);
 }
 
 static bool get_bool(struct fctx *c, const char *key)
@@ -194,7 +201,7 @@ static bool dns_name_ok(const char *s)
 static void get_name(struct fctx *c, struct flow *f)
 {
 	const struct ynode *n = ymap_get(c->m, "name");
-	const char *s = get_str(c, "name", true);
+	const char *s = get_str(c, "name", false);
 	size_t i;
 
 	/* Not echoed: it is not a name, and may hold line breaks. */
@@ -495,7 +502,8 @@ static void put_flow(FILE *out, const char *indent, const struct flow *f)
 {
 	bool ports = !strcmp(f->proto, "tcp") || !strcmp(f->proto, "udp");
 
-	fprintf(out, "%s# %s ", indent, f->audit ? "would block" : "blocked");
+	fprintf(out, "%s# %s %s", indent, f->audit ? "would block" : "blocked",
+		f->proto[0] >= '0' && f->proto[0] <= '9' ? "proto " : "");
 	put_text(out, f->proto);
 	fputc(' ', out);
 	put_endpoint(out, &f->src, ports, f->sport);

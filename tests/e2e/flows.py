@@ -6,7 +6,7 @@
 
 Prints FIELD of every element of blocked.flows that matches every KEY=VALUE, one a line,
 in file order. Values compare as the JSON text would print (true/false, numbers as
-digits). FIELD 'count' prints how many match; 'sum:F' the sum of numeric field F;
+digits, null as nothing). FIELD 'count' prints how many match; 'sum:F' the sum of numeric field F;
 'blocked:F' prints field F of the "blocked" object itself (filters ignored).
 Exit 1 if the file is missing, is not JSON, or has no blocked.flows list.
 """
@@ -15,6 +15,8 @@ import sys
 
 
 def text(v):
+    if v is None:
+        return ""
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
