@@ -33,6 +33,24 @@ uint64_t wall_ms(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
+double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void count_apply(struct daemon *dm, enum apply_kind k, double took, int r)
+{
+	struct apply_stats *s = &dm->ctr.apply[k];
+
+	s->count++;
+	s->failures += r < 0;
+	s->sum_s += took;
+	s->last_s = took;
+}
+
 /*
  * Opens the table socket before any other netlink socket, so that its portid is our pid:
  * disable finds the agent that owns the table that way (kernel.h).
@@ -156,6 +174,8 @@ static int setup(struct daemon *dm)
 		r = restrict_privs();
 	if (r == 0 && (r = monitor_open(&dm->mon, dm->nft.portid)) < 0)
 		log_err(r, "Failed to subscribe to nf_tables events: %m");
+	if (r == 0)
+		r = events_open(dm);
 	if (r < 0)
 		return r;
 	gen_summary(dm->gen, dm->summary, sizeof(dm->summary));
@@ -169,6 +189,7 @@ static int setup(struct daemon *dm)
 
 static void teardown(struct daemon *dm)
 {
+	events_close(dm);
 	resolver_free(dm->res);
 	names_free(dm->names);
 	gen_free(dm->gen);
@@ -191,6 +212,7 @@ static void ready(struct daemon *dm)
 	state_status_line(dm, line, sizeof(line));
 	notify_ready(line);
 	log_info("Ready: %s", line);
+	state_metrics_arm(dm);
 	state_changed(dm);
 }
 
@@ -198,7 +220,8 @@ int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon_opts opts = *o;
 	struct daemon dm = { .opts = &opts, .sigfd = -1, .heal_due_ms = NEVER,
-			     .save_due_ms = NEVER };
+			     .save_due_ms = NEVER, .metrics_due_ms = NEVER,
+			     .status_due_ms = NEVER };
 	int r;
 
 	if (!opts.state_dir)

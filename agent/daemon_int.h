@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Internals shared by agent/daemon*.c; nothing else includes this. */
+/* Internals shared by agent/daemon*.c and agent/metrics.c; nothing else includes this. */
 #ifndef FLOWGUARD_DAEMON_INT_H
 #define FLOWGUARD_DAEMON_INT_H
 
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "agent/blocked.h"
 #include "agent/daemon.h"
 #include "agent/detect.h"
 #include "agent/pipeline.h"
@@ -36,6 +38,31 @@ struct heal_info {
 	unsigned int count;
 };
 
+/* Commits by kind, for metrics and status: the whole table, or one DNS-fed set's diff. */
+enum apply_kind { APPLY_FULL, APPLY_SETS, APPLY_KINDS };
+
+struct apply_stats {
+	uint64_t count;	   /* attempts, failed ones included */
+	uint64_t failures;
+	double sum_s, last_s; /* CLOCK_MONOTONIC seconds spent in the netlink commit */
+};
+
+struct daemon_counters {
+	struct apply_stats apply[APPLY_KINDS];
+	uint64_t heals;	/* whole-table restores run (after foreign changes or failed updates) */
+	uint64_t reloads_ok, reloads_refused;
+};
+
+/* Blocked-flow events (issue 7): the NFLOG reader and what it aggregated. */
+struct events {
+	struct nflog *nl;	/* NULL: not listening (error says why) */
+	struct blocked *store;
+	size_t max_tracked;	/* the store's size, to see whether a reload changes it */
+	uint16_t group;
+	int error;		/* 0 or the -errno of the last nflog_open */
+	bool dirty;		/* the status file lags behind the store */
+};
+
 struct daemon {
 	const struct daemon_opts *opts;
 	struct nft_ctx nft;
@@ -51,6 +78,7 @@ struct daemon {
 	uint64_t last_answer_ms; /* CLOCK_BOOTTIME of the last answer; 0: none yet */
 	uint64_t heal_due_ms, last_heal_ms;
 	uint64_t save_due_ms, last_save_ms;
+	uint64_t status_due_ms, last_status_ms; /* status rewrites for events: at most 1/s */
 	uint64_t watchdog_ms, watchdog_due_ms;
 	bool save_failing, status_failing;
 	bool stop;
@@ -60,11 +88,20 @@ struct daemon {
 	char state_path[PATH_MAX];
 	char status_path[PATH_MAX];
 	char summary[256];	/* "agent,relay de-1" */
+	struct daemon_counters ctr;
+	uint64_t metrics_due_ms; /* NEVER while metrics.textfile is off: no wake-ups */
+	char metrics_path[PATH_MAX]; /* the file being kept; "" while off */
+	struct events ev;
+	bool metrics_failing;
 };
 
 /* Clocks: CLOCK_BOOTTIME (deadlines; a suspend counts) and wall milliseconds. */
 uint64_t now_ms(void);
 uint64_t wall_ms(void);
+/* CLOCK_MONOTONIC in seconds, for durations. */
+double mono_s(void);
+/* Counts one commit of kind k that took `took` seconds and returned r. */
+void count_apply(struct daemon *dm, enum apply_kind k, double took, int r);
 
 /* daemon_load.c */
 int gen_load(const struct daemon_opts *o, struct gen **ret);
@@ -78,6 +115,23 @@ int sets_sync_name(struct daemon *dm, const char *fqdn);
 int sets_sync_all(struct daemon *dm);
 size_t sets_count_addrs(const struct daemon *dm);
 
+/* daemon_blocked.c */
+/* Opens the store and the reader of cfg's group; a taken group is a warning, not fatal. */
+int events_open(struct daemon *dm);
+void events_close(struct daemon *dm);
+/* After a reload: re-binds if the group changed (or was not bound), re-explains. */
+void events_reload(struct daemon *dm);
+/* After the names changed: the explanations follow ("was x until ..."). */
+void events_reexplain(struct daemon *dm);
+int events_fd(const struct daemon *dm);
+/* Reads every pending packet; new flows are logged at once. */
+void events_read(struct daemon *dm);
+/* Summary lines due by now; the deadline of the next one (NEVER: none). */
+void events_flush(struct daemon *dm, uint64_t now);
+uint64_t events_next_deadline(const struct daemon *dm);
+/* The "blocked" object of the status file. */
+void events_write_status(FILE *f, const struct daemon *dm);
+
 /* daemon_monitor.c */
 int monitor_open(struct monitor *m, uint32_t our_portid);
 void monitor_close(struct monitor *m);
@@ -89,10 +143,18 @@ int monitor_read(struct monitor *m, struct heal_info *ret);
 /* A resolver failure in words: "NXDOMAIN", "timeout", ...; "" for 0. */
 const char *state_error_text(int err);
 void state_changed(struct daemon *dm);
+/* The status file lags behind: rewrite it now, or a second after the last rewrite. */
+void state_status_soon(struct daemon *dm);
+/* The deferred rewrite of state_status_soon(), once due. */
+void state_status_due(struct daemon *dm);
 void state_save_now(struct daemon *dm);
 int state_write_status(struct daemon *dm);
 void state_remove_status(struct daemon *dm);
 void state_status_line(const struct daemon *dm, char *buf, size_t len);
+/* Follows metrics.textfile of the current configuration (start, reload): due now, or off. */
+void state_metrics_arm(struct daemon *dm);
+/* Rewrites the metrics file and sets the next deadline. */
+void state_metrics_write(struct daemon *dm);
 
 /* daemon_loop.c */
 int loop_run(struct daemon *dm);

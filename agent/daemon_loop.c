@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The event loop: one poll() over the signalfd, the nf_tables monitor socket and the
- * resolver's sockets. Its timeout is the nearest deadline (a name due or expiring, a
- * resolver retry, a pending restore or save, the watchdog), so an idle agent sleeps.
+ * The event loop: one poll() over the signalfd, the nf_tables monitor socket, the NFLOG
+ * socket of blocked flows and the resolver's sockets. Its timeout is the nearest deadline (a name due or expiring, a
+ * resolver retry, a pending restore or save, the watchdog, the metrics file when it is
+ * on, a blocked flow's summary line, a status rewrite held back), so an idle agent sleeps.
  */
 #include <errno.h>
 #include <limits.h>
@@ -100,6 +101,8 @@ void loop_answer(void *userdata, const struct res_answer *ans)
 			ans->fqdn);
 		dm->heal_due_ms = now;
 	}
+	if (ev.added || ev.removed)
+		events_reexplain(dm);
 	state_changed(dm);
 }
 
@@ -109,6 +112,7 @@ static void heal(struct daemon *dm, uint64_t now)
 
 	dm->heal_due_ms = NEVER;
 	dm->last_heal_ms = now;
+	dm->ctr.heals++;
 	r = sets_commit_all(dm, dm->gen, dm->names, "restore");
 	if (r < 0)
 		dm->heal_due_ms = now + HEAL_RETRY_MS;
@@ -160,14 +164,22 @@ static void run_timers(struct daemon *dm)
 	char line[320];
 
 	if (names_next_deadline(dm->names) <= now) {
-		if (names_expire(dm->names, now) > 0 && sets_sync_all(dm) == 0)
+		if (names_expire(dm->names, now) > 0 && sets_sync_all(dm) == 0) {
+			events_reexplain(dm);
 			state_changed(dm);
+		}
 		query_due(dm, now);
 	}
 	if (dm->heal_due_ms <= now)
 		heal(dm, now);
 	if (dm->save_due_ms <= now)
 		state_save_now(dm);
+	if (dm->metrics_due_ms <= now)
+		state_metrics_write(dm);
+	if (events_next_deadline(dm) <= now)
+		events_flush(dm, now);
+	if (dm->status_due_ms <= now)
+		state_status_due(dm);
 	if (dm->watchdog_ms && dm->watchdog_due_ms <= now) {
 		notify_watchdog();
 		state_status_line(dm, line, sizeof(line));
@@ -188,6 +200,9 @@ static int poll_timeout(struct daemon *dm)
 
 	t = min_u64(names_next_deadline(dm->names), dm->heal_due_ms);
 	t = min_u64(t, dm->save_due_ms);
+	t = min_u64(t, dm->metrics_due_ms);
+	t = min_u64(t, events_next_deadline(dm));
+	t = min_u64(t, dm->status_due_ms);
 	if (dm->watchdog_ms)
 		t = min_u64(t, dm->watchdog_due_ms);
 	if (t == NEVER && res < 0)
@@ -266,6 +281,7 @@ static void reload_refused(struct daemon *dm, int r, const char *why)
 {
 	char line[320];
 
+	dm->ctr.reloads_refused++;
 	snprintf(dm->reload_error, sizeof(dm->reload_error), "%s: %s", why, strerror(-r));
 	dm->reload_wall_ms = wall_ms();
 	log_err(r, "Reload failed: %s: %m; the running table is kept as it was", why);
@@ -285,8 +301,11 @@ static void reload_swap(struct daemon *dm, struct gen *g, struct names *ns, stru
 	dm->names = ns;
 	dm->res = res;
 	gen_summary(g, dm->summary, sizeof(dm->summary));
+	dm->ctr.reloads_ok++;
 	dm->reload_error[0] = '\0';
 	dm->reload_wall_ms = wall_ms();
+	state_metrics_arm(dm);
+	events_reload(dm);
 	log_info("Reloaded: %s", dm->summary);
 	state_status_line(dm, line, sizeof(line));
 	notify_ready(line);
@@ -357,7 +376,7 @@ static int on_signal(struct daemon *dm)
 
 int loop_run(struct daemon *dm)
 {
-	struct pollfd pfd[2 + RESOLVER_MAX_FDS];
+	struct pollfd pfd[3 + RESOLVER_MAX_FDS];
 	size_t nres;
 	int r;
 
@@ -365,16 +384,20 @@ int loop_run(struct daemon *dm)
 		run_timers(dm);
 		pfd[0] = (struct pollfd){ .fd = dm->sigfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = monitor_fd(&dm->mon), .events = POLLIN };
-		nres = resolver_fds(dm->res, pfd + 2, RESOLVER_MAX_FDS);
-		r = poll(pfd, 2 + nres, poll_timeout(dm));
+		/* -1 while not listening: poll() skips it. */
+		pfd[2] = (struct pollfd){ .fd = events_fd(dm), .events = POLLIN };
+		nres = resolver_fds(dm->res, pfd + 3, RESOLVER_MAX_FDS);
+		r = poll(pfd, 3 + nres, poll_timeout(dm));
 		if (r < 0 && errno != EINTR)
 			return log_err(-errno, "poll failed: %m");
 		if (r < 0)
 			continue;
 		if (pfd[1].revents)
 			on_monitor(dm);
+		if (pfd[2].revents)
+			events_read(dm);
 		/* Also without ready sockets: it handles the resolver's own timeouts. */
-		resolver_process(dm->res, pfd + 2, nres);
+		resolver_process(dm->res, pfd + 3, nres);
 		/* Last: a reload replaces the resolver whose fds are in pfd. */
 		if (pfd[0].revents && (r = on_signal(dm)) < 0)
 			return log_err(r, "Failed to read signals: %m");

@@ -136,12 +136,16 @@ int sets_commit_all(struct daemon *dm, struct gen *g, struct names *ns, const ch
 	struct nft_error err = { 0 };
 	bool changed = false;
 	uint64_t now;
+	double t0;
 	int r;
 
 	now = now_ms();
 	r = fill_dynamic(g->plan->rs, ns, now);
-	if (r == 0)
+	if (r == 0) {
+		t0 = mono_s();
 		r = nft_commit_ruleset(&dm->nft, g->plan->rs, &co, &changed, &err);
+		count_apply(dm, APPLY_FULL, mono_s() - t0, r);
+	}
 	if (r < 0 && r != -ENOMEM) {
 		log_nft_error(r, &err, why);
 		return r;
@@ -257,6 +261,7 @@ static int sync_set(struct daemon *dm, struct rs_set *want, uint64_t now)
 	struct rs_elem *cur = NULL;
 	struct nft_error err;
 	size_t n_cur = 0;
+	double t0;
 	int r;
 
 	if (!app)
@@ -267,7 +272,9 @@ static int sync_set(struct daemon *dm, struct rs_set *want, uint64_t now)
 	if (r == 0)
 		r = setdiff_compute(cur, n_cur, want->elems, want->n_elems, 0, &d);
 	if (r == 0 && setdiff_count(&d)) {
+		t0 = mono_s();
 		r = nft_set_apply_diff(&dm->nft, FG_TABLE, want, &d, &err);
+		count_apply(dm, APPLY_SETS, mono_s() - t0, r);
 		if (r < 0)
 			sync_failed(dm, r, want, &d, &err);
 		else

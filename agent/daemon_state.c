@@ -14,10 +14,13 @@
 
 #include "agent/daemon_int.h"
 #include "agent/log.h"
+#include "agent/metrics.h"
 #include "agent/notify.h"
 
 /* Answers change every few seconds on busy hosts; the file is only for the next boot. */
 #define SAVE_INTERVAL_MS 5000
+/* Blocked-flow events rewrite the status file at most this often. */
+#define STATUS_MIN_INTERVAL_MS 1000
 
 static const char *features_text(unsigned int f, char *buf, size_t len)
 {
@@ -78,9 +81,10 @@ static void write_addrs(FILE *f, const struct name_state *s, uint64_t now, uint6
 	size_t i;
 
 	for (i = 0; i < s->n_addrs; i++) {
-		fprintf(f, "%s\n        {\"address\": \"%s\", \"ttl_end_ms\": %llu, "
-			   "\"allowed_until_ms\": %llu}", i ? "," : "",
+		fprintf(f, "%s\n        {\"address\": \"%s\", \"current\": %s, "
+			   "\"ttl_end_ms\": %llu, \"allowed_until_ms\": %llu}", i ? "," : "",
 			rs_addr_format(&s->addrs[i].addr, a, sizeof(a)),
+			s->addrs[i].current ? "true" : "false",
 			(unsigned long long)to_wall(s->addrs[i].ttl_end_ms, now, wall),
 			(unsigned long long)to_wall(s->addrs[i].allowed_until_ms, now, wall));
 	}
@@ -141,6 +145,29 @@ static void write_events(FILE *f, const struct daemon *dm)
 	fputs(",\n", f);
 }
 
+static void write_apply(FILE *f, const char *kind, const struct apply_stats *a, bool last)
+{
+	fprintf(f, "      \"%s\": {\"count\": %llu, \"failures\": %llu, "
+		   "\"duration_sum_s\": %.6f, \"last_duration_s\": %.6f}%s\n", kind,
+		(unsigned long long)a->count, (unsigned long long)a->failures, a->sum_s, a->last_s,
+		last ? "" : ",");
+}
+
+/* The counters metrics.textfile exports, also for `flowguard status --json`. */
+static void write_metrics(FILE *f, const struct daemon *dm)
+{
+	const struct daemon_counters *c = &dm->ctr;
+
+	fputs("  \"metrics\": {\n    \"applies\": {\n", f);
+	write_apply(f, "full", &c->apply[APPLY_FULL], false);
+	write_apply(f, "sets", &c->apply[APPLY_SETS], true);
+	fprintf(f, "    },\n    \"heals\": %llu,\n    \"reloads\": {\"ok\": %llu, "
+		   "\"refused\": %llu},\n    \"textfile\": ", (unsigned long long)c->heals,
+		(unsigned long long)c->reloads_ok, (unsigned long long)c->reloads_refused);
+	json_str(f, dm->metrics_path);
+	fputs("\n  },\n", f);
+}
+
 static int write_status(FILE *f, const struct daemon *dm)
 {
 	uint64_t now = now_ms(), wall = wall_ms();
@@ -148,6 +175,8 @@ static int write_status(FILE *f, const struct daemon *dm)
 
 	write_header(f, dm, now, wall);
 	write_events(f, dm);
+	write_metrics(f, dm);
+	events_write_status(f, dm);
 	fputs("  \"names\": [", f);
 	for (i = 0; i < n; i++) {
 		fputs(i ? ",\n" : "\n", f);
@@ -221,21 +250,80 @@ void state_save_now(struct daemon *dm)
 	dm->save_failing = r < 0;
 }
 
-/* Something changed: status file and STATUS= now, the names file within SAVE_INTERVAL_MS. */
-void state_changed(struct daemon *dm)
+static void status_now(struct daemon *dm)
 {
-	char line[320];
-	uint64_t at;
 	int r;
 
+	dm->last_status_ms = now_ms();
+	dm->status_due_ms = NEVER;
+	dm->ev.dirty = false;
 	r = state_write_status(dm);
 	if (r < 0 && !dm->status_failing)
 		log_warn(r, "Failed to write '%s': %m; flowguard status cannot show this agent, "
 			    "ignoring", dm->status_path);
 	dm->status_failing = r < 0;
+}
+
+/* A flood of logged packets must not become a flood of file writes: at most one a second. */
+void state_status_soon(struct daemon *dm)
+{
+	uint64_t at = dm->last_status_ms + STATUS_MIN_INTERVAL_MS, now = now_ms();
+
+	if (dm->status_due_ms == NEVER)
+		dm->status_due_ms = at > now ? at : now;
+}
+
+void state_status_due(struct daemon *dm)
+{
+	status_now(dm);
+}
+
+/* Something changed: status file and STATUS= now, the names file within SAVE_INTERVAL_MS. */
+void state_changed(struct daemon *dm)
+{
+	char line[320];
+	uint64_t at;
+
+	status_now(dm);
 	state_status_line(dm, line, sizeof(line));
 	notify_status(line);
 	at = dm->last_save_ms + SAVE_INTERVAL_MS;
 	if (dm->save_due_ms == NEVER)
 		dm->save_due_ms = at > now_ms() ? at : now_ms();
+}
+
+void state_metrics_arm(struct daemon *dm)
+{
+	const char *want = dm->gen->cfg->metrics.textfile;
+
+	if (dm->metrics_path[0] && (!want || strcmp(want, dm->metrics_path)) &&
+	    unlink(dm->metrics_path) < 0 && errno != ENOENT)
+		log_warn(-errno, "Failed to remove the old metrics file '%s': %m, ignoring",
+			 dm->metrics_path);
+	dm->metrics_path[0] = '\0';
+	dm->metrics_due_ms = NEVER;
+	dm->metrics_failing = false;
+	if (!want)
+		return;
+	snprintf(dm->metrics_path, sizeof(dm->metrics_path), "%s", want);
+	dm->metrics_due_ms = now_ms();
+}
+
+void state_metrics_write(struct daemon *dm)
+{
+	int r;
+
+	if (!dm->metrics_path[0]) {
+		dm->metrics_due_ms = NEVER;
+		return;
+	}
+	r = metrics_write(dm, dm->metrics_path);
+	if (r < 0 && !dm->metrics_failing)
+		log_warn(r, "Failed to write the metrics to '%s': %m; retrying every %llu s, "
+			    "ignoring", dm->metrics_path,
+			 (unsigned long long)dm->gen->cfg->metrics.interval);
+	else if (r == 0 && dm->metrics_failing)
+		log_info("Wrote the metrics to '%s' again", dm->metrics_path);
+	dm->metrics_failing = r < 0;
+	dm->metrics_due_ms = now_ms() + dm->gen->cfg->metrics.interval * 1000;
 }

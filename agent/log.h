@@ -18,6 +18,8 @@ void log_set_debug(bool on);
 /* Each returns r, so that "return log_err(r, ...)" reads as it acts. */
 __attribute__((format(printf, 2, 3))) int log_err(int r, const char *fmt, ...);
 __attribute__((format(printf, 2, 3))) int log_warn(int r, const char *fmt, ...);
+/* Notice: normal but worth a look, e.g. a blocked flow (journalctl -p notice finds them). */
+__attribute__((format(printf, 1, 2))) void log_notice(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void log_info(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void log_debug(const char *fmt, ...);
 /* A loader diagnostic ("file:line:col: error: ..."): it names its level, so no level word. */

@@ -101,6 +101,29 @@ static void print_name(FILE *out, const struct ynode *n, uint64_t now)
 		print_addr(out, addrs->items[i], now);
 }
 
+/* "commits: full 3 (0 failed, last 2.1 ms), sets 41 (0 failed, last 0.4 ms)" */
+static void print_commits(FILE *out, const struct ynode *m)
+{
+	const struct ynode *ap = m ? ymap_get(m, "applies") : NULL, *k;
+	static const char *const kinds[] = { "full", "sets" };
+	size_t i;
+
+	if (!ap)
+		return;
+	fputs("commits:", out);
+	for (i = 0; i < 2; i++) {
+		k = ymap_get(ap, kinds[i]);
+		fprintf(out, "%s %s %s (%s failed, last %.1f ms)", i ? "," : "", kinds[i],
+			str(k, "count")[0] ? str(k, "count") : "0",
+			str(k, "failures")[0] ? str(k, "failures") : "0",
+			strtod(str(k, "last_duration_s"), NULL) * 1000);
+	}
+	fprintf(out, "; reloads %s ok, %s refused\n", str(ymap_get(m, "reloads"), "ok"),
+		str(ymap_get(m, "reloads"), "refused"));
+	if (str(m, "textfile")[0])
+		fprintf(out, "metrics: %s\n", str(m, "textfile"));
+}
+
 static void print_events(FILE *out, const struct view *v)
 {
 	const struct ynode *r = v->root;
@@ -110,12 +133,56 @@ static void print_events(FILE *out, const struct view *v)
 		fprintf(out, "restored the table %s times; last %llu s ago: process %s ('%s') %s\n",
 			str(r, "heals"), (unsigned long long)ago_s(heal, v->now),
 			str(r, "last_heal_pid"), str(r, "last_heal_comm"), str(r, "last_heal_what"));
+	print_commits(out, ymap_get(r, "metrics"));
 	if (reload && str(r, "reload_error")[0])
 		fprintf(out, "last reload %llu s ago was REFUSED: %s (the table before it stays)\n",
 			(unsigned long long)ago_s(reload, v->now), str(r, "reload_error"));
 	else if (reload)
 		fprintf(out, "last reload %llu s ago: applied\n",
 			(unsigned long long)ago_s(reload, v->now));
+}
+
+/* How many flows the text shows; --json has them all. */
+#define TEXT_FLOWS 5
+
+static void print_flow(FILE *out, const struct ynode *fl)
+{
+	const char *proto = str(fl, "protocol");
+	bool ports = !strcmp(proto, "tcp") || !strcmp(proto, "udp") || !strcmp(proto, "sctp");
+
+	fprintf(out, "  %s %s %s -> %s", str(fl, "verdict"), proto, str(fl, "source"),
+		str(fl, "destination"));
+	if (ports)
+		fprintf(out, ":%s", str(fl, "port"));
+	fprintf(out, " (%s, %s packets, last %s)\n    %s\n", str(fl, "chain"),
+		str(fl, "packets"), str(fl, "last_seen"), str(fl, "explanation"));
+}
+
+/* Blocked-flow totals and the most recent flows with their explanation. */
+static void print_blocked(FILE *out, const struct ynode *b)
+{
+	const struct ynode *t = b ? ymap_get(b, "totals") : NULL, *flows;
+	size_t i;
+
+	if (!b)
+		return;
+	if (strcmp(str(b, "listening"), "true")) {
+		fprintf(out, "blocked flows: NOT listening on NFLOG group %s (%s)\n",
+			str(b, "log_group"), str(b, "error"));
+	} else {
+		fprintf(out, "blocked flows (NFLOG group %s): egress %s blocked, %s would be; "
+			     "ingress %s blocked, %s would be; %s flows tracked",
+			str(b, "log_group"), str(t, "egress_blocked"), str(t, "egress_would_block"),
+			str(t, "ingress_blocked"), str(t, "ingress_would_block"), str(t, "flows"));
+		if (num(t, "lost") || num(t, "evicted"))
+			fprintf(out, ", %s lost, %s evicted", str(t, "lost"), str(t, "evicted"));
+		fputc('\n', out);
+	}
+	flows = ymap_get(b, "flows");
+	for (i = 0; flows && flows->type == YN_SEQ && i < flows->n && i < TEXT_FLOWS; i++)
+		print_flow(out, flows->items[i]);
+	if (flows && flows->type == YN_SEQ && flows->n > TEXT_FLOWS)
+		fprintf(out, "  ... %zu more (flowguard status --json)\n", flows->n - TEXT_FLOWS);
 }
 
 static void print_text(FILE *out, const struct view *v)
@@ -137,6 +204,7 @@ static void print_text(FILE *out, const struct view *v)
 	else
 		fputs("no answer yet\n", out);
 	print_events(out, v);
+	print_blocked(out, ymap_get(r, "blocked"));
 	if (names && names->type == YN_SEQ && names->n)
 		fputs("names:\n", out);
 	for (i = 0; names && names->type == YN_SEQ && i < names->n; i++)
@@ -165,9 +233,34 @@ static void emit_scalar(FILE *out, const struct ynode *n)
 	fputc('"', out);
 }
 
+/*
+ * A name's TTL left (the latest TTL end among its current addresses) and whether it is
+ * stale (queries fail and a current address is past its TTL): both move with the clock,
+ * so they are worked out at print time, not when the file was written.
+ */
+static uint64_t name_ttl_end(const struct ynode *n, bool *stale, uint64_t now)
+{
+	const struct ynode *addrs = ymap_get(n, "addresses"), *a;
+	uint64_t end = 0, t;
+	size_t i;
+
+	*stale = false;
+	for (i = 0; addrs && addrs->type == YN_SEQ && i < addrs->n; i++) {
+		a = addrs->items[i];
+		if (strcmp(str(a, "current"), "true"))
+			continue;
+		t = num(a, "ttl_end_ms");
+		end = t > end ? t : end;
+		*stale = *stale || (num(n, "failures") && t <= now);
+	}
+	return end;
+}
+
 /* An address map gets what is left of it, in seconds, next to its absolute times. */
 static void emit_map(FILE *out, const struct ynode *n, uint64_t now)
 {
+	bool stale;
+	uint64_t end;
 	size_t i;
 
 	fputc('{', out);
@@ -181,6 +274,11 @@ static void emit_map(FILE *out, const struct ynode *n, uint64_t now)
 		fprintf(out, ", \"ttl_left_s\": %llu, \"allowed_left_s\": %llu",
 			(unsigned long long)left_s(num(n, "ttl_end_ms"), now),
 			(unsigned long long)left_s(num(n, "allowed_until_ms"), now));
+	if (ymap_get(n, "fqdn")) {
+		end = name_ttl_end(n, &stale, now);
+		fprintf(out, ", \"ttl_remaining_s\": %llu, \"stale\": %s",
+			(unsigned long long)left_s(end, now), stale ? "true" : "false");
+	}
 	fputc('}', out);
 }
 

@@ -7,6 +7,8 @@ libnftnl-dev libmnl-dev libyaml-dev libc-ares-dev libsystemd-dev libcmocka-dev
 nftables iptables iproute2 unbound bind9-dnsutils python3 clang libclang-rt-14-dev"
 # make bench: iperf3 (packet path), strace (idle wake-ups)
 PKGS="$PKGS iperf3 strace"
+# tests/e2e/t_metrics.sh: an independent reader of the Prometheus text format
+PKGS="$PKGS python3-prometheus-client"
 # make deb, make check-system: the package build, lintian, the container (systemd-nspawn)
 PKGS="$PKGS debhelper devscripts lintian systemd-container debootstrap"
 # make analyze: the static analysers
