@@ -1,9 +1,10 @@
 #!/bin/sh
-# Enforce mode (the acceptance case; t_blocked.sh covers the daemon side: schema, metrics,
-# re-explanation, status rewrites, a taken group): connecting to an unlisted address fails; the final rule's NFLOG event
-# becomes exactly one aggregated entry in status.json's blocked.flows (right 5-tuple,
-# chain, verdict, attribution; SYN retries and a second attempt counted in it) and exactly
-# one "blocked tcp ..." log line; the drop rule's counter moved.
+# Enforce mode, the acceptance case (t_blocked.sh covers the daemon's side: schema,
+# metrics, re-explanation, status rewrites, a taken group): connecting to an unlisted
+# address fails; the final rule's NFLOG event becomes exactly one aggregated entry in
+# status.json's blocked.flows (right 5-tuple, chain, verdict, attribution; SYN retries and
+# a second attempt counted in it) and exactly one "blocked tcp ..." log line; the drop
+# rule's counter moved.
 . tests/e2e/lib.sh
 S=allow_test_web_names_v4
 flow() { "$PY" "$TOP/tests/e2e/flows.py" "$T/run/status.json" "$@"; }
