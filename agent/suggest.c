@@ -586,18 +586,18 @@ static int put_group(FILE *out, const struct flow *g, size_t n, struct used *u)
 	return put_entry(out, g, n, ports, k, u);
 }
 
-static void put_header(FILE *out, const struct suggest_opts *o, const struct seen *s,
+static void put_header(FILE *out, const char *file, int64_t now_s, const struct seen *s,
 		       bool ingress)
 {
 	char when[32];
 	struct tm tm;
-	time_t t = (time_t)o->now_s;
+	time_t t = (time_t)now_s;
 
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(out, "# flowguard suggest: allow entries for what the agent blocked or would block.\n"
 		"# Generated %s from ", when);
-	put_text(out, o->status);
+	put_text(out, file);
 	if (s->mode[0]) {
 		fputs(" (agent mode: ", out);
 		put_text(out, s->mode);
@@ -626,13 +626,13 @@ static bool any(const struct seen *s, bool ingress, bool expressible)
 	return false;
 }
 
-static int put_all(FILE *out, const struct suggest_opts *o, const struct seen *s,
+static int put_all(FILE *out, const char *file, int64_t now_s, const struct seen *s,
 		   struct used *u)
 {
 	size_t i = 0, j;
 	int r = 0;
 
-	put_header(out, o, s, any(s, true, true));
+	put_header(out, file, now_s, s, any(s, true, true));
 	if (any(s, false, true))
 		fputs("allow:\n", out);
 	while (r == 0 && i < s->n && s->v[i].l4) {
@@ -713,7 +713,7 @@ static int output(const struct suggest_opts *o, const char *buf, size_t len, str
 	return r;
 }
 
-static int render(const struct suggest_opts *o, const struct config *cfg, struct seen *s,
+static int render(const char *file, int64_t now_s, const struct config *cfg, struct seen *s,
 		  char **buf, size_t *len)
 {
 	struct used u = { 0 };
@@ -728,7 +728,7 @@ static int render(const struct suggest_opts *o, const struct config *cfg, struct
 		r = used_add(&u, cfg->allow[i].name);
 	qsort(s->v, s->n, sizeof(*s->v), flow_cmp);
 	if (r == 0)
-		r = put_all(out, o, s, &u);
+		r = put_all(out, file, now_s, s, &u);
 	if (fclose(out) != 0 && r == 0)
 		r = -ENOMEM;
 	if (r == 0 && u.n > CONFIG_ALLOW_MAX)
@@ -736,6 +736,45 @@ static int render(const struct suggest_opts *o, const struct config *cfg, struct
 			"at most %d allow entries in all: merge addresses into prefixes\n", u.n,
 			CONFIG_ALLOW_MAX);
 	free(u.v);
+	return r;
+}
+
+/* Nothing to write: why, on stderr. */
+static void say_nothing(const char *file, size_t covered)
+{
+	if (covered)
+		fprintf(stderr, "flowguard: everything seen in %s (%zu flow%s) is allowed by the "
+			"configuration now: no allow entries to suggest\n", file, covered,
+			covered == 1 ? "" : "s");
+	else
+		fprintf(stderr, "flowguard: nothing blocked or would-be-blocked in %s: no allow "
+			"entries to suggest\n", file);
+}
+
+int suggest_doc(const struct ydoc *doc, const struct config *cfg, int64_t now_s, char **ret,
+		size_t *ret_len, struct diag *d)
+{
+	struct seen s = { 0 };
+	size_t covered = 0;
+	int r;
+
+	*ret = NULL;
+	*ret_len = 0;
+	r = seen_load(doc, &s, d);
+	if (r == 0 && s.n && cfg)
+		covered = drop_covered(cfg, &s);
+	if (r == 0 && covered && s.n)
+		fprintf(stderr, "flowguard: left out what the configuration allows now: %zu "
+			"flow%s\n", covered, covered == 1 ? "" : "s");
+	if (r == 0 && !s.n)
+		say_nothing(doc->file, covered);
+	if (r == 0 && s.n)
+		r = render(doc->file, now_s, cfg, &s, ret, ret_len);
+	if (r < 0) {
+		free(*ret);
+		*ret = NULL;
+	}
+	free(s.v);
 	return r;
 }
 
@@ -758,45 +797,20 @@ static const struct config *load_config(const struct suggest_opts *o, struct gen
 	return r < 0 ? NULL : g->cfg;
 }
 
-/* Nothing to write: why, on stderr. */
-static void say_nothing(const struct suggest_opts *o, size_t covered)
-{
-	if (covered)
-		fprintf(stderr, "flowguard: everything seen in %s (%zu flow%s) is allowed by the "
-			"configuration now: no allow entries to suggest\n", o->status, covered,
-			covered == 1 ? "" : "s");
-	else
-		fprintf(stderr, "flowguard: nothing blocked or would-be-blocked in %s: no allow "
-			"entries to suggest\n", o->status);
-}
-
 int suggest_run(const struct suggest_opts *o, struct diag *d)
 {
-	const struct config *cfg = NULL;
 	struct gen g = { 0 };
-	struct seen s = { 0 };
 	struct ydoc *doc = NULL;
-	size_t covered = 0;
 	char *buf = NULL;
 	size_t len = 0;
 	int r;
 
 	r = ydoc_load(o->status, NULL, NULL, &doc, d);
 	if (r == 0)
-		r = seen_load(doc, &s, d);
-	if (r == 0 && s.n && (cfg = load_config(o, &g)))
-		covered = drop_covered(cfg, &s);
-	if (r == 0 && covered && s.n)
-		fprintf(stderr, "flowguard: left out what the configuration allows now: %zu "
-			"flow%s\n", covered, covered == 1 ? "" : "s");
-	if (r == 0 && !s.n)
-		say_nothing(o, covered);
-	if (r == 0 && s.n)
-		r = render(o, cfg, &s, &buf, &len);
-	if (r == 0 && s.n)
+		r = suggest_doc(doc, load_config(o, &g), o->now_s, &buf, &len, d);
+	if (r == 0 && buf)
 		r = output(o, buf, len, d);
 	free(buf);
-	free(s.v);
 	ydoc_free(doc);
 	gen_clear(&g);
 	return r;

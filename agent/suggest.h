@@ -34,4 +34,14 @@ struct suggest_opts {
  */
 int suggest_run(const struct suggest_opts *o, struct diag *d);
 
+struct ydoc;
+struct config;
+/*
+ * The drop-in for a parsed status file (named doc->file in the header), leaving out what
+ * cfg allows (cfg may be NULL), into *ret (malloc'ed, *ret_len bytes). *ret is NULL when
+ * nothing (new) was seen: that is said on stderr. 0, -EINVAL or -ENOMEM.
+ */
+int suggest_doc(const struct ydoc *doc, const struct config *cfg, int64_t now_s, char **ret,
+		size_t *ret_len, struct diag *d);
+
 #endif
