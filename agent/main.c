@@ -58,7 +58,7 @@ static void usage(FILE *out)
 	      "      --no-resolve     plan: leave DNS-fed sets empty (the default for now)\n"
 	      "      --json           detect, status: print JSON\n"
 	      "      --state-dir DIR  run: last good answers (default " DAEMON_STATE_DIR ")\n"
-	      "      --run-dir DIR    run, status: status file (default " DAEMON_RUN_DIR ")\n"
+	      "      --run-dir DIR    run, status, suggest: status file (default " DAEMON_RUN_DIR ")\n"
 	      "      --facts FILE     host facts from FILE (written by detect --save) instead\n"
 	      "                       of detecting; the unit's way to run unprivileged\n"
 	      "      --save FILE      detect: write the JSON report to FILE (atomically, 0644)\n"
