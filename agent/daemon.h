@@ -9,6 +9,13 @@
  *
  * Files: STATE_DIR/names holds the last good answers; RUN_DIR/status.json (mode 0600,
  * directory 0700, replaced atomically on every change) is what `flowguard status` reads.
+ *
+ * Blocked flows (issue 7): the agent binds NFLOG group blocked.log-group, where the final
+ * rules log; each new flow is one notice line with its explanation, repeats a summary line
+ * per flow every minute, and status.json's "blocked" object (rewritten at most once a
+ * second while packets arrive) lists the flows for `flowguard status` and `suggest`.
+ * With metrics.textfile set, the Prometheus text file is rewritten every
+ * metrics.interval seconds (agent/metrics.h); unset, there is no timer at all.
  */
 #ifndef FLOWGUARD_DAEMON_H
 #define FLOWGUARD_DAEMON_H

@@ -3,9 +3,9 @@
 # agent explains each new flow once in the journal (notice), keeps it in status.json's
 # "blocked" object (the schema `flowguard suggest` reads) and in the metrics; a flood of
 # logged packets rewrites status.json at most about once a second (strace counts the
-# renames); a DNS change re-explains the flows; audit mode says "would block"; a group
-# another process holds is one warning naming blocked.log-group, and a reload to a free
-# group starts listening.
+# renames); repeats become one summary line per flow after 60 s; a DNS change re-explains
+# the flows; audit mode says "would block"; a group another process holds is one warning
+# naming blocked.log-group, and a reload to a free group starts listening.
 . tests/e2e/lib.sh
 STATUS=$T/run/status.json
 M=$T/metrics.prom
@@ -84,6 +84,9 @@ assert "web.test" in f["explanation"], f
 print(f["explanation"])
 EOP
 	fail "schema: $(cat "$T/schema.log")"
+inc "$FG" status --json --run-dir "$T/run" >"$T/status.json" 2>&1
+"$PY" -c 'import json,sys; f=json.load(open(sys.argv[1]))["agent"]["blocked"]["flows"][0]; assert f["icmp_type"] is None and f["name_current"] is True and isinstance(f["port"], int), f' \
+	"$T/status.json" && ok "status --json carries the flows as JSON" || fail "status --json: $(cat "$T/status.json")"
 inc "$FG" status --run-dir "$T/run" >"$T/status.txt" 2>&1
 grep -q "blocked flows (NFLOG group 4100): egress [1-9]" "$T/status.txt" &&
 	grep -q "blocked tcp 10.99.0.1 -> 10.99.0.2:9090 (egress" "$T/status.txt" &&
@@ -161,4 +164,9 @@ wait_for 5 '"$PY" -c "import json,sys; assert json.load(open(sys.argv[1]))[\"blo
 can_connect 10.99.0.5 9090
 wait_for 5 'grep -q "blocked tcp 10.99.0.1:[0-9]* -> 10.99.0.5:9090" "$LOG"' &&
 	ok "events on group 4101" || fail "no event on group 4101"
+# Repeats of a reported flow: one summary line a report interval (60 s) after the first.
+can_connect 10.99.0.5 9090
+wait_for 70 'grep -q "blocked tcp 10.99.0.1:[0-9]* -> 10.99.0.5:9090 .*; [0-9]* more packets\{0,1\} in the last [56][0-9] s" "$LOG"' &&
+	ok "summary: $(grep -o "; [0-9]* more packets* in the last [0-9]* s" "$LOG" | tail -1)" ||
+	fail "no summary line for 10.99.0.5:9090"
 finish
