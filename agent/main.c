@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/daemon.h"
 #include "agent/detect.h"
 #include "agent/kernel.h"
 #include "agent/pipeline.h"
 #include "agent/status.h"
+#include "agent/suggest.h"
 #include "policies/compile.h"
 
 #define EXIT_RUNTIME 1
@@ -29,6 +31,8 @@ struct opts {
 	const char *state_dir, *run_dir; /* run, status: NULL for the defaults */
 	const char *facts; /* --facts: host facts from this file instead of detecting */
 	const char *save;  /* detect --save: write the JSON report to this file */
+	const char *status, *output; /* suggest: --status, -o */
+	bool force;		     /* suggest: replace the -o file */
 };
 
 
@@ -45,6 +49,7 @@ static void usage(FILE *out)
 	      "  run      the agent: keep the table current as DNS, config and kernel change\n"
 	      "  status   what the running agent applied, and the table's flags and owner\n"
 	      "  detect   show the detected roles, region and host facts, with evidence\n"
+	      "  suggest  print allow entries (a conf.d/ file) for what the agent blocked\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --config FILE    configuration (default " FG_CONFIG ")\n"
@@ -53,10 +58,13 @@ static void usage(FILE *out)
 	      "      --no-resolve     plan: leave DNS-fed sets empty (the default for now)\n"
 	      "      --json           detect, status: print JSON\n"
 	      "      --state-dir DIR  run: last good answers (default " DAEMON_STATE_DIR ")\n"
-	      "      --run-dir DIR    run, status: status file (default " DAEMON_RUN_DIR ")\n"
+	      "      --run-dir DIR    run, status, suggest: status file (default " DAEMON_RUN_DIR ")\n"
 	      "      --facts FILE     host facts from FILE (written by detect --save) instead\n"
 	      "                       of detecting; the unit's way to run unprivileged\n"
 	      "      --save FILE      detect: write the JSON report to FILE (atomically, 0644)\n"
+	      "      --status FILE    suggest: the agent's status file (default RUN-DIR/status.json)\n"
+	      "  -o, --output FILE    suggest: write FILE (atomically, 0644) instead of stdout\n"
+	      "      --force          suggest: replace an existing -o FILE\n"
 	      "  -h, --help           show this help\n"
 	      "      --version        show the version\n"
 	      "\n"
@@ -65,7 +73,7 @@ static void usage(FILE *out)
 }
 
 enum { OPT_CATALOG = 256, OPT_ROOT, OPT_NO_RESOLVE, OPT_VERSION, OPT_JSON, OPT_STATE_DIR,
-       OPT_RUN_DIR, OPT_FACTS, OPT_SAVE };
+       OPT_RUN_DIR, OPT_FACTS, OPT_SAVE, OPT_STATUS, OPT_FORCE };
 
 static int set_path(char *dst, const char *root, const char *path)
 {
@@ -86,6 +94,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 		{ "facts", required_argument, NULL, OPT_FACTS },
 		{ "save", required_argument, NULL, OPT_SAVE },
+		{ "status", required_argument, NULL, OPT_STATUS },
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -93,7 +104,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	const char *config = NULL, *catalog = NULL, *root = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:ho:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
@@ -121,6 +132,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_SAVE:
 			o->save = optarg;
+			break;
+		case OPT_STATUS:
+			o->status = optarg;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case OPT_FORCE:
+			o->force = true;
 			break;
 		case 'h':
 			o->command = "help";
@@ -275,6 +295,30 @@ static int cmd_run(const struct opts *o)
 	return daemon_run(&d);
 }
 
+/* Every failure is a runtime one (1): the status file is the agent's, not the admin's. */
+static int cmd_suggest(const struct opts *o, struct diag *d)
+{
+	struct suggest_opts so = { .status = o->status, .output = o->output, .force = o->force,
+				   .now_s = (int64_t)time(NULL) };
+	struct gen_opts go;
+	char path[PATH_MAX];
+	int r;
+
+	if (o->force && !o->output) {
+		fprintf(stderr, "flowguard: --force needs -o FILE\n");
+		return -EINVAL;
+	}
+	if (!so.status) {
+		snprintf(path, sizeof(path), "%s/%s", o->run_dir ? o->run_dir : DAEMON_RUN_DIR,
+			 DAEMON_STATUS_FILE);
+		so.status = path;
+	}
+	gen_opts_of(o, &go);
+	so.gen = &go;
+	r = suggest_run(&so, d);
+	return r < 0 && r != -ENOMEM ? -EIO : r;
+}
+
 /* -EINVAL from the policy side means "invalid input" (2); anything else is runtime (1). */
 static int exit_code(int r)
 {
@@ -316,6 +360,8 @@ int main(int argc, char **argv)
 		r = kernel_disable(FG_TABLE, stderr) < 0 ? -EIO : 0;
 	} else if (!strcmp(o.command, "run")) {
 		r = cmd_run(&o);
+	} else if (!strcmp(o.command, "suggest")) {
+		r = cmd_suggest(&o, &d);
 	} else if (!strcmp(o.command, "status")) {
 		r = status_print(o.run_dir, o.json, stdout);
 		r = r < 0 && r != -ENOMEM ? -EIO : r;

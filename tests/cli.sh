@@ -328,5 +328,216 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 fi
 
+# ---- suggest: status files -> a drop-in that check accepts; errors exact -----------------
+# tests/fixtures/status/NAME.json with NAME.yaml: suggest prints exactly that (the generated
+# time aside); as conf.d/ of a base config, `check` accepts it and `plan` has a rule for
+# every entry. With NAME.err: exit 1 and exactly those stderr lines.
+ST=tests/fixtures/status
+sg=$tmp/suggest
+mkdir -p "$sg/conf.d" "$tmp/emptyroot"
+cat >"$sg/flowguard.yaml" <<'EOC'
+mode: audit
+roles: [agent]
+region: de-1
+ingress: audit
+dns-servers: [192.0.2.53]
+ntp-servers: [192.0.2.123]
+allow:
+  - name: test-web
+    to: [web.test]
+    ports: [8080]
+EOC
+# suggest reads the configuration to leave out what it allows: always this one here.
+SUGGEST="$FG suggest -c $sg/flowguard.yaml --catalog $CATALOG"
+suggest_norm() {
+	sed 's/^# Generated [0-9TZ:-]* from/# Generated <time> from/' "$1"
+}
+for golden in "$ST"/*.yaml; do
+	f=${golden%.yaml}.json
+	if ! $SUGGEST --status "$f" >"$tmp/out" 2>"$tmp/err"; then
+		bad "suggest $f: exit $?"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+		continue
+	fi
+	if suggest_norm "$tmp/out" | cmp -s - "$golden" && [ ! -s "$tmp/err" ]; then
+		ok
+	else
+		bad "suggest $f differs from $golden (or wrote to stderr)"
+		suggest_norm "$tmp/out" | diff -u "$golden" - | head -20 >&2
+		cat "$tmp/err" >&2
+	fi
+	cp "$tmp/out" "$sg/conf.d/50-suggested.yaml"
+	if $FG check -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" \
+		>/dev/null 2>"$tmp/err"; then
+		ok
+	else
+		bad "suggest $f: flowguard check refuses the drop-in"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+	fi
+	$FG plan -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" \
+		>"$tmp/plan" 2>/dev/null
+	missing=
+	for e in $(sed -n 's/^  - name: //p' "$tmp/out"); do
+		grep -q "accept comment \"allow $e (local configuration)\"" "$tmp/plan" ||
+			missing="$missing $e"
+	done
+	[ -z "$missing" ] && ok || bad "suggest $f: no rule in the plan for:$missing"
+	rm -f "$sg/conf.d/50-suggested.yaml"
+done
+for want in "$ST"/*.err; do
+	f=${want%.err}.json
+	$SUGGEST --status "$f" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq 1 ] && cmp -s "$tmp/err" "$want" && [ ! -s "$tmp/out" ]; then
+		ok
+	else
+		bad "suggest $f: exit $rc (want 1), stderr not exactly $want, or stdout not empty"
+		diff -u "$want" "$tmp/err" >&2
+	fi
+done
+
+# suggest_case NAME WANT-RC WANT-STDERR-LINE ARGS...: one run, its exit and exact stderr.
+suggest_case() {
+	_name=$1 _rc=$2 _want=$3
+	shift 3
+	$SUGGEST "$@" >"$tmp/out" 2>"$tmp/err"
+	_got=$?
+	if [ "$_got" -eq "$_rc" ] && [ "$(cat "$tmp/err")" = "$_want" ]; then
+		ok
+	else
+		bad "suggest $_name: exit $_got (want $_rc); stderr:"
+		sed 's/^/    /' "$tmp/err" >&2
+		echo "    want: $_want" >&2
+	fi
+}
+suggest_case "nothing seen" 0 \
+	"flowguard: nothing blocked or would-be-blocked in $ST/empty.json: no allow entries to suggest" \
+	--status "$ST/empty.json" -o "$tmp/none.yaml"
+[ ! -s "$tmp/out" ] && [ ! -e "$tmp/none.yaml" ] && ok ||
+	bad "suggest: nothing seen, yet something was written"
+suggest_case "missing file" 1 "$tmp/nosuch.json: error: cannot open: No such file or directory" \
+	--status "$tmp/nosuch.json"
+mkdir "$tmp/adir"
+suggest_case "unreadable file" 1 "$tmp/adir: error: cannot read: Is a directory" --status "$tmp/adir"
+suggest_case "--force without -o" 2 "flowguard: --force needs -o FILE" --status "$ST/audit.json" --force
+suggest_case "no command argument" 2 "$($FG --help 2>&1)" suggest --status "$ST/audit.json"
+mkdir -p "$tmp/run"
+cp "$ST/audit.json" "$tmp/run/status.json"
+suggest_case "--run-dir" 0 "" --run-dir "$tmp/run"
+grep -q "from $tmp/run/status.json (agent mode: audit)" "$tmp/out" && ok ||
+	bad "suggest --run-dir: not read from $tmp/run/status.json"
+{
+	printf '{"blocked": {"flows": [], "pad": "'
+	head -c $((1024 * 1024)) /dev/zero | tr '\0' 'x'
+	printf '"}}\n'
+} >"$tmp/big.json"
+suggest_case "oversized" 1 \
+	"$tmp/big.json: error: file is $(wc -c <"$tmp/big.json") bytes, larger than the limit of 1048576" \
+	--status "$tmp/big.json"
+
+# -o: atomic, 0644 whatever the umask, never over an existing file without --force.
+mkdir "$tmp/out.d"
+(umask 077 && $SUGGEST --status "$ST/audit.json" -o "$tmp/out.d/50-s.yaml") 2>"$tmp/err"
+if [ "$(stat -c %a "$tmp/out.d/50-s.yaml" 2>/dev/null)" = 644 ] &&
+	suggest_norm "$tmp/out.d/50-s.yaml" | cmp -s - "$ST/audit.yaml"; then
+	ok
+else
+	bad "suggest -o: not written as $ST/audit.yaml with mode 0644"
+	cat "$tmp/err" >&2
+fi
+suggest_case "-o over an existing file" 1 "$tmp/out.d/50-s.yaml: error: exists; use --force to replace it" \
+	--status "$ST/names.json" -o "$tmp/out.d/50-s.yaml"
+grep -q "to-10-99-0-5-tcp" "$tmp/out.d/50-s.yaml" && ok || bad "suggest -o: refused, yet the file changed"
+suggest_case "-o --force" 0 "" --status "$ST/names.json" -o "$tmp/out.d/50-s.yaml" --force
+suggest_norm "$tmp/out.d/50-s.yaml" | cmp -s - "$ST/names.yaml" && ok ||
+	bad "suggest -o --force: file not replaced"
+[ "$(ls -A "$tmp/out.d")" = "50-s.yaml" ] && ok ||
+	bad "suggest -o: left files behind: $(ls -A "$tmp/out.d")"
+
+# Text from the file or the command line never leaves its comment: a path and a mode with
+# line breaks give the same entries, and check still accepts the result.
+nl='
+'
+sed 's/"mode": "audit"/"mode": "audit\\nallow: evil"/' "$ST/audit.json" >"$tmp/a${nl}b.json"
+if $SUGGEST --status "$tmp/a${nl}b.json" >"$sg/conf.d/50-suggested.yaml" 2>"$tmp/err" &&
+	$FG check -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" >/dev/null 2>>"$tmp/err" &&
+	[ "$(grep -c '^  - name: ' "$sg/conf.d/50-suggested.yaml")" = 4 ]; then
+	ok
+else
+	bad "suggest: a line break in the path or the mode escaped its comment"
+	cat "$tmp/err" >&2
+fi
+rm -f "$sg/conf.d/50-suggested.yaml"
+
+# More entries than the configuration takes: said, not silently cut.
+{
+	printf '{"blocked": {"flows": [\n'
+	i=0
+	while [ $i -lt 300 ]; do
+		[ $i -gt 0 ] && printf ',\n'
+		printf '{"chain": "egress", "verdict": "blocked", "protocol": "tcp", "source": "10.0.0.1", '
+		printf '"destination": "10.1.%d.%d", "port": 443, "packets": 1, "bytes": 60, ' $((i / 200)) $((i % 200 + 1))
+		printf '"first_seen": "", "last_seen": "", "name": "", "name_current": false, "explanation": ""}'
+		i=$((i + 1))
+	done
+	printf ']}}\n'
+} >"$tmp/many.json"
+suggest_case "over 256 entries" 0 \
+	"flowguard: warning: 301 entries with the configuration's; it takes at most 256 allow entries in all: merge addresses into prefixes" \
+	--status "$tmp/many.json"
+[ "$(grep -c '^  - name: to-10-1-' "$tmp/out")" -eq 300 ] && ok ||
+	bad "suggest: not 300 entries for 300 destinations"
+
+# What the configuration allows now is left out (the agent's entries outlive a reload),
+# and its entry names are not reused: a second run adds to the first.
+cat >"$sg/conf.d/40-mine.yaml" <<'EOC'
+allow:
+  - name: to-10-99-0-5-tcp
+    to: [10.99.0.0/24]
+    ports: [9090]
+  - name: web-more
+    to: [WEB.test]
+    ports: [9090, 443]
+EOC
+suggest_case "covered by prefix" 0 "flowguard: left out what the configuration allows now: 2 flows" \
+	--status "$ST/audit.json"
+if grep -q '^  - name: to-10-99-0-5-tcp-2$' "$tmp/out" && grep -q '^    ports: \[8080\]$' "$tmp/out" &&
+	! grep -q -- '-> 10.99.0.5:9090' "$tmp/out" && ! grep -q -- '-> 10.99.0.3:9090' "$tmp/out"; then
+	ok
+else
+	bad "suggest: 10.99.0.5 tcp/9090 not left out, or the entry name reused"
+	cat "$tmp/out" >&2
+fi
+cp "$tmp/out" "$sg/conf.d/50-suggested.yaml"
+$FG check -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" >/dev/null 2>"$tmp/err" && ok ||
+	{ bad "suggest: check refuses the second drop-in"; cat "$tmp/err" >&2; }
+suggest_case "second run" 0 "flowguard: everything seen in $ST/audit.json (5 flows) is allowed by the configuration now: no allow entries to suggest" \
+	--status "$ST/audit.json" -o "$tmp/again.yaml"
+[ ! -e "$tmp/again.yaml" ] && ok || bad "suggest: nothing new, yet $tmp/again.yaml was written"
+rm -f "$sg/conf.d/50-suggested.yaml"
+suggest_case "covered by name" 0 "flowguard: left out what the configuration allows now: 1 flow" \
+	--status "$ST/names.json"
+grep -q '"web.test"' "$tmp/out" && bad "suggest: web.test tcp/9090 is allowed by name, yet suggested" || ok
+cat >"$sg/conf.d/40-mine.yaml" <<'EOC'
+allow:
+  - name: old
+    to: [old.example]
+    ports: [8080]
+EOC
+suggest_case "past name, port allowed" 0 "flowguard: tcp 10.99.0.4 port 8080 was old.example until 2026-11-28T03:39:00Z; 'old' allows old.example on it already: the client used a stale answer
+flowguard: left out what the configuration allows now: 1 flow" --status "$ST/names.json"
+grep -q '^    ports: \[8443\]$' "$tmp/out" && ok || bad "suggest: old.example tcp/8443 not suggested on its own"
+rm -f "$sg/conf.d/40-mine.yaml"
+$FG suggest -c "$tmp/nosuch.yaml" --catalog "$CATALOG" --status "$ST/audit.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 0 ] && grep -Fxq "$tmp/nosuch.yaml: error: cannot open: No such file or directory" "$tmp/err" &&
+	grep -q "^flowguard: warning: cannot read the configuration $tmp/nosuch.yaml: " "$tmp/err" &&
+	suggest_norm "$tmp/out" | cmp -s - "$ST/audit.yaml"; then
+	ok
+else
+	bad "suggest without a readable configuration: exit $rc, want 0, a warning, every flow"
+	cat "$tmp/err" >&2
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
