@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/json.h"
 #include "agent/daemon_int.h"
 #include "agent/log.h"
 
@@ -193,21 +194,6 @@ uint64_t events_next_deadline(const struct daemon *dm)
 }
 
 /* ---- status file ---- */
-
-/* A JSON string that is also a YAML double-quoted scalar (status reads it with libyaml). */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
 
 /* "2026-11-28T03:04:05Z", or null for 0. */
 static void json_time(FILE *f, uint64_t wall_ms)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/json.h"
 #include "agent/daemon_int.h"
 #include "agent/log.h"
 #include "agent/metrics.h"
@@ -30,21 +31,6 @@ static const char *features_text(unsigned int f, char *buf, size_t len)
 		 f & NFT_FEAT_DESTROY ? "true" : "false",
 		 f & NFT_FEAT_ELEM_REFRESH ? "true" : "false");
 	return buf;
-}
-
-/* A JSON string that is also a YAML double-quoted scalar (status reads it with libyaml). */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
 }
 
 /* A CLOCK_BOOTTIME moment as wall-clock milliseconds; 0 and NEVER stay as they are. */

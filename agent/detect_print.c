@@ -3,31 +3,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "agent/json.h"
 #include "agent/detect.h"
 
 const char *const detect_comm_names[] = { "agent-initiated", "manager-initiated",
 					   "bidirectional", NULL };
-
-/* Writes s as a JSON string (or null); escapes quotes, backslashes and control bytes. */
-static void json_str(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
 
 static void json_roles(FILE *out, unsigned int roles)
 {
