@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/fileio.h"
 #include "agent/json.h"
 #include "agent/daemon_int.h"
 #include "agent/log.h"
@@ -154,8 +155,9 @@ static void write_metrics(FILE *f, const struct daemon *dm)
 	fputs("\n  },\n", f);
 }
 
-static int write_status(FILE *f, const struct daemon *dm)
+static int write_status(FILE *f, const void *data)
 {
+	const struct daemon *dm = data;
 	uint64_t now = now_ms(), wall = wall_ms();
 	size_t i, n = names_count(dm->names);
 
@@ -172,32 +174,10 @@ static int write_status(FILE *f, const struct daemon *dm)
 	return ferror(f) ? -EIO : 0;
 }
 
-/* Temp file in the same directory, then rename: readers see the old or the new file. */
+/* 0600: the status shows what is blocked and for whom; root reads it. */
 int state_write_status(struct daemon *dm)
 {
-	char tmp[PATH_MAX + 8];
-	FILE *f;
-	int fd, r;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", dm->status_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		unlink(tmp);
-		return r;
-	}
-	r = write_status(f, dm);
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, dm->status_path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	return file_replace(dm->status_path, 0600, write_status, dm);
 }
 
 void state_remove_status(struct daemon *dm)

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/fileio.h"
 #include "agent/detect_int.h"
 #include "policies/ynode.h"
 
@@ -325,44 +326,14 @@ int detection_load(const char *path, struct detection **ret, struct diag *d)
 	return 0;
 }
 
-/* Writes det as JSON into fd, which it closes: complete and on disk, or an error. */
-static int write_json(const struct detection *det, int fd)
+static int write_json(FILE *f, const void *det)
 {
-	FILE *f;
-	int r;
-
-	/* 0644: the daemon's user reads it; only root writes it (the loader insists). */
-	f = fchmod(fd, 0644) < 0 ? NULL : fdopen(fd, "w");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	r = detection_print_json(det, f);
-	if (fflush(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && fsync(fileno(f)) < 0)
-		r = -errno;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	return r;
+	return detection_print_json(det, f);
 }
+
 
 int detection_save(const struct detection *det, const char *path)
 {
-	char tmp[PATH_MAX];
-	int fd, r;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = write_json(det, fd);
-	/* rename: a reader sees the old file or the new one, never half of one */
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	/* 0644: the daemon's user reads it; only root writes it (the loader insists). */
+	return file_replace(path, 0644, write_json, det);
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/fileio.h"
 #include "agent/daemon_int.h"
 #include "agent/metrics.h"
 
@@ -236,48 +237,14 @@ int metrics_format(struct daemon *dm, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-static int write_fd(struct daemon *dm, int fd)
+static int fill(FILE *f, const void *dm)
 {
-	FILE *f;
-	int r;
-
-	/* The collector runs as another user; umask must not take its read bit away. */
-	if (fchmod(fd, 0644) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	r = metrics_format(dm, f);
-	if (r == 0 && fflush(f) != 0)
-		r = -errno;
-	if (r == 0 && fsync(fileno(f)) < 0)
-		r = -errno;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	return r;
+	/* metrics_format() reads the kernel's counters through dm's netlink socket. */
+	return metrics_format((struct daemon *)(uintptr_t)dm, f);
 }
 
-/* The temp name does not end in .prom: the collector never reads a half-written file. */
+/* 0644: node-exporter's textfile collector runs as another user. */
 int metrics_write(struct daemon *dm, const char *path)
 {
-	char tmp[PATH_MAX + 8];
-	int fd, r;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	r = write_fd(dm, fd);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	return file_replace(path, 0644, fill, dm);
 }

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/fileio.h"
 #include "agent/names.h"
 
 /* The first retry after a failure waits this long; each further failure doubles it... */
@@ -810,80 +810,27 @@ static void write_name(const struct names *ns, const struct nentry *e, FILE *f, 
 	}
 }
 
-/* Fills fd (closed on return) and syncs it. */
-static int write_state(const struct names *ns, int fd, uint64_t now, uint64_t wall_s)
+struct save_args {
+	const struct names *ns;
+	uint64_t now, wall_s;
+};
+
+static int write_state(FILE *f, const void *data)
 {
+	const struct save_args *a = data;
 	size_t i, lines = 0;
-	FILE *f;
-	int r = 0;
 
-	if (fchmod(fd, 0600) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
 	fprintf(f, "%s\n", STATE_MAGIC);
-	for (i = 0; i < ns->n; i++)
-		write_name(ns, &ns->v[i], f, now, wall_s, &lines);
-	/* fflush and fclose set errno: a full disk says ENOSPC, not a vague EIO. */
-	if (fflush(f) != 0)
-		r = errno ? -errno : -EIO;
-	else if (ferror(f))
-		r = -EIO;
-	else if (fsync(fileno(f)) < 0)
-		r = -errno;
-	if (fclose(f) != 0 && r == 0)
-		r = errno ? -errno : -EIO;
-	return r;
-}
-
-/* The rename is only durable once the directory is synced too. */
-static int sync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	int fd, r = 0;
-
-	if ((size_t)snprintf(dir, sizeof(dir), "%s", path) >= sizeof(dir))
-		return -ENAMETOOLONG;
-	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	for (i = 0; i < a->ns->n; i++)
+		write_name(a->ns, &a->ns->v[i], f, a->now, a->wall_s, &lines);
+	return 0;
 }
 
 int names_save(const struct names *ns, const char *path, uint64_t now_ms, uint64_t wall_now_s)
 {
-	char *tmp;
-	int fd, r;
+	const struct save_args a = { ns, now_ms, wall_now_s };
 
-	/* Same directory as path: rename() is atomic only within one file system. */
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		goto out_free;
-	}
-	r = write_state(ns, fd, now_ms, wall_now_s);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		goto out_free;
-	}
-	r = sync_dir(path);
-out_free:
-	free(tmp);
-	return r;
+	return file_replace(path, 0600, write_state, &a);
 }
 
 static int read_all(int fd, char *buf, size_t size, size_t *ret_len)
