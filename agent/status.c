@@ -387,7 +387,7 @@ int status_print(const char *run_dir, bool json, FILE *out)
 
 	snprintf(path, sizeof(path), "%s/%s", run_dir ? run_dir : DAEMON_RUN_DIR,
 		 DAEMON_STATUS_FILE);
-	r = ydoc_load(path, NULL, NULL, &doc, &d);
+	r = ydoc_load_max(path, YAML_MAX_STATUS_BYTES, NULL, NULL, &doc, &d);
 	if (r < 0 && r != -ENOENT)
 		diag_print(&d, stderr);
 	diag_clear(&d);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * flowguard suggest. The status file is JSON that libyaml reads through the project's
- * loader (JSON's flow syntax is YAML), so its limits hold here too: 1 MiB, 32 levels,
- * 200,000 nodes. Every field a suggestion uses is checked, with its position; unknown
+ * loader (JSON's flow syntax is YAML), so its limits hold here too: 16 MiB (the agent's
+ * own file, larger than a configuration may be), 32 levels, 200,000 nodes. Every field a suggestion uses is checked, with its position; unknown
  * keys are ignored (newer agents may add some).
  *
  * What is written:
@@ -805,7 +805,7 @@ int suggest_run(const struct suggest_opts *o, struct diag *d)
 	size_t len = 0;
 	int r;
 
-	r = ydoc_load(o->status, NULL, NULL, &doc, d);
+	r = ydoc_load_max(o->status, YAML_MAX_STATUS_BYTES, NULL, NULL, &doc, d);
 	if (r == 0)
 		r = suggest_doc(doc, load_config(o, &g), o->now_s, &buf, &len, d);
 	if (r == 0 && buf)

@@ -272,16 +272,16 @@ static int build(struct builder *b, yaml_parser_t *p)
 	return 0;
 }
 
-int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret, struct diag *d)
+static int parse_max(const char *file, const char *buf, size_t len, size_t max,
+		     struct ydoc **ret, struct diag *d)
 {
 	struct builder b = { .d = d };
 	yaml_parser_t p;
 	struct loc loc = { file, 0, 0 };
 	int r;
 
-	if (len > YAML_MAX_BYTES) {
-		diag_err(d, &loc, "file is %zu bytes, larger than the limit of %d", len,
-			 YAML_MAX_BYTES);
+	if (len > max) {
+		diag_err(d, &loc, "file is %zu bytes, larger than the limit of %zu", len, max);
 		return -E2BIG;
 	}
 	r = check_utf8(file, (const unsigned char *)buf, len, d);
@@ -307,7 +307,12 @@ int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret,
 	return 0;
 }
 
-static int read_all(int fd, char **ret, size_t *ret_len)
+int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret, struct diag *d)
+{
+	return parse_max(file, buf, len, YAML_MAX_BYTES, ret, d);
+}
+
+static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
 {
 	size_t len = 0, cap = 8192;
 	char *buf = malloc(cap), *p;
@@ -317,8 +322,8 @@ static int read_all(int fd, char **ret, size_t *ret_len)
 		return -ENOMEM;
 	for (;;) {
 		if (len == cap) {
-			if (cap > YAML_MAX_BYTES)
-				break; /* over the limit: ydoc_parse() reports the size */
+			if (cap > max)
+				break; /* over the limit: parse_max() reports the size */
 			p = realloc(buf, cap * 2);
 			if (!p) {
 				free(buf);
@@ -343,7 +348,7 @@ static int read_all(int fd, char **ret, size_t *ret_len)
 	return 0;
 }
 
-static int load_fd(int fd, const char *path, ydoc_check_fn check, void *userdata,
+static int load_fd(int fd, const char *path, size_t max, ydoc_check_fn check, void *userdata,
 		   struct ydoc **ret, struct diag *d)
 {
 	struct loc loc = { path, 0, 0 };
@@ -363,23 +368,23 @@ static int load_fd(int fd, const char *path, ydoc_check_fn check, void *userdata
 		if (r < 0)
 			return r;
 	}
-	if (S_ISREG(st.st_mode) && st.st_size > YAML_MAX_BYTES) {
-		diag_err(d, &loc, "file is %lld bytes, larger than the limit of %d",
-			 (long long)st.st_size, YAML_MAX_BYTES);
+	if (S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
+		diag_err(d, &loc, "file is %lld bytes, larger than the limit of %zu",
+			 (long long)st.st_size, max);
 		return -E2BIG;
 	}
-	r = read_all(fd, &buf, &len);
+	r = read_all(fd, max, &buf, &len);
 	if (r < 0) {
 		diag_err(d, &loc, "cannot read: %s", strerror(-r));
 		return r;
 	}
-	r = ydoc_parse(path, buf, len, ret, d);
+	r = parse_max(path, buf, len, max, ret, d);
 	free(buf);
 	return r;
 }
 
-int ydoc_load(const char *path, ydoc_check_fn check, void *userdata, struct ydoc **ret,
-	      struct diag *d)
+int ydoc_load_max(const char *path, size_t max, ydoc_check_fn check, void *userdata,
+		  struct ydoc **ret, struct diag *d)
 {
 	struct loc loc = { path, 0, 0 };
 	int fd, r;
@@ -390,9 +395,15 @@ int ydoc_load(const char *path, ydoc_check_fn check, void *userdata, struct ydoc
 		diag_err(d, &loc, "cannot open: %s", strerror(-r));
 		return r;
 	}
-	r = load_fd(fd, path, check, userdata, ret, d);
+	r = load_fd(fd, path, max, check, userdata, ret, d);
 	close(fd);
 	return r;
+}
+
+int ydoc_load(const char *path, ydoc_check_fn check, void *userdata, struct ydoc **ret,
+	      struct diag *d)
+{
+	return ydoc_load_max(path, YAML_MAX_BYTES, check, userdata, ret, d);
 }
 
 const struct ynode *ymap_get(const struct ynode *map, const char *key)

@@ -16,6 +16,8 @@
 
 /* Bounds on untrusted input: a real config is a few KiB; the catalog ~40 KiB. */
 #define YAML_MAX_BYTES (1024 * 1024)
+/* The status file: 10,000+ addresses and 1024 explained flows fit. */
+#define YAML_MAX_STATUS_BYTES (16 * 1024 * 1024)
 #define YAML_MAX_DEPTH 32
 #define YAML_MAX_NODES 200000
 
@@ -44,6 +46,9 @@ typedef int (*ydoc_check_fn)(const char *path, const struct stat *st, void *user
 /* Reads and parses path; check may be NULL. -errno on I/O error (reported in d too). */
 int ydoc_load(const char *path, ydoc_check_fn check, void *userdata, struct ydoc **ret,
 	      struct diag *d);
+/* The same with another size limit than YAML_MAX_BYTES (files the agent wrote itself). */
+int ydoc_load_max(const char *path, size_t max, ydoc_check_fn check, void *userdata,
+		  struct ydoc **ret, struct diag *d);
 void ydoc_free(struct ydoc *doc);
 /*
  * Refuses what another user could have written (it decides what the host may reach): a

@@ -428,11 +428,11 @@ grep -q "from $tmp/run/status.json (agent mode: audit)" "$tmp/out" && ok ||
 	bad "suggest --run-dir: not read from $tmp/run/status.json"
 {
 	printf '{"blocked": {"flows": [], "pad": "'
-	head -c $((1024 * 1024)) /dev/zero | tr '\0' 'x'
+	head -c $((16 * 1024 * 1024)) /dev/zero | tr '\0' 'x'
 	printf '"}}\n'
 } >"$tmp/big.json"
 suggest_case "oversized" 1 \
-	"$tmp/big.json: error: file is $(wc -c <"$tmp/big.json") bytes, larger than the limit of 1048576" \
+	"$tmp/big.json: error: file is $(wc -c <"$tmp/big.json") bytes, larger than the limit of 16777216" \
 	--status "$tmp/big.json"
 
 # -o: atomic, 0644 whatever the umask, never over an existing file without --force.
