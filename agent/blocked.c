@@ -15,6 +15,7 @@
 #include <linux/netfilter.h>
 
 #include "agent/blocked.h"
+#include "agent/hash.h"
 
 #define NONE UINT32_MAX
 /* Far more than blocked.max-tracked allows (65536); keeps indices in 32 bits. */
@@ -105,33 +106,17 @@ static bool key_eq(const struct bkey *a, const struct bkey *b)
 	       !rs_addr_cmp(&a->peer, &b->peer);
 }
 
-static uint32_t fnv(uint32_t h, const void *p, size_t n)
-{
-	const uint8_t *c = p;
-
-	while (n--) {
-		h ^= *c++;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 /* FNV-1a with murmur3's finaliser, seeded per store (see blocked_new). */
 static uint32_t key_hash(uint32_t seed, const struct bkey *k)
 {
 	uint8_t flags[4] = { k->egress, k->audit, k->l4proto, k->peer.family };
-	uint32_t h = 2166136261u ^ seed;
+	uint32_t h = HASH_INIT ^ seed;
 
-	h = fnv(h, flags, sizeof(flags));
-	h = fnv(h, &k->dport, sizeof(k->dport));
-	h = fnv(h, &k->icmp_type, sizeof(k->icmp_type));
-	h = fnv(h, k->peer.addr, k->peer.family == AF_INET ? 4 : 16);
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
+	h = hash_bytes(h, flags, sizeof(flags));
+	h = hash_bytes(h, &k->dport, sizeof(k->dport));
+	h = hash_bytes(h, &k->icmp_type, sizeof(k->icmp_type));
+	h = hash_bytes(h, k->peer.addr, k->peer.family == AF_INET ? 4 : 16);
+	return hash_final(h);
 }
 
 /* ---- construction ---- */

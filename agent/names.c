@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent/fileio.h"
+#include "agent/hash.h"
 #include "agent/names.h"
 
 /* The first retry after a failure waits this long; each further failure doubles it... */
@@ -115,21 +116,9 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* FNV-1a with murmur3's finaliser: FNV's low bits alone are poorly mixed for a modulo. */
 static uint32_t name_hash(uint32_t seed, const char *s)
 {
-	uint32_t h = 2166136261u ^ seed;
-
-	for (; *s; s++) {
-		h ^= (uint8_t)*s;
-		h *= 16777619u;
-	}
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
+	return hash_final(hash_bytes(HASH_INIT ^ seed, s, strlen(s)));
 }
 
 static struct nentry *find_name(const struct names *ns, const char *fqdn)

@@ -172,32 +172,6 @@ static void get_addr(struct fctx *c, const char *key, struct addr *ret)
 	inet_ntop(ret->family, ret->b, ret->text, sizeof(ret->text)); /* canonical form */
 }
 
-/* RFC 1123, as policies/endpoint.c accepts it in 'to:': the name goes there verbatim. */
-static bool dns_name_ok(const char *s)
-{
-	size_t len = strlen(s), label = 0;
-	const char *p;
-
-	if (len == 0 || len > 253)
-		return false;
-	for (p = s; *p; p++) {
-		if (*p == '.') {
-			if (label == 0 || p[-1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || (*p == '-' && label > 0)) || ++label > 63)
-			return false;
-	}
-	if (label == 0 || p[-1] == '-')
-		return false;
-	for (p -= label; *p >= '0' && *p <= '9'; p++)
-		; /* an all-digit last label is an address, not a name */
-	return *p != '\0';
-}
-
 static void get_name(struct fctx *c, struct flow *f)
 {
 	const struct ynode *n = ymap_get(c->m, "name");
@@ -205,7 +179,7 @@ static void get_name(struct fctx *c, struct flow *f)
 	size_t i;
 
 	/* Not echoed: it is not a name, and may hold line breaks. */
-	if (n && s[0] && !dns_name_ok(s)) {
+	if (n && s[0] && !endpoint_name_valid(s)) {
 		diag_err(c->d, &n->loc, "blocked.flows[%zu].name is not a DNS name", c->i);
 		c->r = -EINVAL;
 		s = "";

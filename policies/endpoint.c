@@ -22,8 +22,7 @@ static int parse_port(const char *s, uint16_t *ret)
 	return 0;
 }
 
-/* RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
-static bool valid_dns_name(const char *s)
+bool endpoint_name_valid(const char *s)
 {
 	size_t len = strlen(s), label = 0;
 	const char *p;
@@ -116,7 +115,7 @@ int endpoint_parse(const char *s, struct endpoint *e, const char **why)
 			*why = "a prefix cannot have a port";
 		return e->is_addr ? 0 : -EINVAL;
 	}
-	if (strchr(e->text, '/') || strchr(e->text, ':') || !valid_dns_name(e->text)) {
+	if (strchr(e->text, '/') || strchr(e->text, ':') || !endpoint_name_valid(e->text)) {
 		*why = "not an IP address, prefix or DNS name";
 		return -EINVAL;
 	}

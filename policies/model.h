@@ -248,5 +248,8 @@ int config_validate(const struct config *cfg, const struct catalog *cat, struct 
  * a negative errno with a message for the user in why (-ERANGE: host bits set).
  */
 int endpoint_parse(const char *s, struct endpoint *e, const char **why);
+/* RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, not all
+ * digits in the last label (that is a mistyped address). */
+bool endpoint_name_valid(const char *s);
 
 #endif
