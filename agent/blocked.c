@@ -428,18 +428,6 @@ struct explain {
 	char pkt[32]; /* "tcp/9090" */
 };
 
-/* True if a lies inside prefix net (an interval set's element). */
-static bool prefix_has(const struct rs_addr *net, const struct rs_addr *a)
-{
-	unsigned int full = net->prefix / 8, rest = net->prefix % 8;
-
-	if (net->family != a->family || net->prefix > a->prefix)
-		return false;
-	if (memcmp(net->addr, a->addr, full))
-		return false;
-	return !rest || !((net->addr[full] ^ a->addr[full]) & (uint8_t)(0xff << (8 - rest)));
-}
-
 static bool static_set_has(const struct rs_set *s, const struct rs_addr *a)
 {
 	size_t i;
@@ -447,7 +435,7 @@ static bool static_set_has(const struct rs_set *s, const struct rs_addr *a)
 	if (rs_set_has(s, a))
 		return true;
 	for (i = 0; i < s->n_elems; i++)
-		if (s->elems[i].addr.prefix < a->prefix && prefix_has(&s->elems[i].addr, a))
+		if (s->elems[i].addr.prefix < a->prefix && rs_addr_covers(&s->elems[i].addr, a))
 			return true;
 	return false;
 }

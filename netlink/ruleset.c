@@ -237,8 +237,7 @@ bool rs_set_has(const struct rs_set *set, const struct rs_addr *a)
 	return false;
 }
 
-/* True if b lies inside prefix a. */
-static bool prefix_covers(const struct rs_addr *a, const struct rs_addr *b)
+bool rs_addr_covers(const struct rs_addr *a, const struct rs_addr *b)
 {
 	unsigned int full = a->prefix / 8, rest = a->prefix % 8;
 
@@ -255,7 +254,7 @@ void rs_set_drop_covered(struct rs_set *set)
 
 	rs_set_sort(set);
 	for (i = 1; i < set->n_elems; i++) {
-		if (prefix_covers(&set->elems[n].addr, &set->elems[i].addr)) {
+		if (rs_addr_covers(&set->elems[n].addr, &set->elems[i].addr)) {
 			free(set->elems[i].comment);
 			continue;
 		}

@@ -150,6 +150,8 @@ void rs_set_sort(struct rs_set *set);
 int rs_addr_cmp(const struct rs_addr *a, const struct rs_addr *b);
 /* Whether a sorted set (rs_set_sort) holds exactly the address a; binary search. */
 bool rs_set_has(const struct rs_set *set, const struct rs_addr *a);
+/* True if b (an address or prefix) lies inside prefix a. */
+bool rs_addr_covers(const struct rs_addr *a, const struct rs_addr *b);
 /*
  * Sorts, then drops every prefix that lies inside an earlier one (10.1.0.0/16 after
  * 10.0.0.0/8): an interval set refuses overlapping elements.
