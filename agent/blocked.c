@@ -48,6 +48,7 @@ struct blocked {
 	uint32_t mask;
 	uint32_t seed;
 	uint32_t head, tail; /* most and least recently seen */
+	uint64_t report_ms;
 	struct blocked_stats stats;
 };
 
@@ -148,8 +149,14 @@ int blocked_new(size_t max_tracked, struct blocked **ret)
 	 */
 	b->seed = (uint32_t)((uintptr_t)b >> 4) ^ (uint32_t)((uint64_t)(uintptr_t)b >> 32);
 	b->head = b->tail = NONE;
+	b->report_ms = BLOCKED_REPORT_MS;
 	*ret = b;
 	return 0;
+}
+
+void blocked_set_report_ms(struct blocked *b, uint64_t ms)
+{
+	b->report_ms = ms;
 }
 
 void blocked_free(struct blocked *b)
@@ -285,7 +292,7 @@ int blocked_add(struct blocked *b, const struct nflog_pkt *p, const struct block
 	e->last_ms = ctx->now_ms;
 	/* Something new to say: one summary a report interval after the last line. */
 	if (e->report_due_ms == UINT64_MAX)
-		e->report_due_ms = e->reported_ms + BLOCKED_REPORT_MS;
+		e->report_due_ms = e->reported_ms + b->report_ms;
 	*ret = e;
 	return 0;
 }

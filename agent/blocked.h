@@ -89,7 +89,9 @@ void blocked_free(struct blocked *b);
  */
 int blocked_add(struct blocked *b, const struct nflog_pkt *p, const struct blocked_ctx *ctx,
 		struct blocked_entry **ret, bool *is_new);
-/* Marks everything seen so far on e as reported; the next summary is due in BLOCKED_REPORT_MS. */
+/* Summaries of one flow's repeats at most every ms (default BLOCKED_REPORT_MS). */
+void blocked_set_report_ms(struct blocked *b, uint64_t ms);
+/* Marks everything seen so far on e as reported; the next summary waits for new packets. */
 void blocked_mark_reported(struct blocked_entry *e, uint64_t now_ms);
 /* The earliest summary due; UINT64_MAX if nothing is pending (no wake-ups when idle). */
 uint64_t blocked_next_deadline(const struct blocked *b);

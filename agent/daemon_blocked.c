@@ -4,7 +4,7 @@
  * (rate-limited in the kernel); the daemon binds that group, aggregates every packet in
  * the blocked store (agent/blocked.h) and explains it against the current plan and names.
  * A new flow is one journal line at once (notice); repeats are one summary line per flow
- * at most every BLOCKED_REPORT_MS. The status file follows at most once a second, never
+ * at most every blocked.report-interval. The status file follows at most once a second, never
  * per packet. Another listener on the group (ulogd2, a second flowguard) is a warning:
  * enforcement does not depend on it.
  */
@@ -60,6 +60,7 @@ int events_open(struct daemon *dm)
 	if (r < 0)
 		return log_err(r, "Failed to set up the blocked-flow store: %m");
 	dm->ev.max_tracked = c->max_tracked;
+	blocked_set_report_ms(dm->ev.store, c->report_interval * 1000);
 	listen_group(dm, (uint16_t)c->log_group);
 	return 0;
 }
@@ -106,6 +107,7 @@ void events_reload(struct daemon *dm)
 
 	if (c->max_tracked != dm->ev.max_tracked)
 		resize_store(dm, c->max_tracked);
+	blocked_set_report_ms(dm->ev.store, c->report_interval * 1000);
 	if (!dm->ev.nl || c->log_group != dm->ev.group) {
 		nflog_close(dm->ev.nl);
 		dm->ev.nl = NULL;

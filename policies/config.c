@@ -209,7 +209,8 @@ static void load_resolver(struct config *cfg, const struct ynode *n, struct diag
 
 static void load_blocked(struct config *cfg, const struct ynode *n, struct diag *d)
 {
-	static const char *const keys[] = { "log-group", "log-rate", "max-tracked", NULL };
+	static const char *const keys[] = { "log-group", "log-rate", "max-tracked",
+					    "report-interval", NULL };
 	struct events_cfg *ec = &cfg->events;
 	const struct ynode *v;
 
@@ -222,6 +223,8 @@ static void load_blocked(struct config *cfg, const struct ynode *n, struct diag 
 		ynode_uint(v, "blocked.log-rate", 1, 10000, &ec->log_rate, d);
 	if ((v = ymap_get(n, "max-tracked")))
 		ynode_uint(v, "blocked.max-tracked", 1, 65536, &ec->max_tracked, d);
+	if ((v = ymap_get(n, "report-interval")))
+		ynode_duration(v, "blocked.report-interval", 1, 3600, &ec->report_interval, d);
 }
 
 static void load_metrics(struct config *cfg, const struct ynode *n, struct diag *d)
@@ -523,6 +526,7 @@ static void set_defaults(struct config *cfg)
 	cfg->events.log_group = 4100;
 	cfg->events.log_rate = 10;
 	cfg->events.max_tracked = 1024;
+	cfg->events.report_interval = 60;
 	cfg->metrics.interval = 30;
 }
 

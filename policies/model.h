@@ -200,6 +200,7 @@ struct events_cfg {
 	uint64_t log_group;   /* NFLOG group, 0-65535 */
 	uint64_t log_rate;    /* packets per second the kernel passes up; burst is twice that */
 	uint64_t max_tracked; /* aggregated (destination, port) entries kept; more are counted */
+	uint64_t report_interval; /* seconds between summary lines of one flow's repeats */
 };
 
 /* Prometheus textfile export; off while textfile is NULL. */
