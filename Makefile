@@ -34,7 +34,7 @@ FUZZ_BIN := $(FUZZ_SRC:.c=)
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 15
 # make check runs every fuzz target briefly; longer runs: make check-fuzz FUZZ_SECONDS=600
-CHECK_FUZZ_SECONDS ?= 8
+CHECK_FUZZ_SECONDS ?= 5
 
 ifeq ($(V),1)
 Q :=
