@@ -319,6 +319,7 @@ void state_metrics_write(struct daemon *dm)
 	struct metrics_snapshot snap = {
 		.mode = g->cfg->mode == MODE_AUDIT ? "audit" : "enforce",
 		.region = g->facts.region ? g->facts.region->code : "",
+		.version = FG_VERSION,
 		.started_wall_s = dm->started_wall_s,
 		.heals = dm->heal.restores,
 		.reloads_ok = dm->rl.ok,

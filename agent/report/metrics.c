@@ -46,7 +46,7 @@ static void info(const struct metrics_snapshot *snap, FILE *f)
 	fputs("\",region=\"", f);
 	metrics_label_value(f, snap->region);
 	fputs("\",version=\"", f);
-	metrics_label_value(f, FG_VERSION);
+	metrics_label_value(f, snap->version);
 	fputs("\"} 1\n", f);
 	family(f, "flowguard_start_time_seconds", "gauge", "When the agent started (Unix time).");
 	fprintf(f, "flowguard_start_time_seconds %llu\n", (unsigned long long)snap->started_wall_s);
