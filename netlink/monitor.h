@@ -23,7 +23,7 @@ struct monitor_event {
 	uint8_t family;	    /* the object's NFPROTO_* (nfgen_family) */
 	uint32_t portid;    /* the committing socket (nlmsg_pid); 0: the kernel */
 	const char *table;  /* object events: the table it is in; NULL if absent and for NEWGEN */
-	uint32_t pid;	    /* NEWGEN: the committing process (NFTA_GEN_PROC_PID); 0 if absent */
+	uint32_t pid;	    /* NEWGEN: the committer's pid (NFTA_GEN_PROC_PID); 0 if absent */
 	const char *comm;   /* NEWGEN: its name (NFTA_GEN_PROC_NAME); NULL if absent */
 };
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What is blocked and why (issue 7): the final rules log to NFLOG group blocked.log-group
- * (rate-limited in the kernel); the daemon binds that group, aggregates every packet in
- * the blocked store (agent/report/blocked.h) and explains it against the current plan and names.
+ * (rate-limited in the kernel); the daemon binds that group, aggregates every packet in the
+ * blocked store (agent/report/blocked.h) and explains it against the current plan and names.
  * A new flow is one journal line at once (notice); repeats are one summary line per flow
  * at most every blocked.report-interval. The status file follows at most once a second, never
  * per packet. Another listener on the group (ulogd2, a second flowguard) is a warning:
@@ -27,7 +27,8 @@
 
 static void ctx_now(const struct plan *p, const struct names *ns, struct blocked_ctx *c)
 {
-	*c = (struct blocked_ctx){ .plan = p, .names = ns, .now_ms = now_ms(), .wall_ms = wall_ms() };
+	*c = (struct blocked_ctx){ .plan = p, .names = ns, .now_ms = now_ms(),
+				   .wall_ms = wall_ms() };
 }
 
 static void listen_group(struct events *ev, uint16_t group)

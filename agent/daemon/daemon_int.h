@@ -34,7 +34,7 @@
 /* ---- sets.c: keeping the kernel's DNS-fed sets equal to the names store ---- */
 
 struct sets {
-	struct nft_ctx nft;	 /* opened before any other netlink socket: its portid is our pid */
+	struct nft_ctx nft;	 /* opened before other netlink sockets: its portid is our pid */
 	uint32_t table_flags;	 /* NFT_TABLE_F_* the table is committed with */
 	struct ruleset *applied; /* DNS-fed sets as last sent; element timeout_ms: absolute end */
 	struct metrics_apply apply[METRICS_APPLY_KINDS]; /* commits by kind */

@@ -8,11 +8,11 @@
  * the collector runs as another user, and the file holds no addresses, only names,
  * rule comments and counts.
  *
- * Everything comes from a struct metrics_snapshot the daemon fills per rewrite (no
- * daemon internals here, so tests format hand-built ones). Per-rule packet and byte
- * counters come from one dump of the live table per rewrite; each series is labelled with its chain, the rule's comment and its 1-based position in
- * the chain (comments repeat across the v4 and v6 rules of one flow; the position keeps
- * the series apart).
+ * Everything comes from a struct metrics_snapshot the daemon fills per rewrite (no daemon
+ * internals here, so tests format hand-built ones). Per-rule packet and byte counters come
+ * from one dump of the live table per rewrite; each series is labelled with its chain, the
+ * rule's comment and its 1-based position in the chain (comments repeat across the v4 and
+ * v6 rules of one flow; the position keeps the series apart).
  */
 #ifndef FLOWGUARD_METRICS_H
 #define FLOWGUARD_METRICS_H

@@ -86,7 +86,8 @@ static void assert_family(const char *text, const char *name, const char *want)
 
 /* egress: a counted rule, one without a counter (no series), a comment that needs escapes. */
 static struct rs_rule rules[] = {
-	{ .counter = true, .packets = 354, .bytes = 21240, .comment = "replies and live connections" },
+	{ .counter = true, .packets = 354, .bytes = 21240,
+	  .comment = "replies and live connections" },
 	{ .counter = false, .comment = "not counted" },
 	{ .counter = true, .packets = 3, .bytes = 180, .comment = "allow \"web\"\nv4" },
 	{ .counter = true, .packets = 0, .bytes = 0, .comment = NULL },
@@ -141,9 +142,10 @@ static void test_format_info_rules(void **state)
 		      "# TYPE flowguard_rule_packets_total counter\n"
 		      "flowguard_rule_packets_total{chain=\"egress\",rule=\"replies and live "
 		      "connections\",position=\"1\"} 354\n"
-		      "flowguard_rule_packets_total{chain=\"egress\",rule=\"allow \\\"web\\\"\\nv4\","
-		      "position=\"3\"} 3\n"
-		      "flowguard_rule_packets_total{chain=\"egress\",rule=\"\",position=\"4\"} 0\n");
+		      "flowguard_rule_packets_total{chain=\"egress\","
+		      "rule=\"allow \\\"web\\\"\\nv4\",position=\"3\"} 3\n"
+		      "flowguard_rule_packets_total{chain=\"egress\",rule=\"\","
+		      "position=\"4\"} 0\n");
 	assert_family(text, "flowguard_rule_bytes_total",
 		      "# HELP flowguard_rule_bytes_total Bytes counted by each rule of table inet "
 		      "flowguard.\n"
@@ -188,8 +190,8 @@ static void test_format_names(void **state)
 		      "flowguard_name_last_success_timestamp_seconds{name=\"down.test\"} "
 		      "1796500000\n");
 	assert_family(text, "flowguard_name_stale",
-		      "# HELP flowguard_name_stale 1 while the name's addresses are kept past their "
-		      "TTL because queries fail.\n"
+		      "# HELP flowguard_name_stale 1 while the name's addresses are kept past "
+		      "their TTL because queries fail.\n"
 		      "# TYPE flowguard_name_stale gauge\n"
 		      "flowguard_name_stale{name=\"web.test\"} 0\n"
 		      "flowguard_name_stale{name=\"down.test\"} 1\n");
@@ -259,8 +261,8 @@ static void test_format_blocked(void **state)
 		"(blocked.max-tracked).\n"
 		"# TYPE flowguard_blocked_evicted_total counter\n"
 		"flowguard_blocked_evicted_total 9\n"
-		"# HELP flowguard_blocked_lost_total Logged packets lost before the agent read them "
-		"(socket overrun, unparsable).\n"
+		"# HELP flowguard_blocked_lost_total Logged packets lost before the agent read "
+		"them (socket overrun, unparsable).\n"
 		"# TYPE flowguard_blocked_lost_total counter\n"
 		"flowguard_blocked_lost_total 10\n"
 		"# HELP flowguard_blocked_listening 1 while the agent holds the NFLOG group of "
@@ -291,8 +293,8 @@ static void test_format_empty(void **state)
 		      "inet flowguard.\n"
 		      "# TYPE flowguard_rule_packets_total counter\n");
 	assert_family(text, "flowguard_name_stale",
-		      "# HELP flowguard_name_stale 1 while the name's addresses are kept past their "
-		      "TTL because queries fail.\n"
+		      "# HELP flowguard_name_stale 1 while the name's addresses are kept past "
+		      "their TTL because queries fail.\n"
 		      "# TYPE flowguard_name_stale gauge\n");
 	assert_non_null(strstr(text, "region=\"\","));
 	assert_non_null(strstr(text, "\nflowguard_blocked_listening 0\n"));
