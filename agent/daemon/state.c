@@ -2,8 +2,10 @@
 /*
  * What the daemon leaves for others: the last good answers (STATE_DIR/names, rate-limited,
  * for the next fast boot), RUN_DIR/status.json for `flowguard status` (rewritten on every
- * change), and systemd's STATUS= line. Failing to write either file is a warning: the
- * table is what matters, and it does not depend on them.
+ * change), systemd's STATUS= line, and the snapshot the metrics file is written from.
+ * The status file, STATUS= and the snapshot read across the daemon's parts and change
+ * none of them. Failing to write either file is a warning: the table is what matters, and
+ * it does not depend on them.
  */
 #include <errno.h>
 #include <stdio.h>
