@@ -176,7 +176,7 @@ static void put_ct_state(FILE *out, unsigned int st)
 	}
 }
 
-/* Every match prints with a leading space; put_rule() drops the first one. */
+/* Every match prints with a leading space; ruleset_format_rule() drops the first one. */
 static int put_rule_body(FILE *out, const struct ruleset *rs, const struct rs_rule *r)
 {
 	if (r->iifname[0])
@@ -211,21 +211,38 @@ static int put_rule_body(FILE *out, const struct ruleset *rs, const struct rs_ru
 	return 0;
 }
 
-static int put_rule(FILE *out, const struct ruleset *rs, const struct rs_rule *r)
+int ruleset_format_rule(const struct ruleset *rs, const struct rs_rule *rule, char **ret_text)
 {
 	size_t len = 0;
 	char *buf = NULL;
 	FILE *mem;
-	int ret;
+	int r;
 
 	mem = open_memstream(&buf, &len);
 	if (!mem)
 		return -ENOMEM;
-	ret = put_rule_body(mem, rs, r);
-	if (fclose(mem) != 0 && ret == 0)
-		ret = -ENOMEM;
+	r = put_rule_body(mem, rs, rule);
+	if (fclose(mem) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	/* Every match printed a leading space: drop the first. */
+	if (len)
+		memmove(buf, buf + 1, len);
+	*ret_text = buf;
+	return 0;
+}
+
+static int put_rule(FILE *out, const struct ruleset *rs, const struct rs_rule *r)
+{
+	char *buf = NULL;
+	int ret;
+
+	ret = ruleset_format_rule(rs, r, &buf);
 	if (ret == 0)
-		fprintf(out, "\t\t%s\n", len ? buf + 1 : "");
+		fprintf(out, "\t\t%s\n", buf);
 	free(buf);
 	return ret;
 }

@@ -258,7 +258,7 @@ static int cmd_audit(const struct opts *o, struct diag *d)
 	diag_print(d, stderr);
 	diag_clear(d);
 	if (r == 0) {
-		r = kernel_audit(l.plan->rs, stdout);
+		r = kernel_audit(l.plan->rs, NULL, stdout);
 		if (r < 0 && r != -ENOMEM)
 			r = -EIO;
 	}
