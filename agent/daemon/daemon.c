@@ -59,6 +59,8 @@ static int open_network(struct daemon *dm)
 		r = sets_commit_all(&dm->sets, dm->cur.gen->plan, dm->cur.names, "start");
 	if (r == 0 && (r = refresh_resolver_new(dm->cur.gen, dm, &dm->cur.res)) < 0)
 		log_err(r, "Failed to set up the resolver: %m");
+	if (r == 0)
+		dnshealth_reset(&dm->dns, dm->cur.res);
 	return r;
 }
 
@@ -105,7 +107,7 @@ static void ready(struct daemon *dm)
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon_opts opts = *o;
-	struct daemon dm = { .opts = &opts, .loop.sigfd = -1 };
+	struct daemon dm = { .opts = &opts, .loop.sigfd = -1, .dns.due_ms = NEVER };
 	int r;
 
 	if (!opts.state_dir)

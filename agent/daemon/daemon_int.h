@@ -7,6 +7,7 @@
  *   blocked.c   struct events    the NFLOG reader and the blocked-flow store
  *   state.c     struct state     STATE_DIR/names and RUN_DIR/status.json
  *   textfile.c  struct textfile  the metrics file and its timer
+ *   dnshealth.c struct dnshealth DNS failures and outages, for the log and the status
  * Three files combine parts, each calling only downwards: refresh.c (queries, answers,
  * expiry), reload.c (SIGHUP) and loop.c (poll, timers, signals); daemon.c opens and
  * closes the whole. state.c's views (status.json, STATUS=, the metrics snapshot) read
@@ -125,6 +126,40 @@ void textfile_arm(struct textfile *tf, const struct metrics_cfg *c);
 /* Rewrites the file from snap and sets the next deadline. */
 void textfile_write(struct textfile *tf, const struct metrics_snapshot *snap);
 
+/* ---- dnshealth.c: DNS failures summarised (one line per outage, debug per name) ---- */
+
+#define DNSHEALTH_SAMPLES 4
+
+struct dnshealth {
+	char servers[256];	/* what the resolver asks: "127.0.0.1:5399" */
+	bool outage;		/* announced: the servers do not answer */
+	int error;		/* the outage's failure (-ETIMEDOUT, -ECONNREFUSED) */
+	uint64_t since_ms, since_wall_ms; /* when its first failure came */
+	uint64_t due_ms;	/* the open window's summary; NEVER: none open */
+	size_t window_server, window_ok; /* in the window: no answer; an answer (maybe NXDOMAIN) */
+	uint64_t window_since_ms, window_since_wall_ms;
+	char new_names[DNSHEALTH_SAMPLES][300]; /* names that started failing: "x (NXDOMAIN)" */
+	size_t n_new, new_total;
+	char back_names[DNSHEALTH_SAMPLES][300]; /* names that resolve again */
+	size_t n_back, back_total;
+};
+
+/* Where the names stand now, for the log, the status file and STATUS=. */
+struct dnshealth_summary {
+	size_t names, failing, kept; /* failing: with failures in a row; kept: their addresses */
+	uint64_t next_retry_ms;	     /* the earliest retry of a failing name; NEVER: none */
+	uint64_t next_retry_s;	     /* from now, rounded up */
+};
+
+/* Start, and a reload's new resolver (an outage under way stays announced). */
+void dnshealth_reset(struct dnshealth *h, const struct resolver *res);
+/* One answer; prior_failures: the name's failures in a row before it. Logs a recovery. */
+void dnshealth_answer(struct dnshealth *h, const struct res_answer *a, unsigned int prior_failures,
+		      uint64_t now, uint64_t wall);
+/* The window's summary line, once due (h->due_ms). */
+void dnshealth_flush(struct dnshealth *h, const struct names *ns, uint64_t now);
+void dnshealth_summary(const struct names *ns, uint64_t now, struct dnshealth_summary *ret);
+
 /* ---- the daemon: the parts, and what the combining files keep ---- */
 
 /* The configuration in force and what runs from it; a reload that succeeds replaces it. */
@@ -168,6 +203,7 @@ struct daemon {
 	struct sets sets;
 	struct heal heal;
 	struct events ev;
+	struct dnshealth dns;
 	struct state st;
 	struct textfile tf;
 	struct loop loop;

@@ -124,6 +124,7 @@ static void reload_swap(struct daemon *dm, const struct current *next)
 	dm->rl.ok++;
 	dm->rl.error[0] = '\0';
 	dm->rl.wall_ms = wall_ms();
+	dnshealth_reset(&dm->dns, cur->res);
 	textfile_arm(&dm->tf, &cur->gen->cfg->metrics);
 	events_reload(&dm->ev, &cur->gen->cfg->events, cur->gen->plan, cur->names);
 	log_info("Reloaded: %s", cur->summary);

@@ -29,7 +29,7 @@ topo_up || { fail "topology"; finish; }
 : >"$T/clock"
 dns_up 'web.test. 2 IN A 10.99.0.2' || finish
 write_config enforce 3s
-agent_start FG_CLOCK_FILE="$T/clock" LD_PRELOAD="$SHIM" || finish
+agent_start FLOWGUARD_DEBUG=1 FG_CLOCK_FILE="$T/clock" LD_PRELOAD="$SHIM" || finish
 wait_for 5 has_addr $S 10.99.0.2 && ok "start: 10.99.0.2" || fail "set: $(set_addrs $S)"
 ip netns exec "$C" sh -c 'while [ ! -e "$1" ]; do
 	nft list set inet flowguard '$S' 2>/dev/null | grep -q "10\.99\.0\.2" || date +%T.%N >>"$2"
