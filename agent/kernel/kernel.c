@@ -231,26 +231,54 @@ int kernel_disable(const char *table, FILE *log)
 	return r == -ENOENT ? 0 : r;
 }
 
-/* Per-rule counters of the live table: what each required flow has carried. */
+/* Whether an earlier counted rule of c has this comment (then it was summed there). */
+static bool comment_seen(const struct rs_chain *c, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (c->rules[j].counter && c->rules[j].comment && c->rules[i].comment &&
+		    !strcmp(c->rules[j].comment, c->rules[i].comment))
+			return true;
+	return false;
+}
+
+/* One line per flow: its rules (v4 and v6, each port) share the comment, so their sum. */
+static void print_chain_counters(const struct rs_chain *ch, FILE *out)
+{
+	uint64_t packets, bytes;
+	size_t i, j;
+
+	fprintf(out, "\nchain %s\n  %20s %14s  rule\n", ch->name, "packets", "bytes");
+	for (i = 0; i < ch->n_rules; i++) {
+		const struct rs_rule *r = &ch->rules[i];
+
+		if (!r->counter || comment_seen(ch, i))
+			continue;
+		packets = r->packets;
+		bytes = r->bytes;
+		for (j = i + 1; r->comment && j < ch->n_rules; j++) {
+			if (ch->rules[j].counter && ch->rules[j].comment &&
+			    !strcmp(ch->rules[j].comment, r->comment)) {
+				packets += ch->rules[j].packets;
+				bytes += ch->rules[j].bytes;
+			}
+		}
+		fprintf(out, "  %20llu %14llu  %s\n", (unsigned long long)packets,
+			(unsigned long long)bytes, r->comment ? r->comment : "");
+	}
+}
+
+/* Per-flow counters of the live table: what each required flow has carried. */
 static void print_counters(struct nft_ctx *ctx, const char *table, FILE *out)
 {
 	struct ruleset *rs = NULL;
-	size_t c, i;
+	size_t c;
 
 	if (nft_dump_table(ctx, table, &rs) < 0)
 		return;
-	for (c = 0; c < rs->n_chains; c++) {
-		const struct rs_chain *ch = &rs->chains[c];
-
-		fprintf(out, "\nchain %s\n  %20s %14s  rule\n", ch->name, "packets", "bytes");
-		for (i = 0; i < ch->n_rules; i++) {
-			const struct rs_rule *r = &ch->rules[i];
-
-			if (r->counter)
-				fprintf(out, "  %20llu %14llu  %s\n", (unsigned long long)r->packets,
-					(unsigned long long)r->bytes, r->comment ? r->comment : "");
-		}
-	}
+	for (c = 0; c < rs->n_chains; c++)
+		print_chain_counters(&rs->chains[c], out);
 	ruleset_free(rs);
 }
 

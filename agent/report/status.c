@@ -134,10 +134,8 @@ static void print_events(FILE *out, const struct view *v)
 			str(r, "heals"), (unsigned long long)ago_s(heal, v->now),
 			str(r, "last_heal_pid"), str(r, "last_heal_comm"), str(r, "last_heal_what"));
 	print_commits(out, ymap_get(r, "metrics"));
-	if (reload && str(r, "reload_error")[0])
-		fprintf(out, "last reload %llu s ago was REFUSED: %s (the table before it stays)\n",
-			(unsigned long long)ago_s(reload, v->now), str(r, "reload_error"));
-	else if (reload)
+	/* A refused one is in the summary at the top. */
+	if (reload && !str(r, "reload_error")[0])
 		fprintf(out, "last reload %llu s ago: applied\n",
 			(unsigned long long)ago_s(reload, v->now));
 }
@@ -185,14 +183,155 @@ static void print_blocked(FILE *out, const struct ynode *b)
 		fprintf(out, "  ... %zu more (flowguard status --json)\n", flows->n - TEXT_FLOWS);
 }
 
+/* "a.example (NXDOMAIN), b.example (timeout)": the first few names that fail. */
+static void failing_names(const struct ynode *names, char *buf, size_t len)
+{
+	const struct ynode *n;
+	size_t i, k = 0, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; names && names->type == YN_SEQ && i < names->n && off < len; i++) {
+		n = names->items[i];
+		if (!num(n, "failures"))
+			continue;
+		if (k++ == 3) {
+			snprintf(buf + off, len - off, ", ...");
+			break;
+		}
+		off += (size_t)snprintf(buf + off, len - off, "%s%s (%s)", k > 1 ? ", " : "",
+					str(n, "fqdn"), str(n, "error"));
+	}
+}
+
+/* DNS health in one line: an outage, names failing, or all well. */
+static void print_dns(FILE *out, const struct view *v)
+{
+	const struct ynode *r = v->root, *dns = ymap_get(r, "dns");
+	uint64_t next = num(dns, "next_retry_ms"), refresh = num(r, "last_refresh_ms");
+	char list[512];
+
+	if (!dns)
+		return;
+	if (!strcmp(str(dns, "outage"), "true")) {
+		fprintf(out, "DNS: %s not answering (%s) for %llu s: %s of %s names affected, %s "
+			     "cached addresses kept", str(dns, "servers"), str(dns, "error"),
+			(unsigned long long)ago_s(num(dns, "since_ms"), v->now),
+			str(dns, "failing"), str(dns, "names"), str(dns, "kept"));
+	} else if (num(dns, "failing")) {
+		failing_names(ymap_get(r, "names"), list, sizeof(list));
+		fprintf(out, "DNS: %s of %s names fail: %s; %s cached addresses kept",
+			str(dns, "failing"), str(dns, "names"), list, str(dns, "kept"));
+	} else {
+		fprintf(out, "DNS: ok, %s names resolve (%s), ", str(dns, "names"),
+			str(dns, "servers"));
+		if (refresh)
+			fprintf(out, "last answer %llu s ago\n",
+				(unsigned long long)ago_s(refresh, v->now));
+		else
+			fputs("no answer yet\n", out);
+		return;
+	}
+	if (next)
+		fprintf(out, "; next retry in %llu s", (unsigned long long)left_s(next, v->now));
+	fputc('\n', out);
+}
+
+/* The table as the kernel has it, against what the agent (if any) should hold. */
+static void print_table(FILE *out, const struct view *v)
+{
+	struct nft_table_state st = { 0 };
+	struct nft_ctx ctx;
+	int r;
+
+	r = nft_open(&ctx);
+	if (r == 0) {
+		r = nft_table_state(&ctx, FG_TABLE, &st);
+		nft_close(&ctx);
+	}
+	if (r == -ENOENT)
+		fprintf(out, "table inet %s: MISSING%s\n", FG_TABLE,
+			v->running ? " (the agent restores it)" : "");
+	else if (r < 0)
+		fprintf(out, "table inet %s: cannot read it: %s\n", FG_TABLE, strerror(-r));
+	else if (!v->running)
+		fprintf(out, "table inet %s: KEPT (fail closed) but NO LONGER MAINTAINED: nothing "
+			     "follows DNS, its DNS-fed addresses age out at their timeouts, and nothing "
+			     "restores it; start the agent (systemctl status flowguard and journalctl -u "
+			     "flowguard say why it stopped) or remove the table (flowguard disable)\n",
+			FG_TABLE);
+	else if ((st.flags & NFT_TABLE_F_OWNER) && st.owner == (uint32_t)v->pid)
+		fprintf(out, "table inet %s: present, held by the agent\n", FG_TABLE);
+	else if (st.flags & NFT_TABLE_F_OWNER)
+		fprintf(out, "table inet %s: present, owned by netlink portid %u, NOT the agent\n",
+			FG_TABLE, st.owner);
+	else
+		fprintf(out, "table inet %s: present, maintained by the agent (not owned: others "
+			     "can change it; the agent restores it)\n", FG_TABLE);
+}
+
+/* The first lines: agent, table, DNS, a refused reload. Details follow. */
+static void print_summary(FILE *out, const struct view *v)
+{
+	const struct ynode *r = v->root;
+	uint64_t reload = num(r, "last_reload_ms");
+
+	fprintf(out, "agent: running, pid %ld, version %s, up %llu s, mode %s\n", v->pid,
+		str(r, "version"), (unsigned long long)ago_s(num(r, "started_ms"), v->now),
+		str(r, "mode"));
+	print_table(out, v);
+	print_dns(out, v);
+	if (reload && str(r, "reload_error")[0])
+		fprintf(out, "last reload %llu s ago was REFUSED: %s (the table before it stays; "
+			     "journalctl -u flowguard has every error)\n",
+			(unsigned long long)ago_s(reload, v->now), str(r, "reload_error"));
+	fputc('\n', out);
+}
+
+static bool same_names(const struct ynode *a, const struct ynode *b)
+{
+	size_t i;
+
+	if (!a || !b || a->type != YN_SEQ || b->type != YN_SEQ || a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (a->items[i]->type != YN_SCALAR || b->items[i]->type != YN_SCALAR ||
+		    strcmp(a->items[i]->value, b->items[i]->value))
+			return false;
+	return true;
+}
+
+/* Each DNS-fed set (v4 and v6 together when the same names feed both) and its names. */
+static void print_sets(FILE *out, const struct ynode *sets)
+{
+	const struct ynode *s, *names, *next;
+	size_t i, k;
+
+	if (!sets || sets->type != YN_SEQ || !sets->n)
+		return;
+	fputs("DNS-fed sets and the names that feed them:\n", out);
+	for (i = 0; i < sets->n; i++) {
+		s = sets->items[i];
+		names = ymap_get(s, "names");
+		next = i + 1 < sets->n ? sets->items[i + 1] : NULL;
+		fprintf(out, "  %s", str(s, "name"));
+		if (next && same_names(names, ymap_get(next, "names"))) {
+			fprintf(out, ", %s", str(next, "name"));
+			i++;
+		}
+		fputs(":", out);
+		for (k = 0; names && names->type == YN_SEQ && k < names->n; k++)
+			fprintf(out, "%s%s", k ? ", " : " ", names->items[k]->value);
+		fputc('\n', out);
+	}
+}
+
 static void print_text(FILE *out, const struct view *v)
 {
 	const struct ynode *r = v->root, *names = ymap_get(r, "names");
 	uint64_t refresh = num(r, "last_refresh_ms");
 	size_t i;
 
-	fprintf(out, "agent: running, pid %ld, version %s, up %llu s\n", v->pid,
-		str(r, "version"), (unsigned long long)ago_s(num(r, "started_ms"), v->now));
+	print_summary(out, v);
 	fprintf(out, "roles %s, region %s, mode %s (config %s)\n", str(r, "roles"),
 		str(r, "region"), str(r, "mode"), str(r, "config"));
 	fprintf(out, "table inet %s: flags %s as the agent set them\n", str(r, "table"),
@@ -205,6 +344,7 @@ static void print_text(FILE *out, const struct view *v)
 		fputs("no answer yet\n", out);
 	print_events(out, v);
 	print_blocked(out, ymap_get(r, "blocked"));
+	print_sets(out, ymap_get(r, "sets"));
 	if (names && names->type == YN_SEQ && names->n)
 		fputs("names:\n", out);
 	for (i = 0; names && names->type == YN_SEQ && i < names->n; i++)
@@ -400,10 +540,12 @@ int status_print(const char *run_dir, bool json, FILE *out)
 	if (json) {
 		print_json(out, &v);
 	} else {
-		if (v.running)
+		if (v.running) {
 			print_text(out, &v);
-		else
+		} else {
 			print_not_running(out, &v, path);
+			print_table(out, &v);
+		}
 		r = kernel_status(FG_TABLE, out);
 		if (r == 0)
 			r = print_conflicts(out);
