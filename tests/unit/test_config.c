@@ -598,6 +598,63 @@ static void test_catalog(void **state)
 		fail_msg("the catalog has %zu problem(s)", bad);
 }
 
+/*
+ * The catalog with one text replaced must fail to load with exactly one error, whose
+ * message (after "error: ") is want: the loader's checks of region lists, 'unless:' and
+ * 'port-from:'.
+ */
+static void expect_catalog_error(const char *from, const char *to, const char *want)
+{
+	char *text, *hit, *mod, path[] = "/tmp/fg-test-catalog.XXXXXX";
+	struct catalog *cat = NULL;
+	struct diag d = { 0 };
+	size_t len = 0;
+	int fd;
+
+	text = read_file(CATALOG, &len);
+	assert_non_null(text);
+	hit = strstr(text, from);
+	if (!hit)
+		fail_msg("the catalog has no '%s'", from);
+	mod = xasprintf("%.*s%s%s", (int)(hit - text), text, to, hit + strlen(from));
+	free(text);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, mod, strlen(mod), 0644);
+	free(mod);
+	assert_int_equal(catalog_load(path, &cat, &d), -EINVAL);
+	unlink(path);
+	if (d.n_errors != 1 || !strstr(d.msgs[0].text, "error: ") ||
+	    strcmp(strstr(d.msgs[0].text, "error: ") + 7, want)) {
+		print_diag("catalog", &d);
+		diag_clear(&d);
+		fail_msg("want exactly: %s", want);
+	}
+	diag_clear(&d);
+}
+
+static void test_catalog_errors(void **state)
+{
+	(void)state;
+	expect_catalog_error("    v1-portal: v1-portal-mea", "    v1-portals: v1-portal-mea",
+			     "unknown key 'v1-portals' in a region; did you mean 'v1-portal'?");
+	expect_catalog_error("    v1-portal: v1-portal-mea", "    v1-portal: v1-portal-xx",
+			     "region 'ae-1': v1-portal 'v1-portal-xx' is not an fqdn destination");
+	expect_catalog_error("    v1-portal: v1-portal-mea", "    v1-portal: [v1-portal-mea]",
+			     "region 'ae-1': v1-portal '(not a single value)' is not an fqdn "
+			     "destination");
+	expect_catalog_error("    unless: [sg-spn-proxy]", "    unless: [sg-spn-prxy]",
+			     "unknown condition 'sg-spn-prxy' (conditions: direct, proxy, "
+			     "manager-initiated, syslog-udp, syslog-tls, or a feature)");
+	expect_catalog_error("    port-from: download-mirror", "    port-from: download-mirrors",
+			     "unknown host fact 'download-mirrors'; did you mean 'download-mirror'?");
+	expect_catalog_error("    ports: [443]\n    port-from: download-mirror",
+			     "    ports: configured\n    port-from: download-mirror",
+			     "flow 'relay-download-mirror': 'ports: configured' needs the port of "
+			     "proxy or syslog, which always carry one");
+}
+
 /* ---- the test list, from the fixture directories ----------------------------------- */
 
 struct list {
@@ -696,6 +753,7 @@ int main(int argc, char **argv)
 	add_test(&l, xstrdup("strict-perms-owner"), test_strict_perms_owner, NULL);
 	for (i = 1; i < 4; i++)
 		l.v[i].teardown_func = tmp_remove;
+	add_test(&l, xstrdup("catalog-errors"), test_catalog_errors, NULL);
 	add_fixtures(&l, BAD_DIR, "bad", test_bad_fixture);
 	add_fixtures(&l, GOOD_DIR, "good", test_good_fixture);
 
