@@ -298,19 +298,35 @@ static void rule_free_strings(struct rs_rule *r)
 	free(r->origin);
 }
 
-/* Appends to buf each ", "-separated item of add that side does not hold yet. */
+/* Whether the ", "-separated list list[0..len) holds item[0..n) as one of its items. */
+static bool has_item(const char *list, size_t len, const char *item, size_t n)
+{
+	const char *p = list, *end;
+
+	while (p <= list + len) {
+		end = memmem(p, (size_t)(list + len - p), ", ", 2);
+		if (!end)
+			end = list + len;
+		if ((size_t)(end - p) == n && !memcmp(p, item, n))
+			return true;
+		p = end + 2;
+	}
+	return false;
+}
+
+/* side[0..side_len) into buf, then each ", "-separated item of add that side lacks. */
 static void merge_items(char *buf, size_t len, const char *side, size_t side_len, const char *add,
 			size_t add_len)
 {
 	const char *item = add, *end;
-	size_t n;
+	size_t n, off;
 
-	snprintf(buf, len, "%.*s", (int)side_len, side);
-	while (item < add + add_len) {
+	off = (size_t)snprintf(buf, len, "%.*s", (int)side_len, side);
+	while (item < add + add_len && off < len) {
 		end = memmem(item, (size_t)(add + add_len - item), ", ", 2);
 		n = end ? (size_t)(end - item) : (size_t)(add + add_len - item);
-		if (!memmem(side, side_len, item, n))
-			snprintf(buf + strlen(buf), len - strlen(buf), ", %.*s", (int)n, item);
+		if (!has_item(side, side_len, item, n))
+			off += (size_t)snprintf(buf + off, len - off, ", %.*s", (int)n, item);
 		item += n + 2;
 	}
 }
@@ -732,10 +748,25 @@ static int rule_lo(struct rs_chain *c, bool out, uint8_t l4, uint16_t dport, con
 }
 
 /*
- * What any host needs to stay reachable under a default drop (both directions); the DHCP
- * client's lease traffic only for the families dhcp names (all by default: a lost lease is
- * an outage, and the rules match only the DHCP port pairs).
+ * The DHCP client's exchanges for the families in dhcp (DHCP_V4 | DHCP_V6); both by
+ * default, since a host that cannot renew its lease loses its address, and the rules
+ * match only the client's port pairs.
+ * meta nfproto ipv4 udp sport 68 udp dport 67 counter accept (and the reverse, and 546/547)
  */
+static int dhcp_rules(struct rs_chain *c, bool out, unsigned int dhcp)
+{
+	int r = 0;
+
+	if (dhcp & DHCP_V4)
+		r |= out ? rule_udp_pair(c, NFPROTO_IPV4, 68, 67, "DHCPv4 lease and renewal") :
+			   rule_udp_pair(c, NFPROTO_IPV4, 67, 68, "DHCPv4 server replies");
+	if (dhcp & DHCP_V6)
+		r |= out ? rule_udp_pair(c, NFPROTO_IPV6, 546, 547, "DHCPv6 lease and renewal") :
+			   rule_udp_pair(c, NFPROTO_IPV6, 547, 546, "DHCPv6 server replies");
+	return r ? -ENOMEM : 0;
+}
+
+/* What any host needs to stay reachable under a default drop (both directions). */
 static int host_essentials(struct rs_chain *c, bool out, unsigned int dhcp)
 {
 	int r = 0;
@@ -745,18 +776,9 @@ static int host_essentials(struct rs_chain *c, bool out, unsigned int dhcp)
 	r |= rule_icmp(c, IPPROTO_ICMPV6, 135, -1, "IPv6 neighbour discovery");
 	r |= rule_icmp(c, IPPROTO_ICMPV6, 136, -1, "IPv6 neighbour discovery");
 	r |= rule_icmp(c, IPPROTO_ICMPV6, out ? 133 : 134, -1, "IPv6 router discovery");
-	if (out) {
+	if (out)
 		r |= rule_icmp(c, IPPROTO_ICMPV6, 143, -1, "IPv6 multicast listener report");
-	}
-	if (out && (dhcp & DHCP_V4))
-		r |= rule_udp_pair(c, NFPROTO_IPV4, 68, 67, "DHCPv4 lease and renewal");
-	if (out && (dhcp & DHCP_V6))
-		r |= rule_udp_pair(c, NFPROTO_IPV6, 546, 547, "DHCPv6 lease and renewal");
-	if (!out && (dhcp & DHCP_V4))
-		r |= rule_udp_pair(c, NFPROTO_IPV4, 67, 68, "DHCPv4 server replies");
-	if (!out && (dhcp & DHCP_V6))
-		r |= rule_udp_pair(c, NFPROTO_IPV6, 547, 546, "DHCPv6 server replies");
-	return r ? -ENOMEM : 0;
+	return r ? -ENOMEM : dhcp_rules(c, out, dhcp);
 }
 
 static int loopback_rules(struct emit *e)

@@ -227,8 +227,10 @@ static void assert_errors(const char *path, struct lines *want, struct lines *go
 {
 	size_t i = 0, j = 0, bad = 0;
 
-	qsort(want->v, want->n, sizeof(*want->v), cmp_str);
-	qsort(got->v, got->n, sizeof(*got->v), cmp_str);
+	if (want->n) /* qsort() wants a non-NULL array even for 0 items */
+		qsort(want->v, want->n, sizeof(*want->v), cmp_str);
+	if (got->n)
+		qsort(got->v, got->n, sizeof(*got->v), cmp_str);
 	while (i < want->n || j < got->n) {
 		int c = i == want->n ? 1 : j == got->n ? -1 : strcmp(want->v[i], got->v[j]);
 
