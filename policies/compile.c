@@ -41,29 +41,48 @@ const char *roles_format(unsigned int roles, char *buf, size_t len)
 	return buf;
 }
 
+/* Appends a formatted line to a growing array of strings (the plan's notes or warnings). */
+static int push_text(char ***v, size_t *n, size_t *cap, const char *fmt, va_list ap)
+{
+	char **nv;
+
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+
+		nv = realloc(*v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	if (vasprintf(&(*v)[*n], fmt, ap) < 0)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
 static int add_note(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int add_note(struct plan *p, const char *fmt, ...)
 {
 	va_list ap;
-	char **v;
 	int r;
 
-	if (p->n_notes == p->cap_notes) {
-		size_t ncap = p->cap_notes ? p->cap_notes * 2 : 16;
-
-		v = realloc(p->notes, ncap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		p->notes = v;
-		p->cap_notes = ncap;
-	}
 	va_start(ap, fmt);
-	r = vasprintf(&p->notes[p->n_notes], fmt, ap);
+	r = push_text(&p->notes, &p->n_notes, &p->cap_notes, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	p->n_notes++;
-	return 0;
+	return r;
+}
+
+static int add_warning(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add_warning(struct plan *p, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = push_text(&p->warnings, &p->n_warnings, &p->cap_warnings, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 static int add_binding(struct plan *p, const char *fqdn, const char *v4, const char *v6)
@@ -539,9 +558,12 @@ static size_t endpoint_ports(const struct endpoint_list *l, const uint16_t *def,
 	return n;
 }
 
-/* A host peer left unset that means any address: said at every generation, not silently. */
-static void warn_any(struct emit *e, const struct cat_flow *fl, const char *comment,
-		     const uint16_t *ports, size_t n_ports)
+/*
+ * A host peer left unset that means any address: said at every generation, not silently,
+ * on stderr or in the log (d) and in the plan (its header, the agent's status).
+ */
+static int warn_any(struct emit *e, const struct cat_flow *fl, const char *comment,
+		    const uint16_t *ports, size_t n_ports)
 {
 	struct loc loc = { e->cfg->n_docs ? e->cfg->docs[0]->file : "config", 0, 0 };
 	const char *fact = fact_names[e->cat->dests[fl->peer].fact];
@@ -553,6 +575,8 @@ static void warn_any(struct emit *e, const struct cat_flow *fl, const char *comm
 					ports[i]);
 	diag_warn(e->d, &loc, "%s is not set: any address may connect to port %s (%s); list the "
 		  "networks that need it under %s", fact, list, comment, fact);
+	return add_warning(e->p, "%s is not set: any address may connect to port %s (%s)", fact,
+			   list, comment);
 }
 
 static int emit_flow(struct emit *e, const struct cat_flow *fl)
@@ -589,8 +613,8 @@ static int emit_flow(struct emit *e, const struct cat_flow *fl)
 		n_ports = endpoint_ports(from, fl->ports, fl->n_ports, configured);
 		ports = configured;
 	}
-	if (ds.any && dst->kind == DEST_HOST)
-		warn_any(e, fl, comment, ports, n_ports);
+	if (ds.any && dst->kind == DEST_HOST && warn_any(e, fl, comment, ports, n_ports) < 0)
+		return -ENOMEM;
 	sh.chain = fl->dir == DIR_INGRESS ? e->in : e->out;
 	sh.dir = fl->dir == DIR_INGRESS ? RS_DIR_SRC : RS_DIR_DST;
 	sh.lo = fl->dir == DIR_LOCAL;
@@ -926,8 +950,11 @@ void plan_free(struct plan *p)
 	}
 	for (i = 0; i < p->n_notes; i++)
 		free(p->notes[i]);
+	for (i = 0; i < p->n_warnings; i++)
+		free(p->warnings[i]);
 	free(p->names);
 	free(p->notes);
+	free(p->warnings);
 	free(p->summary);
 	ruleset_free(p->rs);
 	free(p);
@@ -1035,6 +1062,8 @@ int plan_print(const struct plan *p, FILE *out)
 	fprintf(out, "#!/usr/sbin/nft -f\n# %s\n", p->summary);
 	fputs("# Sets with 'flags timeout' are filled from DNS at run time; they are empty here.\n",
 	      out);
+	for (i = 0; i < p->n_warnings; i++)
+		fprintf(out, "# warning: %s\n", p->warnings[i]);
 	for (i = 0; i < p->n_notes; i++)
 		fprintf(out, "# not applied: %s\n", p->notes[i]);
 	/* Makes the script re-runnable: nft -f replaces the table in one transaction. */
