@@ -24,6 +24,7 @@
 #include "agent/daemon/daemon.h"
 #include "agent/dns/dns.h"
 #include "agent/gen/gen.h"
+#include "agent/kernel/kernel.h"
 #include "agent/report/report.h"
 #include "netlink/monitor.h"
 #include "netlink/nft.h"
@@ -54,6 +55,8 @@ int sets_sync_name(struct sets *s, struct plan *p, const struct names *ns, const
 		   bool *ret_refused);
 int sets_sync_all(struct sets *s, struct plan *p, const struct names *ns, bool *ret_refused);
 size_t sets_count_addrs(const struct sets *s);
+/* The table as the kernel has it now, and its flags and owner. 0, -ENOENT (none), -errno. */
+int sets_read_table(struct sets *s, struct nft_table_state *ret_st, struct ruleset **ret);
 
 /* ---- heal.c: restoring the table when another process changes it ---- */
 
@@ -240,6 +243,9 @@ void refresh_due(struct daemon *dm, uint64_t now);
 int reload_gen(const struct daemon_opts *o, struct gen **ret);
 /* SIGHUP: a new generation, names carried over, committed and swapped in; or refused. */
 void reload_run(struct daemon *dm);
+/* The differences from want to have, one notice line each ("prefix: rule added ..."). */
+void reload_log_drift(const struct ruleset *want, const struct ruleset *have,
+		      enum kernel_drift_view view, const char *prefix);
 void reload_clear(struct current *cur);
 
 /* loop.c */
