@@ -56,9 +56,9 @@ static void usage(FILE *out)
 	      "      --catalog FILE   vendor catalog (default " FG_CATALOG_DIR "/swp.yaml)\n"
 	      "      --root DIR       read the host under DIR instead of /\n"
 	      "      --no-resolve     plan: leave DNS-fed sets empty (the default for now)\n"
-	      "      --json           detect, status: print JSON\n"
+	      "      --json           detect, status, audit: print JSON\n"
 	      "      --state-dir DIR  run: last good answers (default " FG_STATE_DIR ")\n"
-	      "      --run-dir DIR    run, status, suggest: status file (default " FG_RUN_DIR ")\n"
+	      "      --run-dir DIR    run, status, suggest, audit: status file (default " FG_RUN_DIR ")\n"
 	      "      --facts FILE     host facts from FILE (written by detect --save) instead\n"
 	      "                       of detecting; the unit's way to run unprivileged\n"
 	      "      --save FILE      detect: write the JSON report to FILE (atomically, 0644)\n"
@@ -248,20 +248,29 @@ static int cmd_apply(const struct opts *o, struct diag *d)
 	return r;
 }
 
-/* 0 in sync, 1 drift (as a positive return), or -errno. */
+/* 0 in sync, 1 drift (as a positive return), or -errno. The running agent's answers and
+ * what it saw come from its status file. */
 static int cmd_audit(const struct opts *o, struct diag *d)
 {
+	struct audit_agent ag = { 0 };
+	struct audit_opts ao = { .agent = &ag, .json = o->json };
 	struct gen l = { 0 };
 	int r;
 
 	r = load(o, &l, d);
 	diag_print(d, stderr);
 	diag_clear(d);
+	if (r == 0 && status_agent_read(o->run_dir, &ag) < 0)
+		fprintf(stderr, "flowguard: the agent's status file is damaged; DNS-fed sets are "
+				"not compared\n");
 	if (r == 0) {
-		r = kernel_audit(l.plan->rs, NULL, stdout);
+		ao.names = l.plan->names;
+		ao.n_names = l.plan->n_names;
+		r = kernel_audit(l.plan->rs, &ao, stdout);
 		if (r < 0 && r != -ENOMEM)
 			r = -EIO;
 	}
+	kernel_audit_agent_clear(&ag);
 	gen_clear(&l);
 	return r;
 }

@@ -521,6 +521,84 @@ static int print_conflicts(FILE *out)
 	return r;
 }
 
+/* The running agent's answers: every address of every name, with what it has left. */
+static int read_answers(const struct ynode *names, uint64_t now, struct audit_agent *ag)
+{
+	const struct ynode *n, *addrs, *a;
+	struct audit_answer *v;
+	size_t i, k, total = 0;
+
+	for (i = 0; names && names->type == YN_SEQ && i < names->n; i++) {
+		addrs = ymap_get(names->items[i], "addresses");
+		total += addrs && addrs->type == YN_SEQ ? addrs->n : 0;
+	}
+	ag->answers_known = true;
+	if (!total)
+		return 0;
+	v = calloc(total, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ag->answers = v;
+	for (i = 0; i < names->n; i++) {
+		n = names->items[i];
+		addrs = ymap_get(n, "addresses");
+		for (k = 0; addrs && addrs->type == YN_SEQ && k < addrs->n; k++) {
+			a = addrs->items[k];
+			if (rs_addr_parse(str(a, "address"), &v[ag->n_answers].addr) < 0 ||
+			    num(a, "allowed_until_ms") <= now)
+				continue;
+			v[ag->n_answers].left_ms = num(a, "allowed_until_ms") - now;
+			v[ag->n_answers].fqdn = strdup(str(n, "fqdn"));
+			if (!v[ag->n_answers++].fqdn)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void read_change(const struct ynode *r, uint64_t now, struct audit_agent *ag)
+{
+	ag->changes = (unsigned int)num(r, "heals");
+	ag->change_pid = (uint32_t)num(r, "last_heal_pid");
+	snprintf(ag->change_comm, sizeof(ag->change_comm), "%s", str(r, "last_heal_comm"));
+	snprintf(ag->change_what, sizeof(ag->change_what), "%s", str(r, "last_heal_what"));
+	ag->change_ago_s = ago_s(num(r, "last_heal_ms"), now);
+}
+
+static uint32_t read_flags(const char *s)
+{
+	return (strstr(s, "owner") ? NFT_TABLE_F_OWNER : 0) |
+	       (strstr(s, "persist") ? NFT_TABLE_F_PERSIST : 0);
+}
+
+int status_agent_read(const char *run_dir, struct audit_agent *ret)
+{
+	struct diag d = { 0 };
+	struct ydoc *doc = NULL;
+	const struct ynode *root;
+	char path[4096];
+	uint64_t now = wall_now_ms();
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	snprintf(path, sizeof(path), "%s/%s", run_dir ? run_dir : FG_RUN_DIR, FG_STATUS_FILE);
+	r = ydoc_load_max(path, YAML_MAX_STATUS_BYTES, NULL, NULL, &doc, &d);
+	diag_clear(&d);
+	if (r < 0)
+		return r == -ENOENT || r == -EACCES ? 0 : r;
+	root = doc->root && doc->root->type == YN_MAP ? doc->root : NULL;
+	if (root && agent_alive((long)num(root, "pid"))) {
+		ret->pid = (long)num(root, "pid");
+		ret->table_flags = read_flags(str(root, "table_flags"));
+		read_change(root, now, ret);
+		r = read_answers(ymap_get(root, "names"), now, ret);
+	}
+	ydoc_free(doc);
+	if (r < 0)
+		kernel_audit_agent_clear(ret);
+	return r;
+}
+
 int status_print(const char *run_dir, bool json, FILE *out)
 {
 	struct view v = { .now = wall_now_ms() };
