@@ -118,6 +118,25 @@ static size_t count_rules(const struct ruleset *rs)
 	return n;
 }
 
+/*
+ * A running agent holds the table (owner): the kernel refuses everyone else, root included.
+ * Says so, and what to do instead, when the owner is a flowguard process.
+ */
+static bool held_by_agent(struct nft_ctx *ctx, const char *table, FILE *log)
+{
+	struct nft_table_state st;
+
+	if (nft_table_state(ctx, table, &st) < 0 || !(st.flags & NFT_TABLE_F_OWNER) ||
+	    !kernel_pid_is_flowguard((pid_t)st.owner))
+		return false;
+	fprintf(log, "flowguard: table inet %s is held by the running flowguard agent (pid %u), "
+		     "which keeps it as its configuration says; the kernel lets no other process "
+		     "change it. Edit the configuration and run 'systemctl reload flowguard' "
+		     "(without systemd: kill -HUP %u); 'flowguard disable' stops the agent and "
+		     "removes the table\n", table, st.owner, st.owner);
+	return true;
+}
+
 int kernel_apply(const struct ruleset *desired, const struct kernel_opts *o, FILE *log)
 {
 	struct nft_commit_opts co = { .refresh_timeouts = o->refresh_timeouts,
@@ -138,9 +157,9 @@ int kernel_apply(const struct ruleset *desired, const struct kernel_opts *o, FIL
 		co.table_flags = kernel_table_flags(&ctx, o);
 		r = nft_commit_ruleset(&ctx, desired, &co, &changed, &err);
 	}
-	if (r < 0)
+	if (r < 0 && !(r == -EPERM && held_by_agent(&ctx, desired->table, log)))
 		report(log, r, &err);
-	else
+	else if (r == 0)
 		fprintf(log, "flowguard: %s table inet %s (%zu sets, %zu chains, %zu rules; flags %s)\n",
 			changed ? "applied" : "unchanged:", desired->table, desired->n_sets,
 			desired->n_chains, count_rules(desired),

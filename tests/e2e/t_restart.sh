@@ -18,6 +18,12 @@ wait_for 5 has_addr $S 10.99.0.2 && ok "start: 10.99.0.2" || fail "set: $(set_ad
 out=$(inc nft delete table inet flowguard 2>&1) && fail "another process deleted the owned table" ||
 	ok "owned: nft delete table refused (${out%%
 *})"
+out=$(inc "$FG" apply -c "$CONF" --catalog "$CATALOG" 2>&1)
+rc=$?
+[ $rc -eq 1 ] && case "$out" in
+*"held by the running flowguard agent (pid $AGENT)"*"systemctl reload flowguard"*) true ;;
+*) false ;; esac && ok "apply while the agent runs: names it, suggests systemctl reload" ||
+	fail "apply while the agent runs (rc $rc): $out"
 wait_for 7 'grep -q web.test "$T/state/names" 2>/dev/null' && ok "last good answers saved" ||
 	fail "no saved answers in $T/state/names"
 
