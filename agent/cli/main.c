@@ -47,6 +47,7 @@ static void usage(FILE *out)
 	      "  audit    compare the kernel's table with the desired one (1: drift)\n"
 	      "  disable  remove the table (break-glass)\n"
 	      "  run      the agent: keep the table current as DNS, config and kernel change\n"
+	      "  reload   validate, then have the running agent reload; its verdict (2: invalid)\n"
 	      "  status   what the running agent applied, and the table's flags and owner\n"
 	      "  detect   show the detected roles, region and host facts, with evidence\n"
 	      "  suggest  print allow entries (a conf.d/ file) for what the agent blocked\n"
@@ -275,6 +276,28 @@ static int cmd_audit(const struct opts *o, struct diag *d)
 	return r;
 }
 
+/*
+ * Validates the configuration as the agent will (the same facts), then tells the agent
+ * and waits for its verdict; an invalid configuration is told too, so that the agent's
+ * STATUS= and status say the reload was refused. 2 when invalid, 1 when refused otherwise.
+ */
+static int cmd_reload(const struct opts *o, struct diag *d)
+{
+	struct gen l = { 0 };
+	int r, k;
+
+	r = load(o, &l, d);
+	gen_clear(&l);
+	diag_print(d, stderr);
+	diag_clear(d);
+	k = status_reload_agent(o->run_dir, stderr);
+	if (r == -ENOMEM || k == -ENOMEM)
+		return -ENOMEM;
+	if (r < 0 || k == -EINVAL)
+		return -EINVAL;
+	return k < 0 ? -EIO : 0;
+}
+
 /* Detected here, or read from --facts (what the daemon would use); printed or --save'd. */
 static int cmd_detect(const struct opts *o, struct diag *d)
 {
@@ -365,6 +388,8 @@ int main(int argc, char **argv)
 		r = cmd_apply(&o, &d);
 	} else if (!strcmp(o.command, "audit")) {
 		r = cmd_audit(&o, &d);
+	} else if (!strcmp(o.command, "reload")) {
+		r = cmd_reload(&o, &d);
 	} else if (!strcmp(o.command, "disable")) {
 		r = kernel_disable(FG_TABLE, stderr) < 0 ? -EIO : 0;
 	} else if (!strcmp(o.command, "run")) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent/kernel/kernel.h"
+#include "agent/util/unit.h"
 #include "netlink/nft.h"
 
 /* How long disable waits for a signalled agent to release the table. */
@@ -223,18 +224,43 @@ static int release_owner(struct nft_ctx *ctx, const char *table, uint32_t owner,
 	return r;
 }
 
+/*
+ * The journal keeps what disable did and who ran it; an enabled unit would start the agent
+ * again (at boot, or with systemctl start), and with it the table: say so.
+ */
+static void disable_trail(const char *table, int r, long stopped, FILE *log)
+{
+	char state[32] = "";
+	char agent[64] = "";
+
+	if (stopped)
+		snprintf(agent, sizeof(agent), "stopped the agent (pid %ld), ", stopped);
+	if (r == 0 || r == -ENOENT)
+		unit_journal("flowguard disable: %s%s table inet %s", agent,
+			     r == 0 ? "removed" : "there was no", table);
+	else
+		unit_journal("flowguard disable failed: %s%s", agent, strerror(-r));
+	if (unit_file_state(FG_UNIT, state, sizeof(state)) == 0 && !strcmp(state, "enabled"))
+		fprintf(log, "flowguard: %s is still enabled: it starts the agent again at the next "
+			     "boot (or systemctl start), which puts the table back; to turn flowguard "
+			     "off for good: systemctl disable --now flowguard\n", FG_UNIT);
+}
+
 int kernel_disable(const char *table, FILE *log)
 {
 	struct nft_table_state st;
 	struct nft_error err;
 	struct nft_ctx ctx = { 0 };
+	long stopped = 0;
 	int r;
 
 	r = nft_open(&ctx);
 	if (r == 0)
 		r = nft_table_state(&ctx, table, &st);
-	if (r == 0 && (st.flags & NFT_TABLE_F_OWNER) && st.owner != ctx.portid)
+	if (r == 0 && (st.flags & NFT_TABLE_F_OWNER) && st.owner != ctx.portid) {
 		r = release_owner(&ctx, table, st.owner, log);
+		stopped = r == 0 ? (long)st.owner : 0;
+	}
 	if (r == 0) {
 		r = nft_delete_table(&ctx, table, &err);
 		if (r < 0 && r != -ENOENT)
@@ -247,6 +273,7 @@ int kernel_disable(const char *table, FILE *log)
 	else if (r != -EPERM)
 		fprintf(log, "flowguard: disable failed: %s\n", strerror(-r));
 	nft_close(&ctx);
+	disable_trail(table, r, stopped, log);
 	return r == -ENOENT ? 0 : r;
 }
 

@@ -599,6 +599,69 @@ int status_agent_read(const char *run_dir, struct audit_agent *ret)
 	return r;
 }
 
+/* How long reload waits for the agent's verdict: a reload compiles and commits once. */
+#define RELOAD_WAIT_MS 30000
+#define RELOAD_POLL_MS 50
+
+/* The agent's pid (0: none alive), when its last reload ran, and why it was refused. */
+static int reload_mark(const char *path, long *ret_pid, uint64_t *ret_ms, char *err, size_t len)
+{
+	struct diag d = { 0 };
+	struct ydoc *doc = NULL;
+	const struct ynode *root;
+	int r;
+
+	*ret_pid = 0;
+	r = ydoc_load_max(path, YAML_MAX_STATUS_BYTES, NULL, NULL, &doc, &d);
+	diag_clear(&d);
+	if (r < 0)
+		return r;
+	root = doc->root && doc->root->type == YN_MAP ? doc->root : NULL;
+	if (root && agent_alive((long)num(root, "pid")))
+		*ret_pid = (long)num(root, "pid");
+	*ret_ms = num(root, "last_reload_ms");
+	snprintf(err, len, "%s", str(root, "reload_error"));
+	ydoc_free(doc);
+	return 0;
+}
+
+int status_reload_agent(const char *run_dir, FILE *log)
+{
+	struct timespec ts = { 0, RELOAD_POLL_MS * 1000000L };
+	char path[4096], err[256];
+	uint64_t before, after = 0;
+	long pid, now_pid;
+	int i, r;
+
+	snprintf(path, sizeof(path), "%s/%s", run_dir ? run_dir : FG_RUN_DIR, FG_STATUS_FILE);
+	r = reload_mark(path, &pid, &before, err, sizeof(err));
+	if (r < 0 || !pid) {
+		fprintf(log, "flowguard: no agent runs (%s: %s): nothing to reload\n", path,
+			r < 0 ? strerror(-r) : "its pid has exited");
+		return -ESRCH;
+	}
+	if (kill((pid_t)pid, SIGHUP) < 0)
+		return -errno;
+	for (i = 0, r = -ETIMEDOUT; i < RELOAD_WAIT_MS / RELOAD_POLL_MS; i++) {
+		nanosleep(&ts, NULL);
+		if (reload_mark(path, &now_pid, &after, err, sizeof(err)) == 0 && after != before) {
+			r = 0;
+			break;
+		}
+	}
+	if (r < 0)
+		fprintf(log, "flowguard: the agent (pid %ld) did not report a reload within %d s\n",
+			pid, RELOAD_WAIT_MS / 1000);
+	else if (err[0])
+		fprintf(log, "flowguard: the agent (pid %ld) refused the reload: %s; its table "
+			     "stays as it was\n", pid, err);
+	else
+		fprintf(log, "flowguard: the agent (pid %ld) reloaded\n", pid);
+	if (r == 0 && err[0])
+		r = strstr(err, "is invalid") ? -EINVAL : -EIO;
+	return r;
+}
+
 int status_print(const char *run_dir, bool json, FILE *out)
 {
 	struct view v = { .now = wall_now_ms() };

@@ -27,4 +27,11 @@ int status_print(const char *run_dir, bool json, FILE *out);
  */
 int status_agent_read(const char *run_dir, struct audit_agent *ret);
 
+/*
+ * Sends the running agent (pid from its status file) SIGHUP and waits for its verdict in
+ * the file, said on log. 0 reloaded; -EINVAL refused as invalid; -EIO refused otherwise;
+ * -ESRCH no agent; -ETIMEDOUT no verdict within 30 s.
+ */
+int status_reload_agent(const char *run_dir, FILE *log);
+
 #endif

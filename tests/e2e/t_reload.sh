@@ -61,6 +61,26 @@ grep -qF "reload: rule added in chain egress: allow entry test-web (local config
 	grep -qF "reload: rule added in chain egress: allow entry test-web (local configuration): ip6 daddr @allow_test_web_names_v6 tcp dport 9090 counter accept" "$LOG" &&
 	ok "logged the rules added" || fail "changes: $(grep 'reload:' "$LOG")"
 
+# flowguard reload (the unit's ExecReload=): validates, tells the agent, returns its verdict.
+reload() { inc "$FG" reload -c "$CONF" --catalog "$CATALOG" --run-dir "$T/run" >"$T/rl.out" 2>&1; }
+sed -i 's/ports: \[8080, 9090\]/ports: [8080, 90900]/' "$CONF"
+before=$(listing)
+reload
+rc=$?
+[ $rc -eq 2 ] && grep -q "flowguard.yaml:[0-9]*:[0-9]*: error: port '90900'" "$T/rl.out" &&
+	grep -q "the agent (pid $AGENT) refused the reload: the configuration is invalid" "$T/rl.out" &&
+	ok "flowguard reload, invalid: exit 2, the error located, the agent's refusal" ||
+	fail "reload invalid (rc $rc): $(cat "$T/rl.out")"
+[ "$before" = "$(listing)" ] && ok "flowguard reload, invalid: table unchanged" || fail "table changed"
+grep "STATUS=" "$NOTIFY" | tail -1 | grep -q "last reload REFUSED" &&
+	ok "flowguard reload, invalid: STATUS= says refused" || fail "STATUS=: $(grep STATUS= "$NOTIFY" | tail -1)"
+sed -i 's/ports: \[8080, 90900\]/ports: [8080, 9090]/' "$CONF"
+reload && grep -q "the agent (pid $AGENT) reloaded" "$T/rl.out" && ok "flowguard reload, valid: exit 0" ||
+	fail "reload valid: $(cat "$T/rl.out")"
+inc "$FG" reload -c "$CONF" --catalog "$CATALOG" --run-dir "$T/nothing" >"$T/rl.out" 2>&1
+[ $? -eq 1 ] && grep -q "no agent runs" "$T/rl.out" && ok "flowguard reload without an agent: exit 1" ||
+	fail "reload without agent: $(cat "$T/rl.out")"
+
 # A directory in the way of the carry-over file: the agent takes its fallback.
 mkdir "$T/run/names.reload"
 n=$(grep -c "Reloaded" "$LOG")

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The CLI and systemd: audit lines in the journal for what an admin did by hand (disable),
+ * and whether the unit is enabled (it would start the agent again). Both through
+ * libsystemd; without journald or a system bus they say nothing and report -errno.
+ */
+#ifndef FLOWGUARD_UNIT_H
+#define FLOWGUARD_UNIT_H
+
+#include <stddef.h>
+
+#define FG_UNIT "flowguard.service"
+
+/*
+ * One notice line in the journal, as "flowguard" and about flowguard.service (so that
+ * "journalctl -u flowguard" and "journalctl -t flowguard" show it), with who ran the
+ * command: uid, sudo's user, the parent process. 0 or -errno.
+ */
+__attribute__((format(printf, 1, 2))) int unit_journal(const char *fmt, ...);
+
+/* The unit file's state as systemd says it ("enabled", "disabled", ...) into buf. 0 or -errno. */
+int unit_file_state(const char *unit, char *buf, size_t len);
+
+#endif
