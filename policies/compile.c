@@ -21,6 +21,7 @@ struct emit {
 	const struct host_facts *f;
 	struct rs_chain *out, *in;
 	struct diag *d;
+	unsigned int auto_none_warned; /* 1U << FACT_*: said once per generation */
 };
 
 /* Addresses of one destination as sets: static (addresses, prefixes) and resolved. */
@@ -579,6 +580,24 @@ static int warn_any(struct emit *e, const struct cat_flow *fl, const char *comme
 			   list, comment);
 }
 
+/*
+ * A host fact left to 'auto' that detection did not find (no DNS or NTP server): the flow
+ * is left out, and enforce mode then drops that traffic. Said in the plan, and once per
+ * fact as a warning (check, plan, the agent's log).
+ */
+static int note_auto_none(struct emit *e, const char *comment, unsigned int fact)
+{
+	struct loc loc = { e->cfg->n_docs ? e->cfg->docs[0]->file : "config", 0, 0 };
+
+	if (!(e->auto_none_warned & (1U << fact))) {
+		e->auto_none_warned |= 1U << fact;
+		diag_warn(e->d, &loc, "%s: auto, and detection found none: no rule allows them "
+			  "(%s, and any other flow to them; in enforce mode that traffic is "
+			  "dropped); set %s", fact_names[fact], comment, fact_names[fact]);
+	}
+	return add_note(e->p, "%s: %s: auto found none", comment, fact_names[fact]);
+}
+
 static int emit_flow(struct emit *e, const struct cat_flow *fl)
 {
 	const struct cat_dest *dst = &e->cat->dests[fl->peer];
@@ -601,6 +620,8 @@ static int emit_flow(struct emit *e, const struct cat_flow *fl)
 	if (r == -ENOENT && dst->kind == DEST_REGION_FQDN)
 		return add_note(e->p, "%s: the catalog has no %s list for region %s", comment,
 				dst->key, e->f->region->code);
+	if (r == -ENOENT && dst->kind == DEST_HOST && e->cfg->facts[dst->fact].is_auto)
+		return note_auto_none(e, comment, dst->fact);
 	if (r == -ENOENT)
 		return add_note(e->p, "%s: no %s configured", comment, dst->id);
 	if (r == -EINVAL) {

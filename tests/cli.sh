@@ -345,6 +345,25 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 fi
 
+# ---- auto that finds nothing: check warns, the plan says why the flows are left out ----------
+mkdir -p "$tmp/bare"
+printf 'mode: enforce\nroles: [agent]\nregion: de-1\n' >"$tmp/auto.yaml"
+if $FG check -c "$tmp/auto.yaml" --catalog "$CATALOG" --root "$tmp/bare" >"$tmp/out" 2>"$tmp/err" &&
+	grep -q "^$tmp/auto.yaml: warning: dns-servers: auto, and detection found none: no rule allows them (agent-dns (row 7)" "$tmp/err" &&
+	grep -q "^$tmp/auto.yaml: warning: ntp-servers: auto, and detection found none: no rule allows them (agent-ntp (row 8)" "$tmp/err"; then
+	ok
+else
+	bad "check: no warning for auto DNS/NTP servers found nowhere: $(cat "$tmp/err")"
+fi
+if $FG plan --no-resolve -c "$tmp/auto.yaml" --catalog "$CATALOG" --root "$tmp/bare" >"$tmp/out" 2>/dev/null &&
+	grep -qx '# not applied: agent-dns (row 7): Agents -> DNS server: dns-servers: auto found none' "$tmp/out" &&
+	grep -qx '# not applied: agent-ntp (row 8): Agents -> NTP server: ntp-servers: auto found none' "$tmp/out" &&
+	! grep -q 'none configured\|no dns-servers configured' "$tmp/out"; then
+	ok
+else
+	bad "plan: the reason is not 'auto found none': $(grep 'not applied' "$tmp/out")"
+fi
+
 # ---- suggest: status files -> a drop-in that check accepts; errors exact -----------------
 # tests/fixtures/status/NAME.json with NAME.yaml: suggest prints exactly that (the generated
 # time aside); as conf.d/ of a base config, `check` accepts it and `plan` has a rule for
