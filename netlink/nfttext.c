@@ -101,12 +101,14 @@ static void put_elem(FILE *out, const struct rs_elem *e)
 	}
 }
 
-static void put_set(FILE *out, const struct rs_set *s)
+static void put_set(FILE *out, const struct rs_set *s, const struct rs_print_hooks *h)
 {
 	size_t i;
 
-	fprintf(out, "\tset %s {\n\t\ttype %s\n", s->name,
-		s->family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+	fprintf(out, "\tset %s {\n", s->name);
+	if (h && h->set_lines)
+		h->set_lines(out, s, h->data);
+	fprintf(out, "\t\ttype %s\n", s->family == AF_INET ? "ipv4_addr" : "ipv6_addr");
 	if (s->flags)
 		fprintf(out, "\t\tflags %s%s%s\n", s->flags & RS_SET_INTERVAL ? "interval" : "",
 			(s->flags & RS_SET_INTERVAL) && (s->flags & RS_SET_TIMEOUT) ? "," : "",
@@ -276,6 +278,11 @@ static int put_chain(FILE *out, const struct ruleset *rs, const struct rs_chain 
 
 int ruleset_print_nft(const struct ruleset *rs, FILE *out)
 {
+	return ruleset_print_nft_hooks(rs, NULL, out);
+}
+
+int ruleset_print_nft_hooks(const struct ruleset *rs, const struct rs_print_hooks *h, FILE *out)
+{
 	size_t i;
 	int r;
 
@@ -287,7 +294,7 @@ int ruleset_print_nft(const struct ruleset *rs, FILE *out)
 	}
 	for (i = 0; i < rs->n_sets; i++) {
 		fputs(i ? "\n" : "", out);
-		put_set(out, &rs->sets[i]);
+		put_set(out, &rs->sets[i], h);
 	}
 	for (i = 0; i < rs->n_chains; i++) {
 		fputs(i || rs->n_sets ? "\n" : "", out);

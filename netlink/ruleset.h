@@ -176,4 +176,12 @@ int ruleset_format_rule(const struct ruleset *rs, const struct rs_rule *r, char 
 /* Writes the ruleset as an nft script that "nft -f" accepts. 0 or -errno (I/O). */
 int ruleset_print_nft(const struct ruleset *rs, FILE *out);
 
+/* What a caller adds to the printed script: '#' lines nft skips. */
+struct rs_print_hooks {
+	/* Lines printed first in each set's block ("\t\t# ...\n"). */
+	void (*set_lines)(FILE *out, const struct rs_set *set, const void *data);
+	const void *data;
+};
+int ruleset_print_nft_hooks(const struct ruleset *rs, const struct rs_print_hooks *h, FILE *out);
+
 #endif

@@ -118,7 +118,7 @@ for f in $(fixtures "$GOOD"); do
 
 	golden=${f%.yaml}.nft
 	[ -f "$golden" ] || continue
-	if ! $FG plan -c "$f" --catalog "$CATALOG" >"$tmp/plan.nft" 2>"$tmp/err"; then
+	if ! $FG plan --no-resolve -c "$f" --catalog "$CATALOG" >"$tmp/plan.nft" 2>"$tmp/err"; then
 		bad "$f: flowguard plan failed"
 		sed 's/^/    stderr: /' "$tmp/err" >&2
 		continue
@@ -239,9 +239,9 @@ if [ "$(id -u)" -eq 0 ]; then
 			diff -u "$dir/expected.json" "$tmp/facts.out" | head -20 >&2
 			sed 's/^/    stderr: /' "$tmp/err" >&2
 		fi
-		$FG plan -c "$cfg" --catalog "$CATALOG" --root "$dir/root" >"$tmp/live.nft" 2>"$tmp/live.err"
+		$FG plan --no-resolve -c "$cfg" --catalog "$CATALOG" --root "$dir/root" >"$tmp/live.nft" 2>"$tmp/live.err"
 		live_rc=$?
-		$FG plan -c "$cfg" --catalog "$CATALOG" --facts "$facts" >"$tmp/facts.nft" 2>"$tmp/facts.err"
+		$FG plan --no-resolve -c "$cfg" --catalog "$CATALOG" --facts "$facts" >"$tmp/facts.nft" 2>"$tmp/facts.err"
 		facts_rc=$?
 		grep -v ': warning: ' "$tmp/live.err" >"$tmp/live.errors"
 		if [ "$live_rc" -eq "$facts_rc" ] && cmp -s "$tmp/live.nft" "$tmp/facts.nft" &&
@@ -259,7 +259,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	facts_refused() {
 		local name=$1 file=$2 line good_case=1
 		shift 2
-		$FG plan -c tests/detect/auto.yaml --catalog "$CATALOG" --facts "$file" \
+		$FG plan --no-resolve -c tests/detect/auto.yaml --catalog "$CATALOG" --facts "$file" \
 			>"$tmp/out" 2>"$tmp/err"
 		rc=$?
 		[ "$rc" -eq 2 ] || good_case=0
@@ -410,7 +410,7 @@ for golden in "$ST"/*.yaml; do
 		bad "suggest $f: flowguard check refuses the drop-in"
 		sed 's/^/    stderr: /' "$tmp/err" >&2
 	fi
-	$FG plan -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" \
+	$FG plan --no-resolve -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" \
 		>"$tmp/plan" 2>/dev/null
 	missing=
 	for e in $(sed -n 's/^  - name: //p' "$tmp/out"); do

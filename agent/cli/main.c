@@ -56,7 +56,8 @@ static void usage(FILE *out)
 	      "  -c, --config FILE    configuration (default " FG_CONFIG ")\n"
 	      "      --catalog FILE   vendor catalog (default " FG_CATALOG_DIR "/swp.yaml)\n"
 	      "      --root DIR       read the host under DIR instead of /\n"
-	      "      --no-resolve     plan: leave DNS-fed sets empty (the default for now)\n"
+	      "      --no-resolve     plan: leave DNS-fed sets empty (default: resolve once, as the\n"
+	      "                       agent does at start, and show the answers)\n"
 	      "      --json           detect, status, audit: print JSON\n"
 	      "      --state-dir DIR  run: last good answers (default " FG_STATE_DIR ")\n"
 	      "      --run-dir DIR    run, status, suggest, audit: status file (default " FG_RUN_DIR ")\n"
@@ -191,6 +192,8 @@ static int cmd_plan(const struct opts *o, struct diag *d)
 	int r;
 
 	r = load(o, &l, d);
+	if (r == 0 && !o->no_resolve)
+		r = gen_plan_resolve(&l, stderr);
 	if (r == 0)
 		r = plan_print(l.plan, stdout);
 	gen_clear(&l);

@@ -221,8 +221,6 @@ void state_save_now(struct state *st, const struct names *ns);
 /* The status file lags behind: rewrite it when a second has passed since the last. */
 void state_status_soon(struct state *st);
 void state_remove_status(const struct state *st);
-/* A resolver failure in words: "NXDOMAIN", "timeout", ...; "" for 0. */
-const char *state_error_text(int err);
 /* state.c: views of the whole daemon. */
 /* Something changed: status file and STATUS= now, the names file within a few seconds. */
 void state_changed(struct daemon *dm);

@@ -81,7 +81,7 @@ void dnshealth_answer(struct dnshealth *h, const struct res_answer *a, unsigned 
 	if (!prior_failures) {
 		if (h->n_new < DNSHEALTH_SAMPLES)
 			snprintf(h->new_names[h->n_new++], sizeof(h->new_names[0]), "%s (%s)",
-				 a->fqdn, state_error_text(a->status));
+				 a->fqdn, resolver_error_text(a->status));
 		h->new_total++;
 	}
 	open_window(h, now);
@@ -123,7 +123,7 @@ static void report_outage(struct dnshealth *h, const struct dnshealth_summary *s
 	h->since_wall_ms = h->window_since_wall_ms;
 	log_warn(0, "DNS: %s do%s not answer (%s): %zu of %zu names affected, %zu cached "
 		    "addresses kept; retrying with backoff, next in %llu s", h->servers,
-		 strchr(h->servers, ',') ? "" : "es", state_error_text(h->error), sum->failing,
+		 strchr(h->servers, ',') ? "" : "es", resolver_error_text(h->error), sum->failing,
 		 sum->names, sum->kept, (unsigned long long)sum->next_retry_s);
 }
 

@@ -33,7 +33,7 @@ static void log_answer(const struct current *cur, const struct res_answer *a,
 		       const struct names_event *ev)
 {
 	const struct name_state *s = find_name(cur->names, a->fqdn);
-	const char *why = a->detail ? a->detail : state_error_text(a->status);
+	const char *why = a->detail ? a->detail : resolver_error_text(a->status);
 	size_t kept = s ? s->n_addrs : 0;
 	uint64_t next = s && s->next_query_ms > now_ms() ? s->next_query_ms - now_ms() : 0;
 

@@ -87,26 +87,6 @@ static uint64_t to_wall(uint64_t t, uint64_t now, uint64_t wall)
 	return t >= now ? wall + (t - now) : (wall > now - t ? wall - (now - t) : 0);
 }
 
-const char *state_error_text(int err)
-{
-	switch (err) {
-	case 0:
-		return "";
-	case -ENOENT:
-		return "NXDOMAIN";
-	case -ETIMEDOUT:
-		return "timeout";
-	case -ECONNREFUSED:
-		return "refused, unreachable or SERVFAIL";
-	case -EINVAL:
-		return "not a DNS name";
-	case -EIO:
-		return "malformed answer";
-	default:
-		return strerror(-err);
-	}
-}
-
 static void write_addrs(FILE *f, const struct name_state *s, uint64_t now, uint64_t wall)
 {
 	char a[64];
@@ -131,7 +111,7 @@ static void write_name(FILE *f, const struct name_state *s, uint64_t now, uint64
 		s->ttl_s, (unsigned long long)to_wall(s->last_good_ms, now, wall),
 		(unsigned long long)(s->in_flight ? 0 : to_wall(s->next_query_ms, now, wall)),
 		s->in_flight ? "true" : "false", s->failures, s->last_dropped);
-	json_str(f, state_error_text(s->last_error));
+	json_str(f, resolver_error_text(s->last_error));
 	fputs(", \"addresses\": [", f);
 	write_addrs(f, s, now, wall);
 	fputs("]}", f);
@@ -221,7 +201,7 @@ static void write_dns(FILE *f, const struct daemon *dm, uint64_t now, uint64_t w
 	fputs("  \"dns\": {\"servers\": ", f);
 	json_str(f, h->servers);
 	fprintf(f, ", \"outage\": %s, \"error\": ", h->outage ? "true" : "false");
-	json_str(f, h->outage ? state_error_text(h->error) : "");
+	json_str(f, h->outage ? resolver_error_text(h->error) : "");
 	fprintf(f, ", \"since_ms\": %llu, \"names\": %zu, \"failing\": %zu, \"kept\": %zu, "
 		   "\"next_retry_ms\": %llu},\n",
 		(unsigned long long)(h->outage ? h->since_wall_ms : 0), sum.names, sum.failing,

@@ -530,3 +530,23 @@ void resolver_process(struct resolver *r, const struct pollfd *pfd, size_t n)
 	ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	deliver(r, false);
 }
+
+const char *resolver_error_text(int err)
+{
+	switch (err) {
+	case 0:
+		return "";
+	case -ENOENT:
+		return "NXDOMAIN";
+	case -ETIMEDOUT:
+		return "timeout";
+	case -ECONNREFUSED:
+		return "refused, unreachable or SERVFAIL";
+	case -EINVAL:
+		return "not a DNS name";
+	case -EIO:
+		return "malformed answer";
+	default:
+		return strerror(-err);
+	}
+}
