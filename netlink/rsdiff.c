@@ -114,6 +114,18 @@ static bool same_elem(const struct rs_elem *a, const struct rs_elem *b)
 	return !rs_addr_cmp(&a->addr, &b->addr) && same_str(a->comment, b->comment);
 }
 
+static struct rsdiff_item *set_item(struct rsdiff *d, enum rsdiff_kind k,
+				     const struct rs_set *want, const struct rs_set *have)
+{
+	struct rsdiff_item *it = item_add(d, k);
+
+	if (it) {
+		it->want_set = want;
+		it->have_set = have;
+	}
+	return it;
+}
+
 /* Elements of a (sorted) that b (sorted) lacks: one item of kind k, or none. */
 static int elems_only(struct rsdiff *d, enum rsdiff_kind k, const struct rs_set *a,
 		      const struct rs_set *b, const struct rs_set *want, const struct rs_set *have)
@@ -134,13 +146,11 @@ static int elems_only(struct rsdiff *d, enum rsdiff_kind k, const struct rs_set 
 	}
 	if (!n)
 		return 0;
-	it = item_add(d, k);
+	it = set_item(d, k, want, have);
 	if (!it) {
 		free(v);
 		return -ENOMEM;
 	}
-	it->want_set = want;
-	it->have_set = have;
 	it->elems = v;
 	it->n_elems = n;
 	return 0;
@@ -148,16 +158,11 @@ static int elems_only(struct rsdiff *d, enum rsdiff_kind k, const struct rs_set 
 
 static int diff_set(struct rsdiff *d, const struct rs_set *w, const struct rs_set *h)
 {
-	struct rsdiff_item *it;
 	int r;
 
-	if (w->family != h->family || !rscmp_set_shape_equal(w, h)) {
-		it = item_add(d, RSD_SET_CHANGED);
-		if (!it)
-			return -ENOMEM;
-		it->want_set = w;
-		it->have_set = h;
-	}
+	if ((w->family != h->family || !rscmp_set_shape_equal(w, h)) &&
+	    !set_item(d, RSD_SET_CHANGED, w, h))
+		return -ENOMEM;
 	r = elems_only(d, RSD_ELEMS_MISSING, w, h, w, h);
 	return r ? r : elems_only(d, RSD_ELEMS_EXTRA, h, w, w, h);
 }
@@ -165,29 +170,21 @@ static int diff_set(struct rsdiff *d, const struct rs_set *w, const struct rs_se
 static int diff_sets(struct rsdiff *d, const struct ruleset *want, const struct ruleset *have)
 {
 	const struct rs_set *s, *o;
-	struct rsdiff_item *it;
 	size_t i;
 	int r = 0;
 
 	for (i = 0; r == 0 && i < want->n_sets; i++) {
 		s = &want->sets[i];
 		o = ruleset_find_set(have, s->name);
-		if (o) {
+		if (o)
 			r = diff_set(d, s, o);
-			continue;
-		}
-		it = item_add(d, RSD_SET_MISSING);
-		if (!it)
-			return -ENOMEM;
-		it->want_set = s;
+		else if (!set_item(d, RSD_SET_MISSING, s, NULL))
+			r = -ENOMEM;
 	}
 	for (i = 0; r == 0 && i < have->n_sets; i++) {
-		if (ruleset_find_set(want, have->sets[i].name))
-			continue;
-		it = item_add(d, RSD_SET_EXTRA);
-		if (!it)
-			return -ENOMEM;
-		it->have_set = &have->sets[i];
+		if (!ruleset_find_set(want, have->sets[i].name) &&
+		    !set_item(d, RSD_SET_EXTRA, NULL, &have->sets[i]))
+			r = -ENOMEM;
 	}
 	return r;
 }
