@@ -30,12 +30,13 @@ static int align_middle(size_t off_a, size_t off_b, size_t n, size_t m, rsdiff_e
 			ops[(*k)++] = '=';
 			i++;
 			j++;
-		} else if (j < m && (i == n || L[i * w + j + 1] >= L[(i + 1) * w + j])) {
-			ops[(*k)++] = '+';
-			j++;
-		} else {
+		} else if (i < n && (j == m || L[(i + 1) * w + j] >= L[i * w + j + 1])) {
+			/* removals before additions, as diff -u shows them */
 			ops[(*k)++] = '-';
 			i++;
+		} else {
+			ops[(*k)++] = '+';
+			j++;
 		}
 	}
 	free(L);

@@ -268,7 +268,10 @@ static void words(struct line *l, const struct words_ctx *w, const struct rsdiff
 	}
 }
 
-/* A canonical copy with want's dynamic marks; their elements dropped or kept. */
+/*
+ * A canonical copy with want's dynamic marks; their elements dropped, or kept with their
+ * expiry (dns_sides() needs it to leave out what is about to expire, then drops it).
+ */
 static struct ruleset *canonical(const struct ruleset *rs, const struct ruleset *ref, bool dyn)
 {
 	struct ruleset *c, *d;
@@ -277,7 +280,7 @@ static struct ruleset *canonical(const struct ruleset *rs, const struct ruleset 
 	if (!c)
 		return NULL;
 	rscmp_copy_dynamic(c, ref);
-	d = rscmp_canonical(c, RSCMP_DROP_EXPIRY | (dyn ? 0 : RSCMP_DROP_DYNAMIC_ELEMS));
+	d = rscmp_canonical(c, dyn ? 0 : RSCMP_DROP_EXPIRY | RSCMP_DROP_DYNAMIC_ELEMS);
 	ruleset_free(c);
 	return d;
 }
