@@ -134,10 +134,9 @@ static int elems_only(struct rsdiff *d, enum rsdiff_kind k, const struct rs_set 
 	const struct rs_elem **v = NULL;
 	struct rsdiff_item *it;
 	size_t i, j = 0, n = 0;
-	int c;
 
 	for (i = 0; i < a->n_elems; i++) {
-		while (j < b->n_elems && (c = rs_addr_cmp(&b->elems[j].addr, &a->elems[i].addr)) < 0)
+		while (j < b->n_elems && rs_addr_cmp(&b->elems[j].addr, &a->elems[i].addr) < 0)
 			j++;
 		if (j < b->n_elems && same_elem(&a->elems[i], &b->elems[j]))
 			continue;

@@ -103,9 +103,12 @@ static void describe_rule(struct line *l, const struct rs_rule *r)
 /* The rule as nft prints it, without its comment (describe_rule() says that). */
 static void add_rule_text(struct line *l, const struct ruleset *rs, const struct rs_rule *r)
 {
-	struct rs_rule bare = *r;
+	struct rs_rule bare;
 	char *text = NULL;
 
+	if (!r)
+		return;
+	bare = *r;
 	bare.comment = NULL;
 	if (ruleset_format_rule(rs, &bare, &text) == 0)
 		add(l, "%s", text);
@@ -151,6 +154,8 @@ static void add_elems(struct line *l, const struct words_ctx *w, const struct rs
 	char a[64];
 	size_t i;
 
+	if (!s)
+		return;
 	add(l, "set %s: %zu element%s %s: ", s->name, it->n_elems, it->n_elems == 1 ? "" : "s",
 	    it->kind == RSD_ELEMS_MISSING ? w->lb->missing : w->lb->extra);
 	for (i = 0; i < it->n_elems && i < WORDS_MAX_ADDRS; i++) {
@@ -184,6 +189,9 @@ static void add_chain(struct line *l, const struct words_ctx *w, const struct rs
 {
 	const struct rs_chain *a = it->want_chain, *b = it->have_chain;
 
+	/* rsdiff sets the sides each kind has; the analyzer cannot know which */
+	if ((!a && it->kind != RSD_CHAIN_EXTRA) || (!b && it->kind != RSD_CHAIN_MISSING))
+		return;
 	switch (it->kind) {
 	case RSD_CHAIN_MISSING:
 		add(l, "chain %s %s", a->name, w->lb->missing);
@@ -208,7 +216,8 @@ static void add_chain(struct line *l, const struct words_ctx *w, const struct rs
 static void add_rule(struct line *l, const struct words_ctx *w, const struct rsdiff_item *it)
 {
 	const struct rs_rule *r = it->want_rule ? it->want_rule : it->have_rule;
-	const char *chain = it->want_chain ? it->want_chain->name : it->have_chain->name;
+	const struct rs_chain *c = it->want_chain ? it->want_chain : it->have_chain;
+	const char *chain = c ? c->name : "?";
 
 	add(l, "rule %s in chain %s: ",
 	    it->kind == RSD_RULE_MISSING ? w->lb->missing :
@@ -241,13 +250,17 @@ static void words(struct line *l, const struct words_ctx *w, const struct rsdiff
 		    w->have->comment ? w->have->comment : "");
 		break;
 	case RSD_SET_MISSING:
-		add(l, "set %s %s (%s)", it->want_set->name, w->lb->missing,
-		    it->want_set->comment ? it->want_set->comment : "");
+		if (it->want_set)
+			add(l, "set %s %s (%s)", it->want_set->name, w->lb->missing,
+			    it->want_set->comment ? it->want_set->comment : "");
 		break;
 	case RSD_SET_EXTRA:
-		add(l, "set %s %s", it->have_set->name, w->lb->extra);
+		if (it->have_set)
+			add(l, "set %s %s", it->have_set->name, w->lb->extra);
 		break;
 	case RSD_SET_CHANGED:
+		if (!it->want_set || !it->have_set)
+			break;
 		add(l, "set %s changed: %s: ", it->want_set->name, w->lb->want);
 		add_set_shape(l, it->want_set);
 		add(l, "; %s: ", w->lb->have);

@@ -36,7 +36,7 @@ grep -qxF "  set $S: 1 element extra: 10.99.0.9 (not in the agent's current answ
 	ok "words: the foreign DNS element is not" || fail "extra: $(cat "$T/a.out")"
 grep -Eq "^the running agent \(pid $AGENT\) saw 1 foreign change; the last, [0-9]+ s ago: process [0-9]+ \('nft'\) added a rule$" "$T/a.out" &&
 	ok "who changed it: $(grep 'the running agent' "$T/a.out")" || fail "who: $(cat "$T/a.out")"
-audit --json >"$T/a.json" 2>&1
+audit --json >"$T/a.json" 2>"$T/a.err"
 rc=$?
 "$PY" - "$T/a.json" "$AGENT" <<'PYEOF' && [ $rc -eq 1 ] && ok "--json: the same, exit 1" || fail "--json (rc $rc): $(cat "$T/a.json")"
 import json, sys
