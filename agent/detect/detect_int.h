@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Internals shared by the detectors (agent/detect_*.c): recording facts with their
+ * Internals shared by the detectors (the .c files of agent/detect/): recording facts with their
  * evidence, reading host files and running vendor tools under the detection root.
  */
 #ifndef FLOWGUARD_DETECT_INT_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * DNS and NTP servers of the host: which files name them, read strictly under the
- * detection root and handed to the pure parsers of agent/detect_parse.c.
+ * detection root and handed to the pure parsers of agent/detect/parse.c.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Parsers of resolv.conf, chrony.conf, timesyncd.conf and ntp.conf: text in, facts out.
- * No I/O here (agent/detect_net.c reads the files), so the fuzzers reach every line.
+ * No I/O here (agent/detect/net.c reads the files), so the fuzzers reach every line.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Pure parsers of the host files that name DNS and NTP servers (agent/detect_parse.c).
+ * Pure parsers of the host files that name DNS and NTP servers (agent/detect/parse.c).
  * Each reads a NUL-terminated buffer and records what it finds with det_endpoint() and
  * det_evidence(), naming file (the host path, without the detection root) and line. They
- * do no I/O: what a file includes is handed to a callback, which agent/detect_net.c
+ * do no I/O: what a file includes is handed to a callback, which agent/detect/net.c
  * resolves under the root. Problems in the text are warnings in d ("file:line:col") and
  * parsing goes on with the next line.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The facts file (agent/detect_load.c): a detection with awkward strings (quotes,
+ * The facts file (agent/detect/load.c): a detection with awkward strings (quotes,
  * backslashes, control bytes, UTF-8, null values, IPv6 with a port, a negative priority)
  * survives detection_save + detection_load byte for byte in its JSON; wrong types and
  * missing fields are refused with file:line:col. Loading needs a root-owned file, so the

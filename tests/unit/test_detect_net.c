@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * DNS and NTP detection: the pure parsers of agent/detect_parse.c, table-driven (input,
+ * DNS and NTP detection: the pure parsers of agent/detect/parse.c, table-driven (input,
  * servers recorded, include callbacks, the exact warnings with file:line:col), then
  * det_read_file's confinement to the root, then detect_dns/detect_ntp on the fixture trees
  * tests/detect/<name>/root. No root needed; paths are relative to the repository root.

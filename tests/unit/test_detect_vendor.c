@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Vendor-software detection (agent/detect_vendor.c): the parsers on captured-format and
+ * Vendor-software detection (agent/detect/vendor_*.c): the parsers on captured-format and
  * broken text, det_run_tool() on small scripts (exit codes, clean environment, output cap,
  * a hung tool and what it started), the relay and communication-direction thresholds on
  * generated socket tables, and detect_agent/relay/dcgw on the fixture trees under
