@@ -82,7 +82,7 @@ bool detect_exists(const char *root, const char *path)
 	char full[PATH_MAX];
 	struct stat st;
 
-	return det_path(root, path, full, sizeof(full)) == 0 && stat(full, &st) == 0;
+	return detect_path(root, path, full, sizeof(full)) == 0 && stat(full, &st) == 0;
 }
 
 /* Schemes a proxy setting may carry: dsa_control's own, and those the console offers. */

@@ -104,15 +104,15 @@ int detect_tool_answer(struct detection *det, const char *root, const struct ven
  * region (legacy DSaaS, an on-premises manager); -EINVAL when url is not https://host
  * [:port]/ with a sane host; -ENAMETOOLONG when buf is too small.
  */
-int region_from_url(const char *url, char *buf, size_t len);
+int detect_region_from_url(const char *url, char *buf, size_t len);
 
 /*
  * `dsa_query -c GetAgentStatus` output: an index of field names ("AgentStatus.NN:
  * fieldName"), then value lines ("AgentStatus.fieldName: value"). Takes the manager URL
  * (dsmUrl) and from it the region or the legacy flag. source is the command line.
  */
-int parse_agent_status(struct detection *det, const char *source, const char *buf, size_t len,
-		       struct diag *d);
+int detect_parse_agent_status(struct detection *det, const char *source, const char *buf,
+			      size_t len, struct diag *d);
 
 /*
  * `sendCommand --get GetConfiguration` XML: the manager URLs (attribute dsmUrls) and the
@@ -121,8 +121,8 @@ int parse_agent_status(struct detection *det, const char *source, const char *bu
  * proxy URL; credentials in it are dropped, never recorded. A PAC setting is a warning.
  * source is the command line.
  */
-int parse_get_configuration(struct detection *det, const char *source, const char *buf,
-			    size_t len, struct diag *d);
+int detect_parse_get_configuration(struct detection *det, const char *source, const char *buf,
+				   size_t len, struct diag *d);
 
 /* A socket on one of the agent's ports, from /proc/net/tcp or /proc/net/tcp6. */
 struct tcp_sock {
@@ -140,15 +140,15 @@ struct tcp_sock {
  * /proc/net/tcp{,6} text (the kernel's hex format, in this host's byte order) into v (at
  * most max; more is a warning). *ret_n is how many were kept. Always 0.
  */
-int parse_proc_net_tcp(const char *file, const char *buf, size_t len, struct tcp_sock *v,
-		       size_t max, size_t *ret_n, struct diag *d);
+int detect_parse_proc_net_tcp(const char *file, const char *buf, size_t len, struct tcp_sock *v,
+			      size_t max, size_t *ret_n, struct diag *d);
 
 /*
  * The Data Center Gateway's destination_allow_list.yaml: `destinations` (HostName, Port)
  * become vCenter (443) or Active Directory (389, 636) endpoints, `gateway_proxy` (a URL,
  * host:port, or HostName and Port) the proxy. file is the host path, without the root.
  */
-int parse_dcgw_allow_list(struct detection *det, const char *file, const char *buf, size_t len,
-			  struct diag *d);
+int detect_parse_dcgw_allow_list(struct detection *det, const char *file, const char *buf,
+				 size_t len, struct diag *d);
 
 #endif

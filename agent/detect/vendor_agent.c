@@ -98,7 +98,7 @@ static int region_from_host(const char *host, char *buf, size_t len)
 	return 0;
 }
 
-int region_from_url(const char *url, char *buf, size_t len)
+int detect_region_from_url(const char *url, char *buf, size_t len)
 {
 	struct endpoint e;
 
@@ -116,24 +116,24 @@ static int classify_manager(struct vendor_src *s, const char *url, const struct 
 
 	if (!e->is_addr && detect_has_suffix(e->text, ".deepsecurity.trendmicro.com")) {
 		s->det->legacy_dsaas = true;
-		return det_evidence(s->det, "legacy-dsaas", e->text, s->name,
-				    "legacy Deep Security as a Service: its names are allowed; "
-				    "the URL names no region, so set region: in the config");
+		return detect_evidence(s->det, "legacy-dsaas", e->text, s->name,
+				       "legacy Deep Security as a Service: its names are allowed; "
+				       "the URL names no region, so set region: in the config");
 	}
-	if (region_from_url(url, region, sizeof(region)) == 0) {
+	if (detect_region_from_url(url, region, sizeof(region)) == 0) {
 		s->det->region = strdup(region);
 		if (!s->det->region)
 			return -ENOMEM;
-		return det_evidence(s->det, "region", region, s->name,
-				    "from the manager URL's host");
+		return detect_evidence(s->det, "region", region, s->name,
+				       "from the manager URL's host");
 	}
 	if (e->is_addr)
-		return det_evidence(s->det, "region", NULL, s->name,
-				    "the manager is an IP address (an on-premises Deep Security "
-				    "Manager?), not an SWP region: set region: if it is SWP");
-	return det_evidence(s->det, "region", NULL, s->name,
-			    "the manager host is not agents[-NNN].workload.<region>.cloudone."
-			    "trendmicro.com: set region: in the config");
+		return detect_evidence(s->det, "region", NULL, s->name,
+				       "the manager is an IP address (an on-premises Deep Security "
+				       "Manager?), not an SWP region: set region: if it is SWP");
+	return detect_evidence(s->det, "region", NULL, s->name,
+			       "the manager host is not agents[-NNN].workload.<region>.cloudone."
+			       "trendmicro.com: set region: in the config");
 }
 
 /* The first valid manager URL found wins; a different later one is recorded as such. */
@@ -151,13 +151,13 @@ static int take_manager_url(struct vendor_src *s, unsigned int line, const char 
 	if (s->det->manager_url) {
 		if (!strcmp(s->det->manager_url, url))
 			return 0;
-		return det_evidence(s->det, "manager-url", url, s->name,
-				    "differs from the URL found first, which is used");
+		return detect_evidence(s->det, "manager-url", url, s->name,
+				       "differs from the URL found first, which is used");
 	}
 	s->det->manager_url = strdup(url);
 	if (!s->det->manager_url)
 		return -ENOMEM;
-	r = det_evidence(s->det, "manager-url", url, s->name, NULL);
+	r = detect_evidence(s->det, "manager-url", url, s->name, NULL);
 	return r < 0 ? r : classify_manager(s, url, &e);
 }
 
@@ -194,9 +194,9 @@ static int status_line(struct vendor_src *s, unsigned int no, char *line, struct
 		return 0;
 	}
 	if (!strcmp(key, "agentState"))
-		return det_evidence(s->det, "agent-state", value, s->name,
-				    strcmp(value, "green") != 0 ? "the agent reports a problem"
-								: NULL);
+		return detect_evidence(s->det, "agent-state", value, s->name,
+				       strcmp(value, "green") != 0 ? "the agent reports a problem"
+								   : NULL);
 	if (strcmp(key, "dsmUrl") != 0 || !value[0])
 		return 0;
 	if (seen->found) {
@@ -209,8 +209,8 @@ static int status_line(struct vendor_src *s, unsigned int no, char *line, struct
 	return r;
 }
 
-int parse_agent_status(struct detection *det, const char *source, const char *buf, size_t len,
-		       struct diag *d)
+int detect_parse_agent_status(struct detection *det, const char *source, const char *buf,
+			      size_t len, struct diag *d)
 {
 	struct vendor_src s = { det, source, d, 0 };
 	struct vendor_cursor c = { buf, buf, buf + len, 0 };
@@ -226,10 +226,11 @@ int parse_agent_status(struct detection *det, const char *source, const char *bu
 			detect_src_warn(&s, c.line, "line too long or not text, ignoring");
 	}
 	if (r == 0 && !seen.found)
-		r = det_evidence(det, "manager-url", NULL, source,
-				 seen.listed ? "the index lists dsmUrl but no line gives its value "
-					       "(agent not activated?)"
-					     : "no AgentStatus.dsmUrl line (agent not activated?)");
+		r = detect_evidence(det, "manager-url", NULL, source,
+				    seen.listed ? "the index lists dsmUrl but no line gives its "
+						  "value (agent not activated?)"
+						: "no AgentStatus.dsmUrl line (agent not "
+						  "activated?)");
 	return r;
 }
 
@@ -358,7 +359,7 @@ static int config_proxy(struct vendor_src *s, const struct attr *a, unsigned int
 	}
 	(*n_proxies)++;
 	snprintf(where, sizeof(where), "%s, attribute %s", s->name, a->name);
-	return det_endpoint(s->det, FACT_PROXY, hostport, where, 0, s->d);
+	return detect_endpoint(s->det, FACT_PROXY, hostport, where, 0, s->d);
 }
 
 /* dsmUrls='https://...:443/': one URL, or several separated by blanks, commas or ';'. */
@@ -389,8 +390,8 @@ static int config_attr(struct vendor_src *s, struct attr *a, struct config_seen 
 	return 0;
 }
 
-int parse_get_configuration(struct detection *det, const char *source, const char *buf,
-			    size_t len, struct diag *d)
+int detect_parse_get_configuration(struct detection *det, const char *source, const char *buf,
+				   size_t len, struct diag *d)
 {
 	struct vendor_src s = { det, source, d, 0 };
 	struct vendor_cursor c = { buf, buf, buf + len, 1 };
@@ -406,12 +407,12 @@ int parse_get_configuration(struct detection *det, const char *source, const cha
 		detect_src_warn(&s, 0, "no name='value' attributes: not the GetConfiguration XML, "
 			 "ignoring");
 	if (!seen.n_urls)
-		r = det_evidence(det, "manager-url", NULL, source, "no dsmUrls attribute");
+		r = detect_evidence(det, "manager-url", NULL, source, "no dsmUrls attribute");
 	if (r == 0 && !seen.n_proxies)
-		r = det_evidence(det, "proxy", NULL, source,
-				 "no proxy attribute in the agent's runtime configuration (its "
-				 "on-disk proxy store is undocumented and not read): set proxy: "
-				 "in the config if the agent uses one");
+		r = detect_evidence(det, "proxy", NULL, source,
+				    "no proxy attribute in the agent's runtime configuration (its "
+				    "on-disk proxy store is undocumented and not read): set proxy: "
+				    "in the config if the agent uses one");
 	return r;
 }
 
@@ -445,7 +446,7 @@ static int agent_files(struct detection *det, const char *root, const char **ret
 		p = &agent_probes[i];
 		if (!detect_exists(root, p->path))
 			continue;
-		r = det_evidence(det, "ds_agent", p->what, p->path, NULL);
+		r = detect_evidence(det, "ds_agent", p->what, p->path, NULL);
 		if (r < 0)
 			return r;
 		if (p->installed && !*ret_path)
@@ -460,10 +461,10 @@ static const char *const config_argv[] = { SEND_COMMAND, "--get", "GetConfigurat
 static const struct vendor_tool agent_tools[] = {
 	{ status_argv, "manager-url",
 	  "manager URL and region from GetConfiguration, else from the config (region:)",
-	  parse_agent_status },
+	  detect_parse_agent_status },
 	{ config_argv, "proxy",
 	  "the agent's proxy is unknown: set proxy: in the config if it uses one",
-	  parse_get_configuration },
+	  detect_parse_get_configuration },
 };
 
 int detect_agent(struct detection *det, const char *root, struct diag *d)
@@ -477,11 +478,11 @@ int detect_agent(struct detection *det, const char *root, struct diag *d)
 	if (r < 0)
 		return r;
 	if (!installed)
-		return det_evidence(det, "role agent", NULL, "/opt/ds_agent, ds_agent service",
-				    data ? "only the data directory, which an uninstall leaves "
-					   "behind: not enough for the role"
-					 : "no Deep Security Agent files or service");
-	r = det_role(det, ROLE_AGENT, "Deep Security Agent installed", installed);
+		return detect_evidence(det, "role agent", NULL, "/opt/ds_agent, ds_agent service",
+				       data ? "only the data directory, which an uninstall leaves "
+					      "behind: not enough for the role"
+					    : "no Deep Security Agent files or service");
+	r = detect_role(det, ROLE_AGENT, "Deep Security Agent installed", installed);
 	for (i = 0; r == 0 && i < sizeof(agent_tools) / sizeof(agent_tools[0]); i++)
 		r = detect_tool_answer(det, root, &agent_tools[i], d);
 	return r;

@@ -104,7 +104,7 @@ static int dcgw_destination(struct detection *det, const struct ynode *item, str
 			 "directly; add an allow: entry for that proxy", host->value);
 		return 0;
 	}
-	return det_endpoint(det, fact, host->value, item->loc.file, host->loc.line, yd);
+	return detect_endpoint(det, fact, host->value, item->loc.file, host->loc.line, yd);
 }
 
 /* gateway_proxy: a URL or host:port, or a mapping with HostName and Port. */
@@ -132,7 +132,7 @@ static int dcgw_proxy(struct detection *det, const struct ynode *n, struct diag 
 		diag_err(yd, &n->loc, "gateway_proxy is not host:port or a proxy URL, ignoring it");
 		return 0;
 	}
-	return det_endpoint(det, FACT_PROXY, hostport, n->loc.file, n->loc.line, yd);
+	return detect_endpoint(det, FACT_PROXY, hostport, n->loc.file, n->loc.line, yd);
 }
 
 static int dcgw_doc(struct detection *det, const struct ydoc *doc, struct diag *yd)
@@ -149,8 +149,8 @@ static int dcgw_doc(struct detection *det, const struct ydoc *doc, struct diag *
 	dests = ymap_get(root, "destinations");
 	proxy = ymap_get(root, "gateway_proxy");
 	if (!dests || yaml_null(dests))
-		r = det_evidence(det, "vcenter", NULL, doc->file,
-				 "the allow list has no destinations");
+		r = detect_evidence(det, "vcenter", NULL, doc->file,
+				    "the allow list has no destinations");
 	else if (ynode_expect(dests, YN_SEQ, "destinations", yd) == 0)
 		for (i = 0; r == 0 && i < dests->n; i++)
 			r = dcgw_destination(det, dests->items[i], yd);
@@ -159,8 +159,8 @@ static int dcgw_doc(struct detection *det, const struct ydoc *doc, struct diag *
 	return r;
 }
 
-int parse_dcgw_allow_list(struct detection *det, const char *file, const char *buf, size_t len,
-			  struct diag *d)
+int detect_parse_dcgw_allow_list(struct detection *det, const char *file, const char *buf,
+				 size_t len, struct diag *d)
 {
 	struct loc loc = { file, 0, 0 };
 	struct diag yd = { 0 };
@@ -194,18 +194,18 @@ static int dcgw_allow_list(struct detection *det, const char *root, bool role, s
 	int r = -ENOENT;
 
 	for (i = 0; dcgw_lists[i] && r == -ENOENT; i++)
-		r = det_read_file(root, dcgw_lists[i], &buf, &len, d);
+		r = detect_read_file(root, dcgw_lists[i], &buf, &len, d);
 	if (r == 0) {
-		r = parse_dcgw_allow_list(det, dcgw_lists[i - 1], buf, len, d);
+		r = detect_parse_dcgw_allow_list(det, dcgw_lists[i - 1], buf, len, d);
 		free(buf);
 		return r;
 	}
 	if (r == -ENOENT)
-		return !role ? 0 : det_evidence(det, "vcenter", NULL, dcgw_lists[0],
-					       "no allow list: no vCenter or Active Directory "
-					       "destinations");
+		return !role ? 0 : detect_evidence(det, "vcenter", NULL, dcgw_lists[0],
+						  "no allow list: no vCenter or Active Directory "
+						  "destinations");
 	loc.file = dcgw_lists[i - 1];
-	if (r != -EFBIG && r != -ENOMEM) /* det_read_file() warned about the size itself */
+	if (r != -EFBIG && r != -ENOMEM) /* detect_read_file() warned about the size itself */
 		diag_warn(d, &loc, "cannot read: %s, ignoring", strerror(-r));
 	return r == -ENOMEM ? r : 0;
 }
@@ -217,9 +217,9 @@ int detect_dcgw(struct detection *det, const char *root, struct diag *d)
 
 	unit = first_existing(root, dcgw_units);
 	if (unit)
-		r = det_role(det, ROLE_DC_GATEWAY, "c1ws-dcgw service", unit);
+		r = detect_role(det, ROLE_DC_GATEWAY, "c1ws-dcgw service", unit);
 	else
-		r = det_evidence(det, "role dc-gateway", NULL, "c1ws-dcgw.service",
-				 "no Data Center Gateway service unit");
+		r = detect_evidence(det, "role dc-gateway", NULL, "c1ws-dcgw.service",
+				    "no Data Center Gateway service unit");
 	return r < 0 ? r : dcgw_allow_list(det, root, unit != NULL, d);
 }

@@ -152,8 +152,8 @@ static void tcp_keep(struct vendor_src *s, unsigned int no, const char *line, st
 	o->v[o->n++] = t;
 }
 
-int parse_proc_net_tcp(const char *file, const char *buf, size_t len, struct tcp_sock *v,
-		       size_t max, size_t *ret_n, struct diag *d)
+int detect_parse_proc_net_tcp(const char *file, const char *buf, size_t len, struct tcp_sock *v,
+			      size_t max, size_t *ret_n, struct diag *d)
 {
 	struct vendor_src s = { NULL, file, d, 0 };
 	struct vendor_cursor c = { buf, buf, buf + len, 0 };
@@ -184,7 +184,7 @@ static int read_prefix(const char *root, const char *path, size_t max, char **re
 	ssize_t n = 0;
 	int fd, r = 0;
 
-	if (det_path(root, path, full, sizeof(full)) < 0)
+	if (detect_path(root, path, full, sizeof(full)) < 0)
 		return -ENAMETOOLONG;
 	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
@@ -237,15 +237,15 @@ static int read_sock_file(struct detection *det, const char *root, const char *f
 	nl = len == PROC_NET_TCP_MAX ? memrchr(buf, '\n', len) : NULL;
 	if (nl)
 		len = (size_t)(nl + 1 - buf); /* cut: drop the partial last line */
-	parse_proc_net_tcp(file, buf, len, sc->v + sc->n, DETECT_MAX_ITEMS - sc->n, &n, d);
+	detect_parse_proc_net_tcp(file, buf, len, sc->v + sc->n, DETECT_MAX_ITEMS - sc->n, &n, d);
 	free(buf);
 	sc->n += n;
 	sc->files_read++;
 	if (!nl)
 		return 0;
-	return det_evidence(det, "listeners", "cut", file,
-			    "a very long socket table was read in part: listeners come first, "
-			    "so only later inbound sessions on 4118 may be missed");
+	return detect_evidence(det, "listeners", "cut", file,
+			       "a very long socket table was read in part: listeners come first, "
+			       "so only later inbound sessions on 4118 may be missed");
 }
 
 /* "0.0.0.0:4122 listening" or "10.0.0.5:4118 from 34.205.5.10:51234". */
@@ -286,7 +286,7 @@ static int relay_socket(struct detection *det, const struct tcp_sock *t, struct 
 		return 0;
 	}
 	sock_text(t, value, sizeof(value), source, sizeof(source));
-	return det_evidence(det, "relay", value, source, note);
+	return detect_evidence(det, "relay", value, source, note);
 }
 
 static int relay_repo(struct detection *det, const char *root, struct relay_signs *rs)
@@ -296,20 +296,20 @@ static int relay_repo(struct detection *det, const char *root, struct relay_sign
 	size_t n = 0;
 	DIR *dir = NULL;
 
-	if (det_path(root, RELAY_REPO, full, sizeof(full)) == 0)
+	if (detect_path(root, RELAY_REPO, full, sizeof(full)) == 0)
 		dir = opendir(full);
 	if (!dir)
-		return det_evidence(det, "relay", NULL, RELAY_REPO, "no relay repository");
+		return detect_evidence(det, "relay", NULL, RELAY_REPO, "no relay repository");
 	while ((de = readdir(dir)))
 		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
 	closedir(dir);
 	if (!n)
-		return det_evidence(det, "relay", "empty", RELAY_REPO,
-				    "not counted: the relay repository is empty");
+		return detect_evidence(det, "relay", "empty", RELAY_REPO,
+				       "not counted: the relay repository is empty");
 	rs->repo = true;
 	snprintf(value, sizeof(value), "%zu entries", n);
-	return det_evidence(det, "relay", value, RELAY_REPO,
-			    "medium: a populated relay repository");
+	return detect_evidence(det, "relay", value, RELAY_REPO,
+			       "medium: a populated relay repository");
 }
 
 /* A relay needs the strong sign, or both medium ones (swp-flows.md (d) ranks them). */
@@ -318,15 +318,16 @@ static int relay_decide(struct detection *det, const struct relay_signs *rs)
 	unsigned int medium = (unsigned int)rs->relay_local + (unsigned int)rs->repo;
 
 	if (rs->relay_public)
-		return det_role(det, ROLE_RELAY, "4122 open to other hosts", "/proc/net/tcp{,6}");
+		return detect_role(det, ROLE_RELAY, "4122 open to other hosts",
+				   "/proc/net/tcp{,6}");
 	if (medium == 2)
-		return det_role(det, ROLE_RELAY, "4123 listener and a populated repository",
-				"/proc/net/tcp{,6}, " RELAY_REPO);
-	return det_evidence(det, "role relay", NULL, "/proc/net/tcp{,6}, " RELAY_REPO,
-			    medium ? "one medium sign is not enough: a relay needs 4122 open to "
-				     "other hosts, or 4123 and a populated repository; set roles: "
-				     "if it is one"
-				   : "no relay listener or repository");
+		return detect_role(det, ROLE_RELAY, "4123 listener and a populated repository",
+				   "/proc/net/tcp{,6}, " RELAY_REPO);
+	return detect_evidence(det, "role relay", NULL, "/proc/net/tcp{,6}, " RELAY_REPO,
+			       medium ? "one medium sign is not enough: a relay needs 4122 open "
+					"to other hosts, or 4123 and a populated repository; set "
+					"roles: if it is one"
+				      : "no relay listener or repository");
 }
 
 struct comm_signs {
@@ -360,7 +361,7 @@ static int comm_socket(struct detection *det, const struct tcp_sock *t, struct c
 		return 0;
 	}
 	sock_text(t, value, sizeof(value), source, sizeof(source));
-	return det_evidence(det, "communication", value, source, note);
+	return detect_evidence(det, "communication", value, source, note);
 }
 
 static int comm_decide(struct detection *det, const struct comm_signs *cs)
@@ -370,23 +371,23 @@ static int comm_decide(struct detection *det, const struct comm_signs *cs)
 	if (cs->listen_public && cs->inbound) {
 		det->comm_known = true;
 		det->comm = COMM_BIDIRECTIONAL;
-		return det_evidence(det, "communication", "bidirectional", source,
-				    "manager-initiated or bidirectional (both need inbound 4118; "
-				    "they cannot be told apart locally): the port is open and a "
-				    "remote host used it");
+		return detect_evidence(det, "communication", "bidirectional", source,
+				       "manager-initiated or bidirectional (both need inbound "
+				       "4118; they cannot be told apart locally): the port is "
+				       "open and a remote host used it");
 	}
 	if (cs->listen_lo && !cs->listen_public) {
 		det->comm_known = true;
 		det->comm = COMM_AGENT_INITIATED;
-		return det_evidence(det, "communication", "agent-initiated", source,
-				    "the agent listens on loopback only: the manager cannot "
-				    "connect in");
+		return detect_evidence(det, "communication", "agent-initiated", source,
+				       "the agent listens on loopback only: the manager cannot "
+				       "connect in");
 	}
-	return det_evidence(det, "communication", NULL, source,
-			    cs->listen_public ? "4118 is open but no inbound session was seen: "
-						"left to the config (communication:)"
-					      : "no listener on 4118 (agent not running?): left to "
-						"the config (communication:)");
+	return detect_evidence(det, "communication", NULL, source,
+			       cs->listen_public ? "4118 is open but no inbound session was "
+						   "seen: left to the config (communication:)"
+						 : "no listener on 4118 (agent not running?): left "
+						   "to the config (communication:)");
 }
 
 static int rank_sockets(struct detection *det, const char *root, const struct sock_scan *sc)
@@ -424,8 +425,9 @@ int detect_relay(struct detection *det, const char *root, struct diag *d)
 	for (i = 0; r == 0 && i < sizeof(sock_files) / sizeof(sock_files[0]); i++)
 		r = read_sock_file(det, root, sock_files[i], &sc, d);
 	if (r == 0 && !sc.files_read)
-		r = det_evidence(det, "listeners", NULL, "/proc/net/tcp{,6}",
-				 "not readable: no relay or communication evidence from sockets");
+		r = detect_evidence(det, "listeners", NULL, "/proc/net/tcp{,6}",
+				    "not readable: no relay or communication evidence from "
+				    "sockets");
 	if (r == 0)
 		r = rank_sockets(det, root, &sc);
 	free(sc.v);

@@ -188,14 +188,14 @@ static int tool_finish(struct tool *t, int r)
 	return r;
 }
 
-int det_run_tool(const char *root, const char *path, const char *const argv[], char **ret,
-		 size_t *ret_len)
+int detect_run_tool(const char *root, const char *path, const char *const argv[], char **ret,
+		    size_t *ret_len)
 {
 	struct tool t = { 0 };
 	char full[PATH_MAX];
 	int r;
 
-	r = det_path(root, path, full, sizeof(full));
+	r = detect_path(root, path, full, sizeof(full));
 	if (r < 0)
 		return r;
 	if (access(full, F_OK) < 0)
@@ -259,7 +259,7 @@ int detect_tool_answer(struct detection *det, const char *root, const struct ven
 	int r;
 
 	join_argv(t->argv, cmd, sizeof(cmd));
-	r = det_run_tool(root, t->argv[0], t->argv, &out, &len);
+	r = detect_run_tool(root, t->argv[0], t->argv, &out, &len);
 	if (r == 0) {
 		r = t->parse(det, cmd, out, len, d);
 		free(out);
@@ -275,5 +275,5 @@ int detect_tool_answer(struct detection *det, const char *root, const struct ven
 	loc = (struct loc){ r == -ENOENT ? t->argv[0] : cmd, 0, 0 };
 	if (r != -ENOENT)
 		diag_warn(d, &loc, "%s", note);
-	return det_evidence(det, t->fact, NULL, loc.file, note);
+	return detect_evidence(det, t->fact, NULL, loc.file, note);
 }

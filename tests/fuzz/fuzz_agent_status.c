@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	det = calloc(1, sizeof(*det));
 	if (!det)
 		return 0;
-	parse_agent_status(det, "dsa_query -c GetAgentStatus", (const char *)data, size, &d);
+	detect_parse_agent_status(det, "dsa_query -c GetAgentStatus", (const char *)data, size, &d);
 	detection_free(det);
 	diag_clear(&d);
 	return 0;

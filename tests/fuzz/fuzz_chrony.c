@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer target: parse_chrony_conf on arbitrary bytes, as chrony.conf and as a .sources
- * file; include paths go through parse_conf_path as the detector's walk does. */
+/* libFuzzer target: detect_parse_chrony_conf on arbitrary bytes, as chrony.conf and as a .sources
+ * file; include paths go through detect_parse_conf_path as the detector's walk does. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@ static int check_paths(void *ctx, enum conf_ref kind, const char *const *args, s
 
 	(void)ctx, (void)kind, (void)loc;
 	for (i = 0; i < n_args; i++)
-		parse_conf_path(args[i], path, sizeof(path), &why);
+		detect_parse_conf_path(args[i], path, sizeof(path), &why);
 	return 0;
 }
 
@@ -30,7 +30,7 @@ static void parse(const char *buf, unsigned int flags)
 	det = calloc(1, sizeof(*det));
 	if (!det)
 		return;
-	parse_chrony_conf(det, "/etc/chrony/chrony.conf", buf, flags, check_paths, NULL, &d);
+	detect_parse_chrony_conf(det, "/etc/chrony/chrony.conf", buf, flags, check_paths, NULL, &d);
 	diag_clear(&d);
 	detection_free(det);
 }

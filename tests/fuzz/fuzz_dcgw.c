@@ -15,8 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	det = calloc(1, sizeof(*det));
 	if (!det)
 		return 0;
-	parse_dcgw_allow_list(det, "/var/opt/c1ws-dcgateway/conf/destination_allow_list.yaml",
-			      (const char *)data, size, &d);
+	detect_parse_dcgw_allow_list(det,
+				     "/var/opt/c1ws-dcgateway/conf/destination_allow_list.yaml",
+				     (const char *)data, size, &d);
 	detection_free(det);
 	diag_clear(&d);
 	return 0;

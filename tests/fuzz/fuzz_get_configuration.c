@@ -15,8 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	det = calloc(1, sizeof(*det));
 	if (!det)
 		return 0;
-	parse_get_configuration(det, "sendCommand --get GetConfiguration", (const char *)data, size,
-				&d);
+	detect_parse_get_configuration(det, "sendCommand --get GetConfiguration",
+				       (const char *)data, size, &d);
 	detection_free(det);
 	diag_clear(&d);
 	return 0;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer target: parse_ntp_conf (ntpd, ntpsec) on arbitrary bytes; includefile paths go
- * through parse_conf_path as the detector's walk does. */
+/* libFuzzer target: detect_parse_ntp_conf (ntpd, ntpsec) on arbitrary bytes; includefile paths go
+ * through detect_parse_conf_path as the detector's walk does. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@ static int check_paths(void *ctx, enum conf_ref kind, const char *const *args, s
 
 	(void)ctx, (void)kind, (void)loc;
 	for (i = 0; i < n_args; i++)
-		parse_conf_path(args[i], path, sizeof(path), &why);
+		detect_parse_conf_path(args[i], path, sizeof(path), &why);
 	return 0;
 }
 
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (buf && det) {
 		memcpy(buf, data, size);
 		buf[size] = '\0';
-		parse_ntp_conf(det, "/etc/ntpsec/ntp.conf", buf, check_paths, NULL, &d);
+		detect_parse_ntp_conf(det, "/etc/ntpsec/ntp.conf", buf, check_paths, NULL, &d);
 	}
 	diag_clear(&d);
 	detection_free(det);

@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct diag d = { 0 };
 	size_t n;
 
-	parse_proc_net_tcp("/proc/net/tcp", (const char *)data, size, v, FUZZ_MAX_SOCKS, &n, &d);
+	detect_parse_proc_net_tcp("/proc/net/tcp", (const char *)data, size, v, FUZZ_MAX_SOCKS, &n,
+				  &d);
 	if (n > FUZZ_MAX_SOCKS)
 		abort();
 	diag_clear(&d);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer target: parse_resolv_conf on arbitrary bytes, as /etc/resolv.conf and as
+/* libFuzzer target: detect_parse_resolv_conf on arbitrary bytes, as /etc/resolv.conf and as
  * systemd-resolved's upstream list. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@ static void parse(const char *buf, unsigned int flags)
 	det = calloc(1, sizeof(*det));
 	if (!det)
 		return;
-	parse_resolv_conf(det, "/etc/resolv.conf", buf, flags, &stub, &d);
+	detect_parse_resolv_conf(det, "/etc/resolv.conf", buf, flags, &stub, &d);
 	diag_clear(&d);
 	detection_free(det);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer target: parse_timesyncd_conf on arbitrary bytes, applied as the main file and
- * again as a drop-in (the lists carry over), then timesyncd_record. */
+/* libFuzzer target: detect_parse_timesyncd_conf on arbitrary bytes, applied as the main file and
+ * again as a drop-in (the lists carry over), then detect_timesyncd_record. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (buf && det && st) {
 		memcpy(buf, data, size);
 		buf[size] = '\0';
-		if (parse_timesyncd_conf(det, st, main_file, buf, &d) == 0 &&
-		    parse_timesyncd_conf(det, st, "/etc/systemd/timesyncd.conf.d/50-x.conf", buf,
-					 &d) == 0)
-			timesyncd_record(det, st, main_file, &d);
+		if (detect_parse_timesyncd_conf(det, st, main_file, buf, &d) == 0 &&
+		    detect_parse_timesyncd_conf(det, st,
+						"/etc/systemd/timesyncd.conf.d/50-x.conf", buf,
+						&d) == 0)
+			detect_timesyncd_record(det, st, main_file, &d);
 	}
 	diag_clear(&d);
 	detection_free(det);

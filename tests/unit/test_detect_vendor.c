@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Vendor-software detection (agent/detect/vendor_*.c): the parsers on captured-format and
- * broken text, det_run_tool() on small scripts (exit codes, clean environment, output cap,
+ * broken text, detect_run_tool() on small scripts (exit codes, clean environment, output cap,
  * a hung tool and what it started), the relay and communication-direction thresholds on
  * generated socket tables, and detect_agent/relay/dcgw on the fixture trees under
  * tests/detect/NAME/root. No root needed; paths are relative to the repository root.
@@ -188,7 +188,7 @@ static const char TCP_HEADER[] =
 	"   " sl ": " local " " remote " " st " 00000000:00000000 00:00000000 00000000     0 " \
 	"       0 1234 1 0000000000000000 100 0 0 10 0\n"
 
-/* ---- region_from_url ------------------------------------------------------------------ */
+/* ---- detect_region_from_url ------------------------------------------------------------------ */
 
 static void test_region_from_url(void **state)
 {
@@ -228,17 +228,17 @@ static void test_region_from_url(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int r = region_from_url(cases[i].url, buf, sizeof(buf));
+		int r = detect_region_from_url(cases[i].url, buf, sizeof(buf));
 
 		if (r != cases[i].r)
 			fail_msg("%s: %d, expected %d", cases[i].url, r, cases[i].r);
 		if (!r)
 			assert_string_equal(buf, cases[i].region);
 	}
-	assert_int_equal(region_from_url(cases[0].url, buf, 4), -ENAMETOOLONG);
+	assert_int_equal(detect_region_from_url(cases[0].url, buf, 4), -ENAMETOOLONG);
 }
 
-/* ---- parse_agent_status --------------------------------------------------------------- */
+/* ---- detect_parse_agent_status --------------------------------------------------------------- */
 
 static const char STATUS_DE1[] =
 	"AgentStatus.0: agentState\n"
@@ -253,8 +253,8 @@ static void test_status_region(void **state)
 	struct diag d = { 0 };
 
 	(void)state;
-	assert_int_equal(parse_agent_status(det, "dsa_query", STATUS_DE1, strlen(STATUS_DE1), &d),
-			 0);
+	assert_int_equal(detect_parse_agent_status(det, "dsa_query", STATUS_DE1, strlen(STATUS_DE1),
+						   &d), 0);
 	assert_int_equal(d.n, 0);
 	assert_string_equal(det->region, "de-1");
 	assert_string_equal(det->manager_url,
@@ -275,7 +275,7 @@ static void test_status_no_space_crlf(void **state)
 	struct diag d = { 0 };
 
 	(void)state;
-	assert_int_equal(parse_agent_status(det, "q", out, strlen(out), &d), 0);
+	assert_int_equal(detect_parse_agent_status(det, "q", out, strlen(out), &d), 0);
 	assert_int_equal(d.n, 0);
 	assert_string_equal(det->region, "au-1");
 	detection_free(det);
@@ -291,7 +291,7 @@ static void test_status_legacy(void **state)
 	struct diag d = { 0 };
 
 	(void)state;
-	assert_int_equal(parse_agent_status(det, "q", out, strlen(out), &d), 0);
+	assert_int_equal(detect_parse_agent_status(det, "q", out, strlen(out), &d), 0);
 	assert_true(det->legacy_dsaas);
 	assert_null(det->region);
 	assert_ev(det, "legacy-dsaas", host);
@@ -307,7 +307,7 @@ static void test_status_on_prem(void **state)
 	struct diag d = { 0 };
 
 	(void)state;
-	assert_int_equal(parse_agent_status(det, "q", out, strlen(out), &d), 0);
+	assert_int_equal(detect_parse_agent_status(det, "q", out, strlen(out), &d), 0);
 	assert_null(det->region);
 	assert_false(det->legacy_dsaas);
 	assert_string_equal(det->manager_url, "https://192.168.100.48:4120/");
@@ -330,8 +330,8 @@ static void test_status_garbage(void **state)
 	struct diag d = { 0 };
 
 	(void)state;
-	assert_int_equal(parse_agent_status(det, "/opt/ds_agent/dsa_query -c GetAgentStatus", out,
-					    sizeof(out) - 1, &d),
+	assert_int_equal(detect_parse_agent_status(det, "/opt/ds_agent/dsa_query -c GetAgentStatus",
+						   out, sizeof(out) - 1, &d),
 			 0);
 	assert_int_equal(d.n_errors, 0);
 	assert_warned(&d, "/opt/ds_agent/dsa_query -c GetAgentStatus:1:1: warning: not "
@@ -353,7 +353,7 @@ static void test_status_not_activated(void **state)
 	struct diag d = { 0 };
 
 	(void)state;
-	assert_int_equal(parse_agent_status(det, "q", out, strlen(out), &d), 0);
+	assert_int_equal(detect_parse_agent_status(det, "q", out, strlen(out), &d), 0);
 	assert_null(det->manager_url);
 	assert_non_null(strstr(ev_find(det, "manager-url", NULL)->note, "index lists dsmUrl"));
 	detection_free(det);
@@ -370,14 +370,14 @@ static void test_status_binary(void **state)
 	(void)state;
 	memset(out, 'A', sizeof(out));
 	memcpy(out, "AgentStatus.dsmUrl: https://x\0y\n", 33);
-	assert_int_equal(parse_agent_status(det, "q", out, sizeof(out), &d), 0);
+	assert_int_equal(detect_parse_agent_status(det, "q", out, sizeof(out), &d), 0);
 	assert_int_equal(diag_count(&d, "line too long or not text"), 2);
 	assert_null(det->manager_url);
 	detection_free(det);
 	diag_clear(&d);
 }
 
-/* ---- parse_get_configuration ---------------------------------------------------------- */
+/* ---- detect_parse_get_configuration ---------------------------------------------------------- */
 
 static const char CONFIG_XML[] =
 	"<?xml version='1.0' encoding='UTF-8'?>\n"
@@ -397,8 +397,8 @@ static void test_config_urls_and_proxies(void **state)
 	struct diag d = { 0 };
 
 	(void)state;
-	assert_int_equal(parse_get_configuration(det, "sendCommand", CONFIG_XML,
-						 strlen(CONFIG_XML), &d),
+	assert_int_equal(detect_parse_get_configuration(det, "sendCommand", CONFIG_XML,
+							strlen(CONFIG_XML), &d),
 			 0);
 	assert_string_equal(det->region, "jp-1");
 	assert_true(has_endpoint(&det->lists[FACT_PROXY], "proxy.jp.example.com", 3128));
@@ -426,7 +426,7 @@ static void test_config_second_url(void **state)
 	struct diag d = { 0 };
 
 	(void)state;
-	assert_int_equal(parse_get_configuration(det, "s", xml, strlen(xml), &d), 0);
+	assert_int_equal(detect_parse_get_configuration(det, "s", xml, strlen(xml), &d), 0);
 	assert_string_equal(det->manager_url,
 			    "https://agents-002.workload.jp-1.cloudone.trendmicro.com:443/");
 	assert_non_null(strstr(ev_find(det, "manager-url", "https://agents-003.workload.jp-1."
@@ -444,7 +444,7 @@ static void test_config_garbage(void **state)
 	struct diag d = { 0 };
 
 	(void)state;
-	assert_int_equal(parse_get_configuration(det, "s", xml, strlen(xml), &d), 0);
+	assert_int_equal(detect_parse_get_configuration(det, "s", xml, strlen(xml), &d), 0);
 	assert_warned(&d, "s:2:1: warning: attribute 'a': value unterminated");
 	assert_int_equal(d.n_errors, 0);
 	assert_ev(det, "manager-url", NULL);
@@ -452,13 +452,13 @@ static void test_config_garbage(void **state)
 	detection_free(det);
 	diag_clear(&d);
 	det = det_new();
-	assert_int_equal(parse_get_configuration(det, "s", "no xml", 6, &d), 0);
+	assert_int_equal(detect_parse_get_configuration(det, "s", "no xml", 6, &d), 0);
 	assert_warned(&d, "s: warning: no name='value' attributes");
 	detection_free(det);
 	diag_clear(&d);
 }
 
-/* ---- parse_proc_net_tcp --------------------------------------------------------------- */
+/* ---- detect_parse_proc_net_tcp --------------------------------------------------------------- */
 
 static void test_proc_net_tcp_v4(void **state)
 {
@@ -478,7 +478,8 @@ static void test_proc_net_tcp_v4(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(parse_proc_net_tcp("/proc/net/tcp", tcp, strlen(tcp), v, 8, &n, &d), 0);
+	assert_int_equal(detect_parse_proc_net_tcp("/proc/net/tcp", tcp, strlen(tcp), v, 8, &n,
+						   &d), 0);
 	assert_int_equal(n, 4); /* 4122, 4123, the session on 4118, the 4118 listener */
 	assert_string_equal(v[0].local, "0.0.0.0");
 	assert_int_equal(v[0].lport, VENDOR_PORT_RELAY);
@@ -513,7 +514,8 @@ static void test_proc_net_tcp_v6(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(parse_proc_net_tcp("/proc/net/tcp6", tcp6, strlen(tcp6), v, 8, &n, &d), 0);
+	assert_int_equal(detect_parse_proc_net_tcp("/proc/net/tcp6", tcp6, strlen(tcp6), v, 8,
+						   &n, &d), 0);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(n, 4);
 	assert_string_equal(v[0].local, "::");
@@ -525,13 +527,14 @@ static void test_proc_net_tcp_v6(void **state)
 	assert_true(v[3].remote_lo); /* ::ffff:127.0.0.1 */
 
 	/* More sockets than room: one warning, the first ones kept. */
-	assert_int_equal(parse_proc_net_tcp("/proc/net/tcp6", tcp6, strlen(tcp6), v, 1, &n, &d), 0);
+	assert_int_equal(detect_parse_proc_net_tcp("/proc/net/tcp6", tcp6, strlen(tcp6), v, 1,
+						   &n, &d), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(diag_count(&d, "more than 1 sockets"), 1);
 	diag_clear(&d);
 }
 
-/* ---- parse_dcgw_allow_list ------------------------------------------------------------ */
+/* ---- detect_parse_dcgw_allow_list ------------------------------------------------------------ */
 
 static void test_dcgw_list(void **state)
 {
@@ -561,8 +564,8 @@ static void test_dcgw_list(void **state)
 	struct diag d = { 0 };
 
 	(void)state;
-	assert_int_equal(parse_dcgw_allow_list(det, "/conf/destination_allow_list.yaml", yaml,
-					       strlen(yaml), &d),
+	assert_int_equal(detect_parse_dcgw_allow_list(det, "/conf/destination_allow_list.yaml",
+						      yaml, strlen(yaml), &d),
 			 0);
 	assert_int_equal(d.n_errors, 0);
 	assert_int_equal(det->lists[FACT_VCENTER].n, 1);
@@ -601,8 +604,8 @@ static void test_dcgw_broken(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
 		det = det_new();
-		assert_int_equal(parse_dcgw_allow_list(det, "/c.yaml", docs[i], strlen(docs[i]),
-						       &d),
+		assert_int_equal(detect_parse_dcgw_allow_list(det, "/c.yaml", docs[i],
+							      strlen(docs[i]), &d),
 				 0);
 		assert_int_equal(d.n_errors, 0);
 		if (i < 5 && !diag_count(&d, "/c.yaml")) {
@@ -615,7 +618,7 @@ static void test_dcgw_broken(void **state)
 	}
 }
 
-/* ---- det_run_tool --------------------------------------------------------------------- */
+/* ---- detect_run_tool --------------------------------------------------------------------- */
 
 static void test_run_tool(void **state)
 {
@@ -625,19 +628,19 @@ static void test_run_tool(void **state)
 
 	(void)state;
 	put(root, "/bin/tool", "#!/bin/sh\nprintf '%s|' \"$@\"\n", 0755);
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), 0);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), 0);
 	assert_string_equal(out, "-c|Get Status|");
 	assert_int_equal(len, 14);
 	free(out);
 	put(root, "/bin/tool", "#!/bin/sh\necho partial\nexit 1\n", 0755);
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), -EIO);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), -EIO);
 	put(root, "/bin/tool", "#!/bin/sh\nkill -9 $$\n", 0755);
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), -EIO);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), -EIO);
 	put(root, "/bin/tool", "#!/bin/sh\nexit 0\n", 0644); /* not executable */
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), -EIO);
-	assert_int_equal(det_run_tool(root, "/bin/missing", argv, &out, &len), -ENOENT);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), -EIO);
+	assert_int_equal(detect_run_tool(root, "/bin/missing", argv, &out, &len), -ENOENT);
 	put(root, "/bin/tool", "#!/bin/sh\nexit 0\n", 0755);
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), 0);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), 0);
 	assert_int_equal(len, 0);
 	assert_string_equal(out, "");
 	free(out);
@@ -669,7 +672,7 @@ static void test_run_tool_isolated(void **state)
 	    "cat\n" /* stdin: must be at its end at once */
 	    "readlink /proc/$$/fd/2\n",
 	    0755);
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), 0);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), 0);
 	assert_int_equal(strncmp(out, expect, sizeof(expect) - 1), 0);
 	assert_null(strstr(out, "FG_SECRET"));
 	assert_non_null(strstr(out, "\n/dev/null\n"));
@@ -688,7 +691,7 @@ static void test_run_tool_too_much(void **state)
 	(void)state;
 	/* `yes` would never stop: the cap, not the tool, ends this. */
 	put(root, "/bin/tool", "#!/bin/sh\nexec yes flowguard\n", 0755);
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), -EFBIG);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), -EFBIG);
 	rm_root(root);
 }
 
