@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent/detect/parse.h"
+#include "policies/fileread.h"
 
 /* Include nesting: real configurations nest one or two deep; deeper is a loop or hostile. */
 #define NET_MAX_DEPTH 8
@@ -151,35 +152,6 @@ static int open_in_root(const char *root, const char *path, int flags)
 	return fd;
 }
 
-/* Reads an open file of at most DETECT_MAX_FILE bytes (it may grow while we read). */
-static int read_all(int fd, char **ret, size_t *ret_len)
-{
-	size_t len = 0;
-	char *buf, *p;
-	ssize_t n;
-
-	buf = malloc(DETECT_MAX_FILE + 2);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		n = read(fd, buf + len, DETECT_MAX_FILE + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || (len += (size_t)n) > DETECT_MAX_FILE)
-			break;
-	}
-	if (n != 0) {
-		n = n < 0 ? -errno : -EFBIG;
-		free(buf);
-		return (int)n;
-	}
-	buf[len] = '\0';
-	p = realloc(buf, len + 1);
-	*ret = p ? p : buf;
-	*ret_len = len;
-	return 0;
-}
-
 static int read_in_root(const char *root, const char *path, char **ret, size_t *ret_len,
 			struct stat *ret_st, struct diag *d)
 {
@@ -200,7 +172,7 @@ static int read_in_root(const char *root, const char *path, char **ret, size_t *
 	else if (st.st_size > DETECT_MAX_FILE)
 		r = -EFBIG;
 	else
-		r = read_all(fd, ret, ret_len);
+		r = file_read_bounded(fd, DETECT_MAX_FILE, 0, ret, ret_len);
 	close(fd);
 	if (r == -EFBIG)
 		diag_warn(d, &loc, "larger than %d bytes, ignoring", DETECT_MAX_FILE);

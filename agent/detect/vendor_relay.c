@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 
 #include "agent/detect/vendor.h"
+#include "policies/fileread.h"
 
 /*
  * The kernel lists listening sockets before all others, so this prefix holds every
@@ -175,39 +176,21 @@ int detect_parse_proc_net_tcp(const char *file, const char *buf, size_t len, str
 
 /* ---- detect_relay: relay role and communication direction from the sockets ---------- */
 
-/* Up to max bytes of root/path, NUL-terminated; a longer file is cut there. */
+/* Up to max bytes of root/path, NUL-terminated: 0, 1 when the file was longer and is cut. */
 static int read_prefix(const char *root, const char *path, size_t max, char **ret,
 		       size_t *ret_len)
 {
-	char full[PATH_MAX], *buf;
-	size_t len = 0;
-	ssize_t n = 0;
-	int fd, r = 0;
+	char full[PATH_MAX];
+	int fd, r;
 
 	if (detect_path(root, path, full, sizeof(full)) < 0)
 		return -ENAMETOOLONG;
 	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	buf = malloc(max + 1); /* large but backed lazily: only what is read costs memory */
-	while (buf && len < max) {
-		n = read(fd, buf + len, max - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	r = !buf ? -ENOMEM : n < 0 ? -errno : 0;
+	r = file_read_bounded(fd, max, FILE_READ_CUT, ret, ret_len);
 	close(fd);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
+	return r;
 }
 
 static const char *const sock_files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
@@ -234,7 +217,7 @@ static int read_sock_file(struct detection *det, const char *root, const char *f
 		diag_warn(d, &loc, "cannot read: %s, ignoring", strerror(-r));
 		return 0;
 	}
-	nl = len == PROC_NET_TCP_MAX ? memrchr(buf, '\n', len) : NULL;
+	nl = r == 1 ? memrchr(buf, '\n', len) : NULL;
 	if (nl)
 		len = (size_t)(nl + 1 - buf); /* cut: drop the partial last line */
 	detect_parse_proc_net_tcp(file, buf, len, sc->v + sc->n, DETECT_MAX_ITEMS - sc->n, &n, d);

@@ -16,6 +16,7 @@
 
 #include "agent/util/fileio.h"
 #include "agent/dns/names_int.h"
+#include "policies/fileread.h"
 
 #define STATE_MAGIC "flowguard-names 1"
 /* fqdn (253) + IPv6 text (45) + seen (20 digits) + TTL (10 digits) + 3 spaces + '\n'. */
@@ -80,56 +81,23 @@ int names_save(const struct names *ns, const char *path, uint64_t now_ms, uint64
 	return file_replace(path, 0600, write_state, &a);
 }
 
-static int read_all(int fd, char *buf, size_t size, size_t *ret_len)
-{
-	size_t len = 0;
-	ssize_t k;
-
-	while (len < size) {
-		k = read(fd, buf + len, size - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	*ret_len = len;
-	return 0;
-}
-
 /* The whole file, NUL-terminated; a file too large to be ours is -EINVAL. */
 static int read_file(const char *path, char **ret, size_t *ret_len)
 {
 	struct stat stb;
-	char *buf;
 	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &stb) < 0) {
+	if (fstat(fd, &stb) < 0)
 		r = -errno;
-		goto out_close;
-	}
-	r = -EINVAL;
-	if (!S_ISREG(stb.st_mode) || (uint64_t)stb.st_size > STATE_BYTES_MAX)
-		goto out_close;
-	r = -ENOMEM;
-	buf = malloc((size_t)stb.st_size + 1);
-	if (!buf)
-		goto out_close;
-	r = read_all(fd, buf, (size_t)stb.st_size, ret_len);
-	if (r < 0) {
-		free(buf);
-		goto out_close;
-	}
-	buf[*ret_len] = '\0';
-	*ret = buf;
-out_close:
+	else if (!S_ISREG(stb.st_mode) || (uint64_t)stb.st_size > STATE_BYTES_MAX)
+		r = -EINVAL;
+	else
+		r = file_read_bounded(fd, STATE_BYTES_MAX, 0, ret, ret_len);
 	close(fd);
-	return r;
+	return r == -EFBIG ? -EINVAL : r;
 }
 
 /* Splits line at single spaces into exactly n non-empty fields. */
