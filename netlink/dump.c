@@ -406,13 +406,13 @@ static int dump_once(struct nft_ctx *ctx, struct ruleset *rs)
 	rs->flags = t.st.flags;
 	rs->comment = t.comment;
 	if (r == 0)
-		r = talk_dump_objs(ctx, TALK_OBJ_SET, NFPROTO_INET, rs->table, set_from, rs);
+		r = talk_dump_objs(ctx, NL_OBJ_SET, NFPROTO_INET, rs->table, set_from, rs);
 	for (i = 0; r == 0 && i < rs->n_sets; i++)
 		r = nft_dump_set_elems(ctx, rs->table, &rs->sets[i]);
 	if (r == 0)
-		r = talk_dump_objs(ctx, TALK_OBJ_CHAIN, NFPROTO_INET, rs->table, chain_from, rs);
+		r = talk_dump_objs(ctx, NL_OBJ_CHAIN, NFPROTO_INET, rs->table, chain_from, rs);
 	if (r == 0)
-		r = talk_dump_objs(ctx, TALK_OBJ_RULE, NFPROTO_INET, rs->table, rule_from, rs);
+		r = talk_dump_objs(ctx, NL_OBJ_RULE, NFPROTO_INET, rs->table, rule_from, rs);
 	if (r == 0)
 		r = nft_genid(ctx, &g1);
 	if (r == 0 && g0 != g1)

@@ -384,13 +384,13 @@ static int dump_once(struct nft_ctx *ctx, struct tables *t)
 
 	r = nft_genid(ctx, &g0);
 	if (r == 0)
-		r = talk_dump_objs(ctx, TALK_OBJ_TABLE, NFPROTO_UNSPEC, NULL, table_from, t);
+		r = talk_dump_objs(ctx, NL_OBJ_TABLE, NFPROTO_UNSPEC, NULL, table_from, t);
 	if (r == 0)
-		r = talk_dump_objs(ctx, TALK_OBJ_CHAIN, NFPROTO_UNSPEC, NULL, chain_from, t);
+		r = talk_dump_objs(ctx, NL_OBJ_CHAIN, NFPROTO_UNSPEC, NULL, chain_from, t);
 	if (r == 0 && t->n_chains)
 		qsort(t->chains, t->n_chains, sizeof(*t->chains), chain_cmp);
 	if (r == 0)
-		r = talk_dump_objs(ctx, TALK_OBJ_RULE, NFPROTO_UNSPEC, NULL, rule_from, t);
+		r = talk_dump_objs(ctx, NL_OBJ_RULE, NFPROTO_UNSPEC, NULL, rule_from, t);
 	if (r == 0)
 		r = nft_genid(ctx, &g1);
 	if (r == 0 && g0 != g1)

@@ -249,10 +249,10 @@ struct nlmsghdr *talk_msg(struct nft_ctx *ctx, char *buf, uint16_t type, uint8_t
 	return nlh;
 }
 
-/* ---- dumps of objects: libnftnl's alloc, parse, table and free for each kind ---- */
+/* ---- dumps of objects: libnftnl's alloc, parse and table name per kind (batch.c frees) ---- */
 
 struct obj_dump {
-	enum talk_obj kind;
+	enum nl_obj_kind kind;
 	const char *table; /* NULL: every table */
 	talk_obj_fn fn;
 	void *data;
@@ -260,53 +260,43 @@ struct obj_dump {
 };
 
 static const uint16_t obj_msg[] = {
-	[TALK_OBJ_TABLE] = NFT_MSG_GETTABLE,
-	[TALK_OBJ_CHAIN] = NFT_MSG_GETCHAIN,
-	[TALK_OBJ_RULE] = NFT_MSG_GETRULE,
-	[TALK_OBJ_SET] = NFT_MSG_GETSET,
+	[NL_OBJ_TABLE] = NFT_MSG_GETTABLE,
+	[NL_OBJ_CHAIN] = NFT_MSG_GETCHAIN,
+	[NL_OBJ_RULE] = NFT_MSG_GETRULE,
+	[NL_OBJ_SET] = NFT_MSG_GETSET,
 };
 
-static void *obj_alloc(enum talk_obj kind)
+static void *obj_alloc(enum nl_obj_kind kind)
 {
 	switch (kind) {
-	case TALK_OBJ_TABLE: return nftnl_table_alloc();
-	case TALK_OBJ_CHAIN: return nftnl_chain_alloc();
-	case TALK_OBJ_RULE: return nftnl_rule_alloc();
-	case TALK_OBJ_SET: return nftnl_set_alloc();
+	case NL_OBJ_TABLE: return nftnl_table_alloc();
+	case NL_OBJ_CHAIN: return nftnl_chain_alloc();
+	case NL_OBJ_RULE: return nftnl_rule_alloc();
+	case NL_OBJ_SET: return nftnl_set_alloc();
 	}
 	return NULL;
 }
 
-static int obj_parse(enum talk_obj kind, const struct nlmsghdr *nlh, void *o)
+static int obj_parse(enum nl_obj_kind kind, const struct nlmsghdr *nlh, void *o)
 {
 	switch (kind) {
-	case TALK_OBJ_TABLE: return nftnl_table_nlmsg_parse(nlh, o);
-	case TALK_OBJ_CHAIN: return nftnl_chain_nlmsg_parse(nlh, o);
-	case TALK_OBJ_RULE: return nftnl_rule_nlmsg_parse(nlh, o);
-	case TALK_OBJ_SET: return nftnl_set_nlmsg_parse(nlh, o);
+	case NL_OBJ_TABLE: return nftnl_table_nlmsg_parse(nlh, o);
+	case NL_OBJ_CHAIN: return nftnl_chain_nlmsg_parse(nlh, o);
+	case NL_OBJ_RULE: return nftnl_rule_nlmsg_parse(nlh, o);
+	case NL_OBJ_SET: return nftnl_set_nlmsg_parse(nlh, o);
 	}
 	return -1;
 }
 
-static const char *obj_table(enum talk_obj kind, const void *o)
+static const char *obj_table(enum nl_obj_kind kind, const void *o)
 {
 	switch (kind) {
-	case TALK_OBJ_TABLE: return nftnl_table_get_str(o, NFTNL_TABLE_NAME);
-	case TALK_OBJ_CHAIN: return nftnl_chain_get_str(o, NFTNL_CHAIN_TABLE);
-	case TALK_OBJ_RULE: return nftnl_rule_get_str(o, NFTNL_RULE_TABLE);
-	case TALK_OBJ_SET: return nftnl_set_get_str(o, NFTNL_SET_TABLE);
+	case NL_OBJ_TABLE: return nftnl_table_get_str(o, NFTNL_TABLE_NAME);
+	case NL_OBJ_CHAIN: return nftnl_chain_get_str(o, NFTNL_CHAIN_TABLE);
+	case NL_OBJ_RULE: return nftnl_rule_get_str(o, NFTNL_RULE_TABLE);
+	case NL_OBJ_SET: return nftnl_set_get_str(o, NFTNL_SET_TABLE);
 	}
 	return NULL;
-}
-
-static void obj_free(enum talk_obj kind, void *o)
-{
-	switch (kind) {
-	case TALK_OBJ_TABLE: nftnl_table_free(o); break;
-	case TALK_OBJ_CHAIN: nftnl_chain_free(o); break;
-	case TALK_OBJ_RULE: nftnl_rule_free(o); break;
-	case TALK_OBJ_SET: nftnl_set_free(o); break;
-	}
 }
 
 static int obj_cb(const struct nlmsghdr *nlh, void *data)
@@ -322,13 +312,12 @@ static int obj_cb(const struct nlmsghdr *nlh, void *data)
 		od->err = -EPROTO;
 	else if (!od->table || ((table = obj_table(od->kind, o)) && !strcmp(table, od->table)))
 		od->err = od->fn(o, od->data);
-	if (o)
-		obj_free(od->kind, o);
+	batch_obj_free(od->kind, o);
 	return od->err ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-int talk_dump_objs(struct nft_ctx *ctx, enum talk_obj kind, uint8_t family, const char *table,
-		   talk_obj_fn fn, void *data)
+int talk_dump_objs(struct nft_ctx *ctx, enum nl_obj_kind kind, uint8_t family,
+		   const char *table, talk_obj_fn fn, void *data)
 {
 	struct obj_dump od = { kind, table, fn, data, 0 };
 	char buf[MNL_SOCKET_BUFFER_SIZE];

@@ -38,9 +38,6 @@ uint32_t talk_seq(struct nft_ctx *ctx);
 struct nlmsghdr *talk_msg(struct nft_ctx *ctx, char *buf, uint16_t type, uint8_t family,
 			  uint16_t flags, const char *table);
 
-/* The kinds of nf_tables object talk_dump_objs() reads. */
-enum talk_obj { TALK_OBJ_TABLE, TALK_OBJ_CHAIN, TALK_OBJ_RULE, TALK_OBJ_SET };
-
 /*
  * Called with each object of a dump: a struct nftnl_table, _chain, _rule or _set (as the
  * kind says) that lives until it returns. 0, or -errno to end the dump with that error.
@@ -52,7 +49,7 @@ typedef int (*talk_obj_fn)(void *obj, void *data);
  * when table is not NULL, and hands each to fn as libnftnl parsed it. 0, fn's error,
  * -ENOMEM, -EPROTO for a reply libnftnl cannot parse, or talk_request()'s error.
  */
-int talk_dump_objs(struct nft_ctx *ctx, enum talk_obj kind, uint8_t family, const char *table,
-		   talk_obj_fn fn, void *data);
+int talk_dump_objs(struct nft_ctx *ctx, enum nl_obj_kind kind, uint8_t family,
+		   const char *table, talk_obj_fn fn, void *data);
 
 #endif
