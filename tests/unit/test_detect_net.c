@@ -546,7 +546,7 @@ static void test_conf_path(void **state)
 			 -ENAMETOOLONG);
 }
 
-/* ---- detect_read_file under a root ------------------------------------------------------ */
+/* ---- detect_read_file under a root --------------------------------------------------- */
 
 struct tmp_root {
 	char dir[64];
