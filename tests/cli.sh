@@ -595,34 +595,33 @@ wrong_opt plan json --json plan -c init/flowguard.yaml
 [ ! -e "$tmp/x.json" ] && ok || bad "a refused command wrote $tmp/x.json"
 
 # ---- exit status: the kernel's refusal is a runtime failure (1), bad input stays 2 ------
-# Unprivileged in a namespace of our own, so nf_tables says EPERM (no CAP_NET_ADMIN there).
-if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-	mkdir -p "$tmp/nobody" && chmod 777 "$tmp/nobody"
-	for c in apply run; do
-		unshare -n setpriv --reuid=65534 --regid=65534 --clear-groups timeout 20 \
-			$FG $c -c policies/examples/demo.yaml --catalog "$CATALOG" \
-			$([ $c = run ] && echo "--state-dir $tmp/nobody --run-dir $tmp/nobody") \
-			>/dev/null 2>"$tmp/err"
-		rc=$?
-		if [ "$rc" -eq 1 ] && grep -q "Operation not permitted (needs CAP_NET_ADMIN)" "$tmp/err"; then
-			ok
-		else
-			bad "$c without CAP_NET_ADMIN: exit $rc, want 1 (the kernel's EPERM); stderr:"
-			sed 's/^/    /' "$tmp/err" >&2
-		fi
-	done
-fi
-for c in apply run; do
-	in_netns $FG $c -c "$tmp/nosuch.yaml" --catalog "$CATALOG" \
-		$([ $c = run ] && echo "--state-dir $tmp --run-dir $tmp") >/dev/null 2>"$tmp/err"
-	rc=$?
-	if [ "$rc" -eq 2 ] && grep -Fq "$tmp/nosuch.yaml: error: cannot open: No such file or directory" "$tmp/err"; then
+# exit_case NAME WANT-RC WANT-TEXT COMMAND...: its exit status, and WANT-TEXT on stderr.
+exit_case() {
+	_name=$1 _rc=$2 _want=$3
+	shift 3
+	"$@" >/dev/null 2>"$tmp/err"
+	_got=$?
+	if [ "$_got" -eq "$_rc" ] && grep -Fq -- "$_want" "$tmp/err"; then
 		ok
 	else
-		bad "$c with a missing configuration: exit $rc, want 2; stderr:"
+		bad "$_name: exit $_got, want $_rc and: $_want; stderr:"
 		sed 's/^/    /' "$tmp/err" >&2
 	fi
-done
+}
+demo="-c policies/examples/demo.yaml --catalog $CATALOG"
+missing="-c $tmp/nosuch.yaml --catalog $CATALOG"
+dirs="--state-dir $tmp/nobody --run-dir $tmp/nobody"
+mkdir -p "$tmp/nobody" && chmod 777 "$tmp/nobody"
+# Unprivileged in a namespace of our own, so nf_tables says EPERM (no CAP_NET_ADMIN there).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	eperm="Operation not permitted (needs CAP_NET_ADMIN)"
+	nobody="unshare -n setpriv --reuid=65534 --regid=65534 --clear-groups timeout 20 $FG"
+	exit_case "apply without CAP_NET_ADMIN" 1 "$eperm" $nobody apply $demo
+	exit_case "run without CAP_NET_ADMIN" 1 "$eperm" $nobody run $demo $dirs
+fi
+enoent="$tmp/nosuch.yaml: error: cannot open: No such file or directory"
+exit_case "apply with a missing configuration" 2 "$enoent" in_netns $FG apply $missing
+exit_case "run with a missing configuration" 2 "$enoent" in_netns $FG run $missing $dirs
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
