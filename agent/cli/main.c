@@ -129,6 +129,22 @@ static int load(const struct opts *o, struct gen *g, struct diag *d)
 	return gen_build(&go, g, d);
 }
 
+/* load() with its diagnostics printed first: they come before what the kernel says. */
+static int load_shown(const struct opts *o, struct gen *g, struct diag *d)
+{
+	int r = load(o, g, d);
+
+	diag_print(d, stderr);
+	diag_clear(d);
+	return r;
+}
+
+/* What went wrong after the input was accepted is reported; it is a runtime failure (1). */
+static int runtime(int r)
+{
+	return r < 0 && r != -ENOMEM ? -EIO : r;
+}
+
 static int cmd_plan(const struct opts *o, struct diag *d)
 {
 	struct gen l = { 0 };
@@ -179,15 +195,10 @@ static int cmd_apply(const struct opts *o, struct diag *d)
 	struct gen l = { 0 };
 	int r;
 
-	r = load(o, &l, d);
-	diag_print(d, stderr);
-	diag_clear(d);
+	r = load_shown(o, &l, d);
 	if (r == 0) {
 		kernel_opts_init(&ko);
-		r = kernel_apply(l.plan->rs, &ko, stderr);
-		/* Reported already; whatever the kernel said, it is a runtime failure (1). */
-		if (r < 0 && r != -ENOMEM)
-			r = -EIO;
+		r = runtime(kernel_apply(l.plan->rs, &ko, stderr));
 	}
 	gen_clear(&l);
 	return r;
@@ -199,14 +210,9 @@ static int cmd_audit(const struct opts *o, struct diag *d)
 	struct gen l = { 0 };
 	int r;
 
-	r = load(o, &l, d);
-	diag_print(d, stderr);
-	diag_clear(d);
-	if (r == 0) {
-		r = kernel_audit(l.plan->rs, stdout);
-		if (r < 0 && r != -ENOMEM)
-			r = -EIO;
-	}
+	r = load_shown(o, &l, d);
+	if (r == 0)
+		r = runtime(kernel_audit(l.plan->rs, stdout));
 	gen_clear(&l);
 	return r;
 }
@@ -231,7 +237,7 @@ static int cmd_detect(const struct opts *o, struct diag *d)
 				       detection_print(det, stdout);
 	}
 	detection_free(det);
-	return r < 0 && r != -ENOMEM ? -EIO : r;
+	return runtime(r);
 }
 
 static int cmd_run(const struct opts *o, struct diag *d)
@@ -267,7 +273,7 @@ static int cmd_suggest(const struct opts *o, struct diag *d)
 	gen_opts_of(o, &go);
 	so.gen = &go;
 	r = suggest_run(&so, d);
-	return r < 0 && r != -ENOMEM ? -EIO : r;
+	return runtime(r);
 }
 
 static int cmd_disable(const struct opts *o, struct diag *d)
@@ -283,7 +289,7 @@ static int cmd_status(const struct opts *o, struct diag *d)
 
 	(void)d;
 	r = status_print(o->arg[OPT_RUN_DIR], has(o, OPT_JSON), stdout);
-	return r < 0 && r != -ENOMEM ? -EIO : r;
+	return runtime(r);
 }
 
 static int cmd_help(const struct opts *o, struct diag *d)
