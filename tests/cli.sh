@@ -140,6 +140,36 @@ else
 	sed 's/^/    stderr: /' "$tmp/err" >&2
 fi
 
+# ---- an allow entry's limit: 65,536 addresses compile, one more is refused where it is ------
+# One flow list in one file (under YAML_MAX_BYTES); 10.0.0.0 upwards, one address each.
+allow_list() { # count
+	awk -v n="$1" 'BEGIN {
+		printf "mode: enforce\nroles: [agent]\nregion: de-1\ndns-servers: [192.0.2.53]\n"
+		printf "ntp-servers: [192.0.2.123]\nallow:\n  - name: many\n    ports: [443]\n    to: ["
+		for (i = 0; i < n; i++)
+			printf "%s10.%d.%d.%d", i ? "," : "", int(i / 65536), int(i / 256) % 256, i % 256
+		printf "]\n"
+	}'
+}
+allow_list 65536 >"$tmp/allow-max.yaml"
+if out=$($FG check -c "$tmp/allow-max.yaml" --catalog "$CATALOG" 2>&1) &&
+	$FG plan -c "$tmp/allow-max.yaml" --catalog "$CATALOG" 2>&1 |
+	grep -o '10\.[0-9]*\.[0-9]*\.[0-9]*' | sort -u | wc -l | grep -qx 65536; then
+	ok
+else
+	bad "allow entry of 65536 addresses: $out"
+fi
+allow_list 65537 >"$tmp/allow-over.yaml"
+$FG check -c "$tmp/allow-over.yaml" --catalog "$CATALOG" >/dev/null 2>"$tmp/err"
+rc=$?
+want="$tmp/allow-over.yaml:9:9: error: allow.to: 65537 entries, more than the limit of 65536"
+if [ "$rc" -eq 2 ] && grep -Fxq -- "$want" "$tmp/err"; then
+	ok
+else
+	bad "allow entry over the limit: exit $rc, want 2 and: $want"
+	sed 's/^/    stderr: /' "$tmp/err" >&2
+fi
+
 # ---- the strict default config path (--root, no -c): group-writable is refused -------------
 if [ "$(id -u)" -eq 0 ]; then
 	conf=$tmp/root/etc/flowguard/flowguard.yaml
