@@ -36,7 +36,12 @@ void ydoc_free(struct ydoc *doc)
 {
 	if (!doc)
 		return;
-	node_free(doc->root);
+	if (doc->block) {
+		free(doc->block);
+		free(doc->block_items);
+	} else {
+		node_free(doc->root);
+	}
 	free(doc->file);
 	free(doc);
 }
@@ -348,10 +353,58 @@ static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
 	return 0;
 }
 
+static const struct yimage *image_find(const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < yimages_n; i++)
+		if (yimages[i].len == len && !memcmp(yimages[i].bytes, buf, len))
+			return &yimages[i];
+	return NULL;
+}
+
+/* The tree of im as ydoc_parse() would build it, in two blocks; scalars point into im. */
+static int doc_from_image(const char *file, const struct yimage *im, struct ydoc **ret)
+{
+	struct ydoc *doc = calloc(1, sizeof(*doc));
+	size_t i, k;
+
+	if (!doc || !(doc->file = strdup(file)))
+		goto fail;
+	if (!im->n_nodes) {
+		*ret = doc;
+		return 0;
+	}
+	doc->block = malloc(im->n_nodes * sizeof(*doc->block));
+	doc->block_items = malloc((im->n_items ? im->n_items : 1) * sizeof(*doc->block_items));
+	if (!doc->block || !doc->block_items)
+		goto fail;
+	for (k = 0; k < im->n_items; k++)
+		doc->block_items[k] = &doc->block[im->items[k]];
+	for (i = 0; i < im->n_nodes; i++) {
+		const struct yimage_node *in = &im->nodes[i];
+		struct ynode *n = &doc->block[i];
+
+		n->type = (enum ynode_type)in->type;
+		n->loc = (struct loc){ doc->file, in->line, in->col };
+		n->value = in->type == YN_SCALAR ? im->strings + in->value : NULL;
+		n->plain = in->plain;
+		n->items = in->n ? &doc->block_items[in->first] : NULL;
+		n->n = n->cap = in->n;
+	}
+	doc->root = &doc->block[0];
+	*ret = doc;
+	return 0;
+fail:
+	ydoc_free(doc);
+	return -ENOMEM;
+}
+
 static int load_fd(int fd, const char *path, size_t max, ydoc_check_fn check, void *userdata,
 		   struct ydoc **ret, struct diag *d)
 {
 	struct loc loc = { path, 0, 0 };
+	const struct yimage *im;
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
@@ -378,7 +431,8 @@ static int load_fd(int fd, const char *path, size_t max, ydoc_check_fn check, vo
 		diag_err(d, &loc, "cannot read: %s", strerror(-r));
 		return r;
 	}
-	r = parse_max(path, buf, len, max, ret, d);
+	im = len <= max ? image_find(buf, len) : NULL;
+	r = im ? doc_from_image(path, im, ret) : parse_max(path, buf, len, max, ret, d);
 	free(buf);
 	return r;
 }

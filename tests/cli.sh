@@ -170,6 +170,17 @@ else
 	sed 's/^/    stderr: /' "$tmp/err" >&2
 fi
 
+# ---- the catalog compiled into the binary answers only for its exact bytes ----------------
+# A copy with one port changed must plan that port: it is parsed, not taken from the image.
+sed 's/ports: \[4122\]/ports: [4199]/' "$CATALOG" >"$tmp/catalog.yaml"
+$FG plan -c "$GOOD/relay-jp1.yaml" --catalog "$tmp/catalog.yaml" >"$tmp/plan.nft" 2>"$tmp/err"
+if grep -q 'dport 4199' "$tmp/plan.nft" && ! grep -q 'dport 4122' "$tmp/plan.nft" &&
+	$FG plan -c "$GOOD/relay-jp1.yaml" --catalog "$CATALOG" | grep -q 'dport 4122'; then
+	ok
+else
+	bad "a changed catalog copy was not planned as written: $(cat "$tmp/err")"
+fi
+
 # ---- the strict default config path (--root, no -c): group-writable is refused -------------
 if [ "$(id -u)" -eq 0 ]; then
 	conf=$tmp/root/etc/flowguard/flowguard.yaml
