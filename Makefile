@@ -22,7 +22,7 @@ LDLIBS += $(shell pkg-config --libs $(PKGS))
 
 # policies/yimages.c is generated (below): listed once whether or not it exists yet.
 LIB_SRC := $(wildcard netlink/*.c) $(filter-out policies/yimages.c,$(wildcard policies/*.c)) \
-	policies/yimages.c $(filter-out agent/main.c,$(wildcard agent/*.c))
+	policies/yimages.c $(filter-out agent/cli/main.c,$(wildcard agent/*/*.c))
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
@@ -53,7 +53,7 @@ setup:
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-flowguard: agent/main.o $(LIB_OBJ)
+flowguard: agent/cli/main.o $(LIB_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -139,11 +139,11 @@ install: flowguard
 	chmod 0644 $(DESTDIR)$(UNITDIR)/flowguard.service
 
 clean:
-	rm -f flowguard agent/*.o netlink/*.o policies/*.o tests/unit/*.o $(UNIT_BIN) $(FUZZ_BIN) \
-		agent/*.d netlink/*.d policies/*.d tests/unit/*.d tests/e2e/clockshim.so \
+	rm -f flowguard agent/*/*.o netlink/*.o policies/*.o tests/unit/*.o $(UNIT_BIN) $(FUZZ_BIN) \
+		agent/*/*.d netlink/*.d policies/*.d tests/unit/*.d tests/e2e/clockshim.so \
 		policies/yimages.c policies/gen/catgen policies/gen/*.o policies/gen/*.d
 
--include $(wildcard agent/*.d netlink/*.d policies/*.d policies/gen/*.d tests/unit/*.d)
+-include $(wildcard agent/*/*.d netlink/*.d policies/*.d policies/gen/*.d tests/unit/*.d)
 
 # Benchmarks (issue 8): root, in namespaces bench/run.sh makes; a few minutes. Not part of
 # check. BENCH_IDLE_SECONDS=600 gives the issue's 10-minute idle run.
@@ -191,9 +191,9 @@ check-system:
 # over the cores and a second run only redoes what changed.
 CPPCHECK ?= cppcheck
 CLANG_TIDY ?= clang-tidy-14
-ANALYZE_SRC := $(filter-out policies/yimages.c,$(wildcard agent/*.c netlink/*.c policies/*.c)) \
+ANALYZE_SRC := $(filter-out policies/yimages.c,$(wildcard agent/*/*.c netlink/*.c policies/*.c)) \
 	policies/gen/catgen.c
-ANALYZE_HDR := $(wildcard agent/*.h netlink/*.h policies/*.h)
+ANALYZE_HDR := $(wildcard agent/*/*.h netlink/*.h policies/*.h)
 ANALYZE_DIR := build/analyze
 .PHONY: analyze analyze-cppcheck analyze-tidy
 analyze: analyze-cppcheck analyze-tidy
