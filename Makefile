@@ -8,7 +8,7 @@ MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= /lib/systemd/system
 CATALOGDIR ?= $(DATADIR)/catalog
 
-PKGS := libnftnl libmnl yaml-0.1 libcares libsystemd
+PKGS := libnftnl libmnl yaml-0.1 libcares
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 CC ?= cc
