@@ -65,11 +65,18 @@ static int reserve(struct nl_batch *b)
 	ncap = b->cap ? b->cap * 2 : 4 * BATCH_MSG_ROOM;
 	while (ncap - b->len < BATCH_MSG_ROOM)
 		ncap *= 2;
-	p = realloc(b->buf, ncap);
+	/*
+	 * Attribute padding is never written: zeroed memory, so no stale heap bytes are
+	 * sent. calloc, not realloc + memset: a buffer this large comes fresh from mmap,
+	 * whose pages are zero already and cost nothing until a message lands in them;
+	 * zeroing 512 KiB by hand was a sixth of a small apply's instructions.
+	 */
+	p = calloc(1, ncap);
 	if (!p)
 		return -ENOMEM;
-	/* Attribute padding is never written: zero it, so no stale heap bytes are sent. */
-	memset(p + b->cap, 0, ncap - b->cap);
+	if (b->len)
+		memcpy(p, b->buf, b->len);
+	free(b->buf);
 	b->buf = p;
 	b->cap = ncap;
 	return 0;
