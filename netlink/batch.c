@@ -4,6 +4,7 @@
  * its own seq, recorded with the IR object it came from.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,39 +310,40 @@ static bool interval_end(const struct rs_addr *a, uint8_t out[static 16])
 	return false;
 }
 
-/* One element nest: key, optional interval-end flag, timeout, expiration and comment. */
+/*
+ * One element nest: key, optional interval-end flag, timeout, expiration and comment.
+ * Written with libmnl: a libnftnl element object per element (allocated, zeroed, set,
+ * built, freed) was a quarter of the instructions of applying 10,000 addresses.
+ */
 static int put_elem(struct nlmsghdr *nlh, const struct rs_set *set, const uint8_t *key,
 		    const struct rs_elem *e, uint16_t type, unsigned int flags)
 {
 	uint32_t klen = set->family == AF_INET ? 4 : 16;
 	struct nftnl_udata_buf *ud = NULL;
-	struct nftnl_set_elem *se;
-	int r = -ENOMEM;
+	struct nlattr *elem, *nest;
 
-	se = nftnl_set_elem_alloc();
-	if (!se)
-		return -ENOMEM;
-	if (nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, key, klen) < 0)
-		goto out_free;
-	if (!e)
-		nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-	if (e && type == NFT_MSG_NEWSETELEM && (set->flags & RS_SET_TIMEOUT) && e->timeout_ms) {
-		nftnl_set_elem_set_u64(se, NFTNL_SET_ELEM_TIMEOUT, e->timeout_ms);
-		if (flags & BATCH_ELEM_REFRESH)
-			nftnl_set_elem_set_u64(se, NFTNL_SET_ELEM_EXPIRATION, e->timeout_ms);
-	}
 	if (e && type == NFT_MSG_NEWSETELEM && e->comment) {
 		ud = expr_udata_comment(NFTNL_UDATA_SET_ELEM_COMMENT, e->comment);
-		if (!ud || nftnl_set_elem_set(se, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(ud),
-					      nftnl_udata_buf_len(ud)) < 0)
-			goto out_free;
+		if (!ud)
+			return -ENOMEM;
 	}
-	nftnl_set_elem_nlmsg_build(nlh, se, NFTA_LIST_ELEM);
-	r = 0;
-out_free:
+	elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+	nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, klen, key);
+	mnl_attr_nest_end(nlh, nest);
+	if (!e)
+		mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS, htonl(NFT_SET_ELEM_INTERVAL_END));
+	if (e && type == NFT_MSG_NEWSETELEM && (set->flags & RS_SET_TIMEOUT) && e->timeout_ms) {
+		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT, htobe64(e->timeout_ms));
+		if (flags & BATCH_ELEM_REFRESH)
+			mnl_attr_put_u64(nlh, NFTA_SET_ELEM_EXPIRATION, htobe64(e->timeout_ms));
+	}
+	if (ud)
+		mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, nftnl_udata_buf_len(ud),
+			     nftnl_udata_buf_data(ud));
+	mnl_attr_nest_end(nlh, elem);
 	nftnl_udata_buf_free(ud);
-	nftnl_set_elem_free(se);
-	return r;
+	return 0;
 }
 
 /* 10.0.0.0/8 in an interval set is two elements: 10.0.0.0 and 11.0.0.0 interval-end. */
