@@ -70,10 +70,28 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(double *v, size_t n)
+/* The p-quantile (0..1) of v[0..n), by linear interpolation; v itself stays in run order. */
+static double quantile(const double *v, size_t n, double p)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	double *c = malloc(n * sizeof(*c)), x, q;
+	size_t i;
+
+	if (!c || !n) {
+		free(c);
+		return 0;
+	}
+	memcpy(c, v, n * sizeof(*c));
+	qsort(c, n, sizeof(*c), cmp_double);
+	x = p * (double)(n - 1);
+	i = (size_t)x;
+	q = i + 1 < n ? c[i] + (c[i + 1] - c[i]) * (x - (double)i) : c[i];
+	free(c);
+	return q;
+}
+
+static double median(const double *v, size_t n)
+{
+	return quantile(v, n, 0.5);
 }
 
 static double minimum(const double *v, size_t n)
@@ -351,12 +369,39 @@ static void compare_apply(char *const ours[], const char *file, unsigned int run
 	}
 }
 
+/*
+ * The noise of the run: interquartile ranges of both sides, and of the per-run ratios
+ * (run i of ours against run i of the baseline, next to each other in time).
+ */
+static void spread(const char *pfx, const double *o, const double *b, unsigned int runs,
+		   char *buf, size_t len)
+{
+	double *r = calloc(runs, sizeof(*r));
+	unsigned int i, n = 0;
+
+	if (!r)
+		die("calloc", ENOMEM);
+	for (i = 0; i < runs; i++)
+		if (b && b[i] > 0)
+			r[n++] = o[i] / b[i];
+	snprintf(buf, len, "%so_q1=%.3f %so_q3=%.3f", pfx, quantile(o, runs, 0.25), pfx,
+		 quantile(o, runs, 0.75));
+	if (b)
+		snprintf(buf + strlen(buf), len - strlen(buf),
+			 " %sb_q1=%.3f %sb_q3=%.3f %sr_q1=%.3f %sr_med=%.3f %sr_q3=%.3f", pfx,
+			 quantile(b, runs, 0.25), pfx, quantile(b, runs, 0.75), pfx,
+			 quantile(r, n, 0.25), pfx, quantile(r, n, 0.5), pfx, quantile(r, n, 0.75));
+	free(r);
+}
+
 static void result(const char *key, double *o, double *b, unsigned int runs, const char *extra)
 {
 	double mo = minimum(o, runs), mb = minimum(b, runs);
+	char sp[256];
 
-	printf("RESULT %s %.3f %.3f %.3f %.3f %u %s\n", key, median(o, runs), median(b, runs), mo,
-	       mb, runs, extra);
+	spread("", o, b, runs, sp, sizeof(sp));
+	printf("RESULT %s %.3f %.3f %.3f %.3f %u %s %s\n", key, median(o, runs), median(b, runs),
+	       mo, mb, runs, extra, sp);
 	fflush(stdout);
 }
 
@@ -366,7 +411,7 @@ static int cmd_s1(const char *config, const char *catalog, unsigned int perset, 
 	double *o = calloc(runs, sizeof(double)), *b = calloc(runs, sizeof(double)),
 	       *net = calloc(runs, sizeof(double)), *o2 = calloc(runs, sizeof(double)),
 	       *net2 = calloc(runs, sizeof(double));
-	char file[300], ps[16], extra[160];
+	char file[300], ps[16], extra[480], sp[256];
 	char *ours[] = { (char *)self_path, "commit1", (char *)config, (char *)catalog, ps, NULL };
 	size_t ns, ne, nr;
 
@@ -376,8 +421,9 @@ static int cmd_s1(const char *config, const char *catalog, unsigned int perset, 
 	plan_stats(p->rs, &ns, &ne, &nr);
 	compare_apply(ours, file, runs, o, o2, b, net, net2);
 	delete_table();
-	snprintf(extra, sizeof(extra), "net_ms=%.3f sets=%zu elems=%zu rules=%zu", median(net, runs),
-		 ns, ne, nr);
+	spread("net_", net, b, runs, sp, sizeof(sp));
+	snprintf(extra, sizeof(extra), "net_ms=%.3f sets=%zu elems=%zu rules=%zu %s",
+		 median(net, runs), ns, ne, nr, sp);
 	result("s1", o, b, runs, extra);
 	snprintf(extra, sizeof(extra), "net_ms=%.3f sets=%zu elems=%zu rules=%zu",
 		 median(net2, runs), ns, ne, nr);
@@ -509,7 +555,7 @@ static int cmd_s7(const char *fg, const char *dir, const char *catalog, unsigned
 	unsigned int runs = 7, i;
 	double *wall = calloc(runs, sizeof(double)), *cpu = calloc(runs, sizeof(double)),
 	       *rss = calloc(runs, sizeof(double));
-	char config[512], key[32], extra[160];
+	char config[512], key[32], extra[160], sp[256];
 	char *argv[] = { (char *)fg, "check", "-c", config, "--catalog", (char *)catalog, NULL };
 
 	if (!wall || !cpu || !rss)
@@ -521,10 +567,12 @@ static int cmd_s7(const char *fg, const char *dir, const char *catalog, unsigned
 		rss[i] = (double)last_usage.ru_maxrss;
 	}
 	snprintf(key, sizeof(key), "s7_%u", n);
-	snprintf(extra, sizeof(extra), "cpu_ms=%.3f maxrss_kb=%.0f addrs=%u", median(cpu, runs),
+	spread("", wall, NULL, runs, sp, sizeof(sp));
+	snprintf(extra, sizeof(extra), "cpu_ms=%.3f cpu_q1=%.3f cpu_q3=%.3f maxrss_kb=%.0f addrs=%u",
+		 median(cpu, runs), quantile(cpu, runs, 0.25), quantile(cpu, runs, 0.75),
 		 median(rss, runs), n);
-	printf("RESULT %s %.3f 0 %.3f 0 %u %s\n", key, median(wall, runs), minimum(wall, runs),
-	       runs, extra);
+	printf("RESULT %s %.3f 0 %.3f 0 %u %s %s\n", key, median(wall, runs), minimum(wall, runs),
+	       runs, extra, sp);
 	fflush(stdout);
 	free(wall);
 	free(cpu);

@@ -192,6 +192,7 @@ if want 8; then
 	"$FGB" s7cfg "$STATIC" "$T/s8" &&
 		fresh_ns "$A" && ip netns exec "$A" "$FGB" s1real "$FG" "$T/s8/flowguard.yaml" "$CATALOG" \
 		"$RUNS" s8 >>"$R" || fail=1
+	echo "RESULT s8_addrs $STATIC" >>"$R"
 fi
 ip netns del "$A" 2>/dev/null
 
