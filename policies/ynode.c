@@ -358,6 +358,7 @@ static const struct yimage *image_find(const char *buf, size_t len)
 	size_t i;
 
 	for (i = 0; i < yimages_n; i++)
+		/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): read_all() set buf */
 		if (yimages[i].len == len && !memcmp(yimages[i].bytes, buf, len))
 			return &yimages[i];
 	return NULL;
