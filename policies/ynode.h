@@ -33,12 +33,13 @@ struct ynode {
 	size_t cap;
 };
 
+struct yarena;
+
 struct ydoc {
 	char *file;
 	struct ynode *root; /* NULL for an empty document */
-	/* A tree made from a yimage: its nodes and item arrays are two blocks. */
-	struct ynode *block;
-	struct ynode **block_items;
+	/* The nodes, their item arrays and texts: freed together (texts of a yimage aside). */
+	struct yarena *arena;
 };
 
 /*
