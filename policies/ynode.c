@@ -124,6 +124,7 @@ static int attach(struct builder *b, struct ynode *n)
 		return 0;
 	}
 	parent = b->stack[b->depth - 1];
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): depth > 0: on_start() pushed it */
 	if (parent->n == parent->cap) {
 		size_t ncap = parent->cap ? parent->cap * 2 : 8;
 
