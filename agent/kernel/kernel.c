@@ -230,7 +230,6 @@ static int release_owner(struct nft_ctx *ctx, const char *table, uint32_t owner,
  */
 static void disable_trail(const char *table, int r, long stopped, FILE *log)
 {
-	char state[32] = "";
 	char agent[64] = "";
 
 	if (stopped)
@@ -240,7 +239,7 @@ static void disable_trail(const char *table, int r, long stopped, FILE *log)
 			     r == 0 ? "removed" : "there was no", table);
 	else
 		unit_journal("flowguard disable failed: %s%s", agent, strerror(-r));
-	if (unit_file_state(FG_UNIT, state, sizeof(state)) == 0 && !strcmp(state, "enabled"))
+	if (unit_enabled(FG_UNIT))
 		fprintf(log, "flowguard: %s is still enabled: it starts the agent again at the next "
 			     "boot (or systemctl start), which puts the table back; to turn flowguard "
 			     "off for good: systemctl disable --now flowguard\n", FG_UNIT);

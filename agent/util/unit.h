@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The CLI and systemd: audit lines in the journal for what an admin did by hand (disable),
- * and whether the unit is enabled (it would start the agent again). Both through
- * libsystemd; without journald or a system bus they say nothing and report -errno.
+ * and whether the unit is enabled (it would start the agent again). Without journald the
+ * line is not written (-errno); without systemd the unit is not enabled.
  */
 #ifndef FLOWGUARD_UNIT_H
 #define FLOWGUARD_UNIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define FG_UNIT "flowguard.service"
@@ -18,7 +19,7 @@
  */
 __attribute__((format(printf, 1, 2))) int unit_journal(const char *fmt, ...);
 
-/* The unit file's state as systemd says it ("enabled", "disabled", ...) into buf. 0 or -errno. */
-int unit_file_state(const char *unit, char *buf, size_t len);
+/* Whether "systemctl enable" left the unit's symlink in a .wants directory of /etc/systemd/system. */
+bool unit_enabled(const char *unit);
 
 #endif
