@@ -60,7 +60,7 @@ flowguard: agent/cli/main.o $(LIB_OBJ)
 # The catalogs' YAML trees, parsed at build time: loading a catalog the binary was built
 # with skips libyaml (struct yimage in policies/ynode.h). Any other file is parsed as ever.
 CATALOG_YAML := $(wildcard policies/catalog/*.yaml)
-policies/gen/catgen: policies/gen/catgen.o policies/ynode.o policies/diag.o
+policies/gen/catgen: policies/gen/catgen.o policies/ynode.o policies/diag.o policies/fileread.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "fileread.h"
 #include "ynode.h"
 
 struct builder {
@@ -123,6 +124,7 @@ static int attach(struct builder *b, struct ynode *n)
 		return 0;
 	}
 	parent = b->stack[b->depth - 1];
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): depth > 0: on_start() pushed it */
 	if (parent->n == parent->cap) {
 		size_t ncap = parent->cap ? parent->cap * 2 : 8;
 
@@ -340,48 +342,12 @@ int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret,
 	return parse_max(file, buf, len, YAML_MAX_BYTES, ret, d);
 }
 
-static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
-{
-	size_t len = 0, cap = 8192;
-	char *buf = malloc(cap), *p;
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			if (cap > max)
-				break; /* over the limit: parse_max() reports the size */
-			p = realloc(buf, cap * 2);
-			if (!p) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = p;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
 static const struct yimage *image_find(const char *buf, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < yimages_n; i++)
-		/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): read_all() set buf */
+		/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): file_read_bounded() set buf */
 		if (yimages[i].len == len && !memcmp(yimages[i].bytes, buf, len))
 			return &yimages[i];
 	return NULL;
@@ -451,7 +417,11 @@ static int load_fd(int fd, const char *path, size_t max, ydoc_check_fn check, vo
 			 (long long)st.st_size, max);
 		return -E2BIG;
 	}
-	r = read_all(fd, max, &buf, &len);
+	r = file_read_bounded(fd, max, 0, &buf, &len);
+	if (r == -EFBIG) { /* not a regular file, or it grew since fstat */
+		diag_err(d, &loc, "file is larger than the limit of %zu", max);
+		return -E2BIG;
+	}
 	if (r < 0) {
 		diag_err(d, &loc, "cannot read: %s", strerror(-r));
 		return r;
