@@ -15,6 +15,7 @@
 #include "agent/report/report.h"
 #include "policies/compile.h"
 #include "agent/util/paths.h"
+#include "agent/util/version.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_INVALID 2
@@ -343,7 +344,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(o.command, "version")) {
-		printf("flowguard %s\n", FG_VERSION);
+		printf("flowguard %s\n", fg_version);
 		return 0;
 	}
 	if (!strcmp(o.command, "plan")) {

@@ -11,6 +11,7 @@
 #include "agent/util/fileio.h"
 #include "agent/daemon/daemon_int.h"
 #include "agent/report/metrics.h"
+#include "agent/util/version.h"
 
 static const char *const kind_name[APPLY_KINDS] = { "full", "sets" };
 
@@ -52,7 +53,7 @@ static void info(struct daemon *dm, FILE *f)
 	fputs("\",region=\"", f);
 	metrics_label_value(f, g->facts.region ? g->facts.region->code : "");
 	fputs("\",version=\"", f);
-	metrics_label_value(f, FG_VERSION);
+	metrics_label_value(f, fg_version);
 	fputs("\"} 1\n", f);
 	family(f, "flowguard_start_time_seconds", "gauge", "When the agent started (Unix time).");
 	fprintf(f, "flowguard_start_time_seconds %llu\n", (unsigned long long)dm->started_wall_s);
