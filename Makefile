@@ -144,15 +144,18 @@ fuzz: $(FUZZ_BIN)
 # inside), then fails if any part failed; each part prints its own "N passed, N failed".
 # Without -j it still uses every core. A user with sudo is asked once, up front: the root
 # suites re-run themselves through sudo (scripts/root.sh); without it they skip.
-CHECK_JOBS ?= $(shell nproc)
+# Twice the cores: the root suites mostly wait (for the kernel, DNS, timers), and a waiting
+# suite holds a job slot.
+CHECK_JOBS ?= $(shell echo $$(($$(nproc) * 2)))
 check:
 	@if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && ! sudo -v; then \
 		export FG_SUDO=no; fi; \
 	$(MAKE) --no-print-directory -k $(if $(filter -j%,$(MAKEFLAGS)),,-j$(CHECK_JOBS)) \
 		FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) check-parts
 
-check-parts: check-unit check-cli check-netns check-e2e check-fuzz analyze format-check \
-	check-asan check-system
+# The longest parts first: e2e and the system test set how long make check takes.
+check-parts: check-e2e check-system check-netns check-asan check-unit check-cli check-fuzz \
+	analyze format-check
 
 check-unit: $(UNIT_BIN)
 	@./tests/run-unit.sh $(UNIT_BIN)
@@ -248,13 +251,14 @@ deb:
 # tests/system/run.sh). Part of "make check": ~55 s with the rootfs cached (make deb ~27 s,
 # the test ~25 s), 2-3 min on a fresh machine (debootstrap 60-150 s, once).
 # Each run builds into a directory of its own (two runs at once must not clean each other's
-# build); the package build's output is shown only when it fails.
+# build; $$PPID is this make); the package build's output is shown only when it fails. The
+# test runs on a line of its own: "make -n" runs every line that calls make.
 check-system:
-	@d=build/system.$$$$; mkdir -p $$d; \
+	@d=build/system.$$PPID; rm -rf $$d; mkdir -p $$d; \
 	if ! $(MAKE) --no-print-directory deb DEB_DIR=$$d >$$d.log 2>&1; then \
 		tail -40 $$d.log; echo "system: 0 passed, 1 failed (make deb; see $$d.log)"; \
-		rm -rf $$d; exit 1; fi; \
-	./tests/system/run.sh $$d; rc=$$?; rm -rf $$d $$d.log; exit $$rc
+		rm -rf $$d; exit 1; fi
+	@d=build/system.$$PPID; ./tests/system/run.sh $$d; rc=$$?; rm -rf $$d $$d.log; exit $$rc
 
 # ---- Static analysis (issue 9): cppcheck and clang-tidy on our own code -----------------
 # Any finding fails. Checks and the reason for each one left out: .clang-tidy. A false
