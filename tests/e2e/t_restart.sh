@@ -27,9 +27,12 @@ SAMPLER=$!
 BG="$BG $SAMPLER"
 old=$AGENT
 kill -9 "$AGENT"
-sleep 0.5 # the sampler sees the time with no agent at all
 wait "$AGENT" 2>/dev/null
 AGENT=
+# The sampler looks at the table a few more times with no agent at all.
+n=$(wc -l <"$T/samples")
+wait_for 10 '[ "$(wc -l <"$T/samples")" -ge $((n + 5)) ]' || fail "the sampler stopped"
+
 inc "$FG" status --run-dir "$T/run" >"$T/st" 2>&1
 grep -q "flags persist$" "$T/st" && grep -q "NOT running" "$T/st" &&
 	ok "kill -9: table stays, orphaned (flags persist, no owner)" || fail "after kill -9: $(cat "$T/st")"
