@@ -272,6 +272,15 @@ status_eval() {
 	EOP
 }
 
+# nflog_drained GROUP: the agent has read every packet logged to NFLOG group GROUP: none
+# waits in the kernel's buffer for the group (qlen; read first: once it is empty and nothing
+# sends, nothing more comes) nor in the socket bound to it (Rmem).
+nflog_drained() {
+	inc awk -v g="$1" '$1 == g { print $2, $3 }' /proc/net/netfilter/nfnetlink_log >"$T/nflog"
+	read -r _peer _qlen <"$T/nflog" && [ "$_qlen" -eq 0 ] &&
+		inc awk -v p="$_peer" '$3 == p && $5 == 0 { ok = 1 } END { exit !ok }' /proc/net/netlink
+}
+
 # Records `nft monitor` in the client namespace into $1 (tests/e2e/nftwatch.py) from now on,
 # so that a test can say what the table held at every moment, not only when it looked.
 watch_start() {
