@@ -17,6 +17,7 @@ wait_for 5 has_addr $S 10.99.0.2 && ok "start: 10.99.0.2" || fail "set: $(set_ad
 dns_stop
 # Written 6 s on (3 s of slack before that), in the round that answered a failed query (the
 # next query is set from the moved clock): its log lines, and any removal, come before it.
+# shellcheck disable=SC2034 # read by wait_for's eval
 j=$((($(date +%s) + 6 - 3) * 1000))
 printf 'realtime 6\nboottime 6\n' >"$T/clock.tmp" && mv "$T/clock.tmp" "$T/clock"
 wait_for 15 '[ "$(status_eval "(s[\"updated_ms\"] >= $j and name(\"web.test\")[\"failures\"] > 0 and

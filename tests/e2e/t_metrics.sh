@@ -115,6 +115,7 @@ agent_start || finish
 # for a refresh of web.test (TTL 2 s) to be in status.json, and say there is none.
 wait_for 10 '[ "$(status_eval "name(\"web.test\")[\"last_good_ms\"]")" -gt 0 ] 2>/dev/null' ||
 	fail "no answer for web.test"
+# shellcheck disable=SC2034 # read by wait_for's eval
 g=$(status_eval 'name("web.test")["last_good_ms"]')
 wait_for 15 '[ "$(status_eval "name(\"web.test\")[\"last_good_ms\"]")" -gt "$g" ] 2>/dev/null' ||
 	fail "no refresh of web.test"

@@ -30,6 +30,7 @@ kill -9 "$AGENT"
 wait "$AGENT" 2>/dev/null
 AGENT=
 # The sampler looks at the table a few more times with no agent at all.
+# shellcheck disable=SC2034 # read by wait_for's eval
 n=$(wc -l <"$T/samples")
 wait_for 10 '[ "$(wc -l <"$T/samples")" -ge $((n + 5)) ]' || fail "the sampler stopped"
 

@@ -54,6 +54,7 @@ while [ "$(date +%s)" -lt "$end" ] || [ $i -lt 13 ]; do
 		wait_for 30 '[ "$(count "restoring it")" -gt $n ]' || fail "round $i: no restore"
 	fi
 	if [ $((i % 13)) -eq 0 ]; then
+		# shellcheck disable=SC2034 # read by wait_for's eval
 		n=$(count "keeping")
 		dns_stop
 		wait_for 30 '[ "$(count "keeping")" -gt $n ]' || fail "round $i: no failure with DNS down"

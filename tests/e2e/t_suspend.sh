@@ -40,11 +40,13 @@ agent_start FG_CLOCK_FILE="$T/clock" LD_PRELOAD="$SHIM" || finish
 wait_for 5 has_addr $S 10.99.0.2 && ok "start: 10.99.0.2" || fail "set: $(set_addrs $S)"
 from=$(now_ms)
 wait_for 10 '[ "$(last_good)" -gt 0 ] 2>/dev/null' || fail "no answer in $T/run/status.json"
+# shellcheck disable=SC2034 # read by wait_for's eval
 g0=$(last_good)
 
 suspend_for 600
 # Resumed: the first answer on the jumped clock, then the next one (TTL 2 s) after it.
 wait_for 15 '[ "$(last_good)" -gt $((g0 + 300000)) ]' || fail "no answer after the resume: $(last_good)"
+# shellcheck disable=SC2034 # read by wait_for's eval
 g1=$(last_good)
 wait_for 15 '[ "$(last_good)" -gt "$g1" ]' || fail "no second answer after the resume"
 to=$(now_ms)
@@ -64,6 +66,7 @@ n0=$(grep -c "'web.test'" "$LOG")
 # Written after the resume (the agent's wall clock is 600 s further on), in the round that
 # answered a failed query (the next query is set from the new clock): that round's log
 # lines, and any removal, come before it.
+# shellcheck disable=SC2034 # read by wait_for's eval
 j=$((($(date +%s) + _sus + 600 - 60) * 1000))
 suspend_for 600
 wait_for 15 '[ "$(status_eval "(s[\"updated_ms\"] >= $j and name(\"web.test\")[\"failures\"] > 0 and
