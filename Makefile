@@ -42,7 +42,7 @@ else
 Q := @
 endif
 
-.PHONY: soak all check check-unit check-cli check-netns check-e2e check-fuzz fuzz install clean setup demo
+.PHONY: soak all check check-unit check-cli check-netns check-e2e check-e2e-load check-fuzz fuzz install clean setup demo
 all: flowguard
 
 setup:
@@ -89,6 +89,10 @@ check-netns: flowguard
 
 check-e2e: flowguard tests/e2e/clockshim.so
 	@./tests/e2e/run.sh
+
+# The same with every core kept busy by unrelated work (tests/e2e/under-load.sh).
+check-e2e-load: flowguard tests/e2e/clockshim.so
+	@./tests/e2e/under-load.sh
 
 # t_clock.sh's LD_PRELOAD clock offsets. Plain cc: a sanitized preload (check-asan's CC)
 # would bring a second sanitizer runtime into the agent.

@@ -20,6 +20,7 @@ if [ ! -x ./flowguard ]; then
 fi
 pass=0
 fail=0
+suite=$(date +%s)
 for t in tests/e2e/t_*.sh; do
 	[ -n "${1:-}" ] && [ "$t" != "$1" ] && continue
 	echo "$t"
@@ -32,5 +33,5 @@ for t in tests/e2e/t_*.sh; do
 	fi
 	echo "  ($(($(date +%s) - start)) s)"
 done
-echo "e2e: $pass passed, $fail failed"
+echo "e2e: $pass passed, $fail failed ($(($(date +%s) - suite)) s)"
 [ "$fail" -eq 0 ]
