@@ -25,7 +25,7 @@ for t in tests/e2e/t_*.sh; do
 	[ -n "${1:-}" ] && [ "$t" != "$1" ] && continue
 	echo "$t"
 	start=$(date +%s)
-	if timeout 180 sh "$t"; then
+	if timeout 300 sh "$t"; then
 		pass=$((pass + 1))
 	else
 		echo "FAILED: $t" >&2

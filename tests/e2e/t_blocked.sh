@@ -124,10 +124,10 @@ wait_for 10 '[ "$(flow 10.99.0.7 "f[\"packets\"]")" -ge 1000 ] 2>/dev/null' &&
 	fail "flood: flow $(flow 10.99.0.7 'f')"
 wait_for 30 'nflog_drained 4100' || fail "NFLOG not drained: $(cat "$T/nflog")"
 took=$(($(now_ms) - start))
+failed=$(($(grep -c "Failed to resolve" "$LOG") - f0))
 kill "$ST"
 wait "$ST" 2>/dev/null
 w=$(tail -n +$((r0 + 1)) "$T/strace.log" | grep -c 'status.json"')
-failed=$(($(grep -c "Failed to resolve" "$LOG") - f0))
 rest=$((w - failed))
 # Per packet it would be thousands; the flood at most one a second, DNS one more.
 [ "$w" -ge 1 ] && [ "$rest" -le $((2 * took / 1000 + 3)) ] &&

@@ -109,18 +109,14 @@ done
 # What every set holds from here on, while the faults are served and while B comes in.
 w0=$(now_ms)
 
-# The contents set $1 had from $2 to $3, each once: "< A>;< A B>;".
+# held FILE FROM TO: the contents a set had from FROM to TO, each once ("< A>;< A B>;"),
+# from FILE, what watch_states printed for it.
 held() {
-	watch_states "$T/mon" "$1" "$2" "$3" | awk '{
+	awk -v lo="$2" -v hi="$3" '$1 < hi && $2 > lo {
 		k = ""
 		for (i = 3; i <= NF; i++) k = k " " $i
 		print "<" k ">"
-	}' | sort -u | tr '\n' ';'
-}
-
-# How many ms of $2..$3 the capture accounts for, for set $1.
-covered() {
-	watch_states "$T/mon" "$1" "$2" "$3" | awk '{ n += $2 - $1 } END { print n + 0 }'
+	}' "$1" | sort -u | tr '\n' ';'
 }
 
 ctl $A $FAST $SLOW
@@ -165,14 +161,15 @@ watch_sync "$T/mon" || fail "nft monitor lags"
 # One verdict per fault, from the capture: during the fault exactly A; afterwards A, B or
 # both (A leaves after its grace); never anything else, never empty.
 for b in $ALL; do
-	s=$(set_of "$b")
-	during=$(held "$s" "$w0" "$wmark")
-	after=$(held "$s" "$wmark" "$wend")
+	watch_states "$T/mon" "$(set_of "$b")" "$w0" "$wend" >"$T/states"
+	during=$(held "$T/states" "$w0" "$wmark")
+	after=$(held "$T/states" "$wmark" "$wend")
 	[ "$during" = "< $A>;" ] || { fail "$b: during the fault the set was: '$during'"; continue; }
 	echo "$after" | tr ';' '\n' | grep . | grep -vxF -e "< $A>" -e "< $B>" -e "< $A $B>" |
 		grep -q . && { fail "$b: after the fault the set was: '$after'"; continue; }
-	[ "$(covered "$s" "$w0" "$wend")" -eq $((wend - w0)) ] ||
-		{ fail "$b: the capture covers $(covered "$s" "$w0" "$wend") of $((wend - w0)) ms"; continue; }
+	covered=$(awk '{ n += $2 - $1 } END { print n + 0 }' "$T/states")
+	[ "$covered" -eq $((wend - w0)) ] ||
+		{ fail "$b: the capture covers $covered of $((wend - w0)) ms"; continue; }
 	ok "$b: $(served "$b") faulty replies; set held exactly $A for $((wmark - w0)) ms, then $B; warned: $(eval echo "\"\$why_$b\"")"
 done
 ok "every name converged to $B within $conv_ms ms of good answers"
