@@ -137,6 +137,19 @@ static void write_name(FILE *f, const struct name_state *s, uint64_t now, uint64
 	fputs("]}", f);
 }
 
+/* The plan's warnings (a peer left open to any address), which status prints too. */
+static void write_warnings(FILE *f, const struct plan *p)
+{
+	size_t i;
+
+	fputs("  \"warnings\": [", f);
+	for (i = 0; i < p->n_warnings; i++) {
+		fputs(i ? ", " : "", f);
+		json_str(f, p->warnings[i]);
+	}
+	fputs("],\n", f);
+}
+
 static void write_header(FILE *f, const struct daemon *dm, uint64_t now, uint64_t wall)
 {
 	const struct gen *g = dm->cur.gen;
@@ -161,6 +174,7 @@ static void write_header(FILE *f, const struct daemon *dm, uint64_t now, uint64_
 		   "  \"last_refresh_ms\": %llu,\n",
 		names_count(dm->cur.names), sets_count_addrs(&dm->sets),
 		(unsigned long long)to_wall(dm->last_answer_ms, now, wall));
+	write_warnings(f, g->plan);
 }
 
 static void write_events(FILE *f, const struct heal_info *h, const struct reloads *rl)
