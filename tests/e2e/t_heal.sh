@@ -2,7 +2,8 @@
 # Self-healing with ownership forced off (FLOWGUARD_FORCE_NO_OWNER=1): whatever another
 # process does to table inet flowguard is undone within 1 s, and the log names it. The 1 s
 # is timed by nft monitor (tests/e2e/nftwatch.py), from the other process's commit to the
-# agent's restoring one: a busy machine slows the shell that checks, not what is measured.
+# agent's restoring one, as the monitor reads them (two commits read at once show as 0 ms): a
+# busy machine slows the shell that checks, not what is measured.
 . tests/e2e/lib.sh
 S=allow_test_web_names_v4
 
