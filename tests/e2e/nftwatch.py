@@ -15,6 +15,8 @@
 #       element lives until its "expires" from the event that added it.
 #   nftwatch.py --self-test
 #       Proves the replay on made-up captures: it must see each kind of gap.
+#   nftwatch.py states-of CAP FROM TO SET...
+#       The same for several sets at once, each line led by the set's name.
 #   nftwatch.py reaction CAP FROM
 #       ms from the first commit of another process that touched the table after FROM to the
 #       last commit of flowguard's in the capture (how long a restore took; the caller makes
@@ -173,7 +175,7 @@ def apply(elems, line, set_name, t):
                 elems.pop(key, None)
 
 
-def states(cap, set_name, lo, hi):
+def states(cap, set_name, lo, hi, commits=None):
     """[(start, end, sorted keys)] covering [lo, hi]."""
     elems, segs = {}, []
 
@@ -188,7 +190,7 @@ def states(cap, set_name, lo, hi):
                 segs.append([s, e, live(s)])
 
     prev = None
-    for t, _, _, events in complete(batches(cap)):
+    for t, _, _, events in commits if commits is not None else complete(batches(cap)):
         if prev is not None:
             span(prev, t)
         for et, line in events:
@@ -279,12 +281,18 @@ def main(argv):
         for s, e, keys in states(argv[2], argv[3], int(argv[4]), int(argv[5])):
             print(s, e, *keys)
         return 0
+    if len(argv) >= 6 and argv[1] == "states-of":
+        commits = complete(batches(argv[2]))
+        for name in argv[5:]:
+            for s, e, keys in states(argv[2], name, int(argv[3]), int(argv[4]), commits):
+                print(name, s, e, *keys)
+        return 0
     if len(argv) == 4 and argv[1] == "reaction":
         r = reaction(argv[2], int(argv[3]))
         print("" if r is None else r)
         return 0 if r is not None else 1
-    sys.stderr.write("usage: nftwatch.py record OUT | states CAP SET FROM TO | "
-                     "reaction CAP FROM\n")
+    sys.stderr.write("usage: nftwatch.py record OUT | states CAP SET FROM TO |\n"
+                     "       states-of CAP FROM TO SET... | reaction CAP FROM | --self-test\n")
     return 2
 
 

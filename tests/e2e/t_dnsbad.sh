@@ -160,8 +160,10 @@ watch_sync "$T/mon" || fail "nft monitor lags"
 
 # One verdict per fault, from the capture: during the fault exactly A; afterwards A, B or
 # both (A leaves after its grace); never anything else, never empty.
+# shellcheck disable=SC2046
+"$PY" "$NFTWATCH" states-of "$T/mon" "$w0" "$wend" $(for b in $ALL; do set_of "$b"; done) >"$T/states.all"
 for b in $ALL; do
-	watch_states "$T/mon" "$(set_of "$b")" "$w0" "$wend" >"$T/states"
+	awk -v s="$(set_of "$b")" '$1 == s { sub(/^[^ ]* /, ""); print }' "$T/states.all" >"$T/states"
 	during=$(held "$T/states" "$w0" "$wmark")
 	after=$(held "$T/states" "$wmark" "$wend")
 	[ "$during" = "< $A>;" ] || { fail "$b: during the fault the set was: '$during'"; continue; }
