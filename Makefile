@@ -89,7 +89,7 @@ else
 Q := @
 endif
 
-.PHONY: all check check-parts check-unit check-cli check-netns check-e2e check-fuzz fuzz \
+.PHONY: all check check-parts check-unit check-cli check-netns check-e2e check-e2e-load check-fuzz fuzz \
 	netns-tools soak install clean setup demo
 all: $(FG)
 
@@ -201,6 +201,10 @@ check-netns: $(FG) netns-tools
 
 check-e2e: flowguard tests/e2e/clockshim.so
 	@./tests/e2e/run.sh $(T)
+
+# The same with every core kept busy by unrelated work (tests/e2e/under-load.sh).
+check-e2e-load: flowguard tests/e2e/clockshim.so
+	@./tests/e2e/under-load.sh
 
 # Replays each target's committed corpus, then fuzzes it for FUZZ_SECONDS on a copy (new
 # inputs stay out of the tree).
