@@ -25,6 +25,8 @@
 #    status file is root-only.
 # Prints "system: N passed, N failed"; exits 1 on any failure.
 set -u
+. "$(dirname "$0")/../../scripts/root.sh"
+as_root "$@"
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 ARG=${1:-$SRC/build/deb}
