@@ -89,8 +89,8 @@ else
 Q := @
 endif
 
-.PHONY: all check check-parts check-unit check-cli check-netns check-e2e check-e2e-load check-fuzz fuzz \
-	netns-tools soak install clean setup demo
+.PHONY: all check check-parts check-unit check-cli check-netns check-e2e check-e2e-load \
+	check-fuzz fuzz netns-tools soak install clean setup demo
 all: $(FG)
 
 setup:
@@ -204,7 +204,7 @@ check-e2e: flowguard tests/e2e/clockshim.so
 
 # The same with every core kept busy by unrelated work (tests/e2e/under-load.sh).
 check-e2e-load: flowguard tests/e2e/clockshim.so
-	@./tests/e2e/under-load.sh
+	@./tests/e2e/under-load.sh $(T)
 
 # Replays each target's committed corpus, then fuzzes it for FUZZ_SECONDS on a copy (new
 # inputs stay out of the tree).
