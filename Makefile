@@ -257,7 +257,7 @@ deb:
 		while IFS= read -r f; do { [ -f "$$f" ] || [ -L "$$f" ]; } && printf '%s\n' "$$f"; done | \
 		grep -v '^build/' | tar -cf - -T - | tar -xf - -C $(DEB_DIR)/src; \
 	else tar --exclude=./build -cf - . | tar -xf - -C $(DEB_DIR)/src; fi
-	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b -Jauto
 	@ls -1 $(DEB_DIR)/*.deb
 
 # The acceptance test: the .deb in a booted Debian 12 container (needs root; see
