@@ -14,6 +14,12 @@
 
 #include "policies/compile.h"
 
+/* Who made each set: two owners whose names map to one set name are refused. */
+struct set_owner {
+	const char *set; /* the set's own name, owned by the ruleset */
+	char *who;
+};
+
 struct emit {
 	struct plan *p;
 	const struct catalog *cat;
@@ -21,12 +27,16 @@ struct emit {
 	const struct host_facts *f;
 	struct rs_chain *out, *in;
 	struct diag *d;
+	struct set_owner *owners;
+	size_t n_owners;
 };
 
 /* Addresses of one destination as sets: static (addresses, prefixes) and resolved. */
 struct dest_sets {
 	char name[4][RS_NAME_MAX]; /* v4, v6, names_v4, names_v6; "" = none */
 	bool any;                  /* no address match at all (peer kind any) */
+	char who[600];             /* the destination, allow entry or key they stand for */
+	struct loc loc;            /* where that is written */
 };
 
 const char *roles_format(unsigned int roles, char *buf, size_t len)
@@ -128,21 +138,62 @@ static void loc_origin(char *buf, size_t len, const struct loc *loc, const char 
 	snprintf(buf, len, "%s:%u:%u (%s %s)", loc->file, loc->line, loc->col, what, id);
 }
 
-/* Returns the set, creating it on first use. */
-static struct rs_set *get_set(struct emit *e, const char *name, uint8_t family,
-			      bool dynamic, const char *comment, const char *origin)
+static int owner_add(struct emit *e, const char *set, const char *who)
+{
+	struct set_owner *v = realloc(e->owners, (e->n_owners + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	e->owners = v;
+	v[e->n_owners].set = set;
+	v[e->n_owners].who = strdup(who);
+	if (!v[e->n_owners].who)
+		return -ENOMEM;
+	e->n_owners++;
+	return 0;
+}
+
+/*
+ * Set names are made from destination ids and allow entry names with '-' turned into
+ * '_' and a suffix added, so two of them can meet ("x" + "_names_v4" and "x-names" +
+ * "_v4"): the second would add its addresses to the first's set (a DNS set, or its
+ * ports to the first's addresses). Refused, naming both, rather than merged.
+ */
+static bool owner_clash(struct emit *e, const char *set, const struct dest_sets *ds)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_owners; i++) {
+		if (strcmp(e->owners[i].set, set))
+			continue;
+		if (!strcmp(e->owners[i].who, ds->who))
+			return false;
+		diag_err(e->d, &ds->loc, "the set name %s is taken by %s; rename one", set,
+			 e->owners[i].who);
+		return true;
+	}
+	return false;
+}
+
+/* The set, created on first use: 0, -ENOMEM, or -EINVAL when another owner has its name. */
+static int get_set(struct emit *e, const char *name, uint8_t family, bool dynamic,
+		   const char *comment, const char *origin, const struct dest_sets *ds,
+		   struct rs_set **ret)
 {
 	struct rs_set *s = ruleset_find_set(e->p->rs, name);
 
+	*ret = s;
 	if (s)
-		return s;
+		return owner_clash(e, name, ds) ? -EINVAL : 0;
 	s = ruleset_add_set(e->p->rs, name, family, dynamic ? RS_SET_TIMEOUT : RS_SET_INTERVAL);
 	if (!s)
-		return NULL;
+		return -ENOMEM;
 	s->dynamic = dynamic;
-	if (rs_strset(&s->comment, comment) < 0 || rs_strset(&s->origin, origin) < 0)
-		return NULL;
-	return s;
+	if (rs_strset(&s->comment, comment) < 0 || rs_strset(&s->origin, origin) < 0 ||
+	    owner_add(e, s->name, ds->who) < 0)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
 }
 
 /* Replaces "{region}" in tmpl; -EINVAL if the name needs a region and there is none. */
@@ -167,14 +218,14 @@ static int names_sets(struct emit *e, const char *base, const char *title, const
 	const char *sfx4 = suffix_names ? "_names_v4" : "_v4";
 	const char *sfx6 = suffix_names ? "_names_v6" : "_v6";
 	char comment[RS_COMMENT_MAX];
+	struct rs_set *s;
+	int r;
 
 	set_name(ds->name[2], base, sfx4);
 	set_name(ds->name[3], base, sfx6);
 	snprintf(comment, sizeof(comment), "%s: addresses from DNS", title);
-	if (!get_set(e, ds->name[2], AF_INET, true, comment, origin) ||
-	    !get_set(e, ds->name[3], AF_INET6, true, comment, origin))
-		return -ENOMEM;
-	return 0;
+	r = get_set(e, ds->name[2], AF_INET, true, comment, origin, ds, &s);
+	return r ? r : get_set(e, ds->name[3], AF_INET6, true, comment, origin, ds, &s);
 }
 
 static int bind_name(struct emit *e, const struct dest_sets *ds, const char *fqdn)
@@ -221,11 +272,12 @@ static int add_addr(struct emit *e, const char *base, const char *title, const c
 	int fam = addr->family == AF_INET ? 0 : 1;
 	struct rs_elem el;
 	struct rs_set *s;
+	int r;
 
 	set_name(ds->name[fam], base, fam ? "_v6" : "_v4");
-	s = get_set(e, ds->name[fam], addr->family, false, title, origin);
-	if (!s)
-		return -ENOMEM;
+	r = get_set(e, ds->name[fam], addr->family, false, title, origin, ds, &s);
+	if (r < 0)
+		return r;
 	memset(&el, 0, sizeof(el));
 	el.addr = *addr;
 	if (rs_set_add_elem(s, &el) < 0)
@@ -282,6 +334,8 @@ static int dest_sets(struct emit *e, const struct cat_dest *dst, const char *ori
 		     struct dest_sets *ds)
 {
 	memset(ds, 0, sizeof(*ds));
+	loc_origin(ds->who, sizeof(ds->who), &dst->loc, "destination", dst->id);
+	ds->loc = dst->loc;
 	switch (dst->kind) {
 	case DEST_FQDN:
 	case DEST_REGION_FQDN:
@@ -664,6 +718,8 @@ static int emit_allow(struct emit *e)
 		}
 		memset(&ds, 0, sizeof(ds));
 		loc_origin(origin, sizeof(origin), &a->loc, "allow", a->name);
+		snprintf(ds.who, sizeof(ds.who), "%s", origin);
+		ds.loc = a->loc;
 		snprintf(comment, sizeof(comment), "allow %s (local configuration)", a->name);
 		snprintf(base, sizeof(base), "allow_%s", a->name);
 		r = endpoint_sets(e, base, comment, origin, &a->peers, &ds);
@@ -698,6 +754,8 @@ static int emit_resolver(struct emit *e)
 		return 0;
 	memset(&ds, 0, sizeof(ds));
 	loc_origin(origin, sizeof(origin), &l->v[0].loc, "resolver", "servers");
+	snprintf(ds.who, sizeof(ds.who), "%s", origin);
+	ds.loc = l->v[0].loc;
 	sh.comment = "flowguard resolver: resolver.servers";
 	sh.origin = origin;
 	r = endpoint_sets(e, "resolver", "DNS servers flowguard resolves with", origin, l, &ds);
@@ -914,6 +972,15 @@ static int make_summary(struct plan *p, const struct catalog *cat, const struct 
 	return rs_strset(&p->rs->comment, p->summary);
 }
 
+static void owners_free(struct emit *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_owners; i++)
+		free(e->owners[i].who);
+	free(e->owners);
+}
+
 int compile(const struct catalog *cat, const struct config *cfg, const struct host_facts *f,
 	    struct plan **ret, struct diag *d)
 {
@@ -927,6 +994,7 @@ int compile(const struct catalog *cat, const struct config *cfg, const struct ho
 	r = e.p->rs ? make_summary(e.p, cat, cfg, f) : -ENOMEM;
 	if (r == 0)
 		r = build(&e);
+	owners_free(&e);
 	if (r == 0 && diag_failed(d))
 		r = -EINVAL;
 	if (r < 0) {

@@ -485,6 +485,25 @@ else
 	cat "$tmp/err" >&2
 fi
 rm -f "$sg/conf.d/50-suggested.yaml"
+# YAML also ends a line at U+0085, U+2028 and U+2029: an explanation holding them once
+# added an allow entry to 0.0.0.0/0 and a mode: key to the drop-in. Not any more: the same
+# 4 entries, nothing else, and the separators shown as \xNN in their comment.
+ls=$(printf '\342\200\250') ps=$(printf '\342\200\251') nel=$(printf '\302\205')
+sed -e "s/\"explanation\": \"no flow allows this address or tcp\/9090\"/\"explanation\": \"x$ls  - name: evil$ls    to: [0.0.0.0\/0]$ls    protocol: tcp$ls    ports: [22]$nel\"/" \
+	-e "s/\"mode\": \"audit\"/\"mode\": \"audit${ps}mode: enforce\"/" "$ST/audit.json" >"$tmp/sep.json"
+grep -q 'name: evil' "$tmp/sep.json" || bad "suggest: the separator case was not built"
+if $SUGGEST --status "$tmp/sep.json" >"$sg/conf.d/50-suggested.yaml" 2>"$tmp/err" &&
+	$FG plan -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" >"$tmp/plan" 2>>"$tmp/err" &&
+	[ "$(grep -c '^  - name: ' "$sg/conf.d/50-suggested.yaml")" = 4 ] &&
+	! grep -q 'evil\|0\.0\.0\.0/0' "$tmp/plan" && grep -q '; mode audit;' "$tmp/plan" &&
+	grep -q 'why: x\\xe2\\x80\\xa8- name: evil' "$sg/conf.d/50-suggested.yaml"; then
+	ok
+else
+	bad "suggest: a YAML line break (U+2028, U+2029, U+0085) in the status file escaped its comment"
+	cat "$tmp/err" >&2
+	grep -n 'evil\|mode' "$sg/conf.d/50-suggested.yaml" "$tmp/plan" >&2
+fi
+rm -f "$sg/conf.d/50-suggested.yaml"
 
 # More entries than the configuration takes: said, not silently cut.
 {

@@ -119,6 +119,57 @@ static void test_roundtrip(void **state)
 	diag_clear(&d);
 }
 
+static char *text_of(const struct detection *det)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(detection_print(det, f), 0);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Any process with CAP_NET_ADMIN can name a table or chain with DEL, invalid UTF-8 or a
+ * YAML line break: the facts file still loads (it used to be refused, and with it every
+ * start of the unit), and both reports show the name escaped, the same before and after.
+ */
+static void test_foreign_name(void **state)
+{
+	struct detection *det = calloc(1, sizeof(*det)), *back = NULL;
+	struct diag d = { 0 };
+	char *a, *b, *ta, *tb;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_non_null(det);
+	assert_int_equal(det_conflict(det, "table inet x\x7f\xff\xfe chain c\xe2\x80\xa8\x1b[2J",
+				      "output", 0, "drop", "drops\xc2\x85 it"), 0);
+	assert_int_equal(det_evidence(det, "firewall", "t\x7f", "nf\xff", "n\r"), 0);
+	assert_int_equal(detection_save(det, path), 0);
+	if (detection_load(path, &back, &d) < 0)
+		fail_msg("refused: %s", diag_str(&d));
+	a = json_of(det);
+	b = json_of(back);
+	assert_string_equal(a, b);
+	ta = text_of(det);
+	tb = text_of(back);
+	assert_string_equal(ta, tb);
+	assert_non_null(strstr(ta, "  table inet x\\x7f\\xff\\xfe chain c\\xe2\\x80\\xa8\\x1b[2J:\n"
+				   "    drops\\xc2\\x85 it\n"));
+	assert_null(strpbrk(ta, "\x7f\x1b\r"));
+	free(a);
+	free(b);
+	free(ta);
+	free(tb);
+	detection_free(det);
+	detection_free(back);
+	diag_clear(&d);
+}
+
 /* Each case: a facts file and the one error it must produce. */
 static void test_refused(void **state)
 {
@@ -173,6 +224,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_name, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
