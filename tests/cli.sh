@@ -413,11 +413,12 @@ for want in "$ST"/*.err; do
 	fi
 done
 
-# suggest_case NAME WANT-RC WANT-STDERR-LINE ARGS...: one run, its exit and exact stderr.
+# suggest_case NAME WANT-RC WANT-STDERR-LINE ARGS...: one run, its exit and exact stderr;
+# 30 s at most (each takes well under one).
 suggest_case() {
 	_name=$1 _rc=$2 _want=$3
 	shift 3
-	$SUGGEST "$@" >"$tmp/out" 2>"$tmp/err"
+	timeout 30 $SUGGEST "$@" >"$tmp/out" 2>"$tmp/err"
 	_got=$?
 	if [ "$_got" -eq "$_rc" ] && [ "$(cat "$tmp/err")" = "$_want" ]; then
 		ok
@@ -451,6 +452,25 @@ grep -q "from $tmp/run/status.json (agent mode: audit)" "$tmp/out" && ok ||
 suggest_case "oversized" 1 \
 	"$tmp/big.json: error: file is $(wc -c <"$tmp/big.json") bytes, larger than the limit of 16777216" \
 	--status "$tmp/big.json"
+
+# The duplicate-key check is linear: a map of 99,000 keys (what the node limit allows) took
+# minutes when each key was compared with the ones before it; now well within any timeout.
+# A duplicate at its end is still found, with the first one's line.
+keys_json() {
+	awk -v n=99000 -v dup="$1" 'BEGIN {
+		printf "{\"blocked\": {\"flows\": []}, \"pad\": {\n"
+		for (i = 0; i < n; i++)
+			printf "\"k%d\": %d,\n", i, i
+		printf "\"%s\": 0}}\n", dup
+	}'
+}
+keys_json last >"$tmp/keys.json"
+suggest_case "99,000 keys, within 30 s" 0 \
+	"flowguard: nothing blocked or would-be-blocked in $tmp/keys.json: no allow entries to suggest" \
+	--status "$tmp/keys.json"
+keys_json k0 >"$tmp/keys.json"
+suggest_case "99,000 keys and a duplicate" 1 \
+	"$tmp/keys.json:99002:1: error: duplicate key 'k0' (first at line 2)" --status "$tmp/keys.json"
 
 # -o: atomic, 0644 whatever the umask, never over an existing file without --force.
 mkdir "$tmp/out.d"
