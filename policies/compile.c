@@ -13,6 +13,7 @@
 #include <linux/netfilter.h>
 
 #include "policies/compile.h"
+#include "policies/text.h"
 
 /* Who made each set: two owners whose names map to one set name are refused. */
 struct set_owner {
@@ -1123,17 +1124,26 @@ int facts_from_config(const struct config *cfg, const struct catalog *cat,
 	return facts_resolve(cfg, cat, NULL, ret, d);
 }
 
+/* A "# " comment line of the plan: one line whatever s holds (nft reads on after it). */
+static void put_comment(FILE *out, const char *prefix, const char *s)
+{
+	fputs(prefix, out);
+	text_put(out, s);
+	fputc('\n', out);
+}
+
 int plan_print(const struct plan *p, FILE *out)
 {
 	size_t i;
 
-	fprintf(out, "#!/usr/sbin/nft -f\n# %s\n", p->summary);
+	fputs("#!/usr/sbin/nft -f\n", out);
+	put_comment(out, "# ", p->summary);
 	fputs("# Sets with 'flags timeout' are filled from DNS at run time; they are empty here.\n",
 	      out);
 	for (i = 0; i < p->n_warnings; i++)
-		fprintf(out, "# warning: %s\n", p->warnings[i]);
+		put_comment(out, "# warning: ", p->warnings[i]);
 	for (i = 0; i < p->n_notes; i++)
-		fprintf(out, "# not applied: %s\n", p->notes[i]);
+		put_comment(out, "# not applied: ", p->notes[i]);
 	/* Makes the script re-runnable: nft -f replaces the table in one transaction. */
 	fprintf(out, "table inet %s\ndelete table inet %s\n\n", p->rs->table, p->rs->table);
 	return ruleset_print_nft(p->rs, out);
