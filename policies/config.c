@@ -592,6 +592,10 @@ static void check_conflicts(const struct config *cfg, struct diag *d)
 	if (cfg->syslog_loc.line && !cfg->facts[FACT_SYSLOG].n)
 		diag_err(d, &cfg->syslog_loc, "syslog: missing 'server' (host:port, the Syslog "
 			 "Configuration's server and port)");
+	if (rc->servers.n > RESOLVER_SERVERS_MAX)
+		diag_err(d, &rc->servers.v[RESOLVER_SERVERS_MAX].loc, "resolver.servers: more than "
+			 "%d servers (the resolver polls a UDP and a TCP socket for each)",
+			 RESOLVER_SERVERS_MAX);
 	if (rc->min_ttl > rc->max_ttl)
 		diag_err(d, &loc, "conflicting settings: resolver.min-ttl (%llus) is above "
 			 "resolver.max-ttl (%llus)", (unsigned long long)rc->min_ttl,
@@ -599,6 +603,30 @@ static void check_conflicts(const struct config *cfg, struct diag *d)
 	if (cfg->comm != COMM_AGENT_INITIATED && cfg->ingress == INGRESS_OFF)
 		diag_warn(d, &loc, "communication is %s but 'ingress: off': flowguard leaves "
 			  "inbound 4118 to other firewalls", comm_names[cfg->comm]);
+}
+
+/* A /0 prefix is legal (the admin may mean it) but opens a port to everyone: said. */
+static void warn_whole(const struct endpoint_list *l, const char *what, const char *name,
+		       struct diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].is_addr && l->v[i].addr.prefix == 0)
+			diag_warn(d, &l->v[i].loc, "%s%s%s: '%s' is every IPv%c address; list the "
+				  "networks that need it", what, name ? " " : "", name ? name : "",
+				  l->v[i].text, l->v[i].addr.family == 2 ? '4' : '6');
+}
+
+static void warn_whole_space(const struct config *cfg, struct diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_allow; i++)
+		warn_whole(&cfg->allow[i].peers, "allow", cfg->allow[i].name, d);
+	warn_whole(&cfg->facts[FACT_RELAYS], "relays", NULL, d);
+	warn_whole(&cfg->facts[FACT_RELAY_CLIENTS], "relay-clients", NULL, d);
+	warn_whole(&cfg->facts[FACT_SYSLOG_AGENTS], "syslog.agents", NULL, d);
 }
 
 int config_load(const char *path, bool strict_perms, const struct catalog *cat,
@@ -615,8 +643,10 @@ int config_load(const char *path, bool strict_perms, const struct catalog *cat,
 	r = add_doc(cfg, path, strict_perms, d);
 	if (r != -ENOMEM)
 		r = load_dropins(cfg, path, strict_perms, d);
-	if (r != -ENOMEM)
+	if (r != -ENOMEM) {
 		check_conflicts(cfg, d);
+		warn_whole_space(cfg, d);
+	}
 	if (r != -ENOMEM && cat)
 		config_validate(cfg, cat, d);
 	if (r == 0 && diag_failed(d))

@@ -204,6 +204,12 @@ struct allow_entry {
 	struct loc loc;
 };
 
+/*
+ * resolver.servers: at most this many. c-ares holds a UDP and a TCP socket per server and
+ * the daemon polls what ares_getsock() reports (16): one limit for check and the resolver.
+ */
+#define RESOLVER_SERVERS_MAX 8
+
 struct resolver_cfg {
 	struct endpoint_list servers;
 	uint64_t min_ttl, max_ttl; /* seconds: clamp of answer TTLs */
