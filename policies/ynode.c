@@ -418,6 +418,11 @@ static int load_fd(int fd, const char *path, size_t max, ydoc_check_fn check, vo
 		diag_err(d, &loc, "cannot stat: %s", strerror(-r));
 		return r;
 	}
+	/* A FIFO would block the reader (check, reload, status, suggest) forever. */
+	if (!S_ISREG(st.st_mode)) {
+		diag_err(d, &loc, "not a regular file");
+		return -EINVAL;
+	}
 	/* fstat of the open file: what is checked is what is read. */
 	if (check) {
 		r = check(path, &st, userdata);
@@ -445,7 +450,8 @@ int ydoc_load_max(const char *path, size_t max, ydoc_check_fn check, void *userd
 	struct loc loc = { path, 0, 0 };
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO with no writer would wait for one (fstat refuses it). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
 		diag_err(d, &loc, "cannot open: %s", strerror(-r));
@@ -745,7 +751,34 @@ int ydoc_check_perms(const char *path, const struct stat *st, struct diag *d)
 	return 0;
 }
 
+/*
+ * Every directory above path, to "/": whoever can write one of them can swap the file
+ * for their own. Root's and not writable by group or others; or root's and sticky (as
+ * /tmp is), where only root may rename what root owns below it.
+ */
+static int check_parents(const char *path, struct diag *d)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+	bool top = false;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	while (!top && (slash = strrchr(dir, '/'))) {
+		top = slash == dir;
+		slash[top] = '\0'; /* "/etc/x" -> "/etc", "/etc" -> "/" */
+		/* The file itself was opened: a parent that cannot be stat'ed tells nothing. */
+		if (stat(dir, &st) < 0 || (st.st_uid == 0 && (st.st_mode & S_ISVTX)))
+			continue;
+		if (ydoc_check_perms(dir, &st, d) < 0)
+			return -EPERM;
+	}
+	return 0;
+}
+
 int ydoc_check_perms_cb(const char *path, const struct stat *st, void *userdata)
 {
-	return ydoc_check_perms(path, st, userdata);
+	int r = ydoc_check_perms(path, st, userdata);
+
+	return r < 0 ? r : check_parents(path, userdata);
 }

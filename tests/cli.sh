@@ -208,6 +208,68 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 fi
 
+# ---- the directories above the default paths: whoever can write one can swap the file ----
+if [ "$(id -u)" -eq 0 ]; then
+	parent_refused() { # dir expected-message (after "DIR: error: ")
+		$FG check --root "$tmp/root" >/dev/null 2>"$tmp/err"
+		rc=$?
+		want="$1: error: $2"
+		if [ "$rc" -eq 2 ] && grep -Fxq -- "$want" "$tmp/err"; then
+			ok
+		else
+			bad "strict parent directory: exit $rc, want 2 and: $want"
+			sed 's/^/    stderr: /' "$tmp/err" >&2
+		fi
+	}
+	chmod 0775 "$tmp/root/etc/flowguard"
+	parent_refused "$tmp/root/etc/flowguard" \
+		"refusing a directory writable by its group (mode 0775); chmod go-w"
+	chmod 0755 "$tmp/root/etc/flowguard" && chown 1 "$tmp/root/etc"
+	parent_refused "$tmp/root/etc" "refusing a directory owned by uid 1, not root"
+	chown 0 "$tmp/root/etc" && chmod 0757 "$(dirname "$cat")"
+	parent_refused "$(dirname "$cat")" \
+		"refusing a directory writable by others (mode 0757); chmod go-w"
+	chmod 0755 "$(dirname "$cat")"
+	# Sticky and root's (as /tmp is): nobody else may rename root's entries in it.
+	chmod 1777 "$tmp/root/etc"
+	$FG check --root "$tmp/root" >/dev/null 2>"$tmp/err" && ok ||
+		{ bad "strict parent directory: a sticky root-owned directory is refused"; cat "$tmp/err" >&2; }
+	chmod 0755 "$tmp/root/etc"
+fi
+
+# ---- FIFOs and other non-regular files: refused at once, never waited on -----------------
+# Each command under a 10 s timeout: opening a FIFO without O_NONBLOCK waits for a writer.
+fifo_refused() { # what expected-rc expected-line command...
+	_what=$1 _rc=$2 _want=$3
+	shift 3
+	timeout 10 "$@" >/dev/null 2>"$tmp/err"
+	_got=$?
+	if [ "$_got" -eq "$_rc" ] && grep -Fxq -- "$_want" "$tmp/err"; then
+		ok
+	else
+		bad "FIFO as $_what: exit $_got (124: it hung), want $_rc and: $_want"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+	fi
+}
+mkfifo "$tmp/fifo.yaml"
+fifo_refused "the config" 2 "$tmp/fifo.yaml: error: not a regular file" \
+	$FG check -c "$tmp/fifo.yaml" --catalog "$CATALOG"
+fifo_refused "the catalog" 2 "$tmp/fifo.yaml: error: not a regular file" \
+	$FG check -c "$GOOD/agent-de1.yaml" --catalog "$tmp/fifo.yaml"
+mkdir -p "$tmp/ff/conf.d"
+cp "$GOOD/agent-de1.yaml" "$tmp/ff/flowguard.yaml"
+mkfifo "$tmp/ff/conf.d/50-x.yaml"
+fifo_refused "a conf.d/ drop-in" 2 "$tmp/ff/conf.d/50-x.yaml: error: not a regular file" \
+	$FG check -c "$tmp/ff/flowguard.yaml" --catalog "$CATALOG"
+mkdir -p "$tmp/fr"
+mkfifo "$tmp/fr/status.json"
+fifo_refused "the status file (suggest)" 1 "$tmp/fr/status.json: error: not a regular file" \
+	$FG suggest -c "$GOOD/agent-de1.yaml" --catalog "$CATALOG" --run-dir "$tmp/fr"
+if [ "$(id -u)" -eq 0 ]; then
+	fifo_refused "the status file (status)" 1 "$tmp/fr/status.json: error: not a regular file" \
+		unshare -n $FG status --run-dir "$tmp/fr"
+fi
+
 # ---- facts files (detect --save, --facts): what the unprivileged daemon plans from ----------
 # Root only: a facts file must be owned by root, so one written by another user is refused.
 if [ "$(id -u)" -eq 0 ]; then
@@ -436,7 +498,7 @@ suggest_case "nothing seen" 0 \
 suggest_case "missing file" 1 "$tmp/nosuch.json: error: cannot open: No such file or directory" \
 	--status "$tmp/nosuch.json"
 mkdir "$tmp/adir"
-suggest_case "unreadable file" 1 "$tmp/adir: error: cannot read: Is a directory" --status "$tmp/adir"
+suggest_case "a directory" 1 "$tmp/adir: error: not a regular file" --status "$tmp/adir"
 suggest_case "--force without -o" 2 "flowguard: --force needs -o FILE" --status "$ST/audit.json" --force
 suggest_case "no command argument" 2 "$($FG --help 2>&1)" suggest --status "$ST/audit.json"
 mkdir -p "$tmp/run"
