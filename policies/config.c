@@ -37,14 +37,42 @@ static const char *const transport_names[] = { "udp", "tls", NULL };
 /* dhcp: index -> DHCP_* mask (both = 3, v4 = 1, v6 = 2, off = 0) */
 static const char *const dhcp_names[] = { "off", "v4", "v6", "both", NULL };
 
-/* What an endpoint may be, per config key. */
-enum {
-	EP_ADDR = 1U << 0,   /* a single address */
-	EP_PREFIX = 1U << 1, /* a CIDR */
-	EP_NAME = 1U << 2,   /* a DNS name */
-	EP_PORT = 1U << 3,   /* may carry :port */
-	EP_NEED_PORT = 1U << 4,
+/*
+ * What each host fact may hold: the config key's rule, and detection's (a detected fact
+ * gets the check of the key it stands for, so a vendor file cannot widen it).
+ */
+const unsigned int fact_kinds[FACT_MAX] = {
+	[FACT_DNS_SERVERS] = EP_ADDR,
+	[FACT_NTP_SERVERS] = EP_ADDR | EP_NAME,
+	[FACT_RELAYS] = EP_ADDR | EP_PREFIX | EP_NAME,
+	[FACT_PROXY] = EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT,
+	[FACT_SPS] = EP_ADDR | EP_NAME,
+	[FACT_SERVICE_GATEWAY] = EP_ADDR | EP_NAME,
+	[FACT_SYSLOG] = EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT,
+	[FACT_VCENTER] = EP_ADDR | EP_NAME,
+	[FACT_AD] = EP_ADDR | EP_NAME,
+	[FACT_RELAY_CLIENTS] = EP_ADDR | EP_PREFIX,
+	[FACT_SYSLOG_AGENTS] = EP_ADDR | EP_PREFIX,
+	[FACT_DOWNLOAD_MIRROR] = EP_ADDR | EP_NAME | EP_PORT,
 };
+
+const char *endpoint_kind_error(const struct endpoint *e, unsigned int allowed)
+{
+	if (e->is_addr && e->addr.prefix != (e->addr.family == 2 ? 32 : 128)) {
+		if (!(allowed & EP_PREFIX))
+			return "must be a single address, not a prefix";
+	} else if (e->is_addr) {
+		if (!(allowed & EP_ADDR))
+			return "must be a DNS name";
+	} else if (!(allowed & EP_NAME)) {
+		return "must be an IP address, not a DNS name";
+	}
+	if (e->port && !(allowed & EP_PORT))
+		return "takes no port";
+	if (!e->port && (allowed & EP_NEED_PORT))
+		return "needs a port (host:port)";
+	return NULL;
+}
 
 static int one_endpoint(const struct ynode *n, unsigned int allowed, const char *what,
 			struct endpoint *e, struct diag *d)
@@ -65,16 +93,7 @@ static int one_endpoint(const struct ynode *n, unsigned int allowed, const char 
 		diag_err(d, &n->loc, "%s '%s': %s", what, n->value, why);
 		return r;
 	}
-	if (e->is_addr && e->addr.prefix != (e->addr.family == 2 ? 32 : 128))
-		why = allowed & EP_PREFIX ? NULL : "must be a single address, not a prefix";
-	else if (e->is_addr)
-		why = allowed & EP_ADDR ? NULL : "must be a DNS name";
-	else
-		why = allowed & EP_NAME ? NULL : "must be an IP address, not a DNS name";
-	if (!why && e->port && !(allowed & EP_PORT))
-		why = "takes no port";
-	if (!why && !e->port && (allowed & EP_NEED_PORT))
-		why = "needs a port (host:port)";
+	why = endpoint_kind_error(e, allowed);
 	if (why) {
 		diag_err(d, &n->loc, "%s '%s' %s", what, n->value, why);
 		return -EINVAL;
@@ -177,11 +196,11 @@ static int load_dc_gateway(struct config *cfg, const struct ynode *n, struct dia
 	ymap_check_keys(n, keys, "dc-gateway", d);
 	v = ymap_get(n, "vcenter");
 	if (v)
-		endpoint_list(v, EP_ADDR | EP_NAME, false, "dc-gateway.vcenter",
+		endpoint_list(v, fact_kinds[FACT_VCENTER], false, "dc-gateway.vcenter",
 			      &cfg->facts[FACT_VCENTER], d);
 	v = ymap_get(n, "active-directory");
 	if (v)
-		endpoint_list(v, EP_ADDR | EP_NAME, false, "dc-gateway.active-directory",
+		endpoint_list(v, fact_kinds[FACT_AD], false, "dc-gateway.active-directory",
 			      &cfg->facts[FACT_AD], d);
 	return 0;
 }
@@ -364,21 +383,20 @@ static int load_enum(const struct ynode *root, const char *key, const char *cons
 	return ynode_enum(n, key, names, ret, d);
 }
 
-/* Host destinations taken as plain lists: key -> fact and what each entry may be. */
+/* Host destinations taken as plain lists: key -> fact (what each entry may be: fact_kinds). */
 static const struct {
 	const char *key;
 	enum host_fact fact;
-	unsigned int allowed;
 	bool may_auto;
 } list_keys[] = {
-	{ "dns-servers", FACT_DNS_SERVERS, EP_ADDR, true },
-	{ "ntp-servers", FACT_NTP_SERVERS, EP_ADDR | EP_NAME, true },
-	{ "relays", FACT_RELAYS, EP_ADDR | EP_PREFIX | EP_NAME, false },
-	{ "smart-protection-server", FACT_SPS, EP_ADDR | EP_NAME, false },
-	{ "service-gateway", FACT_SERVICE_GATEWAY, EP_ADDR | EP_NAME, false },
-	{ "relay-clients", FACT_RELAY_CLIENTS, EP_ADDR | EP_PREFIX, false },
-	{ "proxy", FACT_PROXY, EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT, false },
-	{ "download-mirror", FACT_DOWNLOAD_MIRROR, EP_ADDR | EP_NAME | EP_PORT, false },
+	{ "dns-servers", FACT_DNS_SERVERS, true },
+	{ "ntp-servers", FACT_NTP_SERVERS, true },
+	{ "relays", FACT_RELAYS, false },
+	{ "smart-protection-server", FACT_SPS, false },
+	{ "service-gateway", FACT_SERVICE_GATEWAY, false },
+	{ "relay-clients", FACT_RELAY_CLIENTS, false },
+	{ "proxy", FACT_PROXY, false },
+	{ "download-mirror", FACT_DOWNLOAD_MIRROR, false },
 };
 
 static void load_lists(struct config *cfg, const struct ynode *root, struct diag *d)
@@ -398,7 +416,7 @@ static void load_lists(struct config *cfg, const struct ynode *root, struct diag
 				continue;
 			l->n = 0;
 		}
-		endpoint_list(n, list_keys[i].allowed, list_keys[i].may_auto, list_keys[i].key, l,
+		endpoint_list(n, fact_kinds[list_keys[i].fact], list_keys[i].may_auto, list_keys[i].key, l,
 			      d);
 	}
 }
@@ -424,7 +442,7 @@ static void load_syslog(struct config *cfg, const struct ynode *n, struct diag *
 			cfg->syslog_transport = (enum fg_syslog_transport)t;
 		v = ymap_get(n, "agents");
 		if (v)
-			endpoint_list(v, EP_ADDR | EP_PREFIX, false, "syslog.agents",
+			endpoint_list(v, fact_kinds[FACT_SYSLOG_AGENTS], false, "syslog.agents",
 				      &cfg->facts[FACT_SYSLOG_AGENTS], d);
 	}
 	if (!server) {
@@ -435,7 +453,7 @@ static void load_syslog(struct config *cfg, const struct ynode *n, struct diag *
 	if (ynode_expect(server, YN_SCALAR, what, d) < 0)
 		return;
 	cfg->facts[FACT_SYSLOG].n = 0;
-	endpoint_list(server, EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT, false, what,
+	endpoint_list(server, fact_kinds[FACT_SYSLOG], false, what,
 		      &cfg->facts[FACT_SYSLOG], d);
 }
 
