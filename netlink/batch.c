@@ -111,6 +111,45 @@ static int msg_end(struct nl_batch *b, struct nlmsghdr *nlh, struct nl_batch_obj
 	return add_obj(b, o);
 }
 
+void batch_obj_free(enum nl_obj_kind kind, void *obj)
+{
+	if (!obj)
+		return;
+	switch (kind) {
+	case NL_OBJ_TABLE: nftnl_table_free(obj); break;
+	case NL_OBJ_CHAIN: nftnl_chain_free(obj); break;
+	case NL_OBJ_RULE: nftnl_rule_free(obj); break;
+	case NL_OBJ_SET: nftnl_set_free(obj); break;
+	}
+}
+
+/*
+ * Every builder ends here: when fill (the object's setup) succeeded, one message of type
+ * with obj's payload, recorded as o. obj is freed whatever happens. 0 or -errno.
+ */
+static int msg_put(struct nl_batch *b, uint16_t type, uint16_t flags, enum nl_obj_kind kind,
+		   void *obj, int fill, struct nl_batch_obj *o)
+{
+	struct nlmsghdr *nlh = NULL;
+	int r = fill;
+
+	if (r == 0) {
+		nlh = msg_start(b, type, flags);
+		r = nlh ? 0 : -ENOMEM;
+	}
+	if (r == 0) {
+		switch (kind) {
+		case NL_OBJ_TABLE: nftnl_table_nlmsg_build_payload(nlh, obj); break;
+		case NL_OBJ_CHAIN: nftnl_chain_nlmsg_build_payload(nlh, obj); break;
+		case NL_OBJ_RULE: nftnl_rule_nlmsg_build_payload(nlh, obj); break;
+		case NL_OBJ_SET: nftnl_set_nlmsg_build_payload(nlh, obj); break;
+		}
+		r = msg_end(b, nlh, o);
+	}
+	batch_obj_free(kind, obj);
+	return r;
+}
+
 /* NFNL_MSG_BATCH_BEGIN / END: nfgenmsg with res_id = NFNL_SUBSYS_NFTABLES. */
 static struct nlmsghdr *batch_marker(struct nl_batch *b, uint16_t type)
 {
@@ -178,34 +217,30 @@ static int comment_blob(uint8_t type, const char *comment, struct udata_blob *re
 }
 
 /* table inet NAME { flags ...; comment "..." } / delete table inet NAME */
+static int table_fill(struct nftnl_table *t, uint16_t type, const struct ruleset *rs,
+		      uint32_t flags)
+{
+	struct udata_blob ud;
+
+	if (!t || nftnl_table_set_str(t, NFTNL_TABLE_NAME, rs->table) < 0)
+		return -ENOMEM;
+	if (type != NFT_MSG_NEWTABLE)
+		return 0;
+	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, flags);
+	if (rs->comment &&
+	    (comment_blob(NFTNL_UDATA_TABLE_COMMENT, rs->comment, &ud) < 0 ||
+	     nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, ud.data, ud.len) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
 int batch_table(struct nl_batch *b, uint16_t type, const struct ruleset *rs, uint32_t flags)
 {
 	struct nl_batch_obj o = { .kind = "table", .name = rs->table, .comment = rs->comment };
-	struct udata_blob ud;
-	struct nftnl_table *t;
-	struct nlmsghdr *nlh;
-	int r = -ENOMEM;
+	struct nftnl_table *t = nftnl_table_alloc();
 
-	t = nftnl_table_alloc();
-	if (!t)
-		return -ENOMEM;
-	if (nftnl_table_set_str(t, NFTNL_TABLE_NAME, rs->table) < 0)
-		goto out_free;
-	if (type == NFT_MSG_NEWTABLE) {
-		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, flags);
-		if (rs->comment &&
-		    (comment_blob(NFTNL_UDATA_TABLE_COMMENT, rs->comment, &ud) < 0 ||
-		     nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, ud.data, ud.len) < 0))
-			goto out_free;
-	}
-	nlh = msg_start(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
-	if (!nlh)
-		goto out_free;
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	r = msg_end(b, nlh, &o);
-out_free:
-	nftnl_table_free(t);
-	return r;
+	return msg_put(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, NL_OBJ_TABLE, t,
+		       table_fill(t, type, rs, flags), &o);
 }
 
 /* Set userdata as nft writes it: key byte order, then the comment. */
@@ -265,20 +300,10 @@ int batch_set(struct nl_batch *b, uint16_t type, const char *table, const struct
 {
 	struct nl_batch_obj o = { .kind = "set", .name = set->name, .origin = set->origin,
 				  .comment = set->comment };
-	struct nlmsghdr *nlh;
-	struct nftnl_set *s;
-	int r = -ENOMEM;
+	struct nftnl_set *s = set_obj(b, type, table, set);
 
-	s = set_obj(b, type, table, set);
-	if (!s)
-		return -ENOMEM;
-	nlh = msg_start(b, type, type == NFT_MSG_NEWSET ? NLM_F_CREATE : 0);
-	if (nlh) {
-		nftnl_set_nlmsg_build_payload(nlh, s);
-		r = msg_end(b, nlh, &o);
-	}
-	nftnl_set_free(s);
-	return r;
+	return msg_put(b, type, type == NFT_MSG_NEWSET ? NLM_F_CREATE : 0, NL_OBJ_SET, s,
+		       s ? 0 : -ENOMEM, &o);
 }
 
 /* The first address after prefix a (the interval's end); false if it wraps. */
@@ -447,65 +472,55 @@ int batch_setdiff(struct nl_batch *b, const char *table, const struct rs_set *se
 }
 
 /* chain NAME { type filter hook input priority P; policy drop; comment "..." } */
+static int chain_fill(struct nftnl_chain *ch, uint16_t type, const char *table,
+		      const struct rs_chain *c)
+{
+	struct udata_blob ud;
+
+	if (!ch || nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, table) < 0 ||
+	    nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, c->name) < 0)
+		return -ENOMEM;
+	if (type != NFT_MSG_NEWCHAIN)
+		return 0;
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM,
+			    c->hook == RS_HOOK_INPUT ? NF_INET_LOCAL_IN : NF_INET_LOCAL_OUT);
+	nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->priority);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY,
+			    c->policy == RS_VERDICT_DROP ? NF_DROP : NF_ACCEPT);
+	if (nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter") < 0)
+		return -ENOMEM;
+	if (c->comment &&
+	    (comment_blob(NFTNL_UDATA_CHAIN_COMMENT, c->comment, &ud) < 0 ||
+	     nftnl_chain_set_data(ch, NFTNL_CHAIN_USERDATA, ud.data, ud.len) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
 int batch_chain(struct nl_batch *b, uint16_t type, const char *table, const struct rs_chain *c)
 {
 	struct nl_batch_obj o = { .kind = "chain", .name = c->name, .comment = c->comment };
-	struct udata_blob ud;
-	struct nftnl_chain *ch;
-	struct nlmsghdr *nlh;
-	int r = -ENOMEM;
+	struct nftnl_chain *ch = nftnl_chain_alloc();
 
-	ch = nftnl_chain_alloc();
-	if (!ch)
+	return msg_put(b, type, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0, NL_OBJ_CHAIN, ch,
+		       chain_fill(ch, type, table, c), &o);
+}
+
+/* A rule of chain in table, without expressions yet. */
+static int rule_fill(struct nftnl_rule *nr, const char *table, const char *chain)
+{
+	if (!nr || nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, table) < 0 ||
+	    nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, chain) < 0)
 		return -ENOMEM;
-	if (nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, table) < 0 ||
-	    nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, c->name) < 0)
-		goto out_free;
-	if (type == NFT_MSG_NEWCHAIN) {
-		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM,
-				    c->hook == RS_HOOK_INPUT ? NF_INET_LOCAL_IN : NF_INET_LOCAL_OUT);
-		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->priority);
-		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY,
-				    c->policy == RS_VERDICT_DROP ? NF_DROP : NF_ACCEPT);
-		if (nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter") < 0)
-			goto out_free;
-		if (c->comment &&
-		    (comment_blob(NFTNL_UDATA_CHAIN_COMMENT, c->comment, &ud) < 0 ||
-		     nftnl_chain_set_data(ch, NFTNL_CHAIN_USERDATA, ud.data, ud.len) < 0))
-			goto out_free;
-	}
-	nlh = msg_start(b, type, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0);
-	if (!nlh)
-		goto out_free;
-	nftnl_chain_nlmsg_build_payload(nlh, ch);
-	r = msg_end(b, nlh, &o);
-out_free:
-	nftnl_chain_free(ch);
-	return r;
+	return 0;
 }
 
 /* flush chain inet TABLE NAME */
 int batch_chain_flush(struct nl_batch *b, const char *table, const struct rs_chain *c)
 {
 	struct nl_batch_obj o = { .kind = "chain", .name = c->name, .comment = "flush" };
-	struct nftnl_rule *nr;
-	struct nlmsghdr *nlh;
-	int r = -ENOMEM;
+	struct nftnl_rule *nr = nftnl_rule_alloc();
 
-	nr = nftnl_rule_alloc();
-	if (!nr)
-		return -ENOMEM;
-	if (nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, table) < 0 ||
-	    nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, c->name) < 0)
-		goto out_free;
-	nlh = msg_start(b, NFT_MSG_DELRULE, 0);
-	if (!nlh)
-		goto out_free;
-	nftnl_rule_nlmsg_build_payload(nlh, nr);
-	r = msg_end(b, nlh, &o);
-out_free:
-	nftnl_rule_free(nr);
-	return r;
+	return msg_put(b, NFT_MSG_DELRULE, 0, NL_OBJ_RULE, nr, rule_fill(nr, table, c->name), &o);
 }
 
 int batch_rule(struct nl_batch *b, const struct ruleset *rs, const struct rs_chain *c,
@@ -514,28 +529,13 @@ int batch_rule(struct nl_batch *b, const struct ruleset *rs, const struct rs_cha
 	const struct rs_rule *rule = &c->rules[idx];
 	struct nl_batch_obj o = { .kind = "rule", .name = c->name, .origin = rule->origin,
 				  .comment = rule->comment, .index = idx };
-	struct nftnl_rule *nr;
-	struct nlmsghdr *nlh;
-	int r = -ENOMEM;
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	int r;
 
-	nr = nftnl_rule_alloc();
-	if (!nr)
-		return -ENOMEM;
-	if (nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, rs->table) < 0 ||
-	    nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, c->name) < 0)
-		goto out_free;
-	r = expr_rule_build(nr, rs, rule);
-	if (r < 0)
-		goto out_free;
-	r = -ENOMEM;
-	nlh = msg_start(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
-	if (!nlh)
-		goto out_free;
-	nftnl_rule_nlmsg_build_payload(nlh, nr);
-	r = msg_end(b, nlh, &o);
-out_free:
-	nftnl_rule_free(nr);
-	return r;
+	r = rule_fill(nr, rs->table, c->name);
+	if (r == 0)
+		r = expr_rule_build(nr, rs, rule);
+	return msg_put(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, NL_OBJ_RULE, nr, r, &o);
 }
 
 struct nl_batch_obj *batch_find(struct nl_batch *b, uint32_t seq)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "fileread.h"
 #include "ynode.h"
 
 /* Every scalar key seen, by (map, text): one hash table for the whole document. */
@@ -368,42 +369,6 @@ int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret,
 	return parse_max(file, buf, len, YAML_MAX_BYTES, ret, d);
 }
 
-static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
-{
-	size_t len = 0, cap = 8192;
-	char *buf = malloc(cap), *p;
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			if (cap > max)
-				break; /* over the limit: parse_max() reports the size */
-			p = realloc(buf, cap * 2);
-			if (!p) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = p;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
 static int load_fd(int fd, const char *path, size_t max, ydoc_check_fn check, void *userdata,
 		   struct ydoc **ret, struct diag *d)
 {
@@ -434,7 +399,11 @@ static int load_fd(int fd, const char *path, size_t max, ydoc_check_fn check, vo
 			 (long long)st.st_size, max);
 		return -E2BIG;
 	}
-	r = read_all(fd, max, &buf, &len);
+	r = file_read_bounded(fd, max, 0, &buf, &len);
+	if (r == -EFBIG) { /* not a regular file, or it grew since fstat */
+		diag_err(d, &loc, "file is larger than the limit of %zu", max);
+		return -E2BIG;
+	}
 	if (r < 0) {
 		diag_err(d, &loc, "cannot read: %s", strerror(-r));
 		return r;

@@ -657,5 +657,72 @@ else
 	cat "$tmp/err" >&2
 fi
 
+# ---- per-command options: one a command does not take is a usage error naming it --------
+# In a network namespace of our own, with a time limit: a command that wrongly ran would
+# touch only that namespace's (empty) ruleset.
+in_netns() {
+	if [ "$(id -u)" -eq 0 ]; then
+		unshare -n timeout 20 "$@"
+	else
+		unshare -Urn timeout 20 "$@"
+	fi
+}
+# wrong_opt COMMAND OPTION-NAME ARGS...: exit 2, the option named, the command's usage.
+wrong_opt() {
+	_cmd=$1 _opt=$2
+	shift 2
+	in_netns $FG "$@" >"$tmp/out" 2>"$tmp/err"
+	_rc=$?
+	if [ "$_rc" -eq 2 ] && [ "$(sed -n 1p "$tmp/err")" = "flowguard: $_cmd does not take --$_opt" ] &&
+		sed -n 2p "$tmp/err" | grep -q "^Usage: flowguard $_cmd\( \|$\)" && [ ! -s "$tmp/out" ]; then
+		ok
+	else
+		bad "$_cmd --$_opt: exit $_rc, want 2 naming the option; stderr:"
+		sed 's/^/    /' "$tmp/err" >&2
+	fi
+}
+wrong_opt plan json plan -c init/flowguard.yaml --json
+wrong_opt check save check --save "$tmp/x.json"
+wrong_opt apply json apply -c policies/examples/demo.yaml --catalog "$CATALOG" --json
+wrong_opt audit no-resolve audit -c policies/examples/demo.yaml --catalog "$CATALOG" --no-resolve
+wrong_opt disable root disable --root /
+wrong_opt run json run -c policies/examples/demo.yaml --catalog "$CATALOG" --json \
+	--state-dir "$tmp" --run-dir "$tmp"
+wrong_opt status config status -c init/flowguard.yaml
+wrong_opt detect output detect -o "$tmp/x.json"
+wrong_opt detect catalog detect --catalog "$CATALOG"
+wrong_opt suggest facts suggest --status "$ST/audit.json" --facts "$tmp/x.json"
+wrong_opt plan json --json plan -c init/flowguard.yaml
+[ ! -e "$tmp/x.json" ] && ok || bad "a refused command wrote $tmp/x.json"
+
+# ---- exit status: the kernel's refusal is a runtime failure (1), bad input stays 2 ------
+# exit_case NAME WANT-RC WANT-TEXT COMMAND...: its exit status, and WANT-TEXT on stderr.
+exit_case() {
+	_name=$1 _rc=$2 _want=$3
+	shift 3
+	"$@" >/dev/null 2>"$tmp/err"
+	_got=$?
+	if [ "$_got" -eq "$_rc" ] && grep -Fq -- "$_want" "$tmp/err"; then
+		ok
+	else
+		bad "$_name: exit $_got, want $_rc and: $_want; stderr:"
+		sed 's/^/    /' "$tmp/err" >&2
+	fi
+}
+demo="-c policies/examples/demo.yaml --catalog $CATALOG"
+missing="-c $tmp/nosuch.yaml --catalog $CATALOG"
+dirs="--state-dir $tmp/nobody --run-dir $tmp/nobody"
+mkdir -p "$tmp/nobody" && chmod 777 "$tmp/nobody"
+# Unprivileged in a namespace of our own, so nf_tables says EPERM (no CAP_NET_ADMIN there).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	eperm="Operation not permitted (needs CAP_NET_ADMIN)"
+	nobody="unshare -n setpriv --reuid=65534 --regid=65534 --clear-groups timeout 20 $FG"
+	exit_case "apply without CAP_NET_ADMIN" 1 "$eperm" $nobody apply $demo
+	exit_case "run without CAP_NET_ADMIN" 1 "$eperm" $nobody run $demo $dirs
+fi
+enoent="$tmp/nosuch.yaml: error: cannot open: No such file or directory"
+exit_case "apply with a missing configuration" 2 "$enoent" in_netns $FG apply $missing
+exit_case "run with a missing configuration" 2 "$enoent" in_netns $FG run $missing $dirs
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -16,6 +16,16 @@ static bool needs_detection(const struct config *cfg)
 	       cfg->facts[FACT_NTP_SERVERS].is_auto;
 }
 
+/*
+ * The loaders refuse a file that is missing (-ENOENT), insecure (-EPERM), oversized
+ * (-E2BIG) or invalid (-EINVAL), each with its reason in d: to every caller that is one
+ * thing, invalid input. Kept apart from what the kernel may say with the same errnos.
+ */
+static int input_refused(int r)
+{
+	return r == -ENOENT || r == -EPERM || r == -E2BIG ? -EINVAL : r;
+}
+
 int gen_load_config(const struct gen_opts *o, struct gen *g, struct diag *d)
 {
 	int r;
@@ -23,7 +33,7 @@ int gen_load_config(const struct gen_opts *o, struct gen *g, struct diag *d)
 	r = catalog_load_checked(o->catalog, o->strict_catalog, &g->cat, d);
 	if (r == 0)
 		r = config_load(o->config, o->strict, g->cat, &g->cfg, d);
-	return r;
+	return input_refused(r);
 }
 
 int gen_detect(const struct gen_opts *o, struct gen *g, struct diag *d)
@@ -31,7 +41,7 @@ int gen_detect(const struct gen_opts *o, struct gen *g, struct diag *d)
 	if (g->det || !needs_detection(g->cfg))
 		return 0;
 	if (o->facts)
-		return detection_load(o->facts, &g->det, d);
+		return input_refused(detection_load(o->facts, &g->det, d));
 	return detect_host(o->root, &g->det, d);
 }
 
@@ -67,7 +77,7 @@ int gen_compile(const struct gen_opts *o, struct gen *g, struct diag *d)
 		r = resolve_facts(g, d);
 	if (r == 0)
 		r = compile(g->cat, g->cfg, &g->facts, &g->plan, d);
-	return r;
+	return input_refused(r);
 }
 
 int gen_build(const struct gen_opts *o, struct gen *g, struct diag *d)

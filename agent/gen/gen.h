@@ -31,7 +31,13 @@ struct gen_opts {
 	const char *facts; /* a facts file (detect --save) instead of detecting; NULL: detect */
 };
 
-/* Loads and validates catalog and config into g (zeroed by the caller). 0 or -errno. */
+/*
+ * Every step below returns 0, -EINVAL when it refused its input (a missing, insecure,
+ * oversized or invalid file; the reasons in d), -ENOMEM, or another -errno (a file that
+ * could not be read). -EINVAL is what the command line calls invalid configuration (2).
+ */
+
+/* Loads and validates catalog and config into g (zeroed by the caller). */
 int gen_load_config(const struct gen_opts *o, struct gen *g, struct diag *d);
 /*
  * Runs detection if the config leaves something to it and it has not run yet; with
@@ -41,7 +47,7 @@ int gen_load_config(const struct gen_opts *o, struct gen *g, struct diag *d);
 int gen_detect(const struct gen_opts *o, struct gen *g, struct diag *d);
 /* True if roles or region are left to detection and it found none. */
 bool gen_facts_incomplete(const struct gen *g);
-/* Detection (if needed), facts, compile. 0 or -errno (-EINVAL: reasons in d). */
+/* Detection (if needed), facts, compile. */
 int gen_compile(const struct gen_opts *o, struct gen *g, struct diag *d);
 /* All of the above. */
 int gen_build(const struct gen_opts *o, struct gen *g, struct diag *d);
