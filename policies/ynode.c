@@ -394,13 +394,13 @@ static int load_fd(int fd, const char *path, size_t max, ydoc_check_fn check, vo
 		if (r < 0)
 			return r;
 	}
-	if (S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
+	if ((size_t)st.st_size > max) {
 		diag_err(d, &loc, "file is %lld bytes, larger than the limit of %zu",
 			 (long long)st.st_size, max);
 		return -E2BIG;
 	}
 	r = file_read_bounded(fd, max, 0, &buf, &len);
-	if (r == -EFBIG) { /* not a regular file, or it grew since fstat */
+	if (r == -EFBIG) { /* it grew since fstat */
 		diag_err(d, &loc, "file is larger than the limit of %zu", max);
 		return -E2BIG;
 	}

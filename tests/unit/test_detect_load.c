@@ -147,9 +147,9 @@ static void test_foreign_name(void **state)
 	if (geteuid() != 0)
 		skip();
 	assert_non_null(det);
-	assert_int_equal(det_conflict(det, "table inet x\x7f\xff\xfe chain c\xe2\x80\xa8\x1b[2J",
+	assert_int_equal(detect_conflict(det, "table inet x\x7f\xff\xfe chain c\xe2\x80\xa8\x1b[2J",
 				      "output", 0, "drop", "drops\xc2\x85 it"), 0);
-	assert_int_equal(det_evidence(det, "firewall", "t\x7f", "nf\xff", "n\r"), 0);
+	assert_int_equal(detect_evidence(det, "firewall", "t\x7f", "nf\xff", "n\r"), 0);
 	assert_int_equal(detection_save(det, path), 0);
 	if (detection_load(path, &back, &d) < 0)
 		fail_msg("refused: %s", diag_str(&d));
