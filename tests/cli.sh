@@ -357,6 +357,16 @@ if [ "$(id -u)" -eq 0 ]; then
 	sed 's/"dns-servers": \["10.20.0.2"/"dns-servers": ["10.20.0.300"/' "$good" >"$f"
 	facts_refused "bad address" "$f" \
 		"$f:8:21: error: dns-servers '10.20.0.300': not an IP address, prefix or DNS name"
+	# A fact gets its configuration key's check: dns-servers takes single addresses, and no
+	# fact ever comes as a /0 (detection ignores one, with a warning naming its file).
+	f=$tmp/f-prefix.json
+	sed 's|"dns-servers": \["10.20.0.2"|"dns-servers": ["0.0.0.0/0"|' "$good" >"$f"
+	facts_refused "dns-servers prefix" "$f" \
+		"$f:8:21: error: dns-servers '0.0.0.0/0' must be a single address, not a prefix"
+	f=$tmp/f-port.json
+	sed 's|"dns-servers": \["10.20.0.2"|"dns-servers": ["10.20.0.2:53"|' "$good" >"$f"
+	facts_refused "dns-servers port" "$f" \
+		"$f:8:21: error: dns-servers '10.20.0.2:53' takes no port"
 	f=$tmp/f-role.json
 	sed 's/"roles": \["agent"\]/"roles": ["agnet"]/' "$good" >"$f"
 	facts_refused "unknown role" "$f" "$f:2:13: error: unknown role 'agnet'; did you mean 'agent'?"
