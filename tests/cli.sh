@@ -237,6 +237,27 @@ if [ "$(id -u)" -eq 0 ]; then
 	chmod 0755 "$tmp/root/etc"
 fi
 
+# ---- detect --root IMAGE reads IMAGE's files and runs none of its programs -------------------
+# An image's dsa_query ran as root. Now only with --run-tools (the image is then trusted).
+img=$tmp/image
+cp -r tests/detect/agent-de1/root "$img"
+for t in dsa_query dsa_control sendCommand; do
+	printf '#!/bin/sh\ntouch "%s/ran"\n' "$tmp" >"$img/opt/ds_agent/$t"
+	chmod 0755 "$img/opt/ds_agent/$t"
+done
+# plan may refuse (no region without the tools): only that it ran nothing counts.
+$FG plan -c tests/detect/auto.yaml --catalog "$CATALOG" --root "$img" >/dev/null 2>&1
+if [ ! -e "$tmp/ran" ] && $FG detect --root "$img" >"$tmp/out" 2>"$tmp/err" &&
+	[ ! -e "$tmp/ran" ] &&
+	grep -q 'not run: under --root the tree.s programs are not run (--run-tools runs them)' "$tmp/out"; then
+	ok
+else
+	bad "detect --root ran the image's programs, or did not say why it did not"
+	cat "$tmp/err" >&2
+fi
+$FG detect --root "$img" --run-tools >/dev/null 2>&1
+[ -e "$tmp/ran" ] && ok || bad "detect --root --run-tools did not run the image's tools"
+
 # ---- FIFOs and other non-regular files: refused at once, never waited on -----------------
 # Each command under a 10 s timeout: opening a FIFO without O_NONBLOCK waits for a writer.
 fifo_refused() { # what expected-rc expected-line command...
@@ -283,7 +304,7 @@ if [ "$(id -u)" -eq 0 ]; then
 		cfg=tests/detect/auto.yaml
 		[ -f "$dir/flowguard.yaml" ] && cfg=$dir/flowguard.yaml
 		facts=$tmp/facts-$name.json
-		if ! $FG detect --root "$dir/root" --save "$facts" 2>/dev/null; then
+		if ! $FG detect --root "$dir/root" --run-tools --save "$facts" 2>/dev/null; then
 			bad "facts $name: detect --save failed"
 			continue
 		fi
@@ -301,7 +322,8 @@ if [ "$(id -u)" -eq 0 ]; then
 			diff -u "$dir/expected.json" "$tmp/facts.out" | head -20 >&2
 			sed 's/^/    stderr: /' "$tmp/err" >&2
 		fi
-		$FG plan -c "$cfg" --catalog "$CATALOG" --root "$dir/root" >"$tmp/live.nft" 2>"$tmp/live.err"
+		$FG plan -c "$cfg" --catalog "$CATALOG" --root "$dir/root" --run-tools >"$tmp/live.nft" \
+			2>"$tmp/live.err"
 		live_rc=$?
 		$FG plan -c "$cfg" --catalog "$CATALOG" --facts "$facts" >"$tmp/facts.nft" 2>"$tmp/facts.err"
 		facts_rc=$?

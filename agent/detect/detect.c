@@ -172,7 +172,7 @@ int detect_path(const char *root, const char *path, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int detect_host(const char *root, struct detection **ret, struct diag *d)
+int detect_host(const char *root, unsigned int flags, struct detection **ret, struct diag *d)
 {
 	static int (*const detectors[])(struct detection *, const char *, struct diag *) = {
 		detect_agent, detect_relay, detect_dcgw, detect_dns, detect_ntp, detect_firewalls,
@@ -184,6 +184,7 @@ int detect_host(const char *root, struct detection **ret, struct diag *d)
 	det = calloc(1, sizeof(*det));
 	if (!det)
 		return -ENOMEM;
+	det->run_tools = flags & DETECT_RUN_TOOLS;
 	for (i = 0; i < sizeof(detectors) / sizeof(detectors[0]); i++) {
 		r = detectors[i](det, root, d);
 		if (r < 0) {
