@@ -10,6 +10,7 @@
 #include "agent/kernel/kernel.h"
 #include "netlink/nft.h"
 #include "netlink/rscmp.h"
+#include "policies/text.h"
 
 /* How long disable waits for a signalled agent to release the table. */
 #define DISABLE_WAIT_MS 5000
@@ -182,6 +183,16 @@ static int split_lines(char *buf, struct lines *ret)
 	return 0;
 }
 
+/* One diff line: its indent as it is, the rest escaped (another process may have written it). */
+static void diff_put(FILE *out, char mark, const char *line)
+{
+	fputc(mark, out);
+	while (*line == '\t')
+		fputc(*line++, out);
+	text_put(out, line);
+	fputc('\n', out);
+}
+
 /* Prints a[0..n) vs b[0..m) aligned by longest common subsequence, or plainly if big. */
 static void diff_middle(FILE *out, char **a, size_t n, char **b, size_t m)
 {
@@ -192,9 +203,9 @@ static void diff_middle(FILE *out, char **a, size_t n, char **b, size_t m)
 		L = calloc((n + 1) * w, sizeof(*L));
 	if (!L) {
 		for (i = 0; i < n; i++)
-			fprintf(out, "-%s\n", a[i]);
+			diff_put(out, '-', a[i]);
 		for (j = 0; j < m; j++)
-			fprintf(out, "+%s\n", b[j]);
+			diff_put(out, '+', b[j]);
 		return;
 	}
 	for (i = n; i-- > 0;)
@@ -204,12 +215,12 @@ static void diff_middle(FILE *out, char **a, size_t n, char **b, size_t m)
 									 L[i * w + j + 1];
 	for (i = 0, j = 0; i < n || j < m;) {
 		if (i < n && j < m && !strcmp(a[i], b[j])) {
-			fprintf(out, " %s\n", a[i++]);
+			diff_put(out, ' ', a[i++]);
 			j++;
 		} else if (j < m && (i == n || L[i * w + j + 1] >= L[(i + 1) * w + j])) {
-			fprintf(out, "+%s\n", b[j++]);
+			diff_put(out, '+', b[j++]);
 		} else {
-			fprintf(out, "-%s\n", a[i++]);
+			diff_put(out, '-', a[i++]);
 		}
 	}
 	free(L);
@@ -231,10 +242,10 @@ static void diff_lines(FILE *out, const struct lines *a, const struct lines *b)
 		a->n - pre - suf + ctx_pre + ctx_suf, pre - ctx_pre + 1,
 		b->n - pre - suf + ctx_pre + ctx_suf);
 	for (i = pre - ctx_pre; i < pre; i++)
-		fprintf(out, " %s\n", a->v[i]);
+		diff_put(out, ' ', a->v[i]);
 	diff_middle(out, a->v + pre, a->n - pre - suf, b->v + pre, b->n - pre - suf);
 	for (i = a->n - suf; i < a->n - suf + ctx_suf; i++)
-		fprintf(out, " %s\n", a->v[i]);
+		diff_put(out, ' ', a->v[i]);
 }
 
 /* The canonical nft text of rs, as audit compares it. *ret is malloc'ed. */
@@ -411,13 +422,18 @@ static void print_counters(struct nft_ctx *ctx, const char *table, FILE *out)
 	for (c = 0; c < rs->n_chains; c++) {
 		const struct rs_chain *ch = &rs->chains[c];
 
-		fprintf(out, "\nchain %s\n  %20s %14s  rule\n", ch->name, "packets", "bytes");
+		fputs("\nchain ", out);
+		text_put(out, ch->name);
+		fprintf(out, "\n  %20s %14s  rule\n", "packets", "bytes");
 		for (i = 0; i < ch->n_rules; i++) {
 			const struct rs_rule *r = &ch->rules[i];
 
-			if (r->counter)
-				fprintf(out, "  %20llu %14llu  %s\n", (unsigned long long)r->packets,
-					(unsigned long long)r->bytes, r->comment ? r->comment : "");
+			if (!r->counter)
+				continue;
+			fprintf(out, "  %20llu %14llu  ", (unsigned long long)r->packets,
+				(unsigned long long)r->bytes);
+			text_put(out, r->comment ? r->comment : "");
+			fputc('\n', out);
 		}
 	}
 	ruleset_free(rs);
