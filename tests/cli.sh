@@ -184,17 +184,21 @@ if [ "$(id -u)" -eq 0 ]; then
 	cat=$tmp/root$catdef
 	mkdir -p "$(dirname "$cat")"
 	cp "$CATALOG" "$cat"
-	cat_refused() { # owner mode expected-message
-		chown "$1" "$cat" && chmod "$2" "$cat"
+	# strict_refused PATH MESSAGE: check --root exits 2 with "PATH: error: MESSAGE".
+	strict_refused() {
 		$FG check --root "$tmp/root" >/dev/null 2>"$tmp/err"
 		rc=$?
-		want="$cat: error: $3"
+		want="$1: error: $2"
 		if [ "$rc" -eq 2 ] && grep -Fxq -- "$want" "$tmp/err"; then
 			ok
 		else
-			bad "strict catalog path: exit $rc, want 2 and: $want"
+			bad "strict default path: exit $rc, want 2 and: $want"
 			sed 's/^/    stderr: /' "$tmp/err" >&2
 		fi
+	}
+	cat_refused() { # owner mode expected-message
+		chown "$1" "$cat" && chmod "$2" "$cat"
+		strict_refused "$cat" "$3"
 	}
 	cat_refused 0 0646 "refusing a file writable by others (mode 0646); chmod go-w"
 	cat_refused 0 0664 "refusing a file writable by its group (mode 0664); chmod go-w"
@@ -210,24 +214,13 @@ fi
 
 # ---- the directories above the default paths: whoever can write one can swap the file ----
 if [ "$(id -u)" -eq 0 ]; then
-	parent_refused() { # dir expected-message (after "DIR: error: ")
-		$FG check --root "$tmp/root" >/dev/null 2>"$tmp/err"
-		rc=$?
-		want="$1: error: $2"
-		if [ "$rc" -eq 2 ] && grep -Fxq -- "$want" "$tmp/err"; then
-			ok
-		else
-			bad "strict parent directory: exit $rc, want 2 and: $want"
-			sed 's/^/    stderr: /' "$tmp/err" >&2
-		fi
-	}
 	chmod 0775 "$tmp/root/etc/flowguard"
-	parent_refused "$tmp/root/etc/flowguard" \
+	strict_refused "$tmp/root/etc/flowguard" \
 		"refusing a directory writable by its group (mode 0775); chmod go-w"
 	chmod 0755 "$tmp/root/etc/flowguard" && chown 1 "$tmp/root/etc"
-	parent_refused "$tmp/root/etc" "refusing a directory owned by uid 1, not root"
+	strict_refused "$tmp/root/etc" "refusing a directory owned by uid 1, not root"
 	chown 0 "$tmp/root/etc" && chmod 0757 "$(dirname "$cat")"
-	parent_refused "$(dirname "$cat")" \
+	strict_refused "$(dirname "$cat")" \
 		"refusing a directory writable by others (mode 0757); chmod go-w"
 	chmod 0755 "$(dirname "$cat")"
 	# Sticky and root's (as /tmp is): nobody else may rename root's entries in it.

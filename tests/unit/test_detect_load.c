@@ -41,16 +41,23 @@ static int teardown(void **state)
 	return rmdir(dir);
 }
 
-static char *json_of(const struct detection *det)
+/* One of the two reports of det as a string (free it). */
+static char *report_of(const struct detection *det,
+		       int (*print)(const struct detection *, FILE *))
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	assert_int_equal(detection_print_json(det, f), 0);
+	assert_int_equal(print(det, f), 0);
 	fclose(f);
 	return buf;
+}
+
+static char *json_of(const struct detection *det)
+{
+	return report_of(det, detection_print_json);
 }
 
 static void write_file(const char *text)
@@ -120,18 +127,6 @@ static void test_roundtrip(void **state)
 	diag_clear(&d);
 }
 
-static char *text_of(const struct detection *det)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	assert_int_equal(detection_print(det, f), 0);
-	fclose(f);
-	return buf;
-}
-
 /*
  * Any process with CAP_NET_ADMIN can name a table or chain with DEL, invalid UTF-8 or a
  * YAML line break: the facts file still loads (it used to be refused, and with it every
@@ -156,8 +151,8 @@ static void test_foreign_name(void **state)
 	a = json_of(det);
 	b = json_of(back);
 	assert_string_equal(a, b);
-	ta = text_of(det);
-	tb = text_of(back);
+	ta = report_of(det, detection_print);
+	tb = report_of(back, detection_print);
 	assert_string_equal(ta, tb);
 	assert_non_null(strstr(ta, "  table inet x\\x7f\\xff\\xfe chain c\\xe2\\x80\\xa8\\x1b[2J:\n"
 				   "    drops\\xc2\\x85 it\n"));
