@@ -4,6 +4,7 @@
  * its own seq, recorded with the IR object it came from.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,11 +66,18 @@ static int reserve(struct nl_batch *b)
 	ncap = b->cap ? b->cap * 2 : 4 * BATCH_MSG_ROOM;
 	while (ncap - b->len < BATCH_MSG_ROOM)
 		ncap *= 2;
-	p = realloc(b->buf, ncap);
+	/*
+	 * Attribute padding is never written: zeroed memory, so no stale heap bytes are
+	 * sent. calloc, not realloc + memset: a buffer this large comes fresh from mmap,
+	 * whose pages are zero already and cost nothing until a message lands in them;
+	 * zeroing 512 KiB by hand was a sixth of a small apply's instructions.
+	 */
+	p = calloc(1, ncap);
 	if (!p)
 		return -ENOMEM;
-	/* Attribute padding is never written: zero it, so no stale heap bytes are sent. */
-	memset(p + b->cap, 0, ncap - b->cap);
+	if (b->len)
+		memcpy(p, b->buf, b->len);
+	free(b->buf);
 	b->buf = p;
 	b->cap = ncap;
 	return 0;
@@ -327,39 +335,56 @@ static bool interval_end(const struct rs_addr *a, uint8_t out[static 16])
 	return false;
 }
 
-/* One element nest: key, optional interval-end flag, timeout, expiration and comment. */
-static int put_elem(struct nlmsghdr *nlh, const struct rs_set *set, const uint8_t *key,
-		    const struct rs_elem *e, uint16_t type, unsigned int flags)
+/* Starts an element nest with its key: NFTA_LIST_ELEM { NFTA_SET_ELEM_KEY { value } ... */
+static struct nlattr *elem_start(struct nlmsghdr *nlh, const struct rs_set *set,
+				 const uint8_t *key)
 {
-	uint32_t klen = set->family == AF_INET ? 4 : 16;
-	struct nftnl_udata_buf *ud = NULL;
-	struct nftnl_set_elem *se;
-	int r = -ENOMEM;
+	struct nlattr *elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+	struct nlattr *nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
 
-	se = nftnl_set_elem_alloc();
-	if (!se)
-		return -ENOMEM;
-	if (nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, key, klen) < 0)
-		goto out_free;
-	if (!e)
-		nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-	if (e && type == NFT_MSG_NEWSETELEM && (set->flags & RS_SET_TIMEOUT) && e->timeout_ms) {
-		nftnl_set_elem_set_u64(se, NFTNL_SET_ELEM_TIMEOUT, e->timeout_ms);
-		if (flags & BATCH_ELEM_REFRESH)
-			nftnl_set_elem_set_u64(se, NFTNL_SET_ELEM_EXPIRATION, e->timeout_ms);
-	}
-	if (e && type == NFT_MSG_NEWSETELEM && e->comment) {
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, set->family == AF_INET ? 4 : 16, key);
+	mnl_attr_nest_end(nlh, nest);
+	return elem;
+}
+
+/* An interval's end: the key and the interval-end flag. */
+static void put_end(struct nlmsghdr *nlh, const struct rs_set *set, const uint8_t *key)
+{
+	struct nlattr *elem = elem_start(nlh, set, key);
+
+	mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS, htonl(NFT_SET_ELEM_INTERVAL_END));
+	mnl_attr_nest_end(nlh, elem);
+}
+
+/*
+ * One element: key, then (new elements) timeout, expiration and comment. Written with
+ * libmnl: a libnftnl element object per element (allocated, zeroed, set, built, freed)
+ * was a quarter of the instructions of applying 10,000 addresses.
+ */
+static int put_elem(struct nlmsghdr *nlh, const struct rs_set *set, const struct rs_elem *e,
+		    uint16_t type, unsigned int flags)
+{
+	bool add = type == NFT_MSG_NEWSETELEM;
+	struct nftnl_udata_buf *ud = NULL;
+	struct nlattr *elem;
+
+	if (add && e->comment) {
 		ud = expr_udata_comment(NFTNL_UDATA_SET_ELEM_COMMENT, e->comment);
-		if (!ud || nftnl_set_elem_set(se, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(ud),
-					      nftnl_udata_buf_len(ud)) < 0)
-			goto out_free;
+		if (!ud)
+			return -ENOMEM;
 	}
-	nftnl_set_elem_nlmsg_build(nlh, se, NFTA_LIST_ELEM);
-	r = 0;
-out_free:
+	elem = elem_start(nlh, set, e->addr.addr);
+	if (add && (set->flags & RS_SET_TIMEOUT) && e->timeout_ms) {
+		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT, htobe64(e->timeout_ms));
+		if (flags & BATCH_ELEM_REFRESH)
+			mnl_attr_put_u64(nlh, NFTA_SET_ELEM_EXPIRATION, htobe64(e->timeout_ms));
+	}
+	if (ud)
+		mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, nftnl_udata_buf_len(ud),
+			     nftnl_udata_buf_data(ud));
+	mnl_attr_nest_end(nlh, elem);
 	nftnl_udata_buf_free(ud);
-	nftnl_set_elem_free(se);
-	return r;
+	return 0;
 }
 
 /* 10.0.0.0/8 in an interval set is two elements: 10.0.0.0 and 11.0.0.0 interval-end. */
@@ -369,9 +394,9 @@ static int put_entry(struct nlmsghdr *nlh, const struct rs_set *set, const struc
 	uint8_t end[16];
 	int r;
 
-	r = put_elem(nlh, set, e->addr.addr, e, type, flags);
+	r = put_elem(nlh, set, e, type, flags);
 	if (r == 0 && (set->flags & RS_SET_INTERVAL) && interval_end(&e->addr, end))
-		r = put_elem(nlh, set, end, NULL, type, flags);
+		put_end(nlh, set, end);
 	return r;
 }
 
@@ -400,7 +425,7 @@ static int elems_msg(struct nl_batch *b, uint16_t type, const char *table,
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set->name);
 	nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
 	if (flags & BATCH_ELEM_ZERO_END)
-		r = put_elem(nlh, set, zero, NULL, type, flags);
+		put_end(nlh, set, zero);
 	for (; r == 0 && *i < n; (*i)++) {
 		mark = nlh->nlmsg_len;
 		r = put_entry(nlh, set, elems[*i], type, flags);

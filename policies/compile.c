@@ -35,6 +35,7 @@ struct emit {
 /* Addresses of one destination as sets: static (addresses, prefixes) and resolved. */
 struct dest_sets {
 	char name[4][RS_NAME_MAX]; /* v4, v6, names_v4, names_v6; "" = none */
+	size_t static_idx[2];      /* index + 1 of the v4 / v6 set in the ruleset; 0: not yet */
 	bool any;                  /* no address match at all (peer kind any) */
 	char who[600];             /* the destination, allow entry or key they stand for */
 	struct loc loc;            /* where that is written */
@@ -96,6 +97,13 @@ static int add_warning(struct plan *p, const char *fmt, ...)
 	return r;
 }
 
+static void binding_clear(struct fqdn_binding *b)
+{
+	free(b->fqdn);
+	free(b->set_v4);
+	free(b->set_v6);
+}
+
 static int add_binding(struct plan *p, const char *fqdn, const char *v4, const char *v6)
 {
 	struct fqdn_binding *b;
@@ -113,9 +121,7 @@ static int add_binding(struct plan *p, const char *fqdn, const char *v4, const c
 	memset(b, 0, sizeof(*b));
 	if (rs_strset(&b->fqdn, fqdn) < 0 || rs_strset(&b->set_v4, v4) < 0 ||
 	    rs_strset(&b->set_v6, v6) < 0) {
-		free(b->fqdn);
-		free(b->set_v4);
-		free(b->set_v6);
+		binding_clear(b);
 		return -ENOMEM;
 	}
 	p->n_names++;
@@ -229,14 +235,9 @@ static int names_sets(struct emit *e, const char *base, const char *title, const
 	return r ? r : get_set(e, ds->name[3], AF_INET6, true, comment, origin, ds, &s);
 }
 
+/* Repeats are dropped once at the end (names_dedup): a scan here would be quadratic. */
 static int bind_name(struct emit *e, const struct dest_sets *ds, const char *fqdn)
 {
-	size_t i;
-
-	for (i = 0; i < e->p->n_names; i++)
-		if (!strcmp(e->p->names[i].fqdn, fqdn) &&
-		    !strcmp(e->p->names[i].set_v4, ds->name[2]))
-			return 0;
 	return add_binding(e->p, fqdn, ds->name[2], ds->name[3]);
 }
 
@@ -266,7 +267,11 @@ static int fqdn_dest_sets(struct emit *e, const struct cat_dest *dst, const char
 	return r;
 }
 
-/* Adds one address or prefix to the static interval set of its family (ds->name[0..1]). */
+/*
+ * Adds one address or prefix to the static interval set of its family (ds->name[0..1]).
+ * Repeats and covered prefixes stay until static_sets_finish(): sorting the set on
+ * every add made a list of n addresses cost n sorts.
+ */
 static int add_addr(struct emit *e, const char *base, const char *title, const char *origin,
 		    const struct rs_addr *addr, struct dest_sets *ds)
 {
@@ -275,15 +280,70 @@ static int add_addr(struct emit *e, const char *base, const char *title, const c
 	struct rs_set *s;
 	int r;
 
-	set_name(ds->name[fam], base, fam ? "_v6" : "_v4");
-	r = get_set(e, ds->name[fam], addr->family, false, title, origin, ds, &s);
-	if (r < 0)
-		return r;
+	if (ds->static_idx[fam]) {
+		s = &e->p->rs->sets[ds->static_idx[fam] - 1];
+	} else {
+		set_name(ds->name[fam], base, fam ? "_v6" : "_v4");
+		r = get_set(e, ds->name[fam], addr->family, false, title, origin, ds, &s);
+		if (r < 0)
+			return r;
+		/* An index, not the pointer: adding a set may move the array. */
+		ds->static_idx[fam] = (size_t)(s - e->p->rs->sets) + 1;
+	}
 	memset(&el, 0, sizeof(el));
 	el.addr = *addr;
-	if (rs_set_add_elem(s, &el) < 0)
+	return rs_set_add_elem(s, &el);
+}
+
+/* Sorts each static set once and drops repeats and prefixes inside others. */
+static void static_sets_finish(struct ruleset *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n_sets; i++)
+		if (!rs->sets[i].dynamic && rs->sets[i].n_elems)
+			rs_set_drop_covered(&rs->sets[i]);
+}
+
+static int binding_cmp(const void *a, const void *b)
+{
+	const struct fqdn_binding *x = *(const struct fqdn_binding *const *)a;
+	const struct fqdn_binding *y = *(const struct fqdn_binding *const *)b;
+	int r = strcmp(x->fqdn, y->fqdn);
+
+	if (!r)
+		r = strcmp(x->set_v4, y->set_v4);
+	return r ? r : (x > y) - (x < y);
+}
+
+/* Drops every binding that repeats an earlier one (same name, same sets); keeps the order. */
+static int names_dedup(struct plan *p)
+{
+	struct fqdn_binding **v, *keep;
+	size_t i, n = 0;
+
+	if (p->n_names < 2)
+		return 0;
+	v = malloc(p->n_names * sizeof(*v));
+	if (!v)
 		return -ENOMEM;
-	rs_set_drop_covered(s);
+	for (i = 0; i < p->n_names; i++)
+		v[i] = &p->names[i];
+	/* Equal keys sort by position, so the first of a run is the one to keep. */
+	qsort(v, p->n_names, sizeof(*v), binding_cmp);
+	for (keep = v[0], i = 1; i < p->n_names; i++) {
+		if (strcmp(v[i]->fqdn, keep->fqdn) || strcmp(v[i]->set_v4, keep->set_v4)) {
+			keep = v[i];
+			continue;
+		}
+		binding_clear(v[i]);
+		v[i]->fqdn = NULL;
+	}
+	free(v);
+	for (i = 0; i < p->n_names; i++)
+		if (p->names[i].fqdn)
+			p->names[n++] = p->names[i];
+	p->n_names = n;
 	return 0;
 }
 
@@ -996,6 +1056,10 @@ int compile(const struct catalog *cat, const struct config *cfg, const struct ho
 	if (r == 0)
 		r = build(&e);
 	owners_free(&e);
+	if (r == 0) {
+		static_sets_finish(e.p->rs);
+		r = names_dedup(e.p);
+	}
 	if (r == 0 && diag_failed(d))
 		r = -EINVAL;
 	if (r < 0) {
@@ -1012,11 +1076,8 @@ void plan_free(struct plan *p)
 
 	if (!p)
 		return;
-	for (i = 0; i < p->n_names; i++) {
-		free(p->names[i].fqdn);
-		free(p->names[i].set_v4);
-		free(p->names[i].set_v6);
-	}
+	for (i = 0; i < p->n_names; i++)
+		binding_clear(&p->names[i]);
 	for (i = 0; i < p->n_notes; i++)
 		free(p->notes[i]);
 	for (i = 0; i < p->n_warnings; i++)

@@ -29,8 +29,11 @@ int file_read_bounded(int fd, size_t max, unsigned int flags, char **ret, size_t
 	size_t len = 0, cap = 0;
 	char *buf = NULL;
 	ssize_t n;
-	int r = 0;
+	int r;
 
+	r = grow(&buf, &cap, max + 1);
+	if (r < 0)
+		return r;
 	/* One byte past max is read, if there is one, to tell "exactly max" from "longer". */
 	for (;;) {
 		if (len == cap) {

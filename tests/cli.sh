@@ -147,14 +147,51 @@ size=$((1024 * 1024 + 1))
 	head -c $((size - 16)) /dev/zero | tr '\0' '#'
 	printf '\n'
 } >"$big"
-$FG check -c "$big" --catalog "$CATALOG" >/dev/null 2>"$tmp/err"
-rc=$?
-want="$big: error: file is $size bytes, larger than the limit of 1048576"
-if [ "$rc" -eq 2 ] && grep -Fxq -- "$want" "$tmp/err"; then
+# `flowguard check` of FILE exits 2 and prints the line WANT on stderr.
+expect_refused() { # what file want
+	$FG check -c "$2" --catalog "$CATALOG" >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -Fxq -- "$3" "$tmp/err"; then
+		ok
+	else
+		bad "$1: exit $rc, want 2 and: $3"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+	fi
+}
+expect_refused oversized "$big" "$big: error: file is $size bytes, larger than the limit of 1048576"
+
+# ---- an allow entry's limit: 65,536 addresses compile, one more is refused where it is ------
+# One flow list in one file (under YAML_MAX_BYTES); 10.0.0.0 upwards, one address each.
+allow_list() { # count
+	awk -v n="$1" 'BEGIN {
+		printf "mode: enforce\nroles: [agent]\nregion: de-1\ndns-servers: [192.0.2.53]\n"
+		printf "ntp-servers: [192.0.2.123]\nallow:\n  - name: many\n    ports: [443]\n    to: ["
+		for (i = 0; i < n; i++)
+			printf "%s10.%d.%d.%d", i ? "," : "", int(i / 65536), int(i / 256) % 256, i % 256
+		printf "]\n"
+	}'
+}
+allow_list 65536 >"$tmp/allow-max.yaml"
+if out=$($FG check -c "$tmp/allow-max.yaml" --catalog "$CATALOG" 2>&1) &&
+	$FG plan -c "$tmp/allow-max.yaml" --catalog "$CATALOG" 2>&1 |
+	grep -o '10\.[0-9]*\.[0-9]*\.[0-9]*' | sort -u | wc -l | grep -qx 65536; then
 	ok
 else
-	bad "oversized: exit $rc, want 2 and: $want"
-	sed 's/^/    stderr: /' "$tmp/err" >&2
+	bad "allow entry of 65536 addresses: $out"
+fi
+allow_list 65537 >"$tmp/allow-over.yaml"
+expect_refused "allow entry over the limit" "$tmp/allow-over.yaml" \
+	"$tmp/allow-over.yaml:9:9: error: allow.to: 65537 entries, more than the limit of 65536"
+
+# ---- the catalog compiled into the binary answers only for its exact bytes ----------------
+# A copy with one port changed must plan that port: it is parsed, not taken from the image.
+sed 's/ports: \[4122\]/ports: [4199]/' "$CATALOG" >"$tmp/catalog.yaml"
+$FG plan -c "$GOOD/relay-jp1.yaml" --catalog "$tmp/catalog.yaml" >"$tmp/plan.nft" 2>"$tmp/err"
+if grep -q 'dport 4199' "$tmp/plan.nft" && ! grep -q 'dport 4122' "$tmp/plan.nft" &&
+	$FG plan -c "$GOOD/relay-jp1.yaml" --catalog "$CATALOG" | grep -q 'dport 4122'; then
+	ok
+else
+	bad "a changed catalog copy was not planned as written: $(cat "$tmp/err")"
 fi
 
 # ---- the strict default config path (--root, no -c): group-writable is refused -------------

@@ -176,7 +176,7 @@ static int read_in_root(const char *root, const char *path, char **ret, size_t *
 	close(fd);
 	if (r == -EFBIG)
 		diag_warn(d, &loc, "larger than %d bytes, ignoring", DETECT_MAX_FILE);
-	else if (r == 0)
+	else if (r >= 0)
 		*ret_st = st;
 	return r;
 }

@@ -217,7 +217,7 @@ static int read_sock_file(struct detection *det, const char *root, const char *f
 		diag_warn(d, &loc, "cannot read: %s, ignoring", strerror(-r));
 		return 0;
 	}
-	nl = r == 1 ? memrchr(buf, '\n', len) : NULL;
+	nl = r == 1 && buf ? memrchr(buf, '\n', len) : NULL;
 	if (nl)
 		len = (size_t)(nl + 1 - buf); /* cut: drop the partial last line */
 	detect_parse_proc_net_tcp(file, buf, len, sc->v + sc->n, DETECT_MAX_ITEMS - sc->n, &n, d);

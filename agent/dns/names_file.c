@@ -163,7 +163,7 @@ static int parse_state(const struct names *ns, char *buf, size_t len, struct nam
 		return -EINVAL;
 	for (i = 0; i < len; i++)
 		n_lines += buf[i] == '\n';
-	if (n_lines > STATE_LINES_MAX + 1)
+	if (!n_lines || n_lines > STATE_LINES_MAX + 1)
 		return -EINVAL;
 	v = calloc(n_lines, sizeof(*v));
 	if (!v)

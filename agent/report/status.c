@@ -412,34 +412,51 @@ static int print_conflicts(FILE *out)
 	return r;
 }
 
+/* The escaped copies a text report points the tree's scalars at. */
+struct pool {
+	char **v;
+	size_t n;
+};
+
 /*
  * For the text report, every string of the file escaped in place (a process or DNS name
  * with a line break or a terminal escape in it is shown as \xNN); the JSON report escapes
  * as it writes instead.
  */
-static void escape_scalars(struct ynode *n)
+static void escape_scalars(struct ynode *n, struct pool *pool)
 {
 	size_t i, len;
-	char *esc;
+	char *esc, **v;
 
 	for (i = 0; n->type != YN_SCALAR && i < n->n; i++)
-		escape_scalars(n->items[i]);
+		escape_scalars(n->items[i], pool);
 	if (n->type != YN_SCALAR || text_is_clean(n->value))
 		return;
 	len = text_escape(NULL, 0, n->value);
 	esc = malloc(len + 1);
-	if (!esc) {
+	v = esc ? realloc(pool->v, (pool->n + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(esc);
 		n->value[0] = '\0'; /* shown as empty rather than raw */
 		return;
 	}
+	pool->v = v;
+	pool->v[pool->n++] = esc;
 	text_escape(esc, len + 1, n->value);
-	free(n->value);
-	n->value = esc;
+	n->value = esc; /* the old text is the tree's (its arena) */
+}
+
+static void pool_free(struct pool *pool)
+{
+	while (pool->n)
+		free(pool->v[--pool->n]);
+	free(pool->v);
 }
 
 int status_print(const char *run_dir, bool json, FILE *out)
 {
 	struct view v = { .now = wall_now_ms() };
+	struct pool pool = { 0 };
 	struct diag d = { 0 };
 	struct ydoc *doc = NULL;
 	char path[4096];
@@ -461,7 +478,7 @@ int status_print(const char *run_dir, bool json, FILE *out)
 		print_json(out, &v);
 	} else {
 		if (v.root)
-			escape_scalars(doc->root);
+			escape_scalars(doc->root, &pool);
 		if (v.running)
 			print_text(out, &v);
 		else
@@ -471,5 +488,6 @@ int status_print(const char *run_dir, bool json, FILE *out)
 			r = print_conflicts(out);
 	}
 	ydoc_free(doc);
+	pool_free(&pool);
 	return r < 0 ? r : !v.running;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * systemd Type=notify (and notify-reload) messages through libsystemd's sd_notify. Each
+ * systemd Type=notify (and notify-reload) messages, sd_notify's protocol (notify.c). Each
  * is a no-op without NOTIFY_SOCKET, so the daemon calls them unconditionally. Failures
  * to notify never stop the agent: they return -errno for the caller to log at most.
  */

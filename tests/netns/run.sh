@@ -14,7 +14,7 @@ trap 'rm -rf "$TMPDIR_NS"' EXIT
 objs=$(ls netlink/*.o policies/*.o agent/*/*.o | grep -v '^agent/cli/main\.o$')
 # shellcheck disable=SC2086
 if ! ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -I. -Wall -Wextra -Werror -g -o "$TMPDIR_NS/fgnl" \
-	tests/netns/fgnl.c $objs $(pkg-config --cflags --libs libnftnl libmnl yaml-0.1 libcares libsystemd); then
+	tests/netns/fgnl.c $objs $(pkg-config --cflags --libs libnftnl libmnl yaml-0.1 libcares); then
 	echo "netns: 0 passed, 1 failed (driver does not build)"
 	exit 1
 fi
@@ -22,7 +22,7 @@ export FGNL="$TMPDIR_NS/fgnl"
 # The resolver's driver (t_resolver.sh), the same way.
 # shellcheck disable=SC2086
 if ! ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -I. -Wall -Wextra -Werror -g -o "$TMPDIR_NS/fgres" \
-	tests/netns/fgres.c $objs $(pkg-config --cflags --libs libnftnl libmnl yaml-0.1 libcares libsystemd); then
+	tests/netns/fgres.c $objs $(pkg-config --cflags --libs libnftnl libmnl yaml-0.1 libcares); then
 	echo "netns: 0 passed, 1 failed (resolver driver does not build)"
 	exit 1
 fi
@@ -30,7 +30,7 @@ export FGRES="$TMPDIR_NS/fgres"
 # The NFLOG reader's driver (t_nflog.sh), the same way.
 # shellcheck disable=SC2086
 if ! ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -I. -Wall -Wextra -Werror -g -o "$TMPDIR_NS/nflogcat" \
-	tests/netns/nflogcat.c $objs $(pkg-config --cflags --libs libnftnl libmnl yaml-0.1 libcares libsystemd); then
+	tests/netns/nflogcat.c $objs $(pkg-config --cflags --libs libnftnl libmnl yaml-0.1 libcares); then
 	echo "netns: 0 passed, 1 failed (nflog driver does not build)"
 	exit 1
 fi
