@@ -52,12 +52,12 @@ static int check_text(const struct ynode *n, const char *what, struct diag *d)
 /* An id, a code or the version: 1-64 letters, digits, '.', '_' or '-', from a letter or digit. */
 static int check_ident(const struct ynode *n, const char *what, struct diag *d)
 {
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz" "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "0123456789._-";
 	const char *s = n->value;
 	size_t len = strlen(s);
 
-	if (len && len <= CAT_IDENT_MAX && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
-						 "VWXYZ0123456789._-") == len &&
-	    strspn(s, "._-") == 0)
+	if (len && len <= CAT_IDENT_MAX && strspn(s, ok) == len && strspn(s, "._-") == 0)
 		return 0;
 	diag_err(d, &n->loc, "%s '%s' must be 1-%d letters, digits, '.', '_' or '-', starting "
 		 "with a letter or digit", what, s, CAT_IDENT_MAX);

@@ -428,8 +428,8 @@ static void load_lists(struct config *cfg, const struct ynode *root, struct diag
 				continue;
 			l->n = 0;
 		}
-		endpoint_list(n, fact_kinds[list_keys[i].fact], list_keys[i].may_auto, list_keys[i].key, l,
-			      d);
+		endpoint_list(n, fact_kinds[list_keys[i].fact], list_keys[i].may_auto,
+			      list_keys[i].key, l, d);
 	}
 }
 

@@ -666,8 +666,8 @@ static void test_catalog_strings(void **state)
 {
 	(void)state;
 	expect_catalog_error("version: \"2025-12-09\"", "version: \"2025-12-09\\nadd table ip x\"",
-			     "version '2025-12-09\\x0aadd table ip x' must be 1-64 letters, digits, "
-			     "'.', '_' or '-', starting with a letter or digit");
+			     "version '2025-12-09\\x0aadd table ip x' must be 1-64 letters, "
+			     "digits, '.', '_' or '-', starting with a letter or digit");
 	expect_catalog_error("catalog: swp", "catalog: \"swp evil\"",
 			     "catalog 'swp evil' must be 1-64 letters, digits, '.', '_' or '-', "
 			     "starting with a letter or digit");
@@ -679,10 +679,10 @@ static void test_catalog_strings(void **state)
 			     "'_' or '-', starting with a letter or digit");
 	expect_catalog_error("title: \"Server & Workload Protection subnets\"",
 			     "title: \"Server & Workload\\u0085Protection subnets\"",
-			     "title 'Server & Workload\\xc2\\x85Protection subnets' must be printable "
-			     "text on one line");
-	expect_catalog_error("{name: \"workload.{region}.cloudone.trendmicro.com\", note: \"console",
-			     "{name: \"workload.{region}.cloud one.trendmicro.com\", note: \"console",
+			     "title 'Server & Workload\\xc2\\x85Protection subnets' must be "
+			     "printable text on one line");
+	expect_catalog_error("{name: \"workload.{region}.cloudone.trendmicro.com\", note",
+			     "{name: \"workload.{region}.cloud one.trendmicro.com\", note",
 			     "name 'workload.{region}.cloud one.trendmicro.com' is not a DNS name");
 }
 

@@ -69,8 +69,9 @@ static void test_decode(void **state)
 static void test_put(void **state)
 {
 	static const char *const want[] = {
-		"a\\x0ab", "a\\x0db", "a\\x09b", "del\\x7f", "nel\\xc2\\x85x", "ls\\xe2\\x80\\xa8x",
-		"ps\\xe2\\x80\\xa9x", "bom\\xef\\xbb\\xbfx", "rlo\\xe2\\x80\\xaex", "c1\\xc2\\x9b[31m",
+		"a\\x0ab", "a\\x0db", "a\\x09b", "del\\x7f", "nel\\xc2\\x85x",
+		"ls\\xe2\\x80\\xa8x", "ps\\xe2\\x80\\xa9x", "bom\\xef\\xbb\\xbfx",
+		"rlo\\xe2\\x80\\xaex", "c1\\xc2\\x9b[31m",
 		"esc\\x1b[2J", "ff\\xff", "cut\\xe2\\x80", "overlong\\xc0\\xaf",
 		"surrogate\\xed\\xa0\\x80", "big\\xf4\\x90\\x80\\x80", "nonchar\\xef\\xbf\\xbe",
 	};
