@@ -119,9 +119,15 @@ def main():
         """The run's spread: IQR of each side and of the per-run paired ratios."""
         if pfx + "r_q1" not in k:
             return ""
+        bq = "cpu_b" if pfx == "cpu_" else "b"
         return (f"per-run ratio IQR {float(k[pfx + 'r_q1']):.2f}–{float(k[pfx + 'r_q3']):.2f}x; "
                 f"flowguard IQR {float(k[pfx + 'o_q1']):.2f}–{float(k[pfx + 'o_q3']):.2f} ms, "
-                f"nft IQR {float(k['b_q1']):.2f}–{float(k['b_q3']):.2f} ms")
+                f"nft IQR {float(k[bq + '_q1']):.2f}–{float(k[bq + '_q3']):.2f} ms")
+
+    def cpu_row(name, k, target):
+        """The same runs in CPU time (user + sys of each process), if the driver gave it."""
+        if "cpu_o" in k:
+            ratio_row(name, float(k["cpu_o"]), float(k["cpu_b"]), target, noise(k, "cpu_"))
 
     if "s1" in res and "s1_probe" in res:
         a, b = res["s1"], res["s1_probe"]
@@ -144,6 +150,7 @@ def main():
                   float(a[0]), float(a[1]), 0.5,
                   f"{k['sets']} sets, {k['elems']} elements (DNS-fed sets empty, as apply "
                   f"leaves them), {k['rules']} rules; {a[4]} runs; " + noise(k))
+        cpu_row("1e the same runs as 1d in CPU time (user + sys of each whole process)", k, 0.5)
     if "s2" in res and "s2_probe" in res:
         a, b = res["s2"], res["s2_probe"]
         ka = kv(a[5:])
@@ -212,6 +219,7 @@ def main():
                   float(a[0]), float(a[1]), 0.5,
                   f"{k['sets']} sets, {k['elems']} elements, {k['rules']} rules; {a[4]} runs; "
                   + noise(k))
+        cpu_row("8b the same runs as 8 in CPU time (user + sys of each whole process)", k, 0.5)
     if "s6" in res:
         rows.extend(packet_path(res["s6"], kv(res["s6"][2:]), s6runs))
     print("# flowguard benchmark results\n")

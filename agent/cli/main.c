@@ -15,6 +15,7 @@
 #include "agent/report/report.h"
 #include "policies/compile.h"
 #include "agent/util/paths.h"
+#include "agent/util/version.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_INVALID 2
@@ -309,7 +310,7 @@ static int cmd_version(const struct opts *o, struct diag *d)
 {
 	(void)o;
 	(void)d;
-	printf("flowguard %s\n", FG_VERSION);
+	printf("flowguard %s\n", fg_version);
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "agent/util/log.h"
 #include "agent/util/notify.h"
 #include "agent/util/paths.h"
+#include "agent/util/version.h"
 
 /* Answers change every few seconds on busy hosts; the file is only for the next boot. */
 #define SAVE_INTERVAL_MS 5000
@@ -174,7 +175,7 @@ static void write_header(FILE *f, const struct daemon *dm, uint64_t now, uint64_
 	char roles[128], feat[160];
 
 	fprintf(f, "{\n  \"format\": 1,\n  \"pid\": %ld,\n  \"version\": ", (long)getpid());
-	json_str(f, FG_VERSION);
+	json_str(f, fg_version);
 	fprintf(f, ",\n  \"started_ms\": %llu,\n  \"updated_ms\": %llu,\n  \"config\": ",
 		(unsigned long long)dm->started_wall_s * 1000, (unsigned long long)wall);
 	json_str(f, dm->opts->config);
@@ -353,7 +354,7 @@ void state_metrics_write(struct daemon *dm)
 	struct metrics_snapshot snap = {
 		.mode = g->cfg->mode == MODE_AUDIT ? "audit" : "enforce",
 		.region = g->facts.region ? g->facts.region->code : "",
-		.version = FG_VERSION,
+		.version = fg_version,
 		.started_wall_s = dm->started_wall_s,
 		.heals = dm->heal.restores,
 		.reloads_ok = dm->rl.ok,

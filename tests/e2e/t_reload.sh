@@ -28,7 +28,9 @@ wait_for 5 'grep -q "Reload failed" "$LOG"' && ok "bad config refused" || fail "
 grep -q "$CONF:$line:[0-9]*: .*80800" "$LOG" &&
 	ok "error located: $(grep -o "flowguard.yaml:$line:[0-9]*:.*" "$LOG" | head -1)" ||
 	fail "no $CONF:$line:col error in the log"
-sleep 0.5
+# The refusal is written to status.json after the agent is done with the SIGHUP: any
+# change to the table it would make comes before.
+wait_for 10 '[ -n "$(status_eval "s[\"reload_error\"]")" ]' || fail "status.json shows no refusal"
 after=$(listing)
 [ "$before" = "$after" ] && ok "table unchanged (nft list before = after)" ||
 	{ fail "table changed by a refused reload"; echo "$before" >"$T/a"; echo "$after" >"$T/b"; diff "$T/a" "$T/b" >&2; }

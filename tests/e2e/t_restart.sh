@@ -25,11 +25,20 @@ ip netns exec "$C" sh -c 'while [ ! -e "$1" ]; do echo >>"$3"
 	"$T/stop-sampler" "$T/gaps" "$T/samples" &
 SAMPLER=$!
 BG="$BG $SAMPLER"
+# samples: how many times the sampler has looked.
+samples() {
+	cat "$T/samples" 2>/dev/null | wc -l
+}
+wait_for 10 '[ "$(samples)" -ge 1 ]' || fail "the sampler did not start"
 old=$AGENT
 kill -9 "$AGENT"
-sleep 0.5 # the sampler sees the time with no agent at all
 wait "$AGENT" 2>/dev/null
 AGENT=
+# The sampler looks at the table a few more times with no agent at all.
+# shellcheck disable=SC2034 # read by wait_for's eval
+n=$(samples)
+wait_for 10 '[ "$(samples)" -ge $((n + 5)) ]' || fail "the sampler stopped"
+
 inc "$FG" status --run-dir "$T/run" >"$T/st" 2>&1
 grep -q "flags persist$" "$T/st" && grep -q "NOT running" "$T/st" &&
 	ok "kill -9: table stays, orphaned (flags persist, no owner)" || fail "after kill -9: $(cat "$T/st")"
@@ -40,7 +49,7 @@ has_addr $S 10.99.0.2 && can_connect 10.99.0.2 8080 &&
 	fail "fast boot: $(set_addrs $S)"
 touch "$T/stop-sampler"
 wait "$SAMPLER"
-samples=$(cat "$T/samples" 2>/dev/null | wc -l)
+samples=$(samples)
 gaps=$(cat "$T/gaps" 2>/dev/null | wc -l)
 [ "$gaps" -eq 0 ] && [ "$samples" -ge 10 ] &&
 	ok "no moment without the table during kill -9 and restart ($samples samples)" ||

@@ -25,8 +25,7 @@ nft add rule inet flowguard output counter || fail "orphan not writable by other
 g1=$(genid)
 "$FGNL" hold sample 30 >/dev/null &
 holder=$!
-i=0
-while [ $i -lt 100 ] && ! "$FGNL" status | grep -q 'owner,persist'; do sleep 0.05; i=$((i + 1)); done
+wait_until status_says 'owner,persist'
 g2=$(genid)
 "$FGNL" status | grep -q 'owner,persist' && ok "daemon adopts the orphan in place (genid $g1 -> $g2)" ||
 	fail "not adopted"

@@ -25,6 +25,8 @@
 #    status file is root-only.
 # Prints "system: N passed, N failed"; exits 1 on any failure.
 set -u
+. "$(dirname "$0")/../../scripts/root.sh"
+as_root "$@"
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 ARG=${1:-$SRC/build/deb}
@@ -374,7 +376,9 @@ c chmod 0666 /run/flowguard/detected.json
 c kill -HUP "$PID"
 check "insecure facts file: refused, logged" wait_for 5 eval "c journalctl -u flowguard.service \
 	--no-pager | grep -qF '/run/flowguard/detected.json: error: refusing a file writable by others (mode 0666); chmod go-w'"
-sleep 0.5
+# The refusal reaches the status file once the agent is done with the SIGHUP; anything it
+# would do to the table comes before.
+check "insecure facts file: status shows the refusal" wait_for 5 eval 'c flowguard status | grep -q REFUSED'
 table >"$WORK/table.after"
 check "insecure facts file: table unchanged, agent still active" \
 	eval 'grep -v "expires\|counter packets" "$WORK/table.before" >"$WORK/tb" &&
@@ -414,7 +418,9 @@ active_new_pid() { # the agent is active again under a new pid
 poll_start
 check "systemctl restart" c systemctl restart flowguard.service
 check "restart: active under a new pid" active_new_pid
-sleep 0.5
+# The poller looks a few more times with the new agent in charge.
+polls=$(grep -c . "$ROOT/root/fgpoll.log")
+wait_for 5 eval '[ "$(grep -c . "$ROOT/root/fgpoll.log")" -ge $((polls + 5)) ]'
 poll_stop "restart"
 PID=$(mainpid)
 

@@ -217,15 +217,31 @@ static void test_wrong_seq(void **state)
 	assert_int_equal(run(f), -EPROTO);
 }
 
+/*
+ * A reply addressed to another socket among ours, carrying an error: -EPROTO, after every ACK
+ * of ours was read (the last one in a later read: nothing is left queued for the next
+ * request), and the foreign error is nobody's: no seq, object or text is blamed, no message
+ * marked refused. Every message was ACKed, so the batch did commit; the caller is told it
+ * failed all the same and re-reads the table.
+ */
 static void test_wrong_portid(void **state)
 {
 	struct talk_fixture *f = *state;
+	size_t i;
 
-	put_ack(0, 101, PORTID + 1, 0, NULL);
+	put_ack(0, 101, PORTID + 1, -ENOENT, "not ours");
 	put_ack(0, 101, PORTID, 0, NULL);
 	put_ack(0, 102, PORTID, 0, NULL);
-	put_ack(0, 103, PORTID, 0, NULL);
+	put_ack(1, 103, PORTID, 0, NULL);
 	assert_int_equal(run(f), -EPROTO);
+	assert_int_equal(io.next, io.n);
+	assert_int_equal(f->err.err, -EPROTO);
+	assert_int_equal(f->err.seq, 0);
+	assert_int_equal(f->err.offset, 0);
+	assert_string_equal(f->err.object, "");
+	assert_string_equal(f->err.msg, "");
+	for (i = 0; i < f->b->n_objs; i++)
+		assert_int_equal(f->b->objs[i].err, 0);
 }
 
 /* Lost ACKs: the outcome is unknown, the caller must re-read. */
