@@ -44,12 +44,11 @@ static int make_dir(const char *dir)
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, &st) < 0 || (st.st_uid == geteuid() && (st.st_mode & 07777) != 0700 &&
+				    fchmod(fd, 0700) < 0))
 		r = -errno;
 	else if (st.st_uid != geteuid())
 		r = -EPERM;
-	else if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
-		r = -errno;
 	close(fd);
 	return r;
 }
