@@ -90,8 +90,8 @@ else
 Q := @
 endif
 
-.PHONY: all check check-parts check-unit check-cli check-netns check-e2e check-e2e-load check-fuzz fuzz \
-	netns-tools soak install clean setup demo
+.PHONY: all check check-parts check-root check-unit check-cli check-netns check-e2e check-e2e-load \
+	check-fuzz check-asan asan-build fuzz netns-tools test-bins soak install clean setup demo
 all: $(FG)
 
 setup:
@@ -147,6 +147,9 @@ tests/e2e/clockshim.so: tests/e2e/clockshim.c
 
 netns-tools: $(NETNS_BIN) $(NETNS_SHIM)
 
+# Everything the unit, CLI and netns suites run.
+test-bins: $(FG) $(UNIT_BIN) netns-tools
+
 build/fuzz/%.o: %.c
 	@$(if $(Q),echo "  CC      $@")
 	@mkdir -p $(@D)
@@ -168,12 +171,11 @@ $(FUZZ_BIN): build/fuzz/%: build/fuzz/%.o $(FUZZ_LIB_OBJ)
 fuzz: $(FUZZ_BIN)
 
 # ---- Tests ------------------------------------------------------------------------------
-# make check runs every part, in parallel as far as is safe (each runner is sequential
-# inside), then fails if any part failed; each part prints its own "N passed, N failed".
-# Without -j it still uses every core. A user with sudo is asked once, up front: the root
-# suites re-run themselves through sudo (scripts/root.sh); without it they skip.
-# Twice the cores: the root suites mostly wait (for the kernel, DNS, timers), and a waiting
-# suite holds a job slot.
+# make check runs every part, in parallel as far as is safe, then fails if any part failed;
+# each part prints its own "N passed, N failed". Without -j it still uses the cores, with
+# twice as many job slots: the root suites mostly wait (for the kernel, DNS, timers) and
+# hold a slot meanwhile. A user with sudo is asked once, up front: the root suites re-run
+# themselves through sudo (scripts/root.sh); without it they skip.
 CHECK_JOBS ?= $(shell echo $$(($$(nproc) * 2)))
 check:
 	@if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && ! sudo -v; then \
@@ -181,9 +183,17 @@ check:
 	$(MAKE) --no-print-directory -k $(if $(filter -j%,$(MAKEFLAGS)),,-j$(CHECK_JOBS)) \
 		FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) check-parts
 
-# The longest parts first: e2e and the system test set how long make check takes.
-check-parts: check-e2e check-system check-netns check-asan check-unit check-cli check-fuzz \
-	analyze format-check
+check-parts: check-root check-unit check-cli check-fuzz analyze format-check
+
+# The root suites (e2e, netns, ASan's, system) run one after another: two at once disturb
+# each other (two t_nflog.sh in different network namespaces both read none of their
+# burst). The other parts run beside them; ASan's build starts with them.
+check-root: flowguard tests/e2e/clockshim.so netns-tools
+	@$(MAKE) --no-print-directory asan-build & asan=$$!; rc=0; \
+	for t in check-e2e check-netns; do $(MAKE) --no-print-directory $$t || rc=1; done; \
+	wait $$asan; \
+	for t in check-asan check-system; do $(MAKE) --no-print-directory $$t || rc=1; done; \
+	exit $$rc
 
 check-unit: $(UNIT_BIN)
 	@./tests/run-unit.sh $(UNIT_BIN)
@@ -205,7 +215,7 @@ check-e2e: flowguard tests/e2e/clockshim.so
 
 # The same with every core kept busy by unrelated work (tests/e2e/under-load.sh).
 check-e2e-load: flowguard tests/e2e/clockshim.so
-	@./tests/e2e/under-load.sh
+	@./tests/e2e/under-load.sh $(T)
 
 # Replays each target's committed corpus, then fuzzes it for FUZZ_SECONDS on a copy (new
 # inputs stay out of the tree).
@@ -215,7 +225,10 @@ check-fuzz: fuzz
 # The unit, CLI and netns suites again, built with ASan + UBSan into build/asan (kept
 # between runs: only what changed is rebuilt); any sanitizer report fails its test.
 ASAN_VIEW := build/asan/view
-check-asan:
+asan-build:
+	@$(MAKE) --no-print-directory VARIANT=asan test-bins
+
+check-asan: asan-build
 	@rm -rf $(ASAN_VIEW) && mkdir -p $(ASAN_VIEW) && \
 	for f in * .[!.]*; do case $$f in build|flowguard|.git) ;; \
 		*) ln -s ../../../$$f $(ASAN_VIEW)/$$f ;; esac; done && \
@@ -279,7 +292,7 @@ deb:
 		while IFS= read -r f; do { [ -f "$$f" ] || [ -L "$$f" ]; } && printf '%s\n' "$$f"; done | \
 		grep -v '^build/' | tar -cf - -T - | tar -xf - -C $(DEB_DIR)/src; \
 	else tar --exclude=./build -cf - . | tar -xf - -C $(DEB_DIR)/src; fi
-	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b -Jauto
 	@ls -1 $(DEB_DIR)/*.deb
 
 # The acceptance test: the .deb in a booted Debian 12 container (needs root; see

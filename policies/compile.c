@@ -30,6 +30,7 @@ struct emit {
 	struct diag *d;
 	struct set_owner *owners;
 	size_t n_owners;
+	unsigned int auto_none_warned; /* 1U << FACT_*: said once per generation */
 };
 
 /* Addresses of one destination as sets: static (addresses, prefixes) and resolved. */
@@ -694,6 +695,24 @@ static int warn_any(struct emit *e, const struct cat_flow *fl, const char *comme
 			   list, comment);
 }
 
+/*
+ * A host fact left to 'auto' that detection did not find (no DNS or NTP server): the flow
+ * is left out, and enforce mode then drops that traffic. Said in the plan, and once per
+ * fact as a warning (check, plan, the agent's log).
+ */
+static int note_auto_none(struct emit *e, const char *comment, unsigned int fact)
+{
+	struct loc loc = { e->cfg->n_docs ? e->cfg->docs[0]->file : "config", 0, 0 };
+
+	if (!(e->auto_none_warned & (1U << fact))) {
+		e->auto_none_warned |= 1U << fact;
+		diag_warn(e->d, &loc, "%s: auto, and detection found none: no rule allows them "
+			  "(%s, and any other flow to them; in enforce mode that traffic is "
+			  "dropped); set %s", fact_names[fact], comment, fact_names[fact]);
+	}
+	return add_note(e->p, "%s: %s: auto found none", comment, fact_names[fact]);
+}
+
 static int emit_flow(struct emit *e, const struct cat_flow *fl)
 {
 	const struct cat_dest *dst = &e->cat->dests[fl->peer];
@@ -716,6 +735,8 @@ static int emit_flow(struct emit *e, const struct cat_flow *fl)
 	if (r == -ENOENT && dst->kind == DEST_REGION_FQDN)
 		return add_note(e->p, "%s: the catalog has no %s list for region %s", comment,
 				dst->key, e->f->region->code);
+	if (r == -ENOENT && dst->kind == DEST_HOST && e->cfg->facts[dst->fact].is_auto)
+		return note_auto_none(e, comment, dst->fact);
 	if (r == -ENOENT)
 		return add_note(e->p, "%s: no %s configured", comment, dst->id);
 	if (r == -EINVAL) {
@@ -1016,6 +1037,54 @@ static int build(struct emit *e)
 	return r;
 }
 
+/* Whether binding b feeds set (by name). */
+static bool feeds(const struct fqdn_binding *b, const char *set)
+{
+	return !strcmp(b->set_v4, set) || !strcmp(b->set_v6, set);
+}
+
+/*
+ * "Server & Workload Protection: addresses of a.example, b.example": a DNS-fed set's
+ * comment names the names that feed it when they fit the kernel's comment (127 bytes);
+ * else it counts them, and plan and status list them.
+ */
+static int name_dns_set(const struct plan *p, struct rs_set *s)
+{
+	const char *title_end = s->comment ? strstr(s->comment, ": addresses from DNS") : NULL;
+	char buf[RS_COMMENT_MAX + 256];
+	size_t i, n = 0, off;
+
+	if (!title_end)
+		return 0;
+	off = (size_t)snprintf(buf, sizeof(buf), "%.*s: addresses of",
+			       (int)(title_end - s->comment), s->comment);
+	for (i = 0; i < p->n_names; i++) {
+		if (!feeds(&p->names[i], s->name))
+			continue;
+		if (off < sizeof(buf))
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s %s", n ? "," : "",
+						p->names[i].fqdn);
+		n++;
+	}
+	if (!n)
+		return 0;
+	if (off >= RS_COMMENT_MAX)
+		snprintf(buf, sizeof(buf), "%.*s: addresses of %zu DNS names (flowguard status "
+			 "lists them)", (int)(title_end - s->comment), s->comment, n);
+	return rs_strset(&s->comment, buf);
+}
+
+static int name_dns_sets(struct plan *p)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < p->rs->n_sets; i++)
+		if (p->rs->sets[i].dynamic)
+			r = name_dns_set(p, &p->rs->sets[i]);
+	return r;
+}
+
 static int make_summary(struct plan *p, const struct catalog *cat, const struct config *cfg,
 			const struct host_facts *f)
 {
@@ -1060,6 +1129,8 @@ int compile(const struct catalog *cat, const struct config *cfg, const struct ho
 		static_sets_finish(e.p->rs);
 		r = names_dedup(e.p);
 	}
+	if (r == 0)
+		r = name_dns_sets(e.p);
 	if (r == 0 && diag_failed(d))
 		r = -EINVAL;
 	if (r < 0) {
@@ -1185,6 +1256,48 @@ int facts_from_config(const struct config *cfg, const struct catalog *cat,
 	return facts_resolve(cfg, cat, NULL, ret, d);
 }
 
+/* The same names feed both sets (a destination's v4 and v6 sets share their bindings). */
+static bool same_feeds(const struct plan *p, const struct rs_set *a, const struct rs_set *b)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_names; i++)
+		if (feeds(&p->names[i], a->name) != feeds(&p->names[i], b->name))
+			return false;
+	return true;
+}
+
+/*
+ * Inside each DNS-fed set: "# from DNS: a.example", one line per name that feeds it; the
+ * v6 twin of a set with the same names says so in one line.
+ */
+static void set_names_lines(FILE *out, const struct rs_set *set, const void *data)
+{
+	const struct plan *p = data;
+	const struct rs_set *prev = set > p->rs->sets ? set - 1 : NULL;
+	size_t i;
+
+	if (!set->dynamic)
+		return;
+	if (prev && prev->dynamic && same_feeds(p, prev, set)) {
+		fprintf(out, "\t\t# from DNS: the names of %s\n", prev->name);
+		return;
+	}
+	for (i = 0; i < p->n_names; i++)
+		if (feeds(&p->names[i], set->name))
+			fprintf(out, "\t\t# from DNS: %s\n", p->names[i].fqdn);
+}
+
+static bool dns_filled(const struct ruleset *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n_sets; i++)
+		if (rs->sets[i].dynamic && rs->sets[i].n_elems)
+			return true;
+	return false;
+}
+
 /* A "# " comment line of the plan: one line whatever s holds (nft reads on after it). */
 static void put_comment(FILE *out, const char *prefix, const char *s)
 {
@@ -1195,17 +1308,22 @@ static void put_comment(FILE *out, const char *prefix, const char *s)
 
 int plan_print(const struct plan *p, FILE *out)
 {
+	struct rs_print_hooks h = { .set_lines = set_names_lines, .data = p };
 	size_t i;
 
 	fputs("#!/usr/sbin/nft -f\n", out);
 	put_comment(out, "# ", p->summary);
-	fputs("# Sets with 'flags timeout' are filled from DNS at run time; they are empty here.\n",
-	      out);
+	if (dns_filled(p->rs))
+		fputs("# Sets with 'flags timeout' hold what their names resolved to now; the agent "
+		      "keeps them current.\n", out);
+	else
+		fputs("# Sets with 'flags timeout' are filled from DNS at run time; they are empty "
+		      "here.\n", out);
 	for (i = 0; i < p->n_warnings; i++)
 		put_comment(out, "# warning: ", p->warnings[i]);
 	for (i = 0; i < p->n_notes; i++)
 		put_comment(out, "# not applied: ", p->notes[i]);
 	/* Makes the script re-runnable: nft -f replaces the table in one transaction. */
 	fprintf(out, "table inet %s\ndelete table inet %s\n\n", p->rs->table, p->rs->table);
-	return ruleset_print_nft(p->rs, out);
+	return ruleset_print_nft_hooks(p->rs, &h, out);
 }

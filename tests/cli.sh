@@ -118,7 +118,7 @@ for f in $(fixtures "$GOOD"); do
 
 	golden=${f%.yaml}.nft
 	[ -f "$golden" ] || continue
-	if ! $FG plan -c "$f" --catalog "$CATALOG" >"$tmp/plan.nft" 2>"$tmp/err"; then
+	if ! $FG plan --no-resolve -c "$f" --catalog "$CATALOG" >"$tmp/plan.nft" 2>"$tmp/err"; then
 		bad "$f: flowguard plan failed"
 		sed 's/^/    stderr: /' "$tmp/err" >&2
 		continue
@@ -173,7 +173,7 @@ allow_list() { # count
 }
 allow_list 65536 >"$tmp/allow-max.yaml"
 if out=$($FG check -c "$tmp/allow-max.yaml" --catalog "$CATALOG" 2>&1) &&
-	$FG plan -c "$tmp/allow-max.yaml" --catalog "$CATALOG" 2>&1 |
+	$FG plan --no-resolve -c "$tmp/allow-max.yaml" --catalog "$CATALOG" 2>&1 |
 	grep -o '10\.[0-9]*\.[0-9]*\.[0-9]*' | sort -u | wc -l | grep -qx 65536; then
 	ok
 else
@@ -186,9 +186,9 @@ expect_refused "allow entry over the limit" "$tmp/allow-over.yaml" \
 # ---- the catalog compiled into the binary answers only for its exact bytes ----------------
 # A copy with one port changed must plan that port: it is parsed, not taken from the image.
 sed 's/ports: \[4122\]/ports: [4199]/' "$CATALOG" >"$tmp/catalog.yaml"
-$FG plan -c "$GOOD/relay-jp1.yaml" --catalog "$tmp/catalog.yaml" >"$tmp/plan.nft" 2>"$tmp/err"
+$FG plan --no-resolve -c "$GOOD/relay-jp1.yaml" --catalog "$tmp/catalog.yaml" >"$tmp/plan.nft" 2>"$tmp/err"
 if grep -q 'dport 4199' "$tmp/plan.nft" && ! grep -q 'dport 4122' "$tmp/plan.nft" &&
-	$FG plan -c "$GOOD/relay-jp1.yaml" --catalog "$CATALOG" | grep -q 'dport 4122'; then
+	$FG plan --no-resolve -c "$GOOD/relay-jp1.yaml" --catalog "$CATALOG" | grep -q 'dport 4122'; then
 	ok
 else
 	bad "a changed catalog copy was not planned as written: $(cat "$tmp/err")"
@@ -276,7 +276,7 @@ for t in dsa_query dsa_control sendCommand; do
 	chmod 0755 "$img/opt/ds_agent/$t"
 done
 # plan may refuse (no region without the tools): only that it ran nothing counts.
-$FG plan -c tests/detect/auto.yaml --catalog "$CATALOG" --root "$img" >/dev/null 2>&1
+$FG plan --no-resolve -c tests/detect/auto.yaml --catalog "$CATALOG" --root "$img" >/dev/null 2>&1
 if [ ! -e "$tmp/ran" ] && $FG detect --root "$img" >"$tmp/out" 2>"$tmp/err" &&
 	[ ! -e "$tmp/ran" ] &&
 	grep -q 'not run: under --root the tree.s programs are not run (--run-tools runs them)' "$tmp/out"; then
@@ -352,10 +352,10 @@ if [ "$(id -u)" -eq 0 ]; then
 			diff -u "$dir/expected.json" "$tmp/facts.out" | head -20 >&2
 			sed 's/^/    stderr: /' "$tmp/err" >&2
 		fi
-		$FG plan -c "$cfg" --catalog "$CATALOG" --root "$dir/root" --run-tools >"$tmp/live.nft" \
-			2>"$tmp/live.err"
+		$FG plan --no-resolve -c "$cfg" --catalog "$CATALOG" --root "$dir/root" --run-tools \
+			>"$tmp/live.nft" 2>"$tmp/live.err"
 		live_rc=$?
-		$FG plan -c "$cfg" --catalog "$CATALOG" --facts "$facts" >"$tmp/facts.nft" 2>"$tmp/facts.err"
+		$FG plan --no-resolve -c "$cfg" --catalog "$CATALOG" --facts "$facts" >"$tmp/facts.nft" 2>"$tmp/facts.err"
 		facts_rc=$?
 		grep -v ': warning: ' "$tmp/live.err" >"$tmp/live.errors"
 		if [ "$live_rc" -eq "$facts_rc" ] && cmp -s "$tmp/live.nft" "$tmp/facts.nft" &&
@@ -373,7 +373,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	facts_refused() {
 		local name=$1 file=$2 line good_case=1
 		shift 2
-		$FG plan -c tests/detect/auto.yaml --catalog "$CATALOG" --facts "$file" \
+		$FG plan --no-resolve -c tests/detect/auto.yaml --catalog "$CATALOG" --facts "$file" \
 			>"$tmp/out" 2>"$tmp/err"
 		rc=$?
 		[ "$rc" -eq 2 ] || good_case=0
@@ -469,6 +469,25 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 fi
 
+# ---- auto that finds nothing: check warns, the plan says why the flows are left out ----------
+mkdir -p "$tmp/bare"
+printf 'mode: enforce\nroles: [agent]\nregion: de-1\n' >"$tmp/auto.yaml"
+if $FG check -c "$tmp/auto.yaml" --catalog "$CATALOG" --root "$tmp/bare" >"$tmp/out" 2>"$tmp/err" &&
+	grep -q "^$tmp/auto.yaml: warning: dns-servers: auto, and detection found none: no rule allows them (agent-dns (row 7)" "$tmp/err" &&
+	grep -q "^$tmp/auto.yaml: warning: ntp-servers: auto, and detection found none: no rule allows them (agent-ntp (row 8)" "$tmp/err"; then
+	ok
+else
+	bad "check: no warning for auto DNS/NTP servers found nowhere: $(cat "$tmp/err")"
+fi
+if $FG plan --no-resolve -c "$tmp/auto.yaml" --catalog "$CATALOG" --root "$tmp/bare" >"$tmp/out" 2>/dev/null &&
+	grep -qx '# not applied: agent-dns (row 7): Agents -> DNS server: dns-servers: auto found none' "$tmp/out" &&
+	grep -qx '# not applied: agent-ntp (row 8): Agents -> NTP server: ntp-servers: auto found none' "$tmp/out" &&
+	! grep -q 'none configured\|no dns-servers configured' "$tmp/out"; then
+	ok
+else
+	bad "plan: the reason is not 'auto found none': $(grep 'not applied' "$tmp/out")"
+fi
+
 # ---- suggest: status files -> a drop-in that check accepts; errors exact -----------------
 # tests/fixtures/status/NAME.json with NAME.yaml: suggest prints exactly that (the generated
 # time aside); as conf.d/ of a base config, `check` accepts it and `plan` has a rule for
@@ -515,7 +534,7 @@ for golden in "$ST"/*.yaml; do
 		bad "suggest $f: flowguard check refuses the drop-in"
 		sed 's/^/    stderr: /' "$tmp/err" >&2
 	fi
-	$FG plan -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" \
+	$FG plan --no-resolve -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" \
 		>"$tmp/plan" 2>/dev/null
 	missing=
 	for e in $(sed -n 's/^  - name: //p' "$tmp/out"); do
@@ -637,7 +656,7 @@ sed -e "s/\"explanation\": \"no flow allows this address or tcp\/9090\"/\"explan
 	-e "s/\"mode\": \"audit\"/\"mode\": \"audit${ps}mode: enforce\"/" "$ST/audit.json" >"$tmp/sep.json"
 grep -q 'name: evil' "$tmp/sep.json" || bad "suggest: the separator case was not built"
 if $SUGGEST --status "$tmp/sep.json" >"$sg/conf.d/50-suggested.yaml" 2>"$tmp/err" &&
-	$FG plan -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" >"$tmp/plan" 2>>"$tmp/err" &&
+	$FG plan --no-resolve -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" >"$tmp/plan" 2>>"$tmp/err" &&
 	[ "$(grep -c '^  - name: ' "$sg/conf.d/50-suggested.yaml")" = 4 ] &&
 	! grep -q 'evil\|0\.0\.0\.0/0' "$tmp/plan" && grep -q '; mode audit;' "$tmp/plan" &&
 	grep -q 'why: x\\xe2\\x80\\xa8- name: evil' "$sg/conf.d/50-suggested.yaml"; then

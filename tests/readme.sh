@@ -3,6 +3,8 @@
 #   - its first code block holds exactly two commands (comments stripped);
 #   - the first one (setup, then make demo) runs with no sudo on PATH: exit 0, and the demo
 #     prints the table the kernel holds;
+#   - as a user with sudo, the demo re-runs itself through sudo, and setup (everything
+#     installed) does not ask for root;
 #   - the second one (setup, then make check) is what .ci/run runs, verbatim; it cannot run
 #     here (check-cli is part of it), CI runs it.
 # Prints "readme: N passed, N failed"; skips (exit 0) without root.
@@ -52,6 +54,27 @@ if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL PATH="$tmp/bin" sh -c "$first" >"$tmp
 else
 	bad "'$first' without sudo:"
 	tail -20 "$tmp/out" >&2
+fi
+
+# A user with sudo (nobody, with a sudo that only records its arguments): the demo re-runs
+# itself through sudo, setup with everything installed needs no root and does not.
+if ! command -v setpriv >/dev/null || ! setpriv --reuid=65534 --regid=65534 --clear-groups \
+	test -r scripts/demo.sh; then
+	echo "readme: the sudo case skipped (needs setpriv and a tree user nobody can read)"
+else
+	mkdir "$tmp/sudo"
+	printf '#!/bin/sh\necho "sudo $*" >>"%s"\n' "$tmp/sudo/log" >"$tmp/sudo/sudo"
+	: >"$tmp/sudo/log"
+	chmod 755 "$tmp" "$tmp/sudo" "$tmp/sudo/sudo"
+	chmod 666 "$tmp/sudo/log"
+	setpriv --reuid=65534 --regid=65534 --clear-groups env PATH="$tmp/sudo:$PATH" \
+		sh -c './scripts/setup.sh && ./scripts/demo.sh' >"$tmp/user.out" 2>&1
+	if [ "$(cat "$tmp/sudo/log")" = "sudo -E $PWD/scripts/demo.sh" ]; then
+		ok
+	else
+		bad "as a user with sudo, want exactly 'sudo -E $PWD/scripts/demo.sh', got:" \
+			"$(cat "$tmp/sudo/log" "$tmp/user.out")"
+	fi
 fi
 
 if grep -qxF "$second" .ci/run; then

@@ -155,6 +155,8 @@ static int cmd_plan(const struct opts *o, struct diag *d)
 	int r;
 
 	r = load(o, &l, d);
+	if (r == 0 && !has(o, OPT_NO_RESOLVE))
+		r = gen_plan_resolve(&l, stderr);
 	if (r == 0)
 		r = plan_print(l.plan, stdout);
 	gen_clear(&l);
@@ -208,17 +210,49 @@ static int cmd_apply(const struct opts *o, struct diag *d)
 	return r;
 }
 
-/* 0 in sync, 1 drift (as a positive return), or -errno. */
+/*
+ * 0 in sync, 1 drift (as a positive return), or -errno. The running agent's answers and
+ * what it saw come from its status file.
+ */
 static int cmd_audit(const struct opts *o, struct diag *d)
 {
+	struct audit_agent ag = { 0 };
+	struct audit_opts ao = { .agent = &ag, .json = has(o, OPT_JSON) };
 	struct gen l = { 0 };
 	int r;
 
 	r = load_shown(o, &l, d);
-	if (r == 0)
-		r = runtime(kernel_audit(l.plan->rs, stdout));
+	if (r == 0 && status_agent_read(o->arg[OPT_RUN_DIR], &ag) < 0)
+		fprintf(stderr, "flowguard: the agent's status file is damaged; DNS-fed sets are "
+				"not compared\n");
+	if (r == 0) {
+		ao.names = l.plan->names;
+		ao.n_names = l.plan->n_names;
+		r = runtime(kernel_audit(l.plan->rs, &ao, stdout));
+	}
+	kernel_audit_agent_clear(&ag);
 	gen_clear(&l);
 	return r;
+}
+
+/*
+ * Validates the configuration as the agent will (the same facts), then tells the agent
+ * and waits for its verdict; an invalid configuration is told too, so that the agent's
+ * STATUS= and status say the reload was refused. 2 when invalid, 1 when refused otherwise.
+ */
+static int cmd_reload(const struct opts *o, struct diag *d)
+{
+	struct gen l = { 0 };
+	int r, k;
+
+	r = load_shown(o, &l, d);
+	gen_clear(&l);
+	k = status_reload_agent(o->arg[OPT_RUN_DIR], stderr);
+	if (r == -ENOMEM || k == -ENOMEM)
+		return -ENOMEM;
+	if (r < 0 || k == -EINVAL)
+		return -EINVAL;
+	return k < 0 ? -EIO : 0;
 }
 
 /* Detected here, or read from --facts (what the daemon would use); printed or --save'd. */
@@ -316,16 +350,18 @@ static int cmd_version(const struct opts *o, struct diag *d)
 
 static const struct command commands[] = {
 	{ "plan", cmd_plan, OPTS_GEN | OPT_BIT(OPT_NO_RESOLVE),
-	  "print the table flowguard would apply, as nft syntax (no kernel access)" },
+	  "print the table as nft syntax, DNS-fed sets resolved once (no kernel access)" },
 	{ "check", cmd_check, OPTS_GEN, "validate the configuration and the catalog" },
 	{ "apply", cmd_apply, OPTS_GEN, "program the table in one transaction and exit" },
-	{ "audit", cmd_audit, OPTS_GEN,
-	  "compare the kernel's table with the desired one (1: drift)" },
+	{ "audit", cmd_audit, OPTS_GEN | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_RUN_DIR),
+	  "what drifted from the desired table, in words, then a diff (1: drift)" },
 	{ "disable", cmd_disable, 0, "remove the table (break-glass)" },
 	{ "run", cmd_run, OPTS_GEN | OPT_BIT(OPT_STATE_DIR) | OPT_BIT(OPT_RUN_DIR),
 	  "the agent: keep the table current as DNS, config and kernel change" },
+	{ "reload", cmd_reload, OPTS_GEN | OPT_BIT(OPT_RUN_DIR),
+	  "validate, have the running agent reload, and its verdict (2: invalid)" },
 	{ "status", cmd_status, OPT_BIT(OPT_RUN_DIR) | OPT_BIT(OPT_JSON),
-	  "what the running agent applied, and the table's flags and owner" },
+	  "a summary (agent, table, DNS health), then what the agent applied" },
 	{ "detect", cmd_detect,
 	  OPT_BIT(OPT_ROOT) | OPT_BIT(OPT_RUN_TOOLS) | OPT_BIT(OPT_FACTS) | OPT_BIT(OPT_JSON) |
 		  OPT_BIT(OPT_SAVE),
@@ -355,10 +391,11 @@ static void usage(FILE *out)
 	      "      --catalog FILE   vendor catalog (default " FG_CATALOG_DIR "/swp.yaml)\n"
 	      "      --root DIR       read the host under DIR instead of / (its files only)\n"
 	      "      --run-tools      with --root: run DIR's vendor tools too, as this user\n"
-	      "      --no-resolve     plan: leave DNS-fed sets empty (the default for now)\n"
-	      "      --json           detect, status: print JSON\n"
+	      "      --no-resolve     plan: leave DNS-fed sets empty (the offline view)\n"
+	      "      --json           detect, status, audit: print JSON\n"
 	      "      --state-dir DIR  run: last good answers (default " FG_STATE_DIR ")\n"
-	      "      --run-dir DIR    run, status, suggest: status file (default " FG_RUN_DIR ")\n"
+	      "      --run-dir DIR    run, status, suggest, audit, reload: status file\n"
+	      "                       (default " FG_RUN_DIR ")\n"
 	      "      --facts FILE     host facts from FILE (written by detect --save) instead\n"
 	      "                       of detecting; the unit's way to run unprivileged\n"
 	      "      --save FILE      detect: write the JSON report to FILE (atomically, 0644)\n"

@@ -180,3 +180,40 @@ void gen_summary(const struct gen *g, char *buf, size_t len)
 	snprintf(buf, len, "%s %s", roles_format(g->facts.roles, roles, sizeof(roles)),
 		 g->facts.region ? g->facts.region->code : "-");
 }
+
+/* What plan's resolution reports: "flowguard: plan: 30 of 33 names resolved; ..." */
+static void resolve_report(const struct dns_once *o, FILE *log)
+{
+	size_t i;
+
+	if (o->answered == o->names)
+		return;
+	fprintf(log, "flowguard: plan: %zu of %zu names resolved", o->answered, o->names);
+	for (i = 0; i < o->n_failed && i < 4; i++)
+		fprintf(log, "%s%s (%s)", i ? ", " : "; not: ", o->failed[i].fqdn,
+			resolver_error_text(o->failed[i].error));
+	if (o->n_failed > 4)
+		fprintf(log, " and %zu more", o->n_failed - 4);
+	if (o->unanswered)
+		fprintf(log, "; %zu without an answer in time", o->unanswered);
+	fputs("; their sets show what did resolve (--no-resolve: the offline view)\n", log);
+}
+
+int gen_plan_resolve(struct gen *g, FILE *log)
+{
+	struct resolver_opts ro = { .servers = &g->cfg->resolver.servers,
+				    .timeout_ms = GEN_RESOLVE_TRY_MS, .tries = 2 };
+	struct names_opts no;
+	struct dns_once o;
+	int r;
+
+	gen_names_opts(g, &no);
+	r = dns_once_fill(g->plan, &no, &ro, GEN_RESOLVE_MS, &o);
+	if (r < 0)
+		fprintf(log, "flowguard: plan: cannot resolve: %s; DNS-fed sets left empty\n",
+			strerror(-r));
+	else
+		resolve_report(&o, log);
+	dns_once_clear(&o);
+	return r == -ENOMEM ? r : 0;
+}

@@ -9,6 +9,7 @@
 #define FLOWGUARD_PIPELINE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "agent/detect/detect.h"
 #include "agent/dns/dns.h"
@@ -65,6 +66,16 @@ int gen_load(const struct gen_opts *o, struct gen **ret);
 void gen_free(struct gen *g);
 /* The names store's options from g's resolver settings, with a per-host jitter seed. */
 void gen_names_opts(const struct gen *g, struct names_opts *ret);
+/*
+ * plan's view of the DNS-fed sets: every name resolved once as the daemon does at start
+ * (its resolver settings; GEN_RESOLVE_TRY_MS a try, 2 tries, GEN_RESOLVE_MS in all), the
+ * sets filled with the answers; what did not resolve is said on log. 0 (a resolver that
+ * fails leaves the sets empty, said on log) or -ENOMEM.
+ */
+#define GEN_RESOLVE_TRY_MS 1500
+#define GEN_RESOLVE_MS 4000
+int gen_plan_resolve(struct gen *g, FILE *log);
+
 /* "agent,relay de-1": what STATUS= and the log call this host. */
 void gen_summary(const struct gen *g, char *buf, size_t len);
 

@@ -12,6 +12,27 @@
 
 #include "agent/util/notify.h"
 
+int notify_datagram(const char *path, const char *msg)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+	int fd, r = 0;
+
+	if ((path[0] != '/' && path[0] != '@') || len < 2 || len > sizeof(sa.sun_path))
+		return -EINVAL;
+	memcpy(sa.sun_path, path, len);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (const struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 /*
  * sd_notify(3)'s protocol, which systemd documents as stable for reimplementation: one
  * datagram to the AF_UNIX socket named by NOTIFY_SOCKET ("/path", or "@name" in the
@@ -22,25 +43,8 @@
 static int send_state(const char *state)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len = path ? strlen(path) : 0;
-	int fd, r = 0;
 
-	if (!len)
-		return 0;
-	if ((path[0] != '/' && path[0] != '@') || len < 2 || len > sizeof(sa.sun_path))
-		return -EINVAL;
-	memcpy(sa.sun_path, path, len);
-	if (path[0] == '@')
-		sa.sun_path[0] = '\0';
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (const struct sockaddr *)&sa,
-		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	return path && path[0] ? notify_datagram(path, state) : 0;
 }
 
 int notify_ready(const char *status)

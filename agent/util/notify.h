@@ -9,6 +9,12 @@
 
 #include <stdint.h>
 
+/*
+ * One datagram with msg to the AF_UNIX socket at path ("/path", or "@name" in the abstract
+ * namespace): sd_notify's transport, and the journal's native one. 0 or -errno.
+ */
+int notify_datagram(const char *path, const char *msg);
+
 /* READY=1 with STATUS=status (status may be NULL). */
 int notify_ready(const char *status);
 /* RELOADING=1 with MONOTONIC_USEC, as Type=notify-reload requires. */

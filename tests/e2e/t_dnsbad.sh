@@ -100,7 +100,7 @@ inc dig @127.0.0.1 -p 5399 +time=1 +tries=1 +short trunc.bad.test | grep -qx $A 
 	{ fail "dnsbad.py does not answer"; finish; }
 write_bad_config
 watch_start "$T/mon" || finish
-agent_start || finish
+agent_start FLOWGUARD_DEBUG=1 || finish
 for b in $ALL; do
 	wait_for 5 has_addr "$(set_of "$b")" $A || fail "$b: start: $(set_addrs "$(set_of "$b")")"
 done

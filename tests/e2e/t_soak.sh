@@ -13,7 +13,7 @@ dns_up 'web.test. 1 IN A 10.99.0.2' 'many.test. 1 IN A 10.99.0.2' || finish
 write_config enforce 1s '  - name: test-alias' '    to: [alias.chain.test, many.test]' \
 	'    ports: [8080]'
 WRAP="valgrind -q --suppressions=$TOP/tests/e2e/valgrind.supp --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=9 --log-file=$T/vg.log"
-agent_start FLOWGUARD_FORCE_NO_OWNER=1 || finish
+agent_start FLOWGUARD_DEBUG=1 FLOWGUARD_FORCE_NO_OWNER=1 || finish
 wait_for 10 has_addr $S 10.99.0.2 && ok "start under valgrind" || fail "set: $(set_addrs $S)"
 # The records of round $1 (web.test two addresses, many.test five), set in unbound.
 round_records() {

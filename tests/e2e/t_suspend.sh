@@ -36,7 +36,7 @@ topo_up || { fail "topology"; finish; }
 watch_start "$T/mon" || finish
 dns_up 'web.test. 2 IN A 10.99.0.2' || finish
 write_config enforce 3s
-agent_start FG_CLOCK_FILE="$T/clock" LD_PRELOAD="$SHIM" || finish
+agent_start FLOWGUARD_DEBUG=1 FG_CLOCK_FILE="$T/clock" LD_PRELOAD="$SHIM" || finish
 wait_for 5 has_addr $S 10.99.0.2 && ok "start: 10.99.0.2" || fail "set: $(set_addrs $S)"
 from=$(now_ms)
 wait_for 10 '[ "$(last_good)" -gt 0 ] 2>/dev/null' || fail "no answer in $T/run/status.json"
