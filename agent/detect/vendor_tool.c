@@ -29,8 +29,7 @@
 #define TOOL_OUT_START 16384
 
 /* A clean environment: a tool must not see our variables, nor take a locale from them. */
-static const char *const tool_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C",
-					NULL };
+static const char *const tool_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
 
 struct tool {
 	pid_t pid;
@@ -307,8 +306,8 @@ int detect_tool_trusted(const char *path, char *why, size_t len)
  * image's programs would run as root); on "/", only a tool root owns and nobody else can
  * write, nor its directory (whoever could would run code as root). -EPERM with why.
  */
-static int tool_allowed(const struct detection *det, const char *root, const char *path,
-			char *why, size_t len)
+static int tool_allowed(const struct detection *det, const char *root, const char *path, char *why,
+			size_t len)
 {
 	char full[PATH_MAX];
 	int r;
@@ -317,7 +316,8 @@ static int tool_allowed(const struct detection *det, const char *root, const cha
 	if (root && strcmp(root, "/")) {
 		if (det->run_tools)
 			return 0;
-		snprintf(why, len, "not run: under --root the tree's programs are not run "
+		snprintf(why, len,
+			 "not run: under --root the tree's programs are not run "
 			 "(--run-tools runs them)");
 		return -EPERM;
 	}

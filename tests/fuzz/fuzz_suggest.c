@@ -23,7 +23,8 @@ static void check_name(const struct ynode *n, const char *want, const char **see
 	if (!n || n->type != YN_SCALAR || strcmp(n->value, want))
 		abort();
 	len = strlen(n->value);
-	if (len == 0 || len > 32 || strspn(n->value, "abcdefghijklmnopqrstuvwxyz0123456789-") != len)
+	if (len == 0 || len > 32 ||
+	    strspn(n->value, "abcdefghijklmnopqrstuvwxyz0123456789-") != len)
 		abort();
 	for (k = 0; k < i; k++)
 		if (!strcmp(seen[k], n->value))
@@ -31,8 +32,8 @@ static void check_name(const struct ynode *n, const char *want, const char **see
 	seen[i] = n->value;
 }
 
-static void check_entry(const struct ynode *e, const struct suggest_entry *want,
-			const char **seen, size_t i)
+static void check_entry(const struct ynode *e, const struct suggest_entry *want, const char **seen,
+			size_t i)
 {
 	const struct ynode *to = ymap_get(e, "to"), *from = ymap_get(e, "from");
 	const struct ynode *peers = to ? to : from, *proto = ymap_get(e, "protocol");
@@ -51,8 +52,8 @@ static void check_entry(const struct ynode *e, const struct suggest_entry *want,
 		abort();
 	if (!proto || proto->type != YN_SCALAR || strcmp(proto->value, want->udp ? "udp" : "tcp"))
 		abort();
-	if (!ymap_get(e, "ports") || ynode_ports(ymap_get(e, "ports"), ports, FLOW_MAX_PORTS, &n,
-						  &d) < 0)
+	if (!ymap_get(e, "ports") ||
+	    ynode_ports(ymap_get(e, "ports"), ports, FLOW_MAX_PORTS, &n, &d) < 0)
 		abort();
 	if (n != want->n_ports || memcmp(ports, want->ports, n * sizeof(*ports)))
 		abort();

@@ -42,8 +42,7 @@ static int teardown(void **state)
 }
 
 /* One of the two reports of det as a string (free it). */
-static char *report_of(const struct detection *det,
-		       int (*print)(const struct detection *, FILE *))
+static char *report_of(const struct detection *det, int (*print)(const struct detection *, FILE *))
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -99,11 +98,13 @@ static void test_roundtrip(void **state)
 	det->comm = COMM_BIDIRECTIONAL;
 	assert_int_equal(detect_endpoint(det, FACT_PROXY, "[2001:db8::1]:3128", "/etc/x", 3, &d),
 			 0);
-	assert_int_equal(detect_endpoint(det, FACT_DNS_SERVERS, "192.0.2.53", "/etc/resolv.conf",
-					 1, &d), 0);
+	assert_int_equal(detect_endpoint(det, FACT_DNS_SERVERS, "192.0.2.53", "/etc/resolv.conf", 1,
+					 &d),
+			 0);
 	assert_int_equal(detect_evidence(det, "firewall", NULL, "nf_tables \\ dump", NULL), 0);
 	assert_int_equal(detect_conflict(det, "table ip filter chain OUTPUT", "output", -150,
-					 "drop", "drops \"everything\""), 0);
+					 "drop", "drops \"everything\""),
+			 0);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(detection_save(det, path), 0);
 	assert_int_equal(detection_load(path, &back, &d), 0);
@@ -143,7 +144,8 @@ static void test_foreign_name(void **state)
 		skip();
 	assert_non_null(det);
 	assert_int_equal(detect_conflict(det, "table inet x\x7f\xff\xfe chain c\xe2\x80\xa8\x1b[2J",
-				      "output", 0, "drop", "drops\xc2\x85 it"), 0);
+					 "output", 0, "drop", "drops\xc2\x85 it"),
+			 0);
 	assert_int_equal(detect_evidence(det, "firewall", "t\x7f", "nf\xff", "n\r"), 0);
 	assert_int_equal(detection_save(det, path), 0);
 	if (detection_load(path, &back, &d) < 0)
@@ -205,7 +207,8 @@ static void test_refused(void **state)
 		diag_clear(&d);
 	}
 	/* legacy_dsaas as YAML's "yes" is not JSON's true */
-	snprintf(text, sizeof(text), "{\"roles\": [], \"region\": null, \"legacy_dsaas\": yes, "
+	snprintf(text, sizeof(text),
+		 "{\"roles\": [], \"region\": null, \"legacy_dsaas\": yes, "
 		 "\"communication\": null, \"manager_url\": null, \"facts\": {}, \"evidence\": [], "
 		 "\"conflicts\": []}\n");
 	write_file(text);

@@ -25,9 +25,22 @@
 
 /* The nasty ones: C0, DEL, C1 (NEL), line/paragraph separators, BOM, bidi, bad UTF-8. */
 static const char *const nasty[] = {
-	"a\nb", "a\rb", "a\tb", "del\x7f", "nel\xc2\x85x", "ls\xe2\x80\xa8x", "ps\xe2\x80\xa9x",
-	"bom\xef\xbb\xbfx", "rlo\xe2\x80\xaex", "c1\xc2\x9b[31m", "esc\x1b[2J", "ff\xff",
-	"cut\xe2\x80", "overlong\xc0\xaf", "surrogate\xed\xa0\x80", "big\xf4\x90\x80\x80",
+	"a\nb",
+	"a\rb",
+	"a\tb",
+	"del\x7f",
+	"nel\xc2\x85x",
+	"ls\xe2\x80\xa8x",
+	"ps\xe2\x80\xa9x",
+	"bom\xef\xbb\xbfx",
+	"rlo\xe2\x80\xaex",
+	"c1\xc2\x9b[31m",
+	"esc\x1b[2J",
+	"ff\xff",
+	"cut\xe2\x80",
+	"overlong\xc0\xaf",
+	"surrogate\xed\xa0\x80",
+	"big\xf4\x90\x80\x80",
 	"nonchar\xef\xbf\xbe",
 };
 
@@ -57,11 +70,11 @@ static void test_decode(void **state)
 	assert_int_equal(text_decode("\xf0\x9f\x98\x80", &cp), 4);
 	assert_int_equal(cp, 0x1f600);
 	assert_int_equal(text_decode("", &cp), 0);
-	assert_int_equal(text_decode("\xc0\xaf", &cp), 0);         /* overlong '/' */
-	assert_int_equal(text_decode("\xe0\x80\xaf", &cp), 0);     /* overlong, 3 bytes */
-	assert_int_equal(text_decode("\xed\xa0\x80", &cp), 0);     /* surrogate */
+	assert_int_equal(text_decode("\xc0\xaf", &cp), 0);	   /* overlong '/' */
+	assert_int_equal(text_decode("\xe0\x80\xaf", &cp), 0);	   /* overlong, 3 bytes */
+	assert_int_equal(text_decode("\xed\xa0\x80", &cp), 0);	   /* surrogate */
 	assert_int_equal(text_decode("\xf4\x90\x80\x80", &cp), 0); /* past U+10FFFF */
-	assert_int_equal(text_decode("\xe2\x80", &cp), 0);         /* cut short */
+	assert_int_equal(text_decode("\xe2\x80", &cp), 0);	   /* cut short */
 	assert_int_equal(text_decode("\x80", &cp), 0);
 	assert_int_equal(text_decode("\xff", &cp), 0);
 }
@@ -69,11 +82,23 @@ static void test_decode(void **state)
 static void test_put(void **state)
 {
 	static const char *const want[] = {
-		"a\\x0ab", "a\\x0db", "a\\x09b", "del\\x7f", "nel\\xc2\\x85x",
-		"ls\\xe2\\x80\\xa8x", "ps\\xe2\\x80\\xa9x", "bom\\xef\\xbb\\xbfx",
-		"rlo\\xe2\\x80\\xaex", "c1\\xc2\\x9b[31m",
-		"esc\\x1b[2J", "ff\\xff", "cut\\xe2\\x80", "overlong\\xc0\\xaf",
-		"surrogate\\xed\\xa0\\x80", "big\\xf4\\x90\\x80\\x80", "nonchar\\xef\\xbf\\xbe",
+		"a\\x0ab",
+		"a\\x0db",
+		"a\\x09b",
+		"del\\x7f",
+		"nel\\xc2\\x85x",
+		"ls\\xe2\\x80\\xa8x",
+		"ps\\xe2\\x80\\xa9x",
+		"bom\\xef\\xbb\\xbfx",
+		"rlo\\xe2\\x80\\xaex",
+		"c1\\xc2\\x9b[31m",
+		"esc\\x1b[2J",
+		"ff\\xff",
+		"cut\\xe2\\x80",
+		"overlong\\xc0\\xaf",
+		"surrogate\\xed\\xa0\\x80",
+		"big\\xf4\\x90\\x80\\x80",
+		"nonchar\\xef\\xbf\\xbe",
 	};
 	char buf[64];
 	size_t i;
@@ -146,7 +171,7 @@ static void test_diag(void **state)
 	diag_err(&d, &loc, "bad '%s'", "x\nf.yaml:1:1: error: forged\xe2\x80\xa8");
 	assert_int_equal(d.n, 1);
 	assert_string_equal(d.msgs[0].text, "f.yaml:2:3: error: bad 'x\\x0af.yaml:1:1: error: "
-			    "forged\\xe2\\x80\\xa8'");
+					    "forged\\xe2\\x80\\xa8'");
 	diag_clear(&d);
 }
 
@@ -169,7 +194,7 @@ static void test_log(void **state)
 	rewind(f);
 	assert_non_null(fgets(line, sizeof(line), f));
 	assert_string_equal(line, "<4>process 42 ('nft\\x0a<3>flowguard: forged\\x1b[2J') deleted "
-			    "the table\n");
+				  "the table\n");
 	assert_null(fgets(line, sizeof(line), f));
 	fclose(f);
 	unlink(path);
@@ -179,9 +204,9 @@ static void test_log(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode),	   cmocka_unit_test(test_put),
+		cmocka_unit_test(test_decode),	    cmocka_unit_test(test_put),
 		cmocka_unit_test(test_escape_room), cmocka_unit_test(test_json_loads),
-		cmocka_unit_test(test_diag),	   cmocka_unit_test(test_log),
+		cmocka_unit_test(test_diag),	    cmocka_unit_test(test_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
