@@ -55,10 +55,11 @@ endif
 
 # The catalogs' YAML trees, parsed at build time into build/yimages.c: loading a catalog the
 # binary was built with skips libyaml (struct yimage in policies/ynode.h); any other file is
-# parsed as ever. The generator is built from its four sources without instrumentation.
+# parsed as ever. The generator is built from its five sources without instrumentation.
 CATALOG_YAML := $(wildcard policies/catalog/*.yaml)
 YIMAGES_C := build/yimages.c
-CATGEN_SRC := policies/gen/catgen.c policies/ynode.c policies/diag.c policies/fileread.c
+CATGEN_SRC := policies/gen/catgen.c policies/ynode.c policies/diag.c policies/fileread.c \
+	policies/text.c
 
 # policies/yimages.c: where older builds generated it in the tree.
 LIB_SRC := $(filter-out agent/cli/main.c policies/yimages.c,\

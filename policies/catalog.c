@@ -9,6 +9,10 @@
 #include <sys/socket.h>
 
 #include "policies/model.h"
+#include "policies/text.h"
+
+/* Identifiers reach set names, rule comments and the plan's header: a narrow alphabet. */
+#define CAT_IDENT_MAX 64
 
 const char *const role_names[ROLE_MAX + 1] = {
 	"admin-workstation", "agent",		"relay",      "siem",
@@ -48,6 +52,36 @@ static const char *const confidence_names[] = {
 	NULL,
 };
 
+/*
+ * Every catalog string ends up in the table's comments or the plan's text: one line of
+ * printable text (a line break in 'version' once put nft commands into the plan).
+ */
+static int check_text(const struct ynode *n, const char *what, struct diag *d)
+{
+	if (text_is_clean(n->value))
+		return 0;
+	diag_err(d, &n->loc, "%s '%s' must be printable text on one line", what, n->value);
+	return -EINVAL;
+}
+
+/* An id, a code or the version: 1-64 letters, digits, '.', '_' or '-', from a letter or digit. */
+static int check_ident(const struct ynode *n, const char *what, struct diag *d)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "0123456789._-";
+	const char *s = n->value;
+	size_t len = strlen(s);
+
+	if (len && len <= CAT_IDENT_MAX && strspn(s, ok) == len && strspn(s, "._-") == 0)
+		return 0;
+	diag_err(d, &n->loc,
+		 "%s '%s' must be 1-%d letters, digits, '.', '_' or '-', starting "
+		 "with a letter or digit",
+		 what, s, CAT_IDENT_MAX);
+	return -EINVAL;
+}
+
 /* Optional string member; -EINVAL (reported) if present but not a scalar. */
 static int opt_str(const struct ynode *map, const char *key, const char **ret, struct diag *d)
 {
@@ -55,7 +89,24 @@ static int opt_str(const struct ynode *map, const char *key, const char **ret, s
 
 	if (!n)
 		return 0;
-	return ynode_str(n, key, ret, d);
+	if (ynode_str(n, key, ret, d) < 0)
+		return -EINVAL;
+	return check_text(n, key, d);
+}
+
+/* An identifier member: present, a scalar, and an identifier. */
+static int req_ident(const struct ynode *map, const char *key, const char *what, const char **ret,
+		     struct diag *d)
+{
+	const struct ynode *n = ymap_get(map, key);
+
+	if (!n) {
+		diag_err(d, &map->loc, "%s: missing '%s'", what, key);
+		return -EINVAL;
+	}
+	if (ynode_str(n, key, ret, d) < 0)
+		return -EINVAL;
+	return check_ident(n, key, d);
 }
 
 static int req_str(const struct ynode *map, const char *key, const char *what, const char **ret,
@@ -112,7 +163,7 @@ static int load_feature(struct catalog *cat, const struct ynode *k, const struct
 		return -E2BIG;
 	}
 	if (ynode_expect(k, YN_SCALAR, "feature name", d) < 0 ||
-	    ynode_expect(v, YN_MAP, "a feature", d) < 0)
+	    check_ident(k, "feature name", d) < 0 || ynode_expect(v, YN_MAP, "a feature", d) < 0)
 		return -EINVAL;
 	f = &cat->features[cat->n_features++];
 	f->id = k->value;
@@ -147,7 +198,8 @@ static int load_region_list(struct cat_region *reg, const struct ynode *k, const
 {
 	struct cat_region_list *l;
 
-	if (ynode_expect(k, YN_SCALAR, "a region key", d) < 0)
+	if (ynode_expect(k, YN_SCALAR, "a region key", d) < 0 ||
+	    check_ident(k, "region key", d) < 0)
 		return -EINVAL;
 	if (reg->n_lists == CAT_REGION_LISTS) {
 		diag_err(d, &k->loc, "region '%s': more than %d lists", reg->code,
@@ -169,7 +221,7 @@ static int load_region(struct cat_region *reg, const struct ynode *k, const stru
 	size_t i;
 
 	if (ynode_expect(k, YN_SCALAR, "region code", d) < 0 ||
-	    ynode_expect(v, YN_MAP, "a region", d) < 0)
+	    check_ident(k, "region code", d) < 0 || ynode_expect(v, YN_MAP, "a region", d) < 0)
 		return -EINVAL;
 	reg->code = k->value;
 	reg->loc = k->loc;
@@ -194,6 +246,22 @@ static int load_region(struct cat_region *reg, const struct ynode *k, const stru
 	return 0;
 }
 
+/* A DNS name, where "{region}" stands for a region code (itself a valid label). */
+static int check_name(const struct ynode *n, struct diag *d)
+{
+	char buf[256];
+	const char *hole = strstr(n->value, "{region}");
+
+	if (hole)
+		snprintf(buf, sizeof(buf), "%.*sr%s", (int)(hole - n->value), n->value, hole + 8);
+	else
+		snprintf(buf, sizeof(buf), "%s", n->value);
+	if (strlen(n->value) < sizeof(buf) && endpoint_name_valid(buf))
+		return 0;
+	diag_err(d, &n->loc, "name '%s' is not a DNS name", n->value);
+	return -EINVAL;
+}
+
 static int load_name(struct cat_name *nm, const struct ynode *v, const char *def_source,
 		     struct diag *d)
 {
@@ -203,13 +271,15 @@ static int load_name(struct cat_name *nm, const struct ynode *v, const char *def
 	nm->source = def_source;
 	if (v->type == YN_SCALAR) {
 		nm->name = v->value;
-		return 0;
+		return check_name(v, d);
 	}
 	if (ynode_expect(v, YN_MAP, "a name", d) < 0)
 		return -EINVAL;
 	ymap_check_keys(v, keys, "a name", d);
 	opt_str(v, "source", &nm->source, d);
-	return req_str(v, "name", "name entry", &nm->name, d);
+	if (req_str(v, "name", "name entry", &nm->name, d) < 0)
+		return -EINVAL;
+	return check_name(ymap_get(v, "name"), d);
 }
 
 static int load_names(struct cat_dest *dst, const struct ynode *v, struct diag *d)
@@ -246,6 +316,7 @@ static int load_dest(struct cat_dest *dst, const struct ynode *k, const struct y
 	int kind, fact, unset;
 
 	if (ynode_expect(k, YN_SCALAR, "destination id", d) < 0 ||
+	    check_ident(k, "destination id", d) < 0 ||
 	    ynode_expect(v, YN_MAP, "a destination", d) < 0)
 		return -EINVAL;
 	dst->id = k->value;
@@ -264,7 +335,7 @@ static int load_dest(struct cat_dest *dst, const struct ynode *k, const struct y
 	if (dst->kind == DEST_FQDN)
 		return load_names(dst, v, d);
 	if (dst->kind == DEST_REGION_FQDN)
-		return req_str(v, "key", "destination", &dst->key, d);
+		return req_ident(v, "key", "destination", &dst->key, d);
 	if (dst->kind != DEST_HOST)
 		return 0;
 	n = ymap_get(v, "fact");
@@ -481,7 +552,7 @@ static int load_flow(struct catalog *cat, struct cat_flow *f, const struct ynode
 		return -EINVAL;
 	f->loc = v->loc;
 	ymap_check_keys(v, keys, "a flow", d);
-	if (req_str(v, "id", "flow", &f->id, d) < 0)
+	if (req_ident(v, "id", "flow", &f->id, d) < 0)
 		return -EINVAL;
 	req_str(v, "description", "flow", &f->description, d);
 	req_str(v, "source", "flow", &f->source, d);
@@ -641,8 +712,9 @@ static int catalog_build(struct catalog *cat, struct diag *d)
 		return -EINVAL;
 	}
 	ymap_check_keys(root, keys, "the catalog", d);
-	req_str(root, "catalog", "catalog", &cat->name, d);
-	req_str(root, "version", "catalog", &cat->version, d);
+	if (req_ident(root, "catalog", "catalog", &cat->name, d) < 0 ||
+	    req_ident(root, "version", "catalog", &cat->version, d) < 0)
+		return -EINVAL;
 	load_roles_features(cat, root, d);
 	r = load_section(root, "regions", sizeof(*cat->regions), (void **)&cat->regions,
 			 &cat->n_regions, region_cb, d);

@@ -13,6 +13,13 @@
 #include <linux/netfilter.h>
 
 #include "policies/compile.h"
+#include "policies/text.h"
+
+/* Who made each set: two owners whose names map to one set name are refused. */
+struct set_owner {
+	const char *set; /* the set's own name, owned by the ruleset */
+	char *who;
+};
 
 struct emit {
 	struct plan *p;
@@ -21,6 +28,8 @@ struct emit {
 	const struct host_facts *f;
 	struct rs_chain *out, *in;
 	struct diag *d;
+	struct set_owner *owners;
+	size_t n_owners;
 	unsigned int auto_none_warned; /* 1U << FACT_*: said once per generation */
 };
 
@@ -29,6 +38,8 @@ struct dest_sets {
 	char name[4][RS_NAME_MAX]; /* v4, v6, names_v4, names_v6; "" = none */
 	size_t static_idx[2];	   /* index + 1 of the v4 / v6 set in the ruleset; 0: not yet */
 	bool any;		   /* no address match at all (peer kind any) */
+	char who[600];		   /* the destination, allow entry or key they stand for */
+	struct loc loc;		   /* where that is written */
 };
 
 const char *roles_format(unsigned int roles, char *buf, size_t len)
@@ -135,21 +146,62 @@ static void loc_origin(char *buf, size_t len, const struct loc *loc, const char 
 	snprintf(buf, len, "%s:%u:%u (%s %s)", loc->file, loc->line, loc->col, what, id);
 }
 
-/* Returns the set, creating it on first use. */
-static struct rs_set *get_set(struct emit *e, const char *name, uint8_t family, bool dynamic,
-			      const char *comment, const char *origin)
+static int owner_add(struct emit *e, const char *set, const char *who)
+{
+	struct set_owner *v = realloc(e->owners, (e->n_owners + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	e->owners = v;
+	v[e->n_owners].set = set;
+	v[e->n_owners].who = strdup(who);
+	if (!v[e->n_owners].who)
+		return -ENOMEM;
+	e->n_owners++;
+	return 0;
+}
+
+/*
+ * Set names are made from destination ids and allow entry names with '-' turned into
+ * '_' and a suffix added, so two of them can meet ("x" + "_names_v4" and "x-names" +
+ * "_v4"): the second would add its addresses to the first's set (a DNS set, or its
+ * ports to the first's addresses). Refused, naming both, rather than merged.
+ */
+static bool owner_clash(struct emit *e, const char *set, const struct dest_sets *ds)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_owners; i++) {
+		if (strcmp(e->owners[i].set, set))
+			continue;
+		if (!strcmp(e->owners[i].who, ds->who))
+			return false;
+		diag_err(e->d, &ds->loc, "the set name %s is taken by %s; rename one", set,
+			 e->owners[i].who);
+		return true;
+	}
+	return false;
+}
+
+/* The set, created on first use: 0, -ENOMEM, or -EINVAL when another owner has its name. */
+static int get_set(struct emit *e, const char *name, uint8_t family, bool dynamic,
+		   const char *comment, const char *origin, const struct dest_sets *ds,
+		   struct rs_set **ret)
 {
 	struct rs_set *s = ruleset_find_set(e->p->rs, name);
 
+	*ret = s;
 	if (s)
-		return s;
+		return owner_clash(e, name, ds) ? -EINVAL : 0;
 	s = ruleset_add_set(e->p->rs, name, family, dynamic ? RS_SET_TIMEOUT : RS_SET_INTERVAL);
 	if (!s)
-		return NULL;
+		return -ENOMEM;
 	s->dynamic = dynamic;
-	if (rs_strset(&s->comment, comment) < 0 || rs_strset(&s->origin, origin) < 0)
-		return NULL;
-	return s;
+	if (rs_strset(&s->comment, comment) < 0 || rs_strset(&s->origin, origin) < 0 ||
+	    owner_add(e, s->name, ds->who) < 0)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
 }
 
 /* Replaces "{region}" in tmpl; -EINVAL if the name needs a region and there is none. */
@@ -174,14 +226,14 @@ static int names_sets(struct emit *e, const char *base, const char *title, const
 	const char *sfx4 = suffix_names ? "_names_v4" : "_v4";
 	const char *sfx6 = suffix_names ? "_names_v6" : "_v6";
 	char comment[RS_COMMENT_MAX];
+	struct rs_set *s;
+	int r;
 
 	set_name(ds->name[2], base, sfx4);
 	set_name(ds->name[3], base, sfx6);
 	snprintf(comment, sizeof(comment), "%s: addresses from DNS", title);
-	if (!get_set(e, ds->name[2], AF_INET, true, comment, origin) ||
-	    !get_set(e, ds->name[3], AF_INET6, true, comment, origin))
-		return -ENOMEM;
-	return 0;
+	r = get_set(e, ds->name[2], AF_INET, true, comment, origin, ds, &s);
+	return r ? r : get_set(e, ds->name[3], AF_INET6, true, comment, origin, ds, &s);
 }
 
 /* Repeats are dropped once at the end (names_dedup): a scan here would be quadratic. */
@@ -227,14 +279,15 @@ static int add_addr(struct emit *e, const char *base, const char *title, const c
 	int fam = addr->family == AF_INET ? 0 : 1;
 	struct rs_elem el;
 	struct rs_set *s;
+	int r;
 
 	if (ds->static_idx[fam]) {
 		s = &e->p->rs->sets[ds->static_idx[fam] - 1];
 	} else {
 		set_name(ds->name[fam], base, fam ? "_v6" : "_v4");
-		s = get_set(e, ds->name[fam], addr->family, false, title, origin);
-		if (!s)
-			return -ENOMEM;
+		r = get_set(e, ds->name[fam], addr->family, false, title, origin, ds, &s);
+		if (r < 0)
+			return r;
 		/* An index, not the pointer: adding a set may move the array. */
 		ds->static_idx[fam] = (size_t)(s - e->p->rs->sets) + 1;
 	}
@@ -343,6 +396,8 @@ static int dest_sets(struct emit *e, const struct cat_dest *dst, const char *ori
 		     struct dest_sets *ds)
 {
 	memset(ds, 0, sizeof(*ds));
+	loc_origin(ds->who, sizeof(ds->who), &dst->loc, "destination", dst->id);
+	ds->loc = dst->loc;
 	switch (dst->kind) {
 	case DEST_FQDN:
 	case DEST_REGION_FQDN:
@@ -750,6 +805,8 @@ static int emit_allow(struct emit *e)
 		}
 		memset(&ds, 0, sizeof(ds));
 		loc_origin(origin, sizeof(origin), &a->loc, "allow", a->name);
+		snprintf(ds.who, sizeof(ds.who), "%s", origin);
+		ds.loc = a->loc;
 		snprintf(comment, sizeof(comment), "allow %s (local configuration)", a->name);
 		snprintf(base, sizeof(base), "allow_%s", a->name);
 		r = endpoint_sets(e, base, comment, origin, &a->peers, &ds);
@@ -784,6 +841,8 @@ static int emit_resolver(struct emit *e)
 		return 0;
 	memset(&ds, 0, sizeof(ds));
 	loc_origin(origin, sizeof(origin), &l->v[0].loc, "resolver", "servers");
+	snprintf(ds.who, sizeof(ds.who), "%s", origin);
+	ds.loc = l->v[0].loc;
 	sh.comment = "flowguard resolver: resolver.servers";
 	sh.origin = origin;
 	r = endpoint_sets(e, "resolver", "DNS servers flowguard resolves with", origin, l, &ds);
@@ -1055,6 +1114,15 @@ static int make_summary(struct plan *p, const struct catalog *cat, const struct 
 	return rs_strset(&p->rs->comment, p->summary);
 }
 
+static void owners_free(struct emit *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_owners; i++)
+		free(e->owners[i].who);
+	free(e->owners);
+}
+
 int compile(const struct catalog *cat, const struct config *cfg, const struct host_facts *f,
 	    struct plan **ret, struct diag *d)
 {
@@ -1068,6 +1136,7 @@ int compile(const struct catalog *cat, const struct config *cfg, const struct ho
 	r = e.p->rs ? make_summary(e.p, cat, cfg, f) : -ENOMEM;
 	if (r == 0)
 		r = build(&e);
+	owners_free(&e);
 	if (r == 0) {
 		static_sets_finish(e.p->rs);
 		r = names_dedup(e.p);
@@ -1245,12 +1314,21 @@ static bool dns_filled(const struct ruleset *rs)
 	return false;
 }
 
+/* A "# " comment line of the plan: one line whatever s holds (nft reads on after it). */
+static void put_comment(FILE *out, const char *prefix, const char *s)
+{
+	fputs(prefix, out);
+	text_put(out, s);
+	fputc('\n', out);
+}
+
 int plan_print(const struct plan *p, FILE *out)
 {
 	struct rs_print_hooks h = { .set_lines = set_names_lines, .data = p };
 	size_t i;
 
-	fprintf(out, "#!/usr/sbin/nft -f\n# %s\n", p->summary);
+	fputs("#!/usr/sbin/nft -f\n", out);
+	put_comment(out, "# ", p->summary);
 	if (dns_filled(p->rs))
 		fputs("# Sets with 'flags timeout' hold what their names resolved to now; the agent "
 		      "keeps them current.\n",
@@ -1260,9 +1338,9 @@ int plan_print(const struct plan *p, FILE *out)
 		      "here.\n",
 		      out);
 	for (i = 0; i < p->n_warnings; i++)
-		fprintf(out, "# warning: %s\n", p->warnings[i]);
+		put_comment(out, "# warning: ", p->warnings[i]);
 	for (i = 0; i < p->n_notes; i++)
-		fprintf(out, "# not applied: %s\n", p->notes[i]);
+		put_comment(out, "# not applied: ", p->notes[i]);
 	/* Makes the script re-runnable: nft -f replaces the table in one transaction. */
 	fprintf(out, "table inet %s\ndelete table inet %s\n\n", p->rs->table, p->rs->table);
 	return ruleset_print_nft_hooks(p->rs, &h, out);

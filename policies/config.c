@@ -61,14 +61,42 @@ static const char *const transport_names[] = { "udp", "tls", NULL };
 /* dhcp: index -> DHCP_* mask (both = 3, v4 = 1, v6 = 2, off = 0) */
 static const char *const dhcp_names[] = { "off", "v4", "v6", "both", NULL };
 
-/* What an endpoint may be, per config key. */
-enum {
-	EP_ADDR = 1U << 0,   /* a single address */
-	EP_PREFIX = 1U << 1, /* a CIDR */
-	EP_NAME = 1U << 2,   /* a DNS name */
-	EP_PORT = 1U << 3,   /* may carry :port */
-	EP_NEED_PORT = 1U << 4,
+/*
+ * What each host fact may hold: the config key's rule, and detection's (a detected fact
+ * gets the check of the key it stands for, so a vendor file cannot widen it).
+ */
+const unsigned int fact_kinds[FACT_MAX] = {
+	[FACT_DNS_SERVERS] = EP_ADDR,
+	[FACT_NTP_SERVERS] = EP_ADDR | EP_NAME,
+	[FACT_RELAYS] = EP_ADDR | EP_PREFIX | EP_NAME,
+	[FACT_PROXY] = EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT,
+	[FACT_SPS] = EP_ADDR | EP_NAME,
+	[FACT_SERVICE_GATEWAY] = EP_ADDR | EP_NAME,
+	[FACT_SYSLOG] = EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT,
+	[FACT_VCENTER] = EP_ADDR | EP_NAME,
+	[FACT_AD] = EP_ADDR | EP_NAME,
+	[FACT_RELAY_CLIENTS] = EP_ADDR | EP_PREFIX,
+	[FACT_SYSLOG_AGENTS] = EP_ADDR | EP_PREFIX,
+	[FACT_DOWNLOAD_MIRROR] = EP_ADDR | EP_NAME | EP_PORT,
 };
+
+const char *endpoint_kind_error(const struct endpoint *e, unsigned int allowed)
+{
+	if (e->is_addr && e->addr.prefix != (e->addr.family == 2 ? 32 : 128)) {
+		if (!(allowed & EP_PREFIX))
+			return "must be a single address, not a prefix";
+	} else if (e->is_addr) {
+		if (!(allowed & EP_ADDR))
+			return "must be a DNS name";
+	} else if (!(allowed & EP_NAME)) {
+		return "must be an IP address, not a DNS name";
+	}
+	if (e->port && !(allowed & EP_PORT))
+		return "takes no port";
+	if (!e->port && (allowed & EP_NEED_PORT))
+		return "needs a port (host:port)";
+	return NULL;
+}
 
 static int one_endpoint(const struct ynode *n, unsigned int allowed, const char *what,
 			struct endpoint *e, struct diag *d)
@@ -89,16 +117,7 @@ static int one_endpoint(const struct ynode *n, unsigned int allowed, const char 
 		diag_err(d, &n->loc, "%s '%s': %s", what, n->value, why);
 		return r;
 	}
-	if (e->is_addr && e->addr.prefix != (e->addr.family == 2 ? 32 : 128))
-		why = allowed & EP_PREFIX ? NULL : "must be a single address, not a prefix";
-	else if (e->is_addr)
-		why = allowed & EP_ADDR ? NULL : "must be a DNS name";
-	else
-		why = allowed & EP_NAME ? NULL : "must be an IP address, not a DNS name";
-	if (!why && e->port && !(allowed & EP_PORT))
-		why = "takes no port";
-	if (!why && !e->port && (allowed & EP_NEED_PORT))
-		why = "needs a port (host:port)";
+	why = endpoint_kind_error(e, allowed);
 	if (why) {
 		diag_err(d, &n->loc, "%s '%s' %s", what, n->value, why);
 		return -EINVAL;
@@ -210,11 +229,11 @@ static int load_dc_gateway(struct config *cfg, const struct ynode *n, struct dia
 	ymap_check_keys(n, keys, "dc-gateway", d);
 	v = ymap_get(n, "vcenter");
 	if (v)
-		endpoint_list(v, EP_ADDR | EP_NAME, false, "dc-gateway.vcenter",
+		endpoint_list(v, fact_kinds[FACT_VCENTER], false, "dc-gateway.vcenter",
 			      &cfg->facts[FACT_VCENTER], d);
 	v = ymap_get(n, "active-directory");
 	if (v)
-		endpoint_list(v, EP_ADDR | EP_NAME, false, "dc-gateway.active-directory",
+		endpoint_list(v, fact_kinds[FACT_AD], false, "dc-gateway.active-directory",
 			      &cfg->facts[FACT_AD], d);
 	return 0;
 }
@@ -403,21 +422,20 @@ static int load_enum(const struct ynode *root, const char *key, const char *cons
 	return ynode_enum(n, key, names, ret, d);
 }
 
-/* Host destinations taken as plain lists: key -> fact and what each entry may be. */
+/* Host destinations taken as plain lists: key -> fact (what each entry may be: fact_kinds). */
 static const struct {
 	const char *key;
 	enum host_fact fact;
-	unsigned int allowed;
 	bool may_auto;
 } list_keys[] = {
-	{ "dns-servers", FACT_DNS_SERVERS, EP_ADDR, true },
-	{ "ntp-servers", FACT_NTP_SERVERS, EP_ADDR | EP_NAME, true },
-	{ "relays", FACT_RELAYS, EP_ADDR | EP_PREFIX | EP_NAME, false },
-	{ "smart-protection-server", FACT_SPS, EP_ADDR | EP_NAME, false },
-	{ "service-gateway", FACT_SERVICE_GATEWAY, EP_ADDR | EP_NAME, false },
-	{ "relay-clients", FACT_RELAY_CLIENTS, EP_ADDR | EP_PREFIX, false },
-	{ "proxy", FACT_PROXY, EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT, false },
-	{ "download-mirror", FACT_DOWNLOAD_MIRROR, EP_ADDR | EP_NAME | EP_PORT, false },
+	{ "dns-servers", FACT_DNS_SERVERS, true },
+	{ "ntp-servers", FACT_NTP_SERVERS, true },
+	{ "relays", FACT_RELAYS, false },
+	{ "smart-protection-server", FACT_SPS, false },
+	{ "service-gateway", FACT_SERVICE_GATEWAY, false },
+	{ "relay-clients", FACT_RELAY_CLIENTS, false },
+	{ "proxy", FACT_PROXY, false },
+	{ "download-mirror", FACT_DOWNLOAD_MIRROR, false },
 };
 
 static void load_lists(struct config *cfg, const struct ynode *root, struct diag *d)
@@ -437,8 +455,8 @@ static void load_lists(struct config *cfg, const struct ynode *root, struct diag
 				continue;
 			l->n = 0;
 		}
-		endpoint_list(n, list_keys[i].allowed, list_keys[i].may_auto, list_keys[i].key, l,
-			      d);
+		endpoint_list(n, fact_kinds[list_keys[i].fact], list_keys[i].may_auto,
+			      list_keys[i].key, l, d);
 	}
 }
 
@@ -463,7 +481,7 @@ static void load_syslog(struct config *cfg, const struct ynode *n, struct diag *
 			cfg->syslog_transport = (enum fg_syslog_transport)t;
 		v = ymap_get(n, "agents");
 		if (v)
-			endpoint_list(v, EP_ADDR | EP_PREFIX, false, "syslog.agents",
+			endpoint_list(v, fact_kinds[FACT_SYSLOG_AGENTS], false, "syslog.agents",
 				      &cfg->facts[FACT_SYSLOG_AGENTS], d);
 	}
 	if (!server) {
@@ -474,8 +492,7 @@ static void load_syslog(struct config *cfg, const struct ynode *n, struct diag *
 	if (ynode_expect(server, YN_SCALAR, what, d) < 0)
 		return;
 	cfg->facts[FACT_SYSLOG].n = 0;
-	endpoint_list(server, EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT, false, what,
-		      &cfg->facts[FACT_SYSLOG], d);
+	endpoint_list(server, fact_kinds[FACT_SYSLOG], false, what, &cfg->facts[FACT_SYSLOG], d);
 }
 
 static void apply_doc(struct config *cfg, const struct ydoc *doc, struct diag *d)
@@ -633,6 +650,11 @@ static void check_conflicts(const struct config *cfg, struct diag *d)
 		diag_err(d, &cfg->syslog_loc,
 			 "syslog: missing 'server' (host:port, the Syslog "
 			 "Configuration's server and port)");
+	if (rc->servers.n > RESOLVER_SERVERS_MAX)
+		diag_err(d, &rc->servers.v[RESOLVER_SERVERS_MAX].loc,
+			 "resolver.servers: more than "
+			 "%d servers (the resolver polls a UDP and a TCP socket for each)",
+			 RESOLVER_SERVERS_MAX);
 	if (rc->min_ttl > rc->max_ttl)
 		diag_err(d, &loc,
 			 "conflicting settings: resolver.min-ttl (%llus) is above "
@@ -643,6 +665,32 @@ static void check_conflicts(const struct config *cfg, struct diag *d)
 			  "communication is %s but 'ingress: off': flowguard leaves "
 			  "inbound 4118 to other firewalls",
 			  comm_names[cfg->comm]);
+}
+
+/* A /0 prefix is legal (the admin may mean it) but opens a port to everyone: said. */
+static void warn_whole(const struct endpoint_list *l, const char *what, const char *name,
+		       struct diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].is_addr && l->v[i].addr.prefix == 0)
+			diag_warn(d, &l->v[i].loc,
+				  "%s%s%s: '%s' is every IPv%c address; list the "
+				  "networks that need it",
+				  what, name ? " " : "", name ? name : "", l->v[i].text,
+				  l->v[i].addr.family == 2 ? '4' : '6');
+}
+
+static void warn_whole_space(const struct config *cfg, struct diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_allow; i++)
+		warn_whole(&cfg->allow[i].peers, "allow", cfg->allow[i].name, d);
+	warn_whole(&cfg->facts[FACT_RELAYS], "relays", NULL, d);
+	warn_whole(&cfg->facts[FACT_RELAY_CLIENTS], "relay-clients", NULL, d);
+	warn_whole(&cfg->facts[FACT_SYSLOG_AGENTS], "syslog.agents", NULL, d);
 }
 
 int config_load(const char *path, bool strict_perms, const struct catalog *cat, struct config **ret,
@@ -659,8 +707,10 @@ int config_load(const char *path, bool strict_perms, const struct catalog *cat, 
 	r = add_doc(cfg, path, strict_perms, d);
 	if (r != -ENOMEM)
 		r = load_dropins(cfg, path, strict_perms, d);
-	if (r != -ENOMEM)
+	if (r != -ENOMEM) {
 		check_conflicts(cfg, d);
+		warn_whole_space(cfg, d);
+	}
 	if (r != -ENOMEM && cat)
 		config_validate(cfg, cat, d);
 	if (r == 0 && diag_failed(d))

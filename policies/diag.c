@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "text.h"
 
 void diag_clear(struct diag *d)
 {
@@ -34,6 +35,27 @@ static int diag_push(struct diag *d, enum diag_level level, char *text)
 	return 0;
 }
 
+/*
+ * Messages quote what was read (a key, a value, a file name), which may hold a line break
+ * or a terminal's escape sequence: they are escaped here, once, for every place a
+ * message goes (terminal, journal, the status file's warnings).
+ */
+static int escape_text(char **text)
+{
+	size_t len = text_escape(NULL, 0, *text);
+	char *esc = malloc(len + 1);
+
+	if (!esc) {
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	text_escape(esc, len + 1, *text);
+	free(*text);
+	*text = esc;
+	return 0;
+}
+
 void diag_add(struct diag *d, enum diag_level level, const struct loc *loc, const char *fmt, ...)
 {
 	const char *lvl = level == DIAG_ERROR ? "error" : "warning";
@@ -57,6 +79,8 @@ void diag_add(struct diag *d, enum diag_level level, const struct loc *loc, cons
 	else
 		r = asprintf(&text, "%s: %s", lvl, msg);
 	free(msg);
+	if (r >= 0 && !text_is_clean(text))
+		r = escape_text(&text);
 	if (r < 0 || diag_push(d, level, text) < 0) {
 		if (r >= 0)
 			free(text);

@@ -210,6 +210,12 @@ struct allow_entry {
 	struct loc loc;
 };
 
+/*
+ * resolver.servers: at most this many. c-ares holds a UDP and a TCP socket per server and
+ * the daemon polls what ares_getsock() reports (16): one limit for check and the resolver.
+ */
+#define RESOLVER_SERVERS_MAX 8
+
 struct resolver_cfg {
 	struct endpoint_list servers;
 	uint64_t min_ttl, max_ttl; /* seconds: clamp of answer TTLs */
@@ -276,6 +282,18 @@ int config_validate(const struct config *cfg, const struct catalog *cat, struct 
  * a negative errno with a message for the user in why (-ERANGE: host bits set).
  */
 int endpoint_parse(const char *s, struct endpoint *e, const char **why);
+/* What an endpoint may be, per config key and host fact. */
+enum {
+	EP_ADDR = 1U << 0,   /* a single address */
+	EP_PREFIX = 1U << 1, /* a CIDR */
+	EP_NAME = 1U << 2,   /* a DNS name */
+	EP_PORT = 1U << 3,   /* may carry :port */
+	EP_NEED_PORT = 1U << 4,
+};
+/* EP_* per host fact: its config key's rule, which detection and the facts file share. */
+extern const unsigned int fact_kinds[FACT_MAX];
+/* Why e is not of the kinds allowed ("must be a single address, not a prefix"), or NULL. */
+const char *endpoint_kind_error(const struct endpoint *e, unsigned int allowed);
 /* RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, not all
  * digits in the last label (that is a mistyped address). */
 bool endpoint_name_valid(const char *s);

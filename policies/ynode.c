@@ -12,6 +12,11 @@
 #include "fileread.h"
 #include "ynode.h"
 
+/* Every scalar key seen, by (map, text): one hash table for the whole document. */
+struct key_slot {
+	const struct ynode *map, *key; /* key NULL: empty slot */
+};
+
 struct builder {
 	struct ydoc *doc;
 	struct diag *d;
@@ -19,6 +24,8 @@ struct builder {
 	unsigned int depth;
 	size_t n_nodes;
 	bool failed;
+	struct key_slot *keys;
+	size_t n_keys, cap_keys; /* cap_keys: a power of two, at most half full */
 };
 
 /*
@@ -144,21 +151,68 @@ static int attach(struct builder *b, struct ynode *n)
 	return 0;
 }
 
-/* A duplicate key silently overrides the first in most YAML readers; we refuse it. */
+/* FNV-1a of the key's text, mixed with its map's address. */
+static size_t key_hash(const struct ynode *map, const char *s)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(uintptr_t)map;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)(h ^ (h >> 32));
+}
+
+/* The slot of (map, text): where it is, or the empty one where it would go. */
+static struct key_slot *key_find(const struct builder *b, const struct ynode *map, const char *s)
+{
+	size_t mask = b->cap_keys - 1, i = key_hash(map, s) & mask;
+
+	while (b->keys[i].key && (b->keys[i].map != map || strcmp(b->keys[i].key->value, s)))
+		i = (i + 1) & mask;
+	return &b->keys[i];
+}
+
+static int keys_grow(struct builder *b)
+{
+	struct key_slot *old = b->keys;
+	size_t i, old_cap = b->cap_keys;
+
+	b->cap_keys = old_cap ? old_cap * 2 : 64;
+	b->keys = calloc(b->cap_keys, sizeof(*b->keys));
+	if (!b->keys) {
+		b->keys = old;
+		b->cap_keys = old_cap;
+		return -ENOMEM;
+	}
+	for (i = 0; i < old_cap; i++)
+		if (old[i].key)
+			*key_find(b, old[i].map, old[i].key->value) = old[i];
+	free(old);
+	return 0;
+}
+
+/*
+ * A duplicate key silently overrides the first in most YAML readers; we refuse it. A hash
+ * of the keys seen keeps this linear: comparing each key with its map's earlier ones took
+ * seconds for a map of 90,000 keys (a status file may be 16 MiB).
+ */
 static int check_duplicate_key(struct builder *b, const struct ynode *key)
 {
 	const struct ynode *map = b->stack[b->depth - 1];
-	size_t i;
+	struct key_slot *slot;
 
 	if (map->type != YN_MAP || map->n % 2 == 0 || key->type != YN_SCALAR)
 		return 0;
-	for (i = 0; i + 1 < map->n - 1; i += 2) {
-		if (map->items[i]->type == YN_SCALAR && !strcmp(map->items[i]->value, key->value)) {
-			diag_err(b->d, &key->loc, "duplicate key '%s' (first at line %u)",
-				 key->value, map->items[i]->loc.line);
-			return -EINVAL;
-		}
+	if (2 * (b->n_keys + 1) > b->cap_keys && keys_grow(b) < 0)
+		return -ENOMEM;
+	slot = key_find(b, map, key->value);
+	if (slot->key) {
+		diag_err(b->d, &key->loc, "duplicate key '%s' (first at line %u)", key->value,
+			 slot->key->loc.line);
+		return -EINVAL;
 	}
+	slot->map = map;
+	slot->key = key;
+	b->n_keys++;
 	return 0;
 }
 
@@ -331,6 +385,7 @@ static int parse_max(const char *file, const char *buf, size_t len, size_t max, 
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
 	r = build(&b, &p);
 	yaml_parser_delete(&p);
+	free(b.keys);
 	if (r < 0) {
 		ydoc_free(b.doc);
 		return r == -ENOMEM ? r : -EINVAL;
@@ -408,19 +463,24 @@ static int load_fd(int fd, const char *path, size_t max, ydoc_check_fn check, vo
 		diag_err(d, &loc, "cannot stat: %s", strerror(-r));
 		return r;
 	}
+	/* A FIFO would block the reader (check, reload, status, suggest) forever. */
+	if (!S_ISREG(st.st_mode)) {
+		diag_err(d, &loc, "not a regular file");
+		return -EINVAL;
+	}
 	/* fstat of the open file: what is checked is what is read. */
 	if (check) {
 		r = check(path, &st, userdata);
 		if (r < 0)
 			return r;
 	}
-	if (S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
+	if ((size_t)st.st_size > max) {
 		diag_err(d, &loc, "file is %lld bytes, larger than the limit of %zu",
 			 (long long)st.st_size, max);
 		return -E2BIG;
 	}
 	r = file_read_bounded(fd, max, 0, &buf, &len);
-	if (r == -EFBIG) { /* not a regular file, or it grew since fstat */
+	if (r == -EFBIG) { /* it grew since fstat */
 		diag_err(d, &loc, "file is larger than the limit of %zu", max);
 		return -E2BIG;
 	}
@@ -440,7 +500,8 @@ int ydoc_load_max(const char *path, size_t max, ydoc_check_fn check, void *userd
 	struct loc loc = { path, 0, 0 };
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO with no writer would wait for one (fstat refuses it). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
 		diag_err(d, &loc, "cannot open: %s", strerror(-r));
@@ -741,7 +802,34 @@ int ydoc_check_perms(const char *path, const struct stat *st, struct diag *d)
 	return 0;
 }
 
+/*
+ * Every directory above path, to "/": whoever can write one of them can swap the file
+ * for their own. Root's and not writable by group or others; or root's and sticky (as
+ * /tmp is), where only root may rename what root owns below it.
+ */
+static int check_parents(const char *path, struct diag *d)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+	bool top = false;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	while (!top && (slash = strrchr(dir, '/'))) {
+		top = slash == dir;
+		slash[top] = '\0'; /* "/etc/x" -> "/etc", "/etc" -> "/" */
+		/* The file itself was opened: a parent that cannot be stat'ed tells nothing. */
+		if (stat(dir, &st) < 0 || (st.st_uid == 0 && (st.st_mode & S_ISVTX)))
+			continue;
+		if (ydoc_check_perms(dir, &st, d) < 0)
+			return -EPERM;
+	}
+	return 0;
+}
+
 int ydoc_check_perms_cb(const char *path, const struct stat *st, void *userdata)
 {
-	return ydoc_check_perms(path, st, userdata);
+	int r = ydoc_check_perms(path, st, userdata);
+
+	return r < 0 ? r : check_parents(path, userdata);
 }

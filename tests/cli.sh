@@ -221,17 +221,21 @@ if [ "$(id -u)" -eq 0 ]; then
 	cat=$tmp/root$catdef
 	mkdir -p "$(dirname "$cat")"
 	cp "$CATALOG" "$cat"
-	cat_refused() { # owner mode expected-message
-		chown "$1" "$cat" && chmod "$2" "$cat"
+	# strict_refused PATH MESSAGE: check --root exits 2 with "PATH: error: MESSAGE".
+	strict_refused() {
 		$FG check --root "$tmp/root" >/dev/null 2>"$tmp/err"
 		rc=$?
-		want="$cat: error: $3"
+		want="$1: error: $2"
 		if [ "$rc" -eq 2 ] && grep -Fxq -- "$want" "$tmp/err"; then
 			ok
 		else
-			bad "strict catalog path: exit $rc, want 2 and: $want"
+			bad "strict default path: exit $rc, want 2 and: $want"
 			sed 's/^/    stderr: /' "$tmp/err" >&2
 		fi
+	}
+	cat_refused() { # owner mode expected-message
+		chown "$1" "$cat" && chmod "$2" "$cat"
+		strict_refused "$cat" "$3"
 	}
 	cat_refused 0 0646 "refusing a file writable by others (mode 0646); chmod go-w"
 	cat_refused 0 0664 "refusing a file writable by its group (mode 0664); chmod go-w"
@@ -243,6 +247,78 @@ if [ "$(id -u)" -eq 0 ]; then
 		bad "strict catalog path: a root-owned 0644 catalog is refused"
 		sed 's/^/    stderr: /' "$tmp/err" >&2
 	fi
+fi
+
+# ---- the directories above the default paths: whoever can write one can swap the file ----
+if [ "$(id -u)" -eq 0 ]; then
+	chmod 0775 "$tmp/root/etc/flowguard"
+	strict_refused "$tmp/root/etc/flowguard" \
+		"refusing a directory writable by its group (mode 0775); chmod go-w"
+	chmod 0755 "$tmp/root/etc/flowguard" && chown 1 "$tmp/root/etc"
+	strict_refused "$tmp/root/etc" "refusing a directory owned by uid 1, not root"
+	chown 0 "$tmp/root/etc" && chmod 0757 "$(dirname "$cat")"
+	strict_refused "$(dirname "$cat")" \
+		"refusing a directory writable by others (mode 0757); chmod go-w"
+	chmod 0755 "$(dirname "$cat")"
+	# Sticky and root's (as /tmp is): nobody else may rename root's entries in it.
+	chmod 1777 "$tmp/root/etc"
+	$FG check --root "$tmp/root" >/dev/null 2>"$tmp/err" && ok ||
+		{ bad "strict parent directory: a sticky root-owned directory is refused"; cat "$tmp/err" >&2; }
+	chmod 0755 "$tmp/root/etc"
+fi
+
+# ---- detect --root IMAGE reads IMAGE's files and runs none of its programs -------------------
+# An image's dsa_query ran as root. Now only with --run-tools (the image is then trusted).
+img=$tmp/image
+cp -r tests/detect/agent-de1/root "$img"
+for t in dsa_query dsa_control sendCommand; do
+	printf '#!/bin/sh\ntouch "%s/ran"\n' "$tmp" >"$img/opt/ds_agent/$t"
+	chmod 0755 "$img/opt/ds_agent/$t"
+done
+# plan may refuse (no region without the tools): only that it ran nothing counts.
+$FG plan --no-resolve -c tests/detect/auto.yaml --catalog "$CATALOG" --root "$img" >/dev/null 2>&1
+if [ ! -e "$tmp/ran" ] && $FG detect --root "$img" >"$tmp/out" 2>"$tmp/err" &&
+	[ ! -e "$tmp/ran" ] &&
+	grep -q 'not run: under --root the tree.s programs are not run (--run-tools runs them)' "$tmp/out"; then
+	ok
+else
+	bad "detect --root ran the image's programs, or did not say why it did not"
+	cat "$tmp/err" >&2
+fi
+$FG detect --root "$img" --run-tools >/dev/null 2>&1
+[ -e "$tmp/ran" ] && ok || bad "detect --root --run-tools did not run the image's tools"
+
+# ---- FIFOs and other non-regular files: refused at once, never waited on -----------------
+# Each command under a 10 s timeout: opening a FIFO without O_NONBLOCK waits for a writer.
+fifo_refused() { # what expected-rc expected-line command...
+	_what=$1 _rc=$2 _want=$3
+	shift 3
+	timeout 10 "$@" >/dev/null 2>"$tmp/err"
+	_got=$?
+	if [ "$_got" -eq "$_rc" ] && grep -Fxq -- "$_want" "$tmp/err"; then
+		ok
+	else
+		bad "FIFO as $_what: exit $_got (124: it hung), want $_rc and: $_want"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+	fi
+}
+mkfifo "$tmp/fifo.yaml"
+fifo_refused "the config" 2 "$tmp/fifo.yaml: error: not a regular file" \
+	$FG check -c "$tmp/fifo.yaml" --catalog "$CATALOG"
+fifo_refused "the catalog" 2 "$tmp/fifo.yaml: error: not a regular file" \
+	$FG check -c "$GOOD/agent-de1.yaml" --catalog "$tmp/fifo.yaml"
+mkdir -p "$tmp/ff/conf.d"
+cp "$GOOD/agent-de1.yaml" "$tmp/ff/flowguard.yaml"
+mkfifo "$tmp/ff/conf.d/50-x.yaml"
+fifo_refused "a conf.d/ drop-in" 2 "$tmp/ff/conf.d/50-x.yaml: error: not a regular file" \
+	$FG check -c "$tmp/ff/flowguard.yaml" --catalog "$CATALOG"
+mkdir -p "$tmp/fr"
+mkfifo "$tmp/fr/status.json"
+fifo_refused "the status file (suggest)" 1 "$tmp/fr/status.json: error: not a regular file" \
+	$FG suggest -c "$GOOD/agent-de1.yaml" --catalog "$CATALOG" --run-dir "$tmp/fr"
+if [ "$(id -u)" -eq 0 ]; then
+	fifo_refused "the status file (status)" 1 "$tmp/fr/status.json: error: not a regular file" \
+		unshare -n $FG status --run-dir "$tmp/fr"
 fi
 
 # ---- facts files (detect --save, --facts): what the unprivileged daemon plans from ----------
@@ -258,7 +334,7 @@ if [ "$(id -u)" -eq 0 ]; then
 		cfg=tests/detect/auto.yaml
 		[ -f "$dir/flowguard.yaml" ] && cfg=$dir/flowguard.yaml
 		facts=$tmp/facts-$name.json
-		if ! $FG detect --root "$dir/root" --save "$facts" 2>/dev/null; then
+		if ! $FG detect --root "$dir/root" --run-tools --save "$facts" 2>/dev/null; then
 			bad "facts $name: detect --save failed"
 			continue
 		fi
@@ -276,7 +352,8 @@ if [ "$(id -u)" -eq 0 ]; then
 			diff -u "$dir/expected.json" "$tmp/facts.out" | head -20 >&2
 			sed 's/^/    stderr: /' "$tmp/err" >&2
 		fi
-		$FG plan --no-resolve -c "$cfg" --catalog "$CATALOG" --root "$dir/root" >"$tmp/live.nft" 2>"$tmp/live.err"
+		$FG plan --no-resolve -c "$cfg" --catalog "$CATALOG" --root "$dir/root" --run-tools \
+			>"$tmp/live.nft" 2>"$tmp/live.err"
 		live_rc=$?
 		$FG plan --no-resolve -c "$cfg" --catalog "$CATALOG" --facts "$facts" >"$tmp/facts.nft" 2>"$tmp/facts.err"
 		facts_rc=$?
@@ -332,6 +409,16 @@ if [ "$(id -u)" -eq 0 ]; then
 	sed 's/"dns-servers": \["10.20.0.2"/"dns-servers": ["10.20.0.300"/' "$good" >"$f"
 	facts_refused "bad address" "$f" \
 		"$f:8:21: error: dns-servers '10.20.0.300': not an IP address, prefix or DNS name"
+	# A fact gets its configuration key's check: dns-servers takes single addresses, and no
+	# fact ever comes as a /0 (detection ignores one, with a warning naming its file).
+	f=$tmp/f-prefix.json
+	sed 's|"dns-servers": \["10.20.0.2"|"dns-servers": ["0.0.0.0/0"|' "$good" >"$f"
+	facts_refused "dns-servers prefix" "$f" \
+		"$f:8:21: error: dns-servers '0.0.0.0/0' must be a single address, not a prefix"
+	f=$tmp/f-port.json
+	sed 's|"dns-servers": \["10.20.0.2"|"dns-servers": ["10.20.0.2:53"|' "$good" >"$f"
+	facts_refused "dns-servers port" "$f" \
+		"$f:8:21: error: dns-servers '10.20.0.2:53' takes no port"
 	f=$tmp/f-role.json
 	sed 's/"roles": \["agent"\]/"roles": ["agnet"]/' "$good" >"$f"
 	facts_refused "unknown role" "$f" "$f:2:13: error: unknown role 'agnet'; did you mean 'agent'?"
@@ -469,11 +556,12 @@ for want in "$ST"/*.err; do
 	fi
 done
 
-# suggest_case NAME WANT-RC WANT-STDERR-LINE ARGS...: one run, its exit and exact stderr.
+# suggest_case NAME WANT-RC WANT-STDERR-LINE ARGS...: one run, its exit and exact stderr;
+# 30 s at most (each takes well under one).
 suggest_case() {
 	_name=$1 _rc=$2 _want=$3
 	shift 3
-	$SUGGEST "$@" >"$tmp/out" 2>"$tmp/err"
+	timeout 30 $SUGGEST "$@" >"$tmp/out" 2>"$tmp/err"
 	_got=$?
 	if [ "$_got" -eq "$_rc" ] && [ "$(cat "$tmp/err")" = "$_want" ]; then
 		ok
@@ -491,7 +579,7 @@ suggest_case "nothing seen" 0 \
 suggest_case "missing file" 1 "$tmp/nosuch.json: error: cannot open: No such file or directory" \
 	--status "$tmp/nosuch.json"
 mkdir "$tmp/adir"
-suggest_case "unreadable file" 1 "$tmp/adir: error: cannot read: Is a directory" --status "$tmp/adir"
+suggest_case "a directory" 1 "$tmp/adir: error: not a regular file" --status "$tmp/adir"
 suggest_case "--force without -o" 2 "flowguard: --force needs -o FILE" --status "$ST/audit.json" --force
 suggest_case "no command argument" 2 "$($FG --help 2>&1)" suggest --status "$ST/audit.json"
 mkdir -p "$tmp/run"
@@ -507,6 +595,25 @@ grep -q "from $tmp/run/status.json (agent mode: audit)" "$tmp/out" && ok ||
 suggest_case "oversized" 1 \
 	"$tmp/big.json: error: file is $(wc -c <"$tmp/big.json") bytes, larger than the limit of 16777216" \
 	--status "$tmp/big.json"
+
+# The duplicate-key check is linear: a map of 99,000 keys (what the node limit allows) took
+# minutes when each key was compared with the ones before it; now well within any timeout.
+# A duplicate at its end is still found, with the first one's line.
+keys_json() {
+	awk -v n=99000 -v dup="$1" 'BEGIN {
+		printf "{\"blocked\": {\"flows\": []}, \"pad\": {\n"
+		for (i = 0; i < n; i++)
+			printf "\"k%d\": %d,\n", i, i
+		printf "\"%s\": 0}}\n", dup
+	}'
+}
+keys_json last >"$tmp/keys.json"
+suggest_case "99,000 keys, within 30 s" 0 \
+	"flowguard: nothing blocked or would-be-blocked in $tmp/keys.json: no allow entries to suggest" \
+	--status "$tmp/keys.json"
+keys_json k0 >"$tmp/keys.json"
+suggest_case "99,000 keys and a duplicate" 1 \
+	"$tmp/keys.json:99002:1: error: duplicate key 'k0' (first at line 2)" --status "$tmp/keys.json"
 
 # -o: atomic, 0644 whatever the umask, never over an existing file without --force.
 mkdir "$tmp/out.d"
@@ -539,6 +646,25 @@ if $SUGGEST --status "$tmp/a${nl}b.json" >"$sg/conf.d/50-suggested.yaml" 2>"$tmp
 else
 	bad "suggest: a line break in the path or the mode escaped its comment"
 	cat "$tmp/err" >&2
+fi
+rm -f "$sg/conf.d/50-suggested.yaml"
+# YAML also ends a line at U+0085, U+2028 and U+2029: an explanation holding them once
+# added an allow entry to 0.0.0.0/0 and a mode: key to the drop-in. Not any more: the same
+# 4 entries, nothing else, and the separators shown as \xNN in their comment.
+ls=$(printf '\342\200\250') ps=$(printf '\342\200\251') nel=$(printf '\302\205')
+sed -e "s/\"explanation\": \"no flow allows this address or tcp\/9090\"/\"explanation\": \"x$ls  - name: evil$ls    to: [0.0.0.0\/0]$ls    protocol: tcp$ls    ports: [22]$nel\"/" \
+	-e "s/\"mode\": \"audit\"/\"mode\": \"audit${ps}mode: enforce\"/" "$ST/audit.json" >"$tmp/sep.json"
+grep -q 'name: evil' "$tmp/sep.json" || bad "suggest: the separator case was not built"
+if $SUGGEST --status "$tmp/sep.json" >"$sg/conf.d/50-suggested.yaml" 2>"$tmp/err" &&
+	$FG plan --no-resolve -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" >"$tmp/plan" 2>>"$tmp/err" &&
+	[ "$(grep -c '^  - name: ' "$sg/conf.d/50-suggested.yaml")" = 4 ] &&
+	! grep -q 'evil\|0\.0\.0\.0/0' "$tmp/plan" && grep -q '; mode audit;' "$tmp/plan" &&
+	grep -q 'why: x\\xe2\\x80\\xa8- name: evil' "$sg/conf.d/50-suggested.yaml"; then
+	ok
+else
+	bad "suggest: a YAML line break (U+2028, U+2029, U+0085) in the status file escaped its comment"
+	cat "$tmp/err" >&2
+	grep -n 'evil\|mode' "$sg/conf.d/50-suggested.yaml" "$tmp/plan" >&2
 fi
 rm -f "$sg/conf.d/50-suggested.yaml"
 

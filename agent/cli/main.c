@@ -34,6 +34,7 @@ enum opt {
 	OPT_STATUS,
 	OPT_OUTPUT,
 	OPT_FORCE,
+	OPT_RUN_TOOLS,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_MAX,
@@ -41,8 +42,9 @@ enum opt {
 
 #define OPT_BIT(opt) (1U << (opt))
 /* What loading a generation reads: plan, check, apply, audit and run take them all. */
-#define OPTS_GEN \
-	(OPT_BIT(OPT_CONFIG) | OPT_BIT(OPT_CATALOG) | OPT_BIT(OPT_ROOT) | OPT_BIT(OPT_FACTS))
+#define OPTS_GEN                                                                                   \
+	(OPT_BIT(OPT_CONFIG) | OPT_BIT(OPT_CATALOG) | OPT_BIT(OPT_ROOT) | OPT_BIT(OPT_RUN_TOOLS) | \
+	 OPT_BIT(OPT_FACTS))
 
 /* getopt_long's table, indexed by enum opt; a long option's val is OPT_VAL + its index. */
 #define OPT_VAL 256
@@ -59,6 +61,7 @@ static const struct option longopts[] = {
 	[OPT_STATUS] = { "status", required_argument, NULL, OPT_VAL + OPT_STATUS },
 	[OPT_OUTPUT] = { "output", required_argument, NULL, 'o' },
 	[OPT_FORCE] = { "force", no_argument, NULL, OPT_VAL + OPT_FORCE },
+	[OPT_RUN_TOOLS] = { "run-tools", no_argument, NULL, OPT_VAL + OPT_RUN_TOOLS },
 	[OPT_HELP] = { "help", no_argument, NULL, 'h' },
 	[OPT_VERSION] = { "version", no_argument, NULL, OPT_VAL + OPT_VERSION },
 	[OPT_MAX] = { NULL, 0, NULL, 0 },
@@ -119,6 +122,7 @@ static void gen_opts_of(const struct opts *o, struct gen_opts *ret)
 	ret->strict = o->strict;
 	ret->strict_catalog = o->strict_catalog;
 	ret->facts = o->arg[OPT_FACTS];
+	ret->run_tools = has(o, OPT_RUN_TOOLS);
 }
 
 /* Catalog, config, detection, facts and plan for one command. */
@@ -261,7 +265,8 @@ static int cmd_detect(const struct opts *o, struct diag *d)
 	struct detection *det = NULL;
 	int r;
 
-	r = facts ? detection_load(facts, &det, d) : detect_host(o->root, &det, d);
+	r = facts ? detection_load(facts, &det, d) :
+		    detect_host(o->root, has(o, OPT_RUN_TOOLS) ? DETECT_RUN_TOOLS : 0, &det, d);
 	if (r < 0)
 		return r == -ENOMEM || facts ? r : -EIO;
 	if (save) {
@@ -285,7 +290,8 @@ static int cmd_run(const struct opts *o, struct diag *d)
 				   .strict_catalog = o->strict_catalog,
 				   .state_dir = o->arg[OPT_STATE_DIR],
 				   .run_dir = o->arg[OPT_RUN_DIR],
-				   .facts = o->arg[OPT_FACTS] };
+				   .facts = o->arg[OPT_FACTS],
+				   .run_tools = has(o, OPT_RUN_TOOLS) };
 
 	(void)d; /* the daemon logs its own */
 	return daemon_run(&dop);
@@ -365,7 +371,8 @@ static const struct command commands[] = {
 	{ "status", cmd_status, OPT_BIT(OPT_RUN_DIR) | OPT_BIT(OPT_JSON),
 	  "a summary (agent, table, DNS health), then what the agent applied" },
 	{ "detect", cmd_detect,
-	  OPT_BIT(OPT_ROOT) | OPT_BIT(OPT_FACTS) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_SAVE),
+	  OPT_BIT(OPT_ROOT) | OPT_BIT(OPT_RUN_TOOLS) | OPT_BIT(OPT_FACTS) | OPT_BIT(OPT_JSON) |
+		  OPT_BIT(OPT_SAVE),
 	  "show the detected roles, region and host facts, with evidence" },
 	{ "suggest", cmd_suggest,
 	  OPT_BIT(OPT_CONFIG) | OPT_BIT(OPT_CATALOG) | OPT_BIT(OPT_ROOT) | OPT_BIT(OPT_RUN_DIR) |
@@ -391,7 +398,8 @@ static void usage(FILE *out)
 	      "Options:\n"
 	      "  -c, --config FILE    configuration (default " FG_CONFIG ")\n"
 	      "      --catalog FILE   vendor catalog (default " FG_CATALOG_DIR "/swp.yaml)\n"
-	      "      --root DIR       read the host under DIR instead of /\n"
+	      "      --root DIR       read the host under DIR instead of / (its files only)\n"
+	      "      --run-tools      with --root: run DIR's vendor tools too, as this user\n"
 	      "      --no-resolve     plan: leave DNS-fed sets empty (the offline view)\n"
 	      "      --json           detect, status, audit: print JSON\n"
 	      "      --state-dir DIR  run: last good answers (default " FG_STATE_DIR ")\n"

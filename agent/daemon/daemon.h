@@ -31,6 +31,7 @@ struct daemon_opts {
 	const char *state_dir; /* NULL: FG_STATE_DIR */
 	const char *run_dir;   /* NULL: FG_RUN_DIR */
 	const char *facts; /* facts file from "detect --save" (read on every load); NULL: detect */
+	bool run_tools;	   /* under a root other than /: run its vendor tools too */
 };
 
 /*

@@ -19,8 +19,8 @@
 
 int reload_gen(const struct daemon_opts *o, struct gen **ret)
 {
-	struct gen_opts go = { o->catalog, o->config,	      o->root,
-			       o->strict,  o->strict_catalog, o->facts };
+	struct gen_opts go = { o->catalog,	  o->config, o->root,	  o->strict,
+			       o->strict_catalog, o->facts,  o->run_tools };
 
 	return gen_load(&go, ret);
 }

@@ -8,6 +8,7 @@
  * it does not depend on them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +29,28 @@
 /* Blocked-flow events rewrite the status file at most this often. */
 #define STATUS_MIN_INTERVAL_MS 1000
 
-/* A private directory: status.json lists what this host may reach. */
+/*
+ * A private directory: status.json lists what this host may reach. It runs before the
+ * capability drop, possibly as root: a symlink in its place is refused (chmod would
+ * follow it to whatever it names), and so is a directory someone else owns.
+ */
 static int make_dir(const char *dir)
 {
+	struct stat st;
+	int fd, r = 0;
+
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	return chmod(dir, 0700) < 0 ? -errno : 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 ||
+	    (st.st_uid == geteuid() && (st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0))
+		r = -errno;
+	else if (st.st_uid != geteuid())
+		r = -EPERM;
+	close(fd);
+	return r;
 }
 
 int state_open(struct state *st, const char *state_dir, const char *run_dir)

@@ -93,6 +93,15 @@ static void source_of(char *buf, size_t len, const char *file, unsigned int line
 		snprintf(buf, len, "%s", file);
 }
 
+const char *detect_endpoint_refused(const struct endpoint *e, enum host_fact fact)
+{
+	const char *why = endpoint_kind_error(e, fact_kinds[fact]);
+
+	if (!why && e->is_addr && e->addr.prefix == 0)
+		why = "is every address: only the configuration may open a port to everyone";
+	return why;
+}
+
 int detect_endpoint_note(struct detection *det, enum host_fact fact, const char *text,
 			 const char *file, unsigned int line, const char *note, struct diag *d)
 {
@@ -106,6 +115,11 @@ int detect_endpoint_note(struct detection *det, enum host_fact fact, const char 
 		return -ENOMEM;
 	if (endpoint_parse(text, &e, &why) < 0) {
 		diag_warn(d, &loc, "%s '%s': %s, ignoring", fact_names[fact], text, why);
+		return 0;
+	}
+	why = detect_endpoint_refused(&e, fact);
+	if (why) {
+		diag_warn(d, &loc, "%s '%s' %s; ignoring", fact_names[fact], text, why);
 		return 0;
 	}
 	source_of(source, sizeof(source), file, line);
@@ -158,7 +172,7 @@ int detect_path(const char *root, const char *path, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int detect_host(const char *root, struct detection **ret, struct diag *d)
+int detect_host(const char *root, unsigned int flags, struct detection **ret, struct diag *d)
 {
 	static int (*const detectors[])(struct detection *, const char *, struct diag *) = {
 		detect_agent, detect_relay, detect_dcgw, detect_dns, detect_ntp, detect_firewalls,
@@ -170,6 +184,7 @@ int detect_host(const char *root, struct detection **ret, struct diag *d)
 	det = calloc(1, sizeof(*det));
 	if (!det)
 		return -ENOMEM;
+	det->run_tools = flags & DETECT_RUN_TOOLS;
 	for (i = 0; i < sizeof(detectors) / sizeof(detectors[0]); i++) {
 		r = detectors[i](det, root, d);
 		if (r < 0) {

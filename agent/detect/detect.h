@@ -48,14 +48,25 @@ struct detection {
 	char *manager_url; /* as the agent reports it, or NULL */
 	char **strings;	   /* owned copies that loc.file in lists points to */
 	size_t n_strings, cap_strings;
+	bool run_tools; /* how it runs: the vendor's tools under a root other than / */
+};
+
+enum detect_flags {
+	/*
+	 * Under a root other than "/", run the tree's vendor tools too. They run as the
+	 * caller (root, for detection): only for a tree whose programs you trust. Without
+	 * it, such a tree's files are read and none of its programs is run.
+	 */
+	DETECT_RUN_TOOLS = 1U << 0,
 };
 
 /*
- * Detects under root ("/" for the real host). Problems with host files (garbage, a
- * tool that fails) are warnings in d naming the file and line, never fatal: the fact
- * stays unknown. 0, or -ENOMEM.
+ * Detects under root ("/" for the real host; flags: enum detect_flags). Problems with
+ * host files (garbage, a tool that fails or that others could have replaced) are
+ * warnings in d naming the file and line, never fatal: the fact stays unknown. 0, or
+ * -ENOMEM.
  */
-int detect_host(const char *root, struct detection **ret, struct diag *d);
+int detect_host(const char *root, unsigned int flags, struct detection **ret, struct diag *d);
 /*
  * Only the firewall detector (other nftables tables, iptables rules): what `status` shows
  * as conflicts. 0 or -ENOMEM.

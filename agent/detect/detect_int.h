@@ -23,9 +23,17 @@ int detect_evidence(struct detection *det, const char *fact, const char *value, 
 		    const char *note);
 
 /*
+ * Why e may not stand for fact, or NULL: the kind its configuration key allows (a single
+ * address, a name, a prefix where the key takes one, a port), and never a /0 prefix: a
+ * vendor file must not open a port to everyone. Detection and the facts file share it.
+ */
+const char *detect_endpoint_refused(const struct endpoint *e, enum host_fact fact);
+
+/*
  * Adds an address or name to one of det->lists, unless present already, and records
  * the evidence. file:line says where it was found (line 0: a command's output). An entry
- * that does not parse is a warning in d naming file:line, not an error. 0 or -ENOMEM.
+ * that does not parse, or is refused by detect_endpoint_refused(), is a warning in d
+ * naming file:line, not an error. 0 or -ENOMEM.
  */
 int detect_endpoint(struct detection *det, enum host_fact fact, const char *text, const char *file,
 		    unsigned int line, struct diag *d);

@@ -164,6 +164,12 @@ static int load_endpoint(struct detection *det, enum host_fact fact, const struc
 		diag_err(d, &n->loc, "%s '%s': %s", fact_names[fact], text, why);
 		return -EINVAL;
 	}
+	/* What detection would have ignored: the file is not what detect --json writes. */
+	why = detect_endpoint_refused(&e, fact);
+	if (why) {
+		diag_err(d, &n->loc, "%s '%s' %s", fact_names[fact], text, why);
+		return -EINVAL;
+	}
 	if (l->n >= DETECT_MAX_ITEMS) {
 		diag_err(d, &n->loc, "%s: more than %d entries", fact_names[fact],
 			 DETECT_MAX_ITEMS);

@@ -5,6 +5,7 @@
 
 #include "agent/util/json.h"
 #include "agent/detect/detect.h"
+#include "policies/text.h"
 
 const char *const detect_comm_names[] = { "agent-initiated", "manager-initiated", "bidirectional",
 					  NULL };
@@ -134,23 +135,35 @@ static void print_roles(FILE *out, unsigned int roles)
 	fputs(any ? "\n" : "none detected (configure one: roles: [agent])\n", out);
 }
 
+/* "label" and s, escaped (region, URL and evidence come from host files), or none. */
+static void put_field(FILE *out, const char *label, const char *s, const char *none)
+{
+	fputs(label, out);
+	text_put(out, s ? s : none);
+}
+
+/* Every string here may come from a host file or a foreign table: printed escaped. */
 int detection_print(const struct detection *det, FILE *out)
 {
+	char fact[64];
 	size_t i;
 
 	print_roles(out, det->roles);
-	fprintf(out, "region:        %s\n", det->region ? det->region : "not detected");
-	fprintf(out, "manager URL:   %s%s\n", det->manager_url ? det->manager_url : "not found",
-		det->legacy_dsaas ? " (legacy Deep Security as a Service)" : "");
+	put_field(out, "region:        ", det->region, "not detected");
+	put_field(out, "\nmanager URL:   ", det->manager_url, "not found");
+	fprintf(out, "%s\n", det->legacy_dsaas ? " (legacy Deep Security as a Service)" : "");
 	fprintf(out, "communication: %s\n",
 		det->comm_known ? detect_comm_names[det->comm] : "no evidence (config decides)");
 	fputs("\nevidence:\n", out);
 	for (i = 0; i < det->n_ev; i++) {
 		const struct evidence *ev = &det->ev[i];
 
-		fprintf(out, "  %-18s %s", ev->fact, ev->value ? ev->value : "(not found)");
-		fprintf(out, "  [%s]%s%s\n", ev->source, ev->note ? "  " : "",
-			ev->note ? ev->note : "");
+		text_escape(fact, sizeof(fact), ev->fact);
+		fprintf(out, "  %-18s ", fact);
+		text_put(out, ev->value ? ev->value : "(not found)");
+		put_field(out, "  [", ev->source, "");
+		put_field(out, ev->note ? "]  " : "]", ev->note, "");
+		fputc('\n', out);
 	}
 	if (det->n_conflicts)
 		fputs("\nother firewalls that can drop what flowguard allows:\n", out);
@@ -158,7 +171,9 @@ int detection_print(const struct detection *det, FILE *out)
 		const struct fw_conflict *c = &det->conflicts[i];
 
 		/* The meaning already names hook, priority and policy in plain words. */
-		fprintf(out, "  %s:\n    %s\n", c->where, c->meaning);
+		put_field(out, "  ", c->where, "");
+		put_field(out, ":\n    ", c->meaning, "");
+		fputc('\n', out);
 	}
 	return ferror(out) ? -EIO : 0;
 }

@@ -89,8 +89,17 @@ struct vendor_tool {
 };
 
 /*
- * Runs the tool under root and parses its output. A missing tool is evidence; one that
- * fails, hangs or prints too much is evidence and a warning. 0 or -ENOMEM.
+ * Whether a tool on the real host may run as root: the file root's, a regular file, and
+ * neither it nor its directory writable by group or others. 0; -EPERM with the reason in
+ * why; or lstat's -errno.
+ */
+int detect_tool_trusted(const char *path, char *why, size_t len);
+
+/*
+ * Runs the tool under root and parses its output: under a root other than "/" only with
+ * det->run_tools, on "/" only when detect_tool_trusted(). A missing or unrun tool is
+ * evidence; one that fails, hangs, prints too much or is not trusted is evidence and a
+ * warning. 0 or -ENOMEM.
  */
 int detect_tool_answer(struct detection *det, const char *root, const struct vendor_tool *t,
 		       struct diag *d);

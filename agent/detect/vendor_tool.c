@@ -8,11 +8,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -235,6 +237,19 @@ static void join_argv(const char *const argv[], char *buf, size_t len)
 	}
 }
 
+/* A tool not run: evidence with the fallback; a warning too when it looked tampered with. */
+static int tool_refused(struct detection *det, const struct vendor_tool *t, const char *cmd,
+			const char *why, struct diag *d)
+{
+	struct loc loc = { cmd, 0, 0 };
+	char note[512];
+
+	snprintf(note, sizeof(note), "%s; %s", why, t->fallback);
+	if (strncmp(why, "not run:", 8))
+		diag_warn(d, &loc, "not run: %s; %s", why, t->fallback);
+	return detect_evidence(det, t->fact, NULL, cmd, note);
+}
+
 /* Why a tool that ran gave no answer, for its evidence and warning. */
 static void tool_error(int r, char *buf, size_t len)
 {
@@ -249,16 +264,85 @@ static void tool_error(int r, char *buf, size_t len)
 		snprintf(buf, len, "could not run: %s", strerror(-r));
 }
 
+/* One of detect_tool_trusted()'s two checks: the tool (a regular file), or its directory. */
+static int trusted_one(const char *p, bool file, char *why, size_t len)
+{
+	struct stat st;
+
+	if (stat(p, &st) < 0)
+		return -errno;
+	if (file && !S_ISREG(st.st_mode))
+		snprintf(why, len, "%s is not a regular file", p);
+	else if (st.st_uid != 0)
+		snprintf(why, len, "%s is owned by uid %u, not root", p, (unsigned int)st.st_uid);
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		snprintf(why, len, "%s is writable by %s (mode %04o)", p,
+			 st.st_mode & S_IWOTH ? "others" : "its group",
+			 (unsigned int)(st.st_mode & 07777));
+	else
+		return 0;
+	return -EPERM;
+}
+
+int detect_tool_trusted(const char *path, char *why, size_t len)
+{
+	char dir[PATH_MAX], *slash;
+	int r;
+
+	why[0] = '\0';
+	r = trusted_one(path, true, why, len);
+	if (r < 0)
+		return r;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	return trusted_one(dir, false, why, len);
+}
+
+/*
+ * Whether the tool may run: under a root other than "/", only with DETECT_RUN_TOOLS (an
+ * image's programs would run as root); on "/", only a tool root owns and nobody else can
+ * write, nor its directory (whoever could would run code as root). -EPERM with why.
+ */
+static int tool_allowed(const struct detection *det, const char *root, const char *path, char *why,
+			size_t len)
+{
+	char full[PATH_MAX];
+	int r;
+
+	why[0] = '\0';
+	if (root && strcmp(root, "/")) {
+		if (det->run_tools)
+			return 0;
+		snprintf(why, len,
+			 "not run: under --root the tree's programs are not run "
+			 "(--run-tools runs them)");
+		return -EPERM;
+	}
+	r = detect_path(root, path, full, sizeof(full));
+	if (r == 0)
+		r = detect_tool_trusted(full, why, len);
+	if (r == -EPERM)
+		return r;
+	return r == -ENOENT ? r : 0; /* anything else: as running it would find */
+}
+
 int detect_tool_answer(struct detection *det, const char *root, const struct vendor_tool *t,
 		       struct diag *d)
 {
-	char cmd[128], why[128], note[384], *out = NULL;
+	char cmd[128], why[256], note[512], *out = NULL;
 	struct loc loc;
 	size_t len = 0;
 	int r;
 
 	join_argv(t->argv, cmd, sizeof(cmd));
-	r = detect_run_tool(root, t->argv[0], t->argv, &out, &len);
+	r = tool_allowed(det, root, t->argv[0], why, sizeof(why));
+	if (r == -EPERM)
+		return tool_refused(det, t, cmd, why, d);
+	if (r == 0)
+		r = detect_run_tool(root, t->argv[0], t->argv, &out, &len);
 	if (r == 0) {
 		r = t->parse(det, cmd, out, len, d);
 		free(out);

@@ -185,13 +185,13 @@ static int server_to_ares(const struct endpoint *e, struct ares_addr_port_node *
 }
 
 int resolver_servers_to_ares(const struct endpoint_list *l,
-			     struct ares_addr_port_node nodes[static RESOLVER_MAX_SERVERS])
+			     struct ares_addr_port_node nodes[static RESOLVER_SERVERS_MAX])
 {
 	size_t i;
 	int r;
 
 	/* More would not fit in what ares_getsock() reports: their sockets would go unpolled. */
-	if (l->n > RESOLVER_MAX_SERVERS)
+	if (l->n > RESOLVER_SERVERS_MAX)
 		return -EINVAL;
 	for (i = 0; i < l->n; i++) {
 		r = server_to_ares(&l->v[i], &nodes[i]);
@@ -216,7 +216,7 @@ static int ares_to_errno_init(int status)
  */
 static int channel_open(struct resolver *r, const struct resolver_opts *o)
 {
-	struct ares_addr_port_node nodes[RESOLVER_MAX_SERVERS];
+	struct ares_addr_port_node nodes[RESOLVER_SERVERS_MAX];
 	struct ares_options ao;
 	char lookups[] = "b";
 	int n = 0, mask, err;

@@ -14,8 +14,8 @@
 #include "netlink/ruleset.h"
 #include "policies/model.h"
 
-/* c-ares keeps at most a handful of sockets; more would mean something is wrong. */
-#define RESOLVER_MAX_FDS 16
+/* c-ares holds a UDP and a TCP socket per server (resolver.servers: RESOLVER_SERVERS_MAX). */
+#define RESOLVER_MAX_FDS (2 * RESOLVER_SERVERS_MAX)
 
 /* The outcome of one name: A and AAAA together. */
 struct res_answer {

@@ -13,9 +13,6 @@
 
 #include "agent/dns/resolver.h"
 
-/* c-ares holds a UDP and a TCP socket per server; ares_getsock() reports RESOLVER_MAX_FDS. */
-#define RESOLVER_MAX_SERVERS (RESOLVER_MAX_FDS / 2)
-
 /* The res_answer status for an ares_getaddrinfo() outcome (timeouts: its callback's count). */
 int resolver_errno(int ares_status, int timeouts);
 
@@ -39,6 +36,6 @@ int resolver_collect(const struct ares_addrinfo *ai, struct rs_addr **ret_addrs,
  * optional port (0: 53). Returns how many, or -EINVAL for a name, a prefix or too many.
  */
 int resolver_servers_to_ares(const struct endpoint_list *l,
-			     struct ares_addr_port_node nodes[static RESOLVER_MAX_SERVERS]);
+			     struct ares_addr_port_node nodes[static RESOLVER_SERVERS_MAX]);
 
 #endif

@@ -42,7 +42,7 @@ int gen_detect(const struct gen_opts *o, struct gen *g, struct diag *d)
 		return 0;
 	if (o->facts)
 		return input_refused(detection_load(o->facts, &g->det, d));
-	return detect_host(o->root, &g->det, d);
+	return detect_host(o->root, o->run_tools ? DETECT_RUN_TOOLS : 0, &g->det, d);
 }
 
 bool gen_facts_incomplete(const struct gen *g)

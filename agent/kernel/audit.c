@@ -15,6 +15,7 @@
 #include "netlink/nft.h"
 #include "netlink/rscmp.h"
 #include "netlink/rsdiff.h"
+#include "policies/text.h"
 
 #define DIFF_CONTEXT 3
 /* How many addresses one line lists before it says "and N more". */
@@ -471,6 +472,16 @@ static bool line_eq(const void *ctx, size_t i, size_t j)
 	return !strcmp(p->a->v[i], p->b->v[j]);
 }
 
+/* One diff line: its indent as it is, the rest escaped (another process may have written it). */
+static void diff_put(FILE *out, char mark, const char *line)
+{
+	fputc(mark, out);
+	while (*line == '\t')
+		fputc(*line++, out);
+	text_put(out, line);
+	fputc('\n', out);
+}
+
 /* Ops [from, to) as one hunk; i, j: the lines of a and b at from. */
 static void hunk(FILE *out, const struct line_pair *p, const char *ops, size_t from, size_t to,
 		 size_t i, size_t j)
@@ -484,11 +495,11 @@ static void hunk(FILE *out, const struct line_pair *p, const char *ops, size_t f
 	fprintf(out, "@@ -%zu,%zu +%zu,%zu @@\n", na ? i + 1 : i, na, nb ? j + 1 : j, nb);
 	for (k = from; k < to; k++) {
 		if (ops[k] == '=')
-			fprintf(out, " %s\n", p->a->v[i++]);
+			diff_put(out, ' ', p->a->v[i++]);
 		else if (ops[k] == '-')
-			fprintf(out, "-%s\n", p->a->v[i++]);
+			diff_put(out, '-', p->a->v[i++]);
 		else
-			fprintf(out, "+%s\n", p->b->v[j++]);
+			diff_put(out, '+', p->b->v[j++]);
 		j += ops[k] == '=';
 	}
 }

@@ -10,6 +10,7 @@
 #include "agent/kernel/kernel.h"
 #include "agent/util/unit.h"
 #include "netlink/nft.h"
+#include "policies/text.h"
 
 /* How long disable waits for a signalled agent to release the table. */
 #define DISABLE_WAIT_MS 5000
@@ -301,7 +302,9 @@ static void print_chain_counters(const struct rs_chain *ch, FILE *out)
 	uint64_t packets, bytes;
 	size_t i, j;
 
-	fprintf(out, "\nchain %s\n  %20s %14s  rule\n", ch->name, "packets", "bytes");
+	fputs("\nchain ", out);
+	text_put(out, ch->name); /* the kernel's text: another process may have written it */
+	fprintf(out, "\n  %20s %14s  rule\n", "packets", "bytes");
 	for (i = 0; i < ch->n_rules; i++) {
 		const struct rs_rule *r = &ch->rules[i];
 
@@ -316,8 +319,10 @@ static void print_chain_counters(const struct rs_chain *ch, FILE *out)
 				bytes += ch->rules[j].bytes;
 			}
 		}
-		fprintf(out, "  %20llu %14llu  %s\n", (unsigned long long)packets,
-			(unsigned long long)bytes, r->comment ? r->comment : "");
+		fprintf(out, "  %20llu %14llu  ", (unsigned long long)packets,
+			(unsigned long long)bytes);
+		text_put(out, r->comment ? r->comment : "");
+		fputc('\n', out);
 	}
 }
 

@@ -14,9 +14,11 @@
 #include "agent/detect/detect.h"
 #include "agent/kernel/kernel.h"
 #include "agent/report/status.h"
+#include "agent/util/json.h"
 #include "agent/util/paths.h"
 #include "netlink/nft.h"
 #include "policies/compile.h"
+#include "policies/text.h"
 #include "policies/ynode.h"
 
 struct view {
@@ -366,24 +368,46 @@ static void print_text(FILE *out, const struct view *v)
 
 static void emit(FILE *out, const struct ynode *n, uint64_t now);
 
+/* A JSON number as the agent writes them: -?digits, an optional fraction and exponent. */
+static bool json_number(const char *s)
+{
+	size_t n;
+
+	s += *s == '-';
+	n = strspn(s, "0123456789");
+	if (!n || (s[0] == '0' && n > 1))
+		return false;
+	s += n;
+	if (*s == '.') {
+		n = strspn(++s, "0123456789");
+		if (!n)
+			return false;
+		s += n;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s += 1 + (s[1] == '+' || s[1] == '-');
+		n = strspn(s, "0123456789");
+		if (!n)
+			return false;
+		s += n;
+	}
+	return !*s;
+}
+
+/*
+ * The file is the agent's, but whoever can write it (the agent's user, or a copy from
+ * another host) must not make this output invalid JSON: an unquoted scalar is copied
+ * only when it is a JSON literal, anything else becomes a string.
+ */
 static void emit_scalar(FILE *out, const struct ynode *n)
 {
-	const char *s;
+	const char *v = n->value;
 
-	if (n->plain) {
-		fputs(n->value, out);
-		return;
-	}
-	fputc('"', out);
-	for (s = n->value; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(out, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, out);
-	}
-	fputc('"', out);
+	if (n->plain &&
+	    (!strcmp(v, "true") || !strcmp(v, "false") || !strcmp(v, "null") || json_number(v)))
+		fputs(v, out);
+	else
+		json_str(out, v);
 }
 
 /*
@@ -419,7 +443,8 @@ static void emit_map(FILE *out, const struct ynode *n, uint64_t now)
 	fputc('{', out);
 	for (i = 0; i + 1 < n->n; i += 2) {
 		fputs(i ? ", " : "", out);
-		emit_scalar(out, n->items[i]);
+		/* JSON keys are strings; a YAML key may be a list or a map: "" then. */
+		json_str(out, n->items[i]->type == YN_SCALAR ? n->items[i]->value : "");
 		fputs(": ", out);
 		emit(out, n->items[i + 1], now);
 	}
@@ -527,12 +552,59 @@ static int print_conflicts(FILE *out)
 	diag_clear(&d);
 	if (r == 0 && det->n_conflicts)
 		fputs("\nother firewalls that can drop what flowguard allows:\n", out);
-	for (i = 0; r == 0 && i < det->n_conflicts; i++)
-		fprintf(out, "  %s:\n    %s\n", det->conflicts[i].where, det->conflicts[i].meaning);
+	for (i = 0; r == 0 && i < det->n_conflicts; i++) {
+		/* Names of other tables and chains: anyone with CAP_NET_ADMIN chose them. */
+		fputs("  ", out);
+		text_put(out, det->conflicts[i].where);
+		fputs(":\n    ", out);
+		text_put(out, det->conflicts[i].meaning);
+		fputc('\n', out);
+	}
 	if (r == 0 && !det->n_conflicts)
 		fputs("\nother firewalls: no conflicting base chain found\n", out);
 	detection_free(det);
 	return r;
+}
+
+/* The escaped copies a text report points the tree's scalars at. */
+struct pool {
+	char **v;
+	size_t n;
+};
+
+/*
+ * For the text report, every string of the file escaped in place (a process or DNS name
+ * with a line break or a terminal escape in it is shown as \xNN); the JSON report escapes
+ * as it writes instead.
+ */
+static void escape_scalars(struct ynode *n, struct pool *pool)
+{
+	size_t i, len;
+	char *esc, **v;
+
+	for (i = 0; n->type != YN_SCALAR && i < n->n; i++)
+		escape_scalars(n->items[i], pool);
+	if (n->type != YN_SCALAR || text_is_clean(n->value))
+		return;
+	len = text_escape(NULL, 0, n->value);
+	esc = malloc(len + 1);
+	v = esc ? realloc(pool->v, (pool->n + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(esc);
+		n->value[0] = '\0'; /* shown as empty rather than raw */
+		return;
+	}
+	pool->v = v;
+	pool->v[pool->n++] = esc;
+	text_escape(esc, len + 1, n->value);
+	n->value = esc; /* the old text is the tree's (its arena) */
+}
+
+static void pool_free(struct pool *pool)
+{
+	while (pool->n)
+		free(pool->v[--pool->n]);
+	free(pool->v);
 }
 
 /* The running agent's answers: every address of every name, with what it has left. */
@@ -681,6 +753,7 @@ int status_reload_agent(const char *run_dir, FILE *log)
 int status_print(const char *run_dir, bool json, FILE *out)
 {
 	struct view v = { .now = wall_now_ms() };
+	struct pool pool = { 0 };
 	struct diag d = { 0 };
 	struct ydoc *doc = NULL;
 	char path[4096];
@@ -700,6 +773,8 @@ int status_print(const char *run_dir, bool json, FILE *out)
 	if (json) {
 		print_json(out, &v);
 	} else {
+		if (v.root)
+			escape_scalars(doc->root, &pool);
 		if (v.running) {
 			print_text(out, &v);
 		} else {
@@ -711,5 +786,6 @@ int status_print(const char *run_dir, bool json, FILE *out)
 			r = print_conflicts(out);
 	}
 	ydoc_free(doc);
+	pool_free(&pool);
 	return r < 0 ? r : !v.running;
 }

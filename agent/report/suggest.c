@@ -32,6 +32,7 @@
 
 #include "agent/report/suggest.h"
 #include "policies/model.h"
+#include "policies/text.h"
 #include "policies/ynode.h"
 
 /* policies/config.c: allow names are 1-32 of a-z, 0-9 and '-'; 256 entries in all. */
@@ -61,10 +62,11 @@ struct seen {
 	const char *mode; /* the agent's mode, "" if the file does not say */
 };
 
-/* Entry names given so far: each must be unique. */
+/* Entry names given so far: each must be unique; and, when asked, the entries written. */
 struct used {
 	char (*v)[ENTRY_NAME_MAX + 1];
 	size_t n, cap;
+	struct suggest_list *listed;
 };
 
 /* ---- reading ---- */
@@ -254,11 +256,11 @@ static int seen_load(const struct ydoc *doc, struct seen *s, struct diag *d)
 	if (ynode_expect(flows, YN_SEQ, "blocked.flows", d) < 0)
 		return -EINVAL;
 	v = ymap_get(b, "error");
-	if (v && v->type == YN_SCALAR && v->value[0])
-		fprintf(stderr,
-			"flowguard: warning: the agent reported '%s' reading blocked "
-			"flows: what it missed is not here\n",
-			v->value);
+	if (v && v->type == YN_SCALAR && v->value[0]) {
+		fputs("flowguard: warning: the agent reported '", stderr);
+		text_put(stderr, v->value);
+		fputs("' reading blocked flows: what it missed is not here\n", stderr);
+	}
 	s->v = calloc(flows->n + 1, sizeof(*s->v));
 	if (!s->v)
 		return -ENOMEM;
@@ -457,11 +459,29 @@ static int entry_name(const struct flow *f, const char *peer, struct used *u, ch
 
 /* ---- writing ---- */
 
-/* s for a comment: control characters (a JSON "\n") would end the comment early. */
+/*
+ * s for a comment, which must not end early: YAML ends a line at CR, LF, U+0085, U+2028
+ * and U+2029, and refuses a file with a non-printable character. ASCII controls (a JSON
+ * "\n") read best as a space; every other byte policies/text.h does not pass, as \xNN.
+ */
 static void put_text(FILE *out, const char *s)
 {
-	for (; *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s, out);
+	char one[2] = "";
+	size_t n;
+
+	for (; *s; s += n) {
+		n = text_char_len(s);
+		if (n) {
+			fwrite(s, 1, n, out);
+			continue;
+		}
+		n = 1;
+		one[0] = *s;
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			fputc(' ', out);
+		else
+			text_put(out, one);
+	}
 }
 
 static void put_endpoint(FILE *out, const struct addr *a, bool port, uint64_t p)
@@ -514,6 +534,27 @@ static void put_name_note(FILE *out, const struct flow *f)
 	fprintf(out, ": this allows the name's current addresses, not %s\n", a);
 }
 
+static int list_entry(struct suggest_list *l, const struct flow *g, const char *name,
+		      const char *peer, const uint64_t *ports, size_t n_ports)
+{
+	struct suggest_entry *e = realloc(l->v, (l->n + 1) * sizeof(*e));
+	size_t i;
+
+	if (!e)
+		return -ENOMEM;
+	l->v = e;
+	e = &l->v[l->n++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	snprintf(e->peer, sizeof(e->peer), "%s", peer);
+	e->ingress = g->ingress;
+	e->udp = g->l4 == IPPROTO_UDP;
+	for (i = 0; i < n_ports; i++)
+		e->ports[i] = (uint16_t)ports[i];
+	e->n_ports = n_ports;
+	return 0;
+}
+
 /* One entry: the flows whose port is in ports[], then the entry itself. */
 static int put_entry(FILE *out, const struct flow *g, size_t n, const uint64_t *ports,
 		     size_t n_ports, struct used *u)
@@ -532,6 +573,8 @@ static int put_entry(FILE *out, const struct flow *g, size_t n, const uint64_t *
 		put_name_note(out, &g[i]);
 	}
 	r = entry_name(g, peer, u, name);
+	if (r == 0 && u->listed)
+		r = list_entry(u->listed, g, name, peer, ports, n_ports);
 	if (r < 0)
 		return r;
 	fprintf(out, "  - name: %s\n    %s: [\"%s\"]\n    protocol: %s\n    ports: [", name,
@@ -695,9 +738,9 @@ static int output(const struct suggest_opts *o, const char *buf, size_t len, str
 }
 
 static int render(const char *file, int64_t now_s, const struct config *cfg, struct seen *s,
-		  char **buf, size_t *len)
+		  char **buf, size_t *len, struct suggest_list *listed)
 {
-	struct used u = { 0 };
+	struct used u = { .listed = listed };
 	FILE *out;
 	size_t i;
 	int r = 0;
@@ -737,7 +780,7 @@ static void say_nothing(const char *file, size_t covered)
 }
 
 int suggest_doc(const struct ydoc *doc, const struct config *cfg, int64_t now_s, char **ret,
-		size_t *ret_len, struct diag *d)
+		size_t *ret_len, struct suggest_list *ret_listed, struct diag *d)
 {
 	struct seen s = { 0 };
 	size_t covered = 0;
@@ -745,6 +788,8 @@ int suggest_doc(const struct ydoc *doc, const struct config *cfg, int64_t now_s,
 
 	*ret = NULL;
 	*ret_len = 0;
+	if (ret_listed)
+		memset(ret_listed, 0, sizeof(*ret_listed));
 	r = seen_load(doc, &s, d);
 	if (r == 0 && s.n && cfg)
 		covered = drop_covered(cfg, &s);
@@ -756,10 +801,14 @@ int suggest_doc(const struct ydoc *doc, const struct config *cfg, int64_t now_s,
 	if (r == 0 && !s.n)
 		say_nothing(doc->file, covered);
 	if (r == 0 && s.n)
-		r = render(doc->file, now_s, cfg, &s, ret, ret_len);
+		r = render(doc->file, now_s, cfg, &s, ret, ret_len, ret_listed);
 	if (r < 0) {
 		free(*ret);
 		*ret = NULL;
+		if (ret_listed) {
+			free(ret_listed->v);
+			memset(ret_listed, 0, sizeof(*ret_listed));
+		}
 	}
 	free(s.v);
 	return r;
@@ -795,7 +844,7 @@ int suggest_run(const struct suggest_opts *o, struct diag *d)
 
 	r = ydoc_load_max(o->status, YAML_MAX_STATUS_BYTES, NULL, NULL, &doc, d);
 	if (r == 0)
-		r = suggest_doc(doc, load_config(o, &g), o->now_s, &buf, &len, d);
+		r = suggest_doc(doc, load_config(o, &g), o->now_s, &buf, &len, NULL, d);
 	if (r == 0 && buf)
 		r = output(o, buf, len, d);
 	free(buf);

@@ -34,14 +34,30 @@ struct suggest_opts {
  */
 int suggest_run(const struct suggest_opts *o, struct diag *d);
 
+/* One allow entry as suggest wrote it: what the drop-in must read back as, and no more. */
+struct suggest_entry {
+	char name[33];
+	bool ingress;	/* from: rather than to: */
+	char peer[254]; /* the address or DNS name */
+	bool udp;
+	uint16_t ports[16];
+	size_t n_ports;
+};
+
+struct suggest_list {
+	struct suggest_entry *v;
+	size_t n;
+};
+
 struct ydoc;
 struct config;
 /*
  * The drop-in for a parsed status file (named doc->file in the header), leaving out what
  * cfg allows (cfg may be NULL), into *ret (malloc'ed, *ret_len bytes). *ret is NULL when
- * nothing (new) was seen: that is said on stderr. 0, -EINVAL or -ENOMEM.
+ * nothing (new) was seen: that is said on stderr. With ret_listed (may be NULL), every
+ * entry written, in order (free ret_listed->v). 0, -EINVAL or -ENOMEM.
  */
 int suggest_doc(const struct ydoc *doc, const struct config *cfg, int64_t now_s, char **ret,
-		size_t *ret_len, struct diag *d);
+		size_t *ret_len, struct suggest_list *ret_listed, struct diag *d);
 
 #endif

@@ -7,8 +7,10 @@
 
 /*
  * Writes s as a JSON string that is also a YAML double-quoted scalar (the status and facts
- * files are read back with libyaml): quotes, backslashes and control bytes escaped; NULL
- * is null.
+ * files are read back with libyaml): quotes and backslashes escaped, every character
+ * policies/text.h does not call printable as \uXXXX, every invalid UTF-8 byte as the text
+ * \xNN (JSON has no form for it), so the output is valid UTF-8 whatever s holds; NULL is
+ * null.
  */
 void json_str(FILE *f, const char *s);
 

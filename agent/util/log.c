@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent/util/log.h"
+#include "policies/text.h"
 
 /* Process-wide log settings; agent/ is the one place allowed file-scope state. */
 static bool log_journal;
@@ -41,13 +42,18 @@ static const char *level_word(int prio)
 	}
 }
 
-/* One line per call, written with one fputs so lines of a process never interleave. */
-static void put_line(int prio, const char *word, const char *msg)
+/*
+ * One line per call, written with one fputs so lines of a process never interleave. What
+ * a message quotes (a process or table name, an answer from DNS) is escaped: a line break
+ * in it would forge a journal entry, an escape sequence would reach the admin's terminal.
+ */
+static void put_line(int prio, const char *word, const char *raw)
 {
-	char line[2200], ts[32];
+	char line[2200], ts[32], msg[2048];
 	struct timespec now;
 	struct tm tm;
 
+	text_escape(msg, sizeof(msg), raw);
 	if (log_journal) {
 		snprintf(line, sizeof(line), "<%d>%s\n", prio, msg);
 	} else {

@@ -4,7 +4,8 @@
 #                                         stderr NAME/detect.err, when there are any), and
 #   flowguard plan --root ROOT            must equal NAME/plan.nft (stdout) or, when the
 #                                         plan is refused, NAME/plan.err (stderr, exit 2).
-# NAME/flowguard.yaml replaces tests/detect/auto.yaml as the configuration.
+# NAME/flowguard.yaml replaces tests/detect/auto.yaml as the configuration. The trees' fake
+# vendor tools are ours, so both run with --run-tools (without it, --root runs nothing).
 # FG_UPDATE_GOLDENS=1 rewrites the expected files; review the diff before committing.
 # Prints "detect: N passed, N failed".
 set -u
@@ -36,13 +37,14 @@ for dir in tests/detect/*/; do
 	name=$(basename "$dir")
 	cfg=tests/detect/auto.yaml
 	[ -f "$dir/flowguard.yaml" ] && cfg=$dir/flowguard.yaml
-	$FG detect --json --root "$dir/root" >"$tmp/json" 2>"$tmp/warn"
+	$FG detect --json --root "$dir/root" --run-tools >"$tmp/json" 2>"$tmp/warn"
 	compare "$name" "$dir/expected.json" "$tmp/json"
 	# Warnings about broken host files must name the file and line: keep them as goldens.
 	if [ -s "$tmp/warn" ] || [ -f "$dir/detect.err" ]; then
 		compare "$name" "$dir/detect.err" "$tmp/warn"
 	fi
-	if $FG plan --no-resolve -c "$cfg" --catalog "$CATALOG" --root "$dir/root" >"$tmp/plan" 2>"$tmp/err"; then
+	if $FG plan --no-resolve -c "$cfg" --catalog "$CATALOG" --root "$dir/root" --run-tools \
+		>"$tmp/plan" 2>"$tmp/err"; then
 		compare "$name" "$dir/plan.nft" "$tmp/plan"
 	else
 		compare "$name" "$dir/plan.err" "$tmp/err"

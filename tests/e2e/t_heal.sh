@@ -56,4 +56,18 @@ n=$(grep -c "restoring it" "$LOG")
 [ "$n" -ge 6 ] && ok "$n restores logged" || fail "$n restores logged, want 6"
 inc "$FG" status --run-dir "$T/run" | grep -q "restored the table [0-9]* times; last .* process [0-9]* ('nft')" &&
 	ok "status shows the last restore" || fail "status: $(inc "$FG" status --run-dir "$T/run" | head -8)"
+
+# A process name is the process's choice: one with a line break (nft copied under the name
+# "n<LF><3>flowguard") must not forge a log line, nor a line in status.
+weird="$T/$(printf 'n\n<3>flowguard')"
+cp "$(command -v nft)" "$weird"
+inc "$weird" delete table inet flowguard || fail "delete through $weird"
+wait_for 1 '[ "$(listing)" = "$want" ]' && ok "deleted by a process with a line break in its name: restored" ||
+	fail "not restored after the weird process"
+grep -Fq "('n\x0a<3>flowguard') deleted the table; restoring it" "$LOG" &&
+	! grep -q '^<3>flowguard' "$LOG" && ok "log: the process name escaped: $(grep -o "process [0-9]* ('n.x0a[^)]*)" "$LOG" | head -1)" ||
+	fail "log: $(grep -n -A1 "deleted the table" "$LOG" | tail -3)"
+inc "$FG" status --run-dir "$T/run" >"$T/st.txt" 2>&1
+grep -Fq "('n\x0a<3>flowguard') deleted the table" "$T/st.txt" && ! grep -q '^<3>flowguard' "$T/st.txt" &&
+	ok "status: the process name escaped" || fail "status: $(grep -A1 restored "$T/st.txt")"
 finish

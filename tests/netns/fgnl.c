@@ -9,6 +9,8 @@
  *   fgnl big N                        apply a table with an N-element set
  *   fgnl bigdiff N M                  change M elements of it with one diff, then verify
  *   fgnl conflicts                    other firewalls alone (as status runs it), one per line
+ *   fgnl foreign TABLE CHAIN          another table whose output chain drops, named with any
+ *                                     bytes (nft's parser refuses DEL or invalid UTF-8)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -315,6 +317,20 @@ static void add_bad_set(struct ruleset *rs)
 	rs_strset(&s->origin, "bad.yaml:7:3 (flow too-long-name)");
 }
 
+/* What any process with CAP_NET_ADMIN may create: names are bytes to the kernel. */
+static int cmd_foreign(const char *table, const char *chain)
+{
+	struct ruleset *rs = ruleset_new(table);
+	struct kernel_opts o;
+	int r = -ENOMEM;
+
+	kernel_opts_init(&o);
+	if (rs && ruleset_add_chain(rs, chain, RS_HOOK_OUTPUT, 0, RS_VERDICT_DROP))
+		r = kernel_apply(rs, &o, stdout);
+	ruleset_free(rs);
+	return r < 0;
+}
+
 static struct ruleset *source(const char *src, struct plan **p)
 {
 	if (!strcmp(src, "sample"))
@@ -349,6 +365,8 @@ static int run(int argc, char **argv, struct ruleset **rsp, struct plan **p)
 	}
 	if (!strcmp(cmd, "conflicts"))
 		return cmd_conflicts();
+	if (!strcmp(cmd, "foreign") && argc > 3)
+		return cmd_foreign(argv[2], argv[3]);
 	if (!strcmp(cmd, "bigdiff") && argc > 3)
 		return cmd_bigdiff((unsigned int)atoi(argv[2]), (unsigned int)atoi(argv[3]));
 	if (argc < 3 || !(*rsp = source(argv[2], p)))
@@ -379,7 +397,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fputs("usage: fgnl print|apply|audit|audit-json|hold|bad SRC | disable | status | genid |"
-		      " big N | bigdiff N M | conflicts\n",
+		      " big N | bigdiff N M | conflicts | foreign TABLE CHAIN\n",
 		      stderr);
 		return 2;
 	}

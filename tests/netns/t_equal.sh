@@ -44,7 +44,7 @@ for dir in tests/detect/*/; do
 	[ -f "$dir/plan.nft" ] || continue
 	cfg=tests/detect/auto.yaml
 	[ -f "$dir/flowguard.yaml" ] && cfg=$dir/flowguard.yaml
-	compare "$dir" "$dir/plan.nft" "$FG apply -c $cfg --root $dir/root"
+	compare "$dir" "$dir/plan.nft" "$FG apply -c $cfg --root $dir/root --run-tools"
 done
 rm -rf "$TMPD"
 finish

@@ -664,6 +664,35 @@ static void test_catalog_errors(void **state)
 			     "proxy or syslog, which always carry one");
 }
 
+/*
+ * Catalog strings reach the plan (its header, set and rule comments) and the kernel: a
+ * line break in 'version' once printed nft commands into the plan. Identifiers are
+ * narrow, text is one printable line, names are DNS names.
+ */
+static void test_catalog_strings(void **state)
+{
+	(void)state;
+	expect_catalog_error("version: \"2025-12-09\"", "version: \"2025-12-09\\nadd table ip x\"",
+			     "version '2025-12-09\\x0aadd table ip x' must be 1-64 letters, "
+			     "digits, '.', '_' or '-', starting with a letter or digit");
+	expect_catalog_error("catalog: swp", "catalog: \"swp evil\"",
+			     "catalog 'swp evil' must be 1-64 letters, digits, '.', '_' or '-', "
+			     "starting with a letter or digit");
+	expect_catalog_error("  - id: admin-dns\n", "  - id: \"admin dns\\\"\"\n",
+			     "id 'admin dns\"' must be 1-64 letters, digits, '.', '_' or '-', "
+			     "starting with a letter or digit");
+	expect_catalog_error("  de-1:\n", "  \"de-1\\u2028\":\n",
+			     "region code 'de-1\\xe2\\x80\\xa8' must be 1-64 letters, digits, '.', "
+			     "'_' or '-', starting with a letter or digit");
+	expect_catalog_error("title: \"Server & Workload Protection subnets\"",
+			     "title: \"Server & Workload\\u0085Protection subnets\"",
+			     "title 'Server & Workload\\xc2\\x85Protection subnets' must be "
+			     "printable text on one line");
+	expect_catalog_error("{name: \"workload.{region}.cloudone.trendmicro.com\", note",
+			     "{name: \"workload.{region}.cloud one.trendmicro.com\", note",
+			     "name 'workload.{region}.cloud one.trendmicro.com' is not a DNS name");
+}
+
 /* ---- the test list, from the fixture directories ----------------------------------- */
 
 struct list {
@@ -763,6 +792,7 @@ int main(int argc, char **argv)
 	for (i = 1; i < 4; i++)
 		l.v[i].teardown_func = tmp_remove;
 	add_test(&l, xstrdup("catalog-errors"), test_catalog_errors, NULL);
+	add_test(&l, xstrdup("catalog-strings"), test_catalog_strings, NULL);
 	add_fixtures(&l, BAD_DIR, "bad", test_bad_fixture);
 	add_fixtures(&l, GOOD_DIR, "good", test_good_fixture);
 

@@ -29,11 +29,13 @@
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
+/* The fixture trees' tools are ours: they run (DETECT_RUN_TOOLS), as with --run-tools. */
 static struct detection *det_new(void)
 {
 	struct detection *det = calloc(1, sizeof(*det));
 
 	assert_non_null(det);
+	det->run_tools = true;
 	return det;
 }
 
@@ -781,6 +783,73 @@ static void test_tool_hangs(void **state)
 	rm_root(root);
 }
 
+/*
+ * Under a root other than "/", the tree's programs are not run without DETECT_RUN_TOOLS
+ * (detect --root IMAGE ran IMAGE/opt/ds_agent/dsa_query as root): a tool that would leave
+ * a mark does not, and the evidence says why; with the flag it runs.
+ */
+static void test_root_runs_nothing(void **state)
+{
+	char *root = agent_root(), mark[PATH_MAX];
+	struct detection *det = det_new();
+	struct diag d = { 0 };
+	size_t i;
+
+	(void)state;
+	put(root, "/opt/ds_agent/dsa_query", "#!/bin/sh\ntouch \"${0%/*}/ran\"\n", 0755);
+	put(root, "/opt/ds_agent/sendCommand", "#!/bin/sh\ntouch \"${0%/*}/ran\"\n", 0755);
+	snprintf(mark, sizeof(mark), "%s/opt/ds_agent/ran", root);
+	det->run_tools = false;
+	assert_int_equal(detect_agent(det, root, &d), 0);
+	assert_int_equal(access(mark, F_OK), -1);
+	assert_true(det->roles & (1U << ROLE_AGENT));
+	for (i = 0; i < det->n_ev; i++)
+		if (det->ev[i].note &&
+		    strstr(det->ev[i].note, "not run: under --root the tree's "
+					    "programs are not run (--run-tools runs them)"))
+			break;
+	assert_true(i < det->n_ev);
+	assert_int_equal(d.n, 0); /* evidence, not a warning */
+	detection_free(det);
+	det = det_new();
+	assert_int_equal(detect_agent(det, root, &d), 0);
+	assert_int_equal(access(mark, F_OK), 0);
+	detection_free(det);
+	diag_clear(&d);
+	rm_root(root);
+}
+
+/* On "/", a tool runs only if root owns it and its directory and nobody else can write them. */
+static void test_tool_trusted(void **state)
+{
+	char *root = tmp_root(), tool[PATH_MAX], dir[PATH_MAX], why[256];
+
+	(void)state;
+	if (geteuid() != 0) {
+		rm_root(root);
+		skip();
+	}
+	put(root, "/opt/t/tool", "#!/bin/sh\n", 0755);
+	snprintf(tool, sizeof(tool), "%s/opt/t/tool", root);
+	snprintf(dir, sizeof(dir), "%s/opt/t", root);
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(detect_tool_trusted(tool, why, sizeof(why)), 0);
+	assert_int_equal(chmod(tool, 0775), 0);
+	assert_int_equal(detect_tool_trusted(tool, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "/opt/t/tool is writable by its group (mode 0775)"));
+	assert_int_equal(chmod(tool, 0755), 0);
+	assert_int_equal(chown(tool, 1, 1), 0);
+	assert_int_equal(detect_tool_trusted(tool, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "/opt/t/tool is owned by uid 1, not root"));
+	assert_int_equal(chown(tool, 0, 0), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(detect_tool_trusted(tool, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "/opt/t is writable by others (mode 0777)"));
+	assert_int_equal(detect_tool_trusted(dir, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "/opt/t is not a regular file"));
+	rm_root(root);
+}
+
 /* ---- relay and communication thresholds ----------------------------------------------- */
 
 static void detect_in(const char *root, const char *tcp, bool repo, struct detection *det,
@@ -1027,6 +1096,8 @@ int main(void)
 		cmocka_unit_test(test_run_tool_isolated),
 		cmocka_unit_test(test_run_tool_too_much),
 		cmocka_unit_test(test_tool_hangs),
+		cmocka_unit_test(test_root_runs_nothing),
+		cmocka_unit_test(test_tool_trusted),
 		cmocka_unit_test(test_relay_thresholds),
 		T(test_relay_needs_agent),
 		cmocka_unit_test(test_comm_direction),

@@ -325,7 +325,7 @@ static void nop_cb(void *userdata, const struct res_answer *a)
 /* resolver_new() on the servers in text (space-separated, as endpoint_parse() reads each). */
 static int new_with(const char *text, struct resolver **ret)
 {
-	struct endpoint v[RESOLVER_MAX_SERVERS + 2];
+	struct endpoint v[RESOLVER_SERVERS_MAX + 2];
 	struct endpoint_list l = { .v = v };
 	struct resolver_opts o = { .servers = &l };
 	char buf[512], *save = NULL, *s;
@@ -334,7 +334,7 @@ static int new_with(const char *text, struct resolver **ret)
 
 	strcpy(buf, text);
 	for (s = strtok_r(buf, " ", &save); s; s = strtok_r(NULL, " ", &save)) {
-		assert_true(l.n < RESOLVER_MAX_SERVERS + 2);
+		assert_true(l.n < RESOLVER_SERVERS_MAX + 2);
 		r = endpoint_parse(s, &v[l.n++], &why);
 		if (r < 0)
 			return r;
@@ -387,7 +387,7 @@ static void test_servers(void **state)
 
 static void test_servers_to_ares(void **state)
 {
-	struct ares_addr_port_node nodes[RESOLVER_MAX_SERVERS];
+	struct ares_addr_port_node nodes[RESOLVER_SERVERS_MAX];
 	struct endpoint v[2];
 	struct endpoint_list l = { .v = v, .n = 2 };
 	const char *why;
