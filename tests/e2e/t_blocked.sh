@@ -52,7 +52,7 @@ flow() {
 topo_up || { fail "topology"; finish; }
 dns_up 'web.test. 2 IN A 10.99.0.2' || finish
 write_config enforce 3s 'metrics:' "  textfile: $M" '  interval: 1s'
-agent_start || finish
+agent_start FLOWGUARD_DEBUG=1 || finish
 wait_for 5 'has_addr allow_test_web_names_v4 10.99.0.2' ||
 	fail "web.test not resolved"
 
