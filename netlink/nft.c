@@ -233,6 +233,14 @@ int nft_commit_ruleset(struct nft_ctx *ctx, const struct ruleset *desired,
 	if (!want)
 		return -ENOMEM;
 	want->flags = co->table_flags;
+	r = nft_fit_queue(ctx, want);
+	if (r < 0) {
+		snprintf(err->msg, sizeof(err->msg), "the kernel has neither nft_queue nor "
+			 "nft_compat with xt_NFQUEUE");
+		ruleset_free(want);
+		return r;
+	}
+	r = -ERESTART;
 	for (i = 0; i < COMMIT_RETRIES && retryable(r, ctx); i++) {
 		memset(err, 0, sizeof(*err));
 		r = commit_once(ctx, want, &o, &sent, err);

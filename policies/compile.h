@@ -19,6 +19,7 @@ struct host_facts {
 	const struct endpoint_list *lists[FACT_MAX];
 	uint32_t features; /* catalog feature bits */
 	enum fg_comm comm;
+	bool cannot_queue; /* the kernel cannot hold packets: harvest.hold copies them instead */
 };
 
 /* What host detection found (agent/detect.c fills it); every part optional. */

@@ -36,7 +36,7 @@ static void listen_group(struct daemon *dm, uint16_t group)
 	int r;
 
 	ev->group = group;
-	r = nflog_open(group, EVENTS_SNAPLEN, &ev->nl);
+	r = nflog_open(group, EVENTS_SNAPLEN, true, &ev->nl);
 	ev->error = r;
 	if (r == -EBUSY)
 		log_warn(r, "NFLOG group %u is taken by another listener (ulogd2 or another "

@@ -16,10 +16,10 @@
 #include "agent/util/privs.h"
 #include "agent/util/paths.h"
 
-int daemon_gen_load(const struct daemon_opts *o, struct gen **ret)
+int daemon_gen_load(const struct daemon_opts *o, unsigned int features, struct gen **ret)
 {
 	struct gen_opts go = { o->catalog, o->config, o->root, o->strict, o->strict_catalog,
-			       o->facts };
+			       o->facts, !(features & (NFT_FEAT_QUEUE | NFT_FEAT_QUEUE_COMPAT)) };
 
 	return gen_load(&go, ret);
 }
@@ -177,7 +177,7 @@ static int setup(struct daemon *dm)
 	if (r == 0)
 		r = set_paths(dm);
 	if (r == 0)
-		r = daemon_gen_load(dm->opts, &dm->gen);
+		r = daemon_gen_load(dm->opts, dm->nft.features, &dm->gen);
 	/* Detection (gen_load) is done; what follows reads the network. */
 	if (r == 0)
 		r = restrict_privs();
@@ -191,6 +191,8 @@ static int setup(struct daemon *dm)
 	r = load_saved(dm);
 	if (r == 0)
 		r = sets_commit_all(dm, dm->gen, dm->names, "start");
+	if (r == 0)
+		r = harvest_open(dm);
 	if (r == 0 && (r = loop_new_resolver(dm->gen, dm, &dm->res)) < 0)
 		log_err(r, "Failed to set up the resolver: %m");
 	return r;
@@ -198,6 +200,8 @@ static int setup(struct daemon *dm)
 
 static void teardown(struct daemon *dm)
 {
+	/* First: the hold helper lets every answer it holds go before the daemon is gone. */
+	harvest_close(dm);
 	events_close(dm);
 	resolver_free(dm->res);
 	names_free(dm->names);

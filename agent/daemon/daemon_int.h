@@ -10,6 +10,7 @@
 
 #include "agent/report/report.h"
 #include "agent/daemon/daemon.h"
+#include "agent/daemon/harvest_int.h"
 #include "agent/detect/detect.h"
 #include "agent/gen/gen.h"
 #include "agent/dns/dns.h"
@@ -92,6 +93,7 @@ struct daemon {
 	char metrics_path[PATH_MAX]; /* the file being kept; "" while off */
 	struct events ev;
 	bool metrics_failing;
+	struct harvest *hv;	/* DNS answer harvest (harvest_int.h); NULL before start */
 };
 
 /* Clocks: CLOCK_BOOTTIME (deadlines; a suspend counts) and wall milliseconds. */
@@ -102,8 +104,8 @@ double mono_s(void);
 /* Counts one commit of kind k that took `took` seconds and returned r. */
 void count_apply(struct daemon *dm, enum apply_kind k, double took, int r);
 
-/* daemon.c: gen_load() with the daemon's paths. */
-int daemon_gen_load(const struct daemon_opts *o, struct gen **ret);
+/* daemon.c: gen_load() with the daemon's paths and what the kernel can do (features). */
+int daemon_gen_load(const struct daemon_opts *o, unsigned int features, struct gen **ret);
 
 /* daemon_sets.c */
 int sets_commit_all(struct daemon *dm, struct gen *g, struct names *ns, const char *why);
@@ -139,6 +141,8 @@ int monitor_read(struct monitor *m, struct heal_info *ret);
 /* A resolver failure in words: "NXDOMAIN", "timeout", ...; "" for 0. */
 const char *state_error_text(int err);
 void state_changed(struct daemon *dm);
+/* The same for frequent changes (harvested answers): the status file within a second. */
+void state_changed_soon(struct daemon *dm);
 /* The status file lags behind: rewrite it now, or a second after the last rewrite. */
 void state_status_soon(struct daemon *dm);
 /* The deferred rewrite of state_status_soon(), once due. */

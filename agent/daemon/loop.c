@@ -308,6 +308,7 @@ static void reload_swap(struct daemon *dm, struct gen *g, struct names *ns, stru
 	dm->reload_wall_ms = wall_ms();
 	state_metrics_arm(dm);
 	events_reload(dm);
+	harvest_reload(dm);
 	log_info("Reloaded: %s", dm->summary);
 	state_status_line(dm, line, sizeof(line));
 	notify_ready(line);
@@ -323,7 +324,7 @@ static void reload(struct daemon *dm)
 
 	notify_reloading();
 	log_info("Reloading '%s' and '%s'", dm->opts->config, dm->opts->catalog);
-	r = daemon_gen_load(dm->opts, &g);
+	r = daemon_gen_load(dm->opts, dm->nft.features, &g);
 	if (r < 0) {
 		reload_refused(dm, r, "the configuration is invalid");
 		return;
@@ -378,7 +379,7 @@ static int on_signal(struct daemon *dm)
 
 int loop_run(struct daemon *dm)
 {
-	struct pollfd pfd[3 + RESOLVER_MAX_FDS];
+	struct pollfd pfd[4 + RESOLVER_MAX_FDS];
 	size_t nres;
 	int r;
 
@@ -388,18 +389,22 @@ int loop_run(struct daemon *dm)
 		pfd[1] = (struct pollfd){ .fd = monitor_fd(&dm->mon), .events = POLLIN };
 		/* -1 while not listening: poll() skips it. */
 		pfd[2] = (struct pollfd){ .fd = events_fd(dm), .events = POLLIN };
-		nres = resolver_fds(dm->res, pfd + 3, RESOLVER_MAX_FDS);
-		r = poll(pfd, 3 + nres, poll_timeout(dm));
+		pfd[3] = (struct pollfd){ .fd = harvest_fd(dm), .events = POLLIN };
+		nres = resolver_fds(dm->res, pfd + 4, RESOLVER_MAX_FDS);
+		r = poll(pfd, 4 + nres, poll_timeout(dm));
 		if (r < 0 && errno != EINTR)
 			return log_err(-errno, "poll failed: %m");
 		if (r < 0)
 			continue;
+		/* First: a held answer waits for this. */
+		if (pfd[3].revents)
+			harvest_read(dm);
 		if (pfd[1].revents)
 			on_monitor(dm);
 		if (pfd[2].revents)
 			events_read(dm);
 		/* Also without ready sockets: it handles the resolver's own timeouts. */
-		resolver_process(dm->res, pfd + 3, nres);
+		resolver_process(dm->res, pfd + 4, nres);
 		/* Last: a reload replaces the resolver whose fds are in pfd. */
 		if (pfd[0].revents && (r = on_signal(dm)) < 0)
 			return log_err(r, "Failed to read signals: %m");

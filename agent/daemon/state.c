@@ -62,6 +62,14 @@ const char *state_error_text(int err)
 	}
 }
 
+/* "query", "answer" or "query,answer": who vouched for the address. */
+static const char *source_text(uint8_t src)
+{
+	if ((src & NAME_SRC_QUERY) && (src & NAME_SRC_ANSWER))
+		return "query,answer";
+	return src & NAME_SRC_ANSWER ? "answer" : "query";
+}
+
 static void write_addrs(FILE *f, const struct name_state *s, uint64_t now, uint64_t wall)
 {
 	char a[64];
@@ -69,9 +77,9 @@ static void write_addrs(FILE *f, const struct name_state *s, uint64_t now, uint6
 
 	for (i = 0; i < s->n_addrs; i++) {
 		fprintf(f, "%s\n        {\"address\": \"%s\", \"current\": %s, "
-			   "\"ttl_end_ms\": %llu, \"allowed_until_ms\": %llu}", i ? "," : "",
-			rs_addr_format(&s->addrs[i].addr, a, sizeof(a)),
-			s->addrs[i].current ? "true" : "false",
+			   "\"source\": \"%s\", \"ttl_end_ms\": %llu, \"allowed_until_ms\": %llu}",
+			i ? "," : "", rs_addr_format(&s->addrs[i].addr, a, sizeof(a)),
+			s->addrs[i].current ? "true" : "false", source_text(s->addrs[i].sources),
 			(unsigned long long)to_wall(s->addrs[i].ttl_end_ms, now, wall),
 			(unsigned long long)to_wall(s->addrs[i].allowed_until_ms, now, wall));
 	}
@@ -82,10 +90,13 @@ static void write_name(FILE *f, const struct name_state *s, uint64_t now, uint64
 	fputs("    {\"fqdn\": ", f);
 	json_str(f, s->fqdn);
 	fprintf(f, ", \"ttl\": %u, \"last_good_ms\": %llu, \"next_query_ms\": %llu, "
-		   "\"in_flight\": %s, \"failures\": %u, \"dropped\": %zu, \"error\": ",
+		   "\"in_flight\": %s, \"failures\": %u, \"dropped\": %zu, \"wildcard\": %s, "
+		   "\"harvested\": %llu, \"last_harvest_ms\": %llu, \"error\": ",
 		s->ttl_s, (unsigned long long)to_wall(s->last_good_ms, now, wall),
 		(unsigned long long)(s->in_flight ? 0 : to_wall(s->next_query_ms, now, wall)),
-		s->in_flight ? "true" : "false", s->failures, s->last_dropped);
+		s->in_flight ? "true" : "false", s->failures, s->last_dropped,
+		s->wildcard ? "true" : "false", (unsigned long long)s->harvested,
+		(unsigned long long)to_wall(s->last_harvest_ms, now, wall));
 	json_str(f, state_error_text(s->last_error));
 	fputs(", \"addresses\": [", f);
 	write_addrs(f, s, now, wall);
@@ -165,6 +176,7 @@ static int write_status(FILE *f, const void *data)
 	write_events(f, dm);
 	write_metrics(f, dm);
 	events_write_status(f, dm);
+	harvest_write_status(f, dm);
 	fputs("  \"names\": [", f);
 	for (i = 0; i < n; i++) {
 		fputs(i ? ",\n" : "\n", f);
@@ -244,18 +256,29 @@ void state_status_due(struct daemon *dm)
 	status_now(dm);
 }
 
+static void save_soon(struct daemon *dm)
+{
+	uint64_t at = dm->last_save_ms + SAVE_INTERVAL_MS;
+
+	if (dm->save_due_ms == NEVER)
+		dm->save_due_ms = at > now_ms() ? at : now_ms();
+}
+
 /* Something changed: status file and STATUS= now, the names file within SAVE_INTERVAL_MS. */
 void state_changed(struct daemon *dm)
 {
 	char line[320];
-	uint64_t at;
 
 	status_now(dm);
 	state_status_line(dm, line, sizeof(line));
 	notify_status(line);
-	at = dm->last_save_ms + SAVE_INTERVAL_MS;
-	if (dm->save_due_ms == NEVER)
-		dm->save_due_ms = at > now_ms() ? at : now_ms();
+	save_soon(dm);
+}
+
+void state_changed_soon(struct daemon *dm)
+{
+	state_status_soon(dm);
+	save_soon(dm);
 }
 
 void state_metrics_arm(struct daemon *dm)

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A CDN-like authoritative DNS server for the harvest tests (stdlib only).
+
+Usage: cdnauth.py ADDR PORT SEED TTL_MIN TTL_MAX LOG
+Serves, over UDP on ADDR:PORT:
+    edge.cdn.test   A: two addresses that move at every TTL: epoch k lasts a TTL drawn
+                    from [TTL_MIN, TTL_MAX] (random.Random(SEED)), and its addresses are
+                    new ones out of 10.99.128.0/17 (never used before in the run)
+    www.cdn.test    CNAME edge.cdn.test (TTL 60), with edge's A records after it
+    NAME.wild.test  A: the same epoch addresses (for a wildcard allow entry)
+Other names: NXDOMAIN; AAAA and other types: NODATA. An answer's TTL is what is left of
+its epoch, so a cache in front never serves an address past its move: every program that
+asks after a move gets the new addresses at once, before any poller can have seen them.
+LOG gets one line per epoch change: "EPOCH k START_MS TTL ADDR ADDR".
+"""
+import random
+import socket
+import struct
+import sys
+import time
+
+T_A, T_CNAME = 1, 5
+
+
+def encode_name(name):
+    out = b""
+    for label in name.rstrip(".").split("."):
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def parse_query(msg):
+    if len(msg) < 12:
+        return None
+    qid, flags, qd = struct.unpack("!HHH", msg[:6])
+    if qd != 1 or flags & 0x8000:
+        return None
+    pos, labels = 12, []
+    while pos < len(msg) and msg[pos] != 0:
+        n = msg[pos]
+        if n & 0xC0 or pos + 1 + n > len(msg):
+            return None
+        labels.append(msg[pos + 1:pos + 1 + n].decode("ascii", "replace").lower())
+        pos += 1 + n
+    if pos + 5 > len(msg):
+        return None
+    qtype = struct.unpack("!H", msg[pos + 1:pos + 3])[0]
+    return qid, flags, ".".join(labels), qtype, msg[12:pos + 5]
+
+
+def rr(owner, rtype, ttl, rdata):
+    return owner + struct.pack("!HHIH", rtype, 1, ttl, len(rdata)) + rdata
+
+
+class Epochs:
+    def __init__(self, seed, lo, hi, logpath):
+        self.rnd = random.Random(seed)
+        self.lo, self.hi = lo, hi
+        self.k = -1
+        self.end = 0.0
+        self.log = logpath
+        self.next_addr = 0
+
+    def addr(self):
+        i = self.next_addr
+        self.next_addr += 1
+        return socket.inet_aton("10.99.%d.%d" % (128 + i // 250, 1 + i % 250))
+
+    def current(self):
+        now = time.monotonic()
+        if now >= self.end:
+            self.k += 1
+            self.ttl = self.rnd.randint(self.lo, self.hi)
+            self.end = now + self.ttl
+            self.addrs = [self.addr(), self.addr()]
+            with open(self.log, "a") as f:
+                f.write("EPOCH %d %d %d %s\n" % (self.k, int(time.time() * 1000), self.ttl,
+                        " ".join(socket.inet_ntoa(a) for a in self.addrs)))
+        # The TTL left in this epoch: a cache never keeps an address past its move.
+        return self.addrs, max(1, int(self.end - now + 0.999))
+
+
+def answer(q, ep):
+    qid, qflags, name, qtype, question = q
+    flags = 0x8000 | 0x0400 | (qflags & 0x0100)
+    ptr = b"\xc0\x0c"
+    if name not in ("edge.cdn.test", "www.cdn.test") and not name.endswith(".wild.test"):
+        return struct.pack("!HHHHHH", qid, flags | 3, 1, 0, 0, 0) + question
+    if qtype != T_A:
+        return struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 0) + question
+    addrs, ttl = ep.current()
+    recs, owner = [], ptr
+    if name == "www.cdn.test":
+        edge = encode_name("edge.cdn.test")
+        recs.append(rr(ptr, T_CNAME, 60, edge))
+        owner = edge
+    recs += [rr(owner, T_A, ttl, a) for a in addrs]
+    return struct.pack("!HHHHHH", qid, flags, 1, len(recs), 0, 0) + question + b"".join(recs)
+
+
+def main():
+    addr, port, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    ep = Epochs(seed, int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    while True:
+        msg, peer = s.recvfrom(4096)
+        q = parse_query(msg)
+        if q:
+            s.sendto(answer(q, ep), peer)
+
+
+if __name__ == "__main__":
+    main()
