@@ -19,7 +19,7 @@
 #define HARVEST_COPY 4352
 /* Store entries one read may change before the rest waits for the next read. */
 #define BATCH_NAMES 64
-/* Answers one read takes from the helper before it commits and lets them go. */
+/* Held answers one read takes before it commits and lets them go. */
 #define BATCH_HELD 256
 
 struct batch {
@@ -182,45 +182,64 @@ static void read_copies(struct daemon *dm)
 	after(&b);
 }
 
-static void helper_gone(struct daemon *dm, ssize_t r)
+/* The helper died (killed): the bound is not kept without it; start another. */
+static void helper_gone(struct daemon *dm)
 {
 	struct harvest *hv = dm->hv;
+	int r;
 
-	log_err((int)r, "The hold helper is gone (%m): DNS answers now pass without being "
-		 "held or harvested (queue bypass); restarting it");
+	log_err(-ECHILD, "The hold helper is gone: DNS answers wait without a bound; "
+			 "restarting it");
 	hold_stop(&hv->hold);
 	r = hold_start(hv->queue, hv->bound_us, &hv->hold);
 	if (r < 0) {
 		hv->mode = HARVEST_OFF;
 		snprintf(hv->error, sizeof(hv->error), "hold helper gone, restart failed: %s",
-			 strerror((int)-r));
-		log_err((int)r, "Failed to restart the hold helper: %m");
+			 strerror(-r));
+		log_err(r, "Failed to restart the hold helper: %m; answers pass without being "
+			   "held or harvested (bypass)");
 	}
+}
+
+struct held {
+	struct batch b;
+	uint32_t ids[BATCH_HELD];
+	size_t n;
+};
+
+static void on_held(void *data, uint32_t id, const uint8_t *l4, size_t len)
+{
+	struct held *hd = data;
+
+	/* Past the batch's room: it goes on unharvested now, rather than wait. */
+	if (hd->n == BATCH_HELD || hd->b.full) {
+		hold_release(&hd->b.dm->hv->hold, id);
+		hd->b.dm->hv->st.lost++;
+		return;
+	}
+	hd->ids[hd->n++] = id;
+	take_answer(&hd->b, l4, len);
 }
 
 static void read_held(struct daemon *dm)
 {
 	struct harvest *hv = dm->hv;
-	uint32_t ids[BATCH_HELD];
-	size_t n = 0, i;
-	struct batch b;
-	ssize_t r = 0;
+	struct held hd;
+	size_t i;
+	int r;
 
-	batch_init(&b, dm);
-	while (n < BATCH_HELD && !b.full) {
-		r = hold_recv(&hv->hold, &ids[n], hv->buf, HARVEST_COPY);
-		if (r < 0)
-			break;
-		take_answer(&b, hv->buf, (size_t)r);
-		n++;
-	}
-	commit(&b);
-	/* The sets hold them now (or the commit failed, and waiting longer would not help). */
-	for (i = 0; i < n; i++)
-		(void)hold_release(&hv->hold, ids[i]);
-	after(&b);
+	batch_init(&hd.b, dm);
+	hd.n = 0;
+	r = hold_read(&hv->hold, on_held, &hd);
 	if (r < 0 && r != -EAGAIN)
-		helper_gone(dm, r);
+		log_warn(r, "Failed to read queue %u: %m, ignoring", hv->queue);
+	commit(&hd.b);
+	/* The sets hold them now (or the commit failed, and waiting longer would not help). */
+	for (i = 0; i < hd.n; i++)
+		hold_release(&hv->hold, hd.ids[i]);
+	after(&hd.b);
+	if (!hold_alive(&hv->hold))
+		helper_gone(dm);
 }
 
 void harvest_read(struct daemon *dm)
@@ -239,7 +258,7 @@ int harvest_fd(const struct daemon *dm)
 
 	if (!hv || hv->mode == HARVEST_OFF)
 		return -1;
-	return hv->mode == HARVEST_HOLD ? hv->hold.fd : nflog_fd(hv->nl);
+	return hv->mode == HARVEST_HOLD ? hold_fd(&hv->hold) : nflog_fd(hv->nl);
 }
 
 static void open_copy(struct harvest *hv)
@@ -267,8 +286,7 @@ static void open_hold(struct harvest *hv, unsigned int features)
 	int r;
 
 	hv->hold_via = features & NFT_FEAT_QUEUE ? "nft_queue" : "nft_compat";
-	hv->buf = malloc(HARVEST_COPY);
-	r = hv->buf ? hold_start(hv->queue, hv->bound_us, &hv->hold) : -ENOMEM;
+	r = hold_start(hv->queue, hv->bound_us, &hv->hold);
 	if (r < 0) {
 		snprintf(hv->error, sizeof(hv->error), "%s", r == -EBUSY ?
 			 "the queue is taken by another listener; set harvest.queue to a free one" :
@@ -291,7 +309,7 @@ int harvest_open(struct daemon *dm)
 	hv = calloc(1, sizeof(*hv));
 	if (!hv)
 		return log_err(-ENOMEM, "Failed to set up DNS answer harvest: %m");
-	hv->hold.fd = -1;
+	hv->hold.pipe = -1;
 	dm->hv = hv;
 	if (!c->enabled)
 		return 0;
@@ -319,10 +337,9 @@ void harvest_close(struct daemon *dm)
 
 	if (!hv)
 		return;
-	if (hv->hold.pid)
+	if (hv->hold.sh)
 		hold_stop(&hv->hold);
 	nflog_close(hv->nl);
-	free(hv->buf);
 	free(hv);
 	dm->hv = NULL;
 }
@@ -370,7 +387,7 @@ static void write_hold(FILE *f, const struct harvest *hv)
 		   ", \"late\": %" PRIu64 ", \"unheld\": %" PRIu64 ", \"lost\": %" PRIu64
 		   ", \"latency_p50_us\": %u, \"latency_p99_us\": %u},\n",
 		hv->bound_us / 1000, sh->held, sh->on_time, sh->late, sh->unheld, sh->lost,
-		latency_percentile(&sh->lat, 50), latency_percentile(&sh->lat, 99));
+		latency_percentile(&hv->hold.lat, 50), latency_percentile(&hv->hold.lat, 99));
 }
 
 static void write_answers(FILE *f, const struct harvest_stats *st)

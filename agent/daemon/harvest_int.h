@@ -9,17 +9,15 @@
  * The answer itself went on at once: a program that connects within the commit's
  * fraction of a millisecond can still race it.
  *
- * Hold (harvest.hold): the table queues the answers instead (`queue ... bypass`). A helper
- * process, forked at start, owns the queue: it passes each answer's UDP datagram to the
- * daemon and lets the answer go once the daemon says its sets are committed, or once
- * harvest.hold-timeout-ms has passed, whichever comes first. The daemon never holds a
- * packet itself, so a daemon that is stopped (SIGSTOP), wedged in a slow commit or busy
- * costs each answer at most the bound. The helper blocks SIGTERM and friends and exits
- * when the daemon's end of their socket closes (the daemon stopped, or was killed),
- * after letting every held answer go; with the queue unbound, `bypass` passes answers
- * untouched. A full queue or socket buffer passes answers too (NFQA_CFG_F_FAIL_OPEN).
- * What the helper counts (held, on time, late, passed unheld) and its latencies live in
- * a shared page the daemon reads for status and metrics.
+ * Hold (harvest.hold): the table queues the answers instead (`queue ... bypass`). The
+ * daemon reads the queue and lets each answer go once its sets are committed; a helper
+ * process forked at start shares the queue and lets go any answer still held when
+ * harvest.hold-timeout-ms has passed, and reads and lets go what the daemon does not read
+ * in that time (hold.c). So a daemon that is stopped (SIGSTOP), wedged in a slow commit
+ * or busy costs each answer at most the bound. When the daemon stops or dies, the helper
+ * lets everything go and exits, and `bypass` passes answers untouched. A full queue or
+ * socket buffer passes answers too (NFQA_CFG_F_FAIL_OPEN). What both count (held, on
+ * time, late, passed unheld) lives in a page they share.
  */
 #ifndef FLOWGUARD_HARVEST_INT_H
 #define FLOWGUARD_HARVEST_INT_H
@@ -35,42 +33,61 @@
 
 struct daemon;
 
-/* Written by the helper, read by the daemon (a torn read costs one sample, no more). */
-struct hold_shared {
-	uint64_t held;	  /* answers held for the daemon */
-	uint64_t on_time; /* let go when the daemon said so, within the bound */
-	uint64_t late;	  /* let go by the bound: the daemon did not answer in time */
-	uint64_t unheld;  /* let go at once: unreadable, or the daemon's socket was full */
-	uint64_t lost;	  /* queue messages lost (the kernel let those answers pass) */
-	struct latency lat; /* held -> let go, microseconds */
+/* Answers held at once; the kernel's queue is as long (more pass: fail open). */
+#define HOLD_SLOTS 1024
+
+/* One held answer: id << 8 | state, and when the daemon read it (CLOCK_MONOTONIC ns). */
+struct hold_slot {
+	uint64_t word;
+	uint64_t t0_ns;
 };
 
+/* Shared by the daemon and the helper; counters are atomic, slots change by CAS. */
+struct hold_shared {
+	uint64_t held;	  /* answers the daemon read and held */
+	uint64_t on_time; /* let go by the daemon, its sets committed */
+	uint64_t late;	  /* let go by the helper at the bound */
+	uint64_t unheld;  /* let go at once: unreadable, no free slot, or never read (stall) */
+	uint64_t lost;	  /* queue messages lost (the kernel let those answers pass) */
+	uint64_t reads;	  /* the daemon's reads of the queue: its progress, for the helper */
+	struct hold_slot slot[HOLD_SLOTS]; /* by id % HOLD_SLOTS */
+};
+
+struct nfq;
+
 struct holder {
-	pid_t pid;		/* 0: not running */
-	int fd;			/* our end of the socket pair; -1: none */
+	pid_t pid;		/* the helper; 0: not running */
+	int pipe;		/* our end: closing it tells the helper to go; -1: none */
+	struct nfq *q;		/* our copy of the queue socket */
 	struct hold_shared *sh; /* the shared page; NULL: none */
+	uint64_t bound_us;
+	struct latency lat;	/* read -> let go, microseconds (late ones count as the bound) */
 };
 
 /*
- * Binds NFQUEUE queue and forks the helper that holds its answers at most bound_us.
+ * Binds NFQUEUE queue and forks the helper that lets answers go after bound_us.
  * 0, -EBUSY (another listener has the queue), or another -errno (nothing started).
  */
 int hold_start(uint16_t queue, uint64_t bound_us, struct holder *ret);
-/* Closes our end (the helper lets every held answer go and exits) and reaps it. */
+/* Lets the helper let every held answer go and exit, and reaps it. */
 void hold_stop(struct holder *h);
+/* Whether the helper still runs (reaps it if not). */
+bool hold_alive(struct holder *h);
+/* The queue socket to poll. */
+int hold_fd(const struct holder *h);
 /*
- * One answer from the helper: its id and its UDP datagram (at most len bytes into buf).
- * Returns the datagram's length, -EAGAIN when nothing is pending, or another -errno
- * (-EPIPE: the helper is gone).
+ * Reads every queued answer and marks it held; cb gets each one's id and UDP datagram
+ * (answers without one go on at once). Returns the number read or -errno.
  */
-ssize_t hold_recv(struct holder *h, uint32_t *ret_id, uint8_t *buf, size_t len);
-/* Tells the helper that answer id may go. 0 or -errno. */
-int hold_release(struct holder *h, uint32_t id);
+int hold_read(struct holder *h, void (*cb)(void *data, uint32_t id, const uint8_t *l4, size_t len),
+	      void *data);
+/* Lets held answer id go (if the helper has not already). */
+void hold_release(struct holder *h, uint32_t id);
 
 enum harvest_mode {
 	HARVEST_OFF,  /* harvest.enabled: false, or no listener */
 	HARVEST_COPY, /* NFLOG copies */
-	HARVEST_HOLD, /* NFQUEUE through the helper */
+	HARVEST_HOLD, /* NFQUEUE, held */
 };
 
 struct harvest_stats {
@@ -78,7 +95,7 @@ struct harvest_stats {
 	uint64_t harvested; /* answers whose chain named an allowed name */
 	uint64_t ignored;   /* well-formed answers for no allowed name, or without addresses */
 	uint64_t rejected[HARVEST_REJ_MAX];
-	uint64_t lost;	    /* copies lost before they were read (socket overrun) */
+	uint64_t lost;	    /* answers not taken in (socket overrun, a read's room full) */
 	uint64_t added;	    /* addresses that became allowed through answers */
 	uint64_t dropped;   /* addresses cut by harvest.max-addresses */
 	uint64_t commits, commit_failures;
@@ -96,7 +113,6 @@ struct harvest {
 	struct holder hold;
 	struct harvest_stats st;
 	unsigned int logged; /* 1 << reason: that rejection was logged once already */
-	uint8_t *buf;	     /* one answer from the helper */
 };
 
 /* harvest.c: the daemon's side. Nothing here is fatal: failures are logged and in status. */

@@ -103,7 +103,11 @@ void loop_answer(void *userdata, const struct res_answer *ans)
 	}
 	if (ev.added || ev.removed)
 		events_reexplain(dm);
-	state_changed(dm);
+	/*
+	 * Answers come in bursts (start, a refresh round): the status file follows within a
+	 * second, not once per answer, so a held DNS answer never waits behind file writes.
+	 */
+	state_changed_soon(dm);
 }
 
 static void heal(struct daemon *dm, uint64_t now)

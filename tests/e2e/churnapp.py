@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """An application that resolves and connects at once, for the harvest tests (stdlib only).
 
-Usage: churnapp.py RESOLVER NAME[,NAME...] PORT SECONDS RATE OUT
-Every 1/RATE s, for SECONDS: asks RESOLVER (UDP port 53, its own DNS client: no
+Usage: churnapp.py RESOLVER NAME[,NAME...] PORT SECONDS RATE OUT [STOP]
+Every 1/RATE s, for SECONDS or until the file STOP exists: asks RESOLVER (UDP port 53, its own DNS client: no
 /etc/resolv.conf involved) for the A records of the next NAME, and opens a TCP connection
 to the first address at once (timeout 1.5 s: one SYN retry). OUT gets one line per
 attempt, "T_MS NAME ADDR RESULT MS" with RESULT ok (connected before any SYN retry,
 < 0.9 s), retry (connected after one, < 1.5 s), fail (not connected in 1.5 s) or nodns,
-then a summary line "SUMMARY attempts=N ok=N retry=N fail=N nodns=N".
+then a summary line "SUMMARY attempts=N ok=N retry=N fail=N nodns=N". "RND" in a NAME becomes
+8 random hex digits at each attempt (a new name below a wildcard every time).
 """
+import os
 import random
 import socket
 import struct
@@ -88,11 +90,12 @@ def attempt(resolver, name, port):
 def main():
     resolver, names, port = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
     seconds, rate, out = float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+    stop = sys.argv[7] if len(sys.argv) > 7 else None
     counts = {"ok": 0, "retry": 0, "fail": 0, "nodns": 0}
     end = time.monotonic() + seconds
     i = 0
     with open(out, "w") as f:
-        while time.monotonic() < end:
+        while time.monotonic() < end and not (stop and os.path.exists(stop)):
             t_next = time.monotonic() + 1 / rate
             name = names[i % len(names)].replace("RND", "%08x" % random.randrange(1 << 32))
             addr, res, ms = attempt(resolver, name, port)
