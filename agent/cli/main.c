@@ -167,6 +167,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 static void gen_opts_of(const struct opts *o, struct gen_opts *ret)
 {
+	memset(ret, 0, sizeof(*ret));
 	ret->catalog = o->catalog;
 	ret->config = o->config;
 	ret->root = o->root;

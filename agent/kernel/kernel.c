@@ -294,9 +294,9 @@ static int compare(const struct ruleset *desired, const struct ruleset *cur, FIL
 	return r;
 }
 
-int kernel_audit(const struct ruleset *desired, FILE *out)
+int kernel_audit(const struct ruleset *plan, FILE *out)
 {
-	struct ruleset *cur = NULL;
+	struct ruleset *cur = NULL, *desired;
 	struct nft_ctx ctx;
 	int r;
 
@@ -305,22 +305,29 @@ int kernel_audit(const struct ruleset *desired, FILE *out)
 		fprintf(out, "flowguard: cannot talk to nf_tables: %s\n", strerror(-r));
 		return r;
 	}
-	r = nft_dump_table(&ctx, desired->table, &cur);
+	/* As apply builds it: queue rules through the compat target where that is the way. */
+	desired = rscmp_canonical(plan, 0);
+	r = desired ? nft_fit_queue(&ctx, desired) : -ENOMEM;
+	if (r == 0 || r == -EOPNOTSUPP)
+		r = nft_dump_table(&ctx, plan->table, &cur);
 	nft_close(&ctx);
 	if (r == -ENOENT) {
-		fprintf(out, "flowguard: table inet %s does not exist\n", desired->table);
-		return 1;
+		fprintf(out, "flowguard: table inet %s does not exist\n", plan->table);
+		r = 1;
+		goto out_free;
 	}
 	if (r < 0) {
-		fprintf(out, "flowguard: cannot read table inet %s: %s\n", desired->table,
+		fprintf(out, "flowguard: cannot read table inet %s: %s\n", plan->table,
 			strerror(-r));
-		return r;
+		goto out_free;
 	}
 	r = compare(desired, cur, out);
 	if (r == 0)
 		fprintf(out, "flowguard: table inet %s matches the desired ruleset\n",
-			desired->table);
+			plan->table);
+out_free:
 	ruleset_free(cur);
+	ruleset_free(desired);
 	return r;
 }
 
