@@ -75,6 +75,7 @@ check: flowguard $(UNIT_BIN)
 	exit $$rc
 
 check-cli: flowguard
+	@./tests/layout/check.py
 	@./tests/defaults.sh
 	@./tests/detect/run.sh
 	@if [ -f tests/cli.sh ]; then sh tests/cli.sh; fi

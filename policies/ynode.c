@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
@@ -449,6 +450,8 @@ const char *closest_word(const char *s, const char *const *allowed)
 	const char *hit = NULL;
 
 	for (; *allowed; allowed++) {
+		if (!strcasecmp(s, *allowed))
+			return *allowed;
 		dist = edit_distance(s, *allowed);
 		if (dist < best) {
 			best = dist;
@@ -456,6 +459,18 @@ const char *closest_word(const char *s, const char *const *allowed)
 		}
 	}
 	return hit;
+}
+
+const char *closest_hint(const char *s, const char *const *allowed, char *buf, size_t len)
+{
+	const char *hit = closest_word(s, allowed);
+
+	if (!hit)
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, "; did you mean '%s'?%s", hit,
+			 strcasecmp(s, hit) ? "" : " (only the case differs)");
+	return buf;
 }
 
 static bool word_in(const char *s, const char *const *list)
@@ -470,7 +485,7 @@ void ymap_check_keys(const struct ynode *map, const char *const *allowed, const 
 		     struct diag *d)
 {
 	const struct ynode *k;
-	const char *hint;
+	char hint[128];
 	size_t i;
 
 	for (i = 0; map && map->type == YN_MAP && i < map->n; i += 2) {
@@ -481,12 +496,8 @@ void ymap_check_keys(const struct ynode *map, const char *const *allowed, const 
 		}
 		if (word_in(k->value, allowed))
 			continue;
-		hint = closest_word(k->value, allowed);
-		if (hint)
-			diag_err(d, &k->loc, "unknown key '%s' in %s; did you mean '%s'?", k->value,
-				 what, hint);
-		else
-			diag_err(d, &k->loc, "unknown key '%s' in %s", k->value, what);
+		diag_err(d, &k->loc, "unknown key '%s' in %s%s", k->value, what,
+			 closest_hint(k->value, allowed, hint, sizeof(hint)));
 	}
 }
 
@@ -555,7 +566,7 @@ int ynode_uint(const struct ynode *n, const char *what, uint64_t min, uint64_t m
 int ynode_enum(const struct ynode *n, const char *what, const char *const *names, int *ret,
 	       struct diag *d)
 {
-	const char *hint;
+	char hint[128];
 	int i;
 
 	if (ynode_expect(n, YN_SCALAR, what, d) < 0)
@@ -570,11 +581,8 @@ int ynode_enum(const struct ynode *n, const char *what, const char *const *names
 			return 0;
 		}
 	}
-	hint = closest_word(n->value, names);
-	if (hint)
-		diag_err(d, &n->loc, "unknown %s '%s'; did you mean '%s'?", what, n->value, hint);
-	else
-		diag_err(d, &n->loc, "unknown %s '%s'", what, n->value);
+	diag_err(d, &n->loc, "unknown %s '%s'%s", what, n->value,
+		 closest_hint(n->value, names, hint, sizeof(hint)));
 	return -EINVAL;
 }
 

@@ -63,8 +63,16 @@ const struct ynode *ymap_get(const struct ynode *map, const char *key);
 /* Reports every key of map not in allowed (NULL-terminated), with a "did you mean" hint. */
 void ymap_check_keys(const struct ynode *map, const char *const *allowed, const char *what,
 		     struct diag *d);
-/* Returns the allowed[] entry closest to s (a small edit distance for its length), or NULL. */
+/*
+ * Returns the allowed[] entry closest to s (a small edit distance for its length), or NULL.
+ * An entry that differs from s only in case is the closest of all.
+ */
 const char *closest_word(const char *s, const char *const *allowed);
+/*
+ * "; did you mean 'x'?" for the closest_word() of s into buf, with "(only the case differs)"
+ * after it when that is the only difference; "" when nothing is close. Returns buf.
+ */
+const char *closest_hint(const char *s, const char *const *allowed, char *buf, size_t len);
 
 /* Typed access; each reports a located error and returns -EINVAL on a type mismatch. */
 int ynode_expect(const struct ynode *n, enum ynode_type type, const char *what, struct diag *d);

@@ -2,7 +2,8 @@
 # flowguard check/plan on the fixtures, as an admin runs them (from the repository root):
 #   - every bad fixture: `flowguard check` exits 2 and stderr holds each of its '# expect:'
 #     lines (tests/fixtures/bad/NAME.yaml, or bad/NAME/flowguard.yaml with a conf.d/);
-#   - every good fixture: `flowguard check` exits 0;
+#   - every good fixture: `flowguard check` exits 0, and stderr holds each of its
+#     '# expect-warning:' lines;
 #   - every golden (good/NAME.nft): `flowguard plan` prints exactly those bytes, and
 #     `nft -c -f` accepts them inside a fresh network namespace (never the host's ruleset);
 #   - generated inputs: an oversized file; a group-writable file on the strict default path.
@@ -38,6 +39,13 @@ expect_lines() {
 		-e 's|^# expect-line: ||p' \
 		-e "s|^# expect: error: |$1: error: |p" \
 		-e "s|^# expect: |$1:|p" "$1"
+}
+
+# The full stderr lines a good fixture's '# expect-warning:' lines announce.
+warning_lines() {
+	sed -n -e '/^#/!q' \
+		-e "s|^# expect-warning: warning: |$1: warning: |p" \
+		-e "s|^# expect-warning: |$1:|p" "$1"
 }
 
 # nft -c in a namespace of our own: root gets a network namespace, others a user one too.
@@ -98,6 +106,15 @@ for f in $(fixtures "$GOOD"); do
 		bad "$f: flowguard check exited $?, not 0"
 		sed 's/^/    stderr: /' "$tmp/err" >&2
 	fi
+	warning_lines "$f" >"$tmp/want"
+	while IFS= read -r line; do
+		if grep -Fxq -- "$line" "$tmp/err"; then
+			ok
+		else
+			bad "$f: flowguard check did not warn: $line"
+			sed 's/^/    stderr: /' "$tmp/err" >&2
+		fi
+	done <"$tmp/want"
 
 	golden=${f%.yaml}.nft
 	[ -f "$golden" ] || continue

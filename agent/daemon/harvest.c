@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The daemon's side of DNS answer harvest and hold (harvest_int.h): read the answers,
- * take the addresses of allowed names into the store, commit the sets that changed once
- * per read, then let the held answers go.
+ * DNS answer harvest, the daemon's part (harvest_int.h): read the answers the table
+ * copied or holds, take the addresses of allowed names into the store, and, once
+ * refresh.c has committed the sets that changed, let the held answers go.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,25 +12,12 @@
 #include <netinet/in.h>
 
 #include "agent/daemon/daemon_int.h"
+#include "agent/util/clock.h"
 #include "agent/util/json.h"
 #include "agent/util/log.h"
 
 /* What the listener copies of each answer: as much as the rules' snaplen. */
 #define HARVEST_COPY 4352
-/* Store entries one read may change before the rest waits for the next read. */
-#define BATCH_NAMES 64
-/* Held answers one read takes before it commits and lets them go. */
-#define BATCH_HELD 256
-
-struct batch {
-	struct daemon *dm;
-	uint64_t now;	/* CLOCK_BOOTTIME ms, for the store */
-	double t0;	/* CLOCK_MONOTONIC s when the read began */
-	size_t changed[BATCH_NAMES];
-	size_t n_changed;
-	size_t n_timed; /* answers that changed a set: one latency sample each */
-	bool full;	/* changed[] is full: stop taking answers in this read */
-};
 
 static const char *const reject_words[HARVEST_REJ_MAX] = {
 	[HARVEST_REJ_MALFORMED] = "not a DNS message flowguard reads",
@@ -52,7 +39,7 @@ static void reject(struct harvest *hv, enum harvest_reject why, const char *qnam
 		   qname ? qname : "", qname && qname[0] ? "'" : "", reject_words[why]);
 }
 
-static void mark_changed(struct batch *b, size_t idx)
+static void mark_changed(struct harvest_batch *b, size_t idx)
 {
 	size_t i;
 
@@ -60,14 +47,20 @@ static void mark_changed(struct batch *b, size_t idx)
 		if (b->changed[i] == idx)
 			return;
 	b->changed[b->n_changed++] = idx;
-	b->full = b->n_changed == BATCH_NAMES;
+	b->full = b->n_changed == HARVEST_BATCH_NAMES;
 }
 
+struct take {
+	struct harvest *hv;
+	struct names *ns;
+	struct harvest_batch *b;
+};
+
 /* One answer's UDP datagram (l4) into the store. */
-static void take_answer(struct batch *b, const uint8_t *l4, size_t l4_len)
+static void take_answer(const struct take *t, const uint8_t *l4, size_t l4_len)
 {
-	struct harvest *hv = b->dm->hv;
 	size_t idx[HARVEST_MATCH_MAX], n, i;
+	struct harvest_stats *st = &t->hv->st;
 	struct harvest_answer a;
 	struct names_event ev;
 	enum harvest_reject r;
@@ -76,116 +69,87 @@ static void take_answer(struct batch *b, const uint8_t *l4, size_t l4_len)
 	bool changed = false;
 
 	a.chain[0][0] = '\0';
-	hv->st.seen++;
+	st->seen++;
 	r = harvest_udp_payload(l4, l4_len, &msg, &len);
 	if (r == HARVEST_OK)
 		r = harvest_parse(msg, len, &a);
 	if (r != HARVEST_OK) {
-		reject(hv, r, r == HARVEST_REJ_CHAIN ? a.chain[0] : NULL);
+		reject(t->hv, r, r == HARVEST_REJ_CHAIN ? a.chain[0] : NULL);
 		return;
 	}
-	n = harvest_match(b->dm->names, &a, idx, HARVEST_MATCH_MAX);
+	n = harvest_match(t->ns, &a, idx, HARVEST_MATCH_MAX);
 	if (!n || !a.n_addrs) {
-		hv->st.ignored++;
+		st->ignored++;
 		return;
 	}
-	hv->st.harvested++;
-	for (i = 0; i < n && !b->full; i++) {
-		if (names_harvest(b->dm->names, idx[i], a.addrs, a.n_addrs, a.ttl, b->now, &ev) < 0)
+	st->harvested++;
+	for (i = 0; i < n && !t->b->full; i++) {
+		if (names_harvest(t->ns, idx[i], a.addrs, a.n_addrs, a.ttl, t->b->now, &ev) < 0)
 			continue;
-		hv->st.added += ev.added;
-		hv->st.dropped += ev.dropped;
+		st->added += ev.added;
+		st->dropped += ev.dropped;
 		if (ev.sets_changed) {
-			mark_changed(b, idx[i]);
+			mark_changed(t->b, idx[i]);
 			changed = true;
 		}
 	}
-	b->n_timed += changed;
+	t->b->n_timed += changed;
 	log_debug("DNS answer for '%s': %zu addresses, TTL %u s, %zu names%s", a.chain[0],
 		  a.n_addrs, a.ttl, n, changed ? ", sets changed" : "");
 }
 
-/* The sets of every name the read changed, then the latency of the answers that did it. */
-static void commit(struct batch *b)
-{
-	struct daemon *dm = b->dm;
-	struct harvest *hv = dm->hv;
-	const struct name_state *s;
-	size_t i;
-	int r, fail = 0;
-	uint64_t us;
-
-	for (i = 0; i < b->n_changed; i++) {
-		s = names_get(dm->names, b->changed[i]);
-		r = s ? sets_sync_name(dm, s->fqdn) : 0;
-		if (r < 0 && !fail)
-			fail = r;
-	}
-	if (!b->n_changed)
-		return;
-	hv->st.commits++;
-	if (fail) {
-		hv->st.commit_failures++;
-		if (dm->heal_due_ms == NEVER)
-			dm->heal_due_ms = now_ms();
-	}
-	us = (uint64_t)((mono_s() - b->t0) * 1e6);
-	for (i = 0; i < b->n_timed; i++)
-		latency_add(&hv->st.lat, us);
-}
-
-/* After the commit: the blocked-flow explanations and the files follow, rate-limited. */
-static void after(struct batch *b)
-{
-	if (!b->n_changed)
-		return;
-	events_reexplain(b->dm);
-	state_changed_soon(b->dm);
-}
-
-static void batch_init(struct batch *b, struct daemon *dm)
-{
-	memset(b, 0, sizeof(*b));
-	b->dm = dm;
-	b->now = now_ms();
-	b->t0 = mono_s();
-}
-
 static void on_copy(void *data, const struct nflog_pkt *p)
 {
-	struct batch *b = data;
+	const struct take *t = data;
 
-	if (b->full) {
-		b->dm->hv->st.lost++; /* this read's names are full: the answer is not taken */
+	if (t->b->full) {
+		t->hv->st.lost++; /* this read's names are full: the answer is not taken */
 		return;
 	}
 	if (p->l4proto != IPPROTO_UDP) {
-		reject(b->dm->hv, HARVEST_REJ_NOT_UDP, NULL);
+		reject(t->hv, HARVEST_REJ_NOT_UDP, NULL);
 		return;
 	}
-	take_answer(b, p->l4, p->l4_len);
+	take_answer(t, p->l4, p->l4_len);
 }
 
-static void read_copies(struct daemon *dm)
+static void on_held(void *data, uint32_t id, const uint8_t *l4, size_t len)
 {
-	struct harvest *hv = dm->hv;
-	uint64_t lost = 0;
-	struct batch b;
-	int r;
+	const struct take *t = data;
 
-	batch_init(&b, dm);
-	r = nflog_read(hv->nl, on_copy, &b, &lost);
+	/* Past the batch's room: it goes on unharvested now, rather than wait. */
+	if (t->b->n_ids == HARVEST_BATCH_HELD || t->b->full) {
+		hold_release(&t->hv->hold, id);
+		t->hv->st.lost++;
+		return;
+	}
+	t->b->ids[t->b->n_ids++] = id;
+	take_answer(t, l4, len);
+}
+
+void harvest_read(struct harvest *hv, struct names *ns, struct harvest_batch *b)
+{
+	struct take t = { hv, ns, b };
+	uint64_t lost = 0;
+	int r = 0;
+
+	memset(b, 0, sizeof(*b));
+	b->now = now_ms();
+	b->t0 = mono_s();
+	if (hv->mode == HARVEST_HOLD)
+		r = hold_read(&hv->hold, on_held, &t);
+	else if (hv->mode == HARVEST_COPY)
+		r = nflog_read(hv->nl, on_copy, &t, &lost);
 	if (r < 0 && r != -EAGAIN)
-		log_warn(r, "Failed to read NFLOG group %u: %m, ignoring", hv->group);
+		log_warn(r, "Failed to read DNS answers (%s %u): %m, ignoring",
+			 hv->mode == HARVEST_HOLD ? "queue" : "NFLOG group",
+			 hv->mode == HARVEST_HOLD ? hv->queue : hv->group);
 	hv->st.lost += lost;
-	commit(&b);
-	after(&b);
 }
 
 /* The helper died (killed): the bound is not kept without it; start another. */
-static void helper_gone(struct daemon *dm)
+static void helper_gone(struct harvest *hv)
 {
-	struct harvest *hv = dm->hv;
 	int r;
 
 	log_err(-ECHILD, "The hold helper is gone: DNS answers wait without a bound; "
@@ -201,64 +165,30 @@ static void helper_gone(struct daemon *dm)
 	}
 }
 
-struct held {
-	struct batch b;
-	uint32_t ids[BATCH_HELD];
-	size_t n;
-};
-
-static void on_held(void *data, uint32_t id, const uint8_t *l4, size_t len)
+void harvest_done(struct harvest *hv, const struct harvest_batch *b, bool ok)
 {
-	struct held *hd = data;
-
-	/* Past the batch's room: it goes on unharvested now, rather than wait. */
-	if (hd->n == BATCH_HELD || hd->b.full) {
-		hold_release(&hd->b.dm->hv->hold, id);
-		hd->b.dm->hv->st.lost++;
-		return;
-	}
-	hd->ids[hd->n++] = id;
-	take_answer(&hd->b, l4, len);
-}
-
-static void read_held(struct daemon *dm)
-{
-	struct harvest *hv = dm->hv;
-	struct held hd;
+	uint64_t us;
 	size_t i;
-	int r;
 
-	batch_init(&hd.b, dm);
-	hd.n = 0;
-	r = hold_read(&hv->hold, on_held, &hd);
-	if (r < 0 && r != -EAGAIN)
-		log_warn(r, "Failed to read queue %u: %m, ignoring", hv->queue);
-	commit(&hd.b);
 	/* The sets hold them now (or the commit failed, and waiting longer would not help). */
-	for (i = 0; i < hd.n; i++)
-		hold_release(&hv->hold, hd.ids[i]);
-	after(&hd.b);
-	if (!hold_alive(&hv->hold))
-		helper_gone(dm);
+	for (i = 0; i < b->n_ids; i++)
+		hold_release(&hv->hold, b->ids[i]);
+	if (b->n_changed) {
+		hv->st.commits++;
+		hv->st.commit_failures += !ok;
+		us = (uint64_t)((mono_s() - b->t0) * 1e6);
+		for (i = 0; i < b->n_timed; i++)
+			latency_add(&hv->st.lat, us);
+	}
+	if (hv->mode == HARVEST_HOLD && !hold_alive(&hv->hold))
+		helper_gone(hv);
 }
 
-void harvest_read(struct daemon *dm)
+int harvest_fd(const struct harvest *hv)
 {
-	if (!dm->hv)
-		return;
-	if (dm->hv->mode == HARVEST_HOLD)
-		read_held(dm);
-	else if (dm->hv->mode == HARVEST_COPY)
-		read_copies(dm);
-}
-
-int harvest_fd(const struct daemon *dm)
-{
-	const struct harvest *hv = dm->hv;
-
-	if (!hv || hv->mode == HARVEST_OFF)
-		return -1;
-	return hv->mode == HARVEST_HOLD ? hold_fd(&hv->hold) : nflog_fd(hv->nl);
+	if (hv->mode == HARVEST_HOLD)
+		return hold_fd(&hv->hold);
+	return hv->mode == HARVEST_COPY ? nflog_fd(hv->nl) : -1;
 }
 
 static void open_copy(struct harvest *hv)
@@ -300,27 +230,19 @@ static void open_hold(struct harvest *hv, unsigned int features)
 		 "%" PRIu64 " ms each", hv->queue, hv->hold_via, hv->bound_us / 1000);
 }
 
-int harvest_open(struct daemon *dm)
+void harvest_open(struct harvest *hv, const struct harvest_cfg *c, unsigned int features)
 {
-	const struct harvest_cfg *c = &dm->gen->cfg->harvest;
-	unsigned int f = dm->nft.features;
-	struct harvest *hv;
-
-	hv = calloc(1, sizeof(*hv));
-	if (!hv)
-		return log_err(-ENOMEM, "Failed to set up DNS answer harvest: %m");
-	hv->hold.pipe = -1;
-	dm->hv = hv;
+	*hv = (struct harvest){ .hold.pipe = -1 };
 	if (!c->enabled)
-		return 0;
+		return;
 	hv->group = (uint16_t)c->log_group;
 	hv->queue = (uint16_t)c->queue;
 	hv->bound_us = c->hold_timeout_ms * 1000;
 	hv->hold_wanted = c->hold;
-	/* The same test as the plan's (daemon_gen_load): the table queues only if we can. */
-	if (c->hold && (f & (NFT_FEAT_QUEUE | NFT_FEAT_QUEUE_COMPAT))) {
-		open_hold(hv, f);
-		return 0;
+	/* The same test as the plan's (reload_gen): the table queues only if the kernel can. */
+	if (c->hold && (features & (NFT_FEAT_QUEUE | NFT_FEAT_QUEUE_COMPAT))) {
+		open_hold(hv, features);
+		return;
 	}
 	if (c->hold) {
 		snprintf(hv->error, sizeof(hv->error), "hold unavailable: the kernel has neither "
@@ -328,46 +250,37 @@ int harvest_open(struct daemon *dm)
 		log_warn(0, "DNS answer hold: %s", hv->error);
 	}
 	open_copy(hv);
-	return 0;
 }
 
-void harvest_close(struct daemon *dm)
+void harvest_close(struct harvest *hv)
 {
-	struct harvest *hv = dm->hv;
-
-	if (!hv)
-		return;
 	if (hv->hold.sh)
 		hold_stop(&hv->hold);
 	nflog_close(hv->nl);
-	free(hv);
-	dm->hv = NULL;
+	*hv = (struct harvest){ .hold.pipe = -1 };
 }
 
 static bool same_settings(const struct harvest *hv, const struct harvest_cfg *c)
 {
 	if (!c->enabled)
-		return !hv->group && !hv->queue;
+		return !hv->group && !hv->queue && !hv->bound_us;
 	return hv->group == c->log_group && hv->queue == c->queue && hv->hold_wanted == c->hold &&
 	       hv->bound_us == c->hold_timeout_ms * 1000;
 }
 
-void harvest_reload(struct daemon *dm)
+void harvest_reload(struct harvest *hv, const struct harvest_cfg *c, unsigned int features)
 {
 	struct harvest_stats st;
 
-	if (dm->hv && same_settings(dm->hv, &dm->gen->cfg->harvest))
+	if (same_settings(hv, c))
 		return;
-	if (dm->hv)
-		st = dm->hv->st;
-	else
-		memset(&st, 0, sizeof(st));
-	harvest_close(dm);
-	if (harvest_open(dm) == 0)
-		dm->hv->st = st;
+	st = hv->st;
+	harvest_close(hv);
+	harvest_open(hv, c, features);
+	hv->st = st;
 }
 
-/* ---- status file ---- */
+/* ---- status and metrics ---- */
 
 static const char *mode_name(enum harvest_mode m)
 {
@@ -377,10 +290,10 @@ static const char *mode_name(enum harvest_mode m)
 static void write_hold(FILE *f, const struct harvest *hv)
 {
 	const struct hold_shared *sh = hv->hold.sh;
-	struct hold_shared z = { 0 };
+	static const struct hold_shared none;
 
 	if (!sh)
-		sh = &z;
+		sh = &none;
 	fprintf(f, "    \"hold\": {\"requested\": %s, \"via\": ", hv->hold_wanted ? "true" : "false");
 	json_str(f, hv->mode == HARVEST_HOLD ? hv->hold_via : "");
 	fprintf(f, ", \"timeout_ms\": %" PRIu64 ", \"held\": %" PRIu64 ", \"on_time\": %" PRIu64
@@ -403,20 +316,13 @@ static void write_answers(FILE *f, const struct harvest_stats *st)
 	fputs("}},\n", f);
 }
 
-void harvest_write_status(FILE *f, const struct daemon *dm)
+void harvest_write_status(FILE *f, const struct harvest *hv, bool enabled)
 {
-	const struct harvest *hv = dm->hv;
-	const struct harvest_stats *st;
+	const struct harvest_stats *st = &hv->st;
 
-	if (!hv) {
-		fputs("  \"harvest\": {\"enabled\": false, \"mode\": \"off\"},\n", f);
-		return;
-	}
-	st = &hv->st;
 	fprintf(f, "  \"harvest\": {\n    \"enabled\": %s,\n    \"mode\": \"%s\",\n"
 		   "    \"log_group\": %u,\n    \"queue\": %u,\n    \"error\": ",
-		dm->gen->cfg->harvest.enabled ? "true" : "false", mode_name(hv->mode), hv->group,
-		hv->queue);
+		enabled ? "true" : "false", mode_name(hv->mode), hv->group, hv->queue);
 	json_str(f, hv->error);
 	fputs(",\n", f);
 	write_hold(f, hv);
@@ -426,4 +332,32 @@ void harvest_write_status(FILE *f, const struct daemon *dm)
 		   ",\n    \"latency_p50_us\": %u,\n    \"latency_p99_us\": %u\n  },\n",
 		st->added, st->dropped, st->commits, st->commit_failures,
 		latency_percentile(&st->lat, 50), latency_percentile(&st->lat, 99));
+}
+
+void harvest_metrics(const struct harvest *hv, struct metrics_harvest *ret)
+{
+	const struct hold_shared *sh = hv->hold.sh;
+	int k;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->mode = mode_name(hv->mode);
+	ret->seen = hv->st.seen;
+	ret->harvested = hv->st.harvested;
+	ret->ignored = hv->st.ignored;
+	ret->lost = hv->st.lost;
+	for (k = 1; k < HARVEST_REJ_MAX && k < METRICS_REJECT_KINDS; k++) {
+		ret->rejected[k - 1] = hv->st.rejected[k];
+		ret->reject_names[k - 1] = harvest_reject_names[k];
+	}
+	ret->added = hv->st.added;
+	ret->latency_p50_s = latency_percentile(&hv->st.lat, 50) / 1e6;
+	ret->latency_p99_s = latency_percentile(&hv->st.lat, 99) / 1e6;
+	if (!sh)
+		return;
+	ret->held = sh->held;
+	ret->on_time = sh->on_time;
+	ret->late = sh->late;
+	ret->unheld = sh->unheld;
+	ret->hold_p50_s = latency_percentile(&hv->hold.lat, 50) / 1e6;
+	ret->hold_p99_s = latency_percentile(&hv->hold.lat, 99) / 1e6;
 }

@@ -28,10 +28,9 @@
 #include <sys/types.h>
 
 #include "agent/dns/dns.h"
+#include "agent/report/report.h"
 #include "agent/util/latency.h"
 #include "netlink/nflog.h"
-
-struct daemon;
 
 /* Answers held at once; the kernel's queue is as long (more pass: fail open). */
 #define HOLD_SLOTS 1024
@@ -85,9 +84,9 @@ int hold_read(struct holder *h, void (*cb)(void *data, uint32_t id, const uint8_
 void hold_release(struct holder *h, uint32_t id);
 
 enum harvest_mode {
-	HARVEST_OFF,  /* harvest.enabled: false, or no listener */
-	HARVEST_COPY, /* NFLOG copies */
-	HARVEST_HOLD, /* NFQUEUE, held */
+	HARVEST_OFF = 0, /* harvest.enabled: false, or no listener */
+	HARVEST_COPY,	 /* NFLOG copies */
+	HARVEST_HOLD,	 /* NFQUEUE, held */
 };
 
 struct harvest_stats {
@@ -115,16 +114,37 @@ struct harvest {
 	unsigned int logged; /* 1 << reason: that rejection was logged once already */
 };
 
-/* harvest.c: the daemon's side. Nothing here is fatal: failures are logged and in status. */
-int harvest_open(struct daemon *dm);
-void harvest_close(struct daemon *dm);
-/* After a reload: reopens when the harvest settings changed. */
-void harvest_reload(struct daemon *dm);
-/* The socket to poll (NFLOG copies, or the helper's answers); -1: none. */
-int harvest_fd(const struct daemon *dm);
-/* Takes every pending answer in; commits the sets once; lets held answers go. */
-void harvest_read(struct daemon *dm);
+/* What one read of answers changed, for refresh.c to commit (store indices), and the
+ * held answers it must let go afterwards. */
+#define HARVEST_BATCH_NAMES 64
+#define HARVEST_BATCH_HELD 256
+
+struct harvest_batch {
+	uint64_t now;	/* CLOCK_BOOTTIME ms, for the store */
+	double t0;	/* CLOCK_MONOTONIC s when the read began */
+	size_t changed[HARVEST_BATCH_NAMES];
+	size_t n_changed;
+	size_t n_timed; /* answers that changed a set: one latency sample each */
+	bool full;	/* changed[] is full: the rest of this read is not taken */
+	uint32_t ids[HARVEST_BATCH_HELD];
+	size_t n_ids;
+};
+
+/* harvest.c: the part. Nothing here is fatal: failures are logged and in status. */
+/* Opens what c asks for that the kernel (features: NFT_FEAT_*) can do. */
+void harvest_open(struct harvest *hv, const struct harvest_cfg *c, unsigned int features);
+void harvest_close(struct harvest *hv);
+/* After a reload: reopens when the settings changed; the counters carry over. */
+void harvest_reload(struct harvest *hv, const struct harvest_cfg *c, unsigned int features);
+/* The socket to poll (NFLOG copies, or the queue); -1: none. */
+int harvest_fd(const struct harvest *hv);
+/* Takes every pending answer into ns; *b says which entries changed (and what is held). */
+void harvest_read(struct harvest *hv, struct names *ns, struct harvest_batch *b);
+/* After the sets of b are committed (ok: without a failure): lets held answers go. */
+void harvest_done(struct harvest *hv, const struct harvest_batch *b, bool ok);
 /* The "harvest" object of the status file. */
-void harvest_write_status(FILE *f, const struct daemon *dm);
+void harvest_write_status(FILE *f, const struct harvest *hv, bool enabled);
+/* The counters of the metrics file. */
+void harvest_metrics(const struct harvest *hv, struct metrics_harvest *ret);
 
 #endif

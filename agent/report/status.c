@@ -188,6 +188,7 @@ static void print_blocked(FILE *out, const struct ynode *b)
 static void print_text(FILE *out, const struct view *v)
 {
 	const struct ynode *r = v->root, *names = ymap_get(r, "names");
+	const struct ynode *warnings = ymap_get(r, "warnings");
 	uint64_t refresh = num(r, "last_refresh_ms");
 	size_t i;
 
@@ -195,6 +196,9 @@ static void print_text(FILE *out, const struct view *v)
 		str(r, "version"), (unsigned long long)ago_s(num(r, "started_ms"), v->now));
 	fprintf(out, "roles %s, region %s, mode %s (config %s)\n", str(r, "roles"),
 		str(r, "region"), str(r, "mode"), str(r, "config"));
+	for (i = 0; warnings && warnings->type == YN_SEQ && i < warnings->n; i++)
+		if (warnings->items[i]->type == YN_SCALAR)
+			fprintf(out, "warning: %s\n", warnings->items[i]->value);
 	fprintf(out, "table inet %s: flags %s as the agent set them\n", str(r, "table"),
 		str(r, "table_flags"));
 	fprintf(out, "%s names, %s addresses from DNS, ", str(r, "names_count"),
