@@ -51,6 +51,11 @@ bool endpoint_name_valid(const char *s)
 	return *p != '\0';
 }
 
+bool endpoint_wildcard_valid(const char *s)
+{
+	return !strncmp(s, "*.", 2) && endpoint_name_valid(s + 2);
+}
+
 /* Splits "host:port" / "[v6]:port" into e->text and e->port. */
 static int split_port(const char *s, struct endpoint *e, const char **why)
 {
@@ -120,7 +125,7 @@ int endpoint_parse(const char *s, struct endpoint *e, const char **why)
 	/* "*.example.com": every name below example.com (not example.com itself). */
 	e->is_wildcard = !strncmp(e->text, "*.", 2) && !e->port;
 	if (strchr(e->text, '/') || strchr(e->text, ':') ||
-	    !endpoint_name_valid(e->text + (e->is_wildcard ? 2 : 0))) {
+	    !(e->is_wildcard ? endpoint_wildcard_valid(e->text) : endpoint_name_valid(e->text))) {
 		*why = "not an IP address, prefix or DNS name";
 		return -EINVAL;
 	}

@@ -294,5 +294,7 @@ int endpoint_parse(const char *s, struct endpoint *e, const char **why);
 /* RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, not all
  * digits in the last label (that is a mistyped address). */
 bool endpoint_name_valid(const char *s);
+/* "*.domain" with domain a valid name: every name below it (see struct endpoint). */
+bool endpoint_wildcard_valid(const char *s);
 
 #endif

@@ -39,8 +39,10 @@
 #define HARVEST_REARM_MIN_MS 1000ULL
 
 #define STATE_MAGIC "flowguard-names 1"
-/* fqdn (253) + IPv6 text (45) + seen (20 digits) + TTL (10 digits) + 3 spaces + '\n'. */
+/* fqdn (253) + IPv6 text (45) + seen (20) + TTL (10) + " answer" + 3 spaces + '\n'. */
 #define STATE_LINE_MAX 384
+/* The fifth field of a line whose address only harvested answers vouched for. */
+#define STATE_ANSWER "answer"
 /* A few hundred names x max_addresses; a file with more lines is not one we wrote. */
 #define STATE_LINES_MAX 65536
 #define STATE_BYTES_MAX ((size_t)STATE_LINE_MAX * (STATE_LINES_MAX + 1))
@@ -88,6 +90,7 @@ struct set_ref {
 struct loaded {
 	size_t name;
 	struct rs_addr addr;
+	bool answer;	/* learned from answers only: TTL (left at seen) plus grace, no stale */
 	uint64_t seen_s;
 	uint32_t ttl_s;
 };
@@ -906,10 +909,14 @@ int names_fill_set(const struct names *ns, const char *set, uint64_t now_ms, str
 
 /* ---- the state file ---- */
 
+/* A name, or a wildcard "*.name". */
 static bool fqdn_valid(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n;
 
+	if (!strncmp(s, "*.", 2))
+		s += 2;
+	n = strlen(s);
 	return n && n <= FQDN_MAX &&
 	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == n;
 }
@@ -926,25 +933,46 @@ static uint64_t answer_age_ms(const struct names *ns, const struct nentry *e, ui
 	return bound > e->stale_end_ms ? bound - e->stale_end_ms : 0;
 }
 
+/*
+ * An address only harvested answers vouched for (and not the last good query's): seen now,
+ * with the TTL it has left, rounded up, so that it comes back with its own end.
+ */
+static void write_answer_addr(const struct nentry *e, const struct name_addr *a, FILE *f,
+			      uint64_t now, uint64_t wall_s)
+{
+	uint64_t left = a->ttl_end_ms > now ? a->ttl_end_ms - now : 0;
+	char buf[64];
+
+	fprintf(f, "%s %s %" PRIu64 " %" PRIu64 " " STATE_ANSWER "\n", e->st.fqdn,
+		rs_addr_format(&a->addr, buf, sizeof(buf)), wall_s, left / 1000 + !!(left % 1000));
+}
+
 /* Writes the name's last good addresses, while *lines stays within the bound. */
 static void write_name(const struct names *ns, const struct nentry *e, FILE *f, uint64_t now,
 		       uint64_t wall_s, size_t *lines)
 {
 	uint64_t age_ms, age_s, seen_s;
+	const struct name_addr *a;
 	char buf[64];
 	size_t i;
 
-	if (e->stale_end_ms <= now || !fqdn_valid(e->st.fqdn))
+	if (!fqdn_valid(e->st.fqdn))
 		return;
 	age_ms = answer_age_ms(ns, e, now);
 	/* Rounded up: a name must never come back younger than it went. */
 	age_s = age_ms / 1000 + !!(age_ms % 1000);
 	seen_s = wall_s > age_s ? wall_s - age_s : 0;
 	for (i = 0; i < e->st.n_addrs && *lines < STATE_LINES_MAX; i++) {
-		if (!e->st.addrs[i].current || e->st.addrs[i].allowed_until_ms <= now)
+		a = &e->st.addrs[i];
+		if (a->allowed_until_ms <= now)
 			continue;
-		fprintf(f, "%s %s %" PRIu64 " %" PRIu32 "\n", e->st.fqdn,
-			rs_addr_format(&e->st.addrs[i].addr, buf, sizeof(buf)), seen_s, e->st.ttl_s);
+		if (a->current && e->stale_end_ms > now)
+			fprintf(f, "%s %s %" PRIu64 " %" PRIu32 "\n", e->st.fqdn,
+				rs_addr_format(&a->addr, buf, sizeof(buf)), seen_s, e->st.ttl_s);
+		else if (!a->current && (a->sources & NAME_SRC_ANSWER))
+			write_answer_addr(e, a, f, now, wall_s);
+		else
+			continue;
 		(*lines)++;
 	}
 }
@@ -1058,15 +1086,23 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
 	return 0;
 }
 
-/* "fqdn address seen ttl": 0, 1 for a name the plan does not have, or -EINVAL. */
+/*
+ * "fqdn address seen ttl", or "... answer" for an address only harvested answers vouched
+ * for: 0, 1 for a name the plan does not have, or -EINVAL.
+ */
 static int parse_line(const struct names *ns, char *line, struct loaded *ret)
 {
+	size_t n = 1;
 	struct nentry *e;
 	uint64_t ttl;
-	char *f[4];
+	char *f[5], *p;
 
-	if (split(line, f, 4) < 0 || !fqdn_valid(f[0]) || strchr(f[1], '/'))
+	for (p = line; (p = strchr(p, ' ')); p++)
+		n++;
+	if ((n != 4 && n != 5) || split(line, f, n) < 0 || !fqdn_valid(f[0]) ||
+	    strchr(f[1], '/') || (n == 5 && strcmp(f[4], STATE_ANSWER)))
 		return -EINVAL;
+	ret->answer = n == 5;
 	if (rs_addr_parse(f[1], &ret->addr) < 0 || !addr_valid(&ret->addr))
 		return -EINVAL;
 	if (parse_u64(f[2], UINT64_MAX, &ret->seen_s) < 0 || parse_u64(f[3], UINT32_MAX, &ttl) < 0)
@@ -1157,6 +1193,18 @@ static uint64_t loaded_ttl_end(uint64_t now, uint64_t age, uint64_t ttl, uint64_
 	return past < grace ? 1 : 0;
 }
 
+/* An answer line: its TTL end plus grace, or nothing (0) if that is over. */
+static int load_answer_addr(const struct names *ns, const struct loaded *l, uint64_t age,
+			    uint64_t now, struct name_addr *out)
+{
+	out->addr = l->addr;
+	out->current = false;
+	out->sources = NAME_SRC_ANSWER;
+	out->ttl_end_ms = loaded_ttl_end(now, age, (uint64_t)l->ttl_s * 1000, ns->o.grace_ms);
+	out->allowed_until_ms = out->ttl_end_ms ? sat_add(out->ttl_end_ms, ns->o.grace_ms) : 0;
+	return out->allowed_until_ms > now;
+}
+
 static void load_addr(const struct names *ns, struct nentry *e, const struct loaded *l,
 		      uint64_t age, uint64_t now, struct name_addr *out)
 {
@@ -1182,11 +1230,11 @@ static void load_addr(const struct names *ns, struct nentry *e, const struct loa
 static int load_name(struct names *ns, struct nentry *e, const struct loaded *l, size_t k,
 		     uint64_t now, uint64_t wall_s)
 {
+	size_t i, n = 0, n_query = 0, n_answer = 0;
 	struct name_addr *v;
-	size_t i, n = 0;
 	uint64_t age;
 
-	if (e->st.last_good_ms)
+	if (e->st.last_good_ms || e->st.harvested)
 		return 0;
 	v = calloc(k, sizeof(*v));
 	if (!v)
@@ -1195,11 +1243,19 @@ static int load_name(struct names *ns, struct nentry *e, const struct loaded *l,
 		age = wall_age_ms(wall_s, l[i].seen_s);
 		if ((i && !rs_addr_cmp(&l[i].addr, &l[i - 1].addr)) || age >= ns->o.max_stale_ms)
 			continue;
-		if (n == ns->o.max_addresses) {
+		if (l[i].answer && n_answer < ns->o.harvest_max &&
+		    load_answer_addr(ns, &l[i], age, now, &v[n])) {
+			n++;
+			n_answer++;
+		}
+		if (l[i].answer)
+			continue;
+		if (n_query == ns->o.max_addresses) {
 			e->st.last_dropped++;
 			continue;
 		}
 		load_addr(ns, e, &l[i], age, now, &v[n++]);
+		n_query++;
 	}
 	if (!n) {
 		free(v);

@@ -36,6 +36,7 @@ run() {
 		ip netns exec "$C" "$PY" "$CHURNAPP" $RESOLVER "$3" 8080 "$2" 4 "$T/$_mode.out"
 	fi
 	cp "$T/run/status.json" "$T/$_mode.status.json" 2>/dev/null
+	"$FG" status --run-dir "$T/run" >"$T/$_mode.status.txt" 2>&1
 	agent_stop || { fail "$_mode: the agent exited with $rc"; return 1; }
 	echo "$_mode $(summary "$T/$_mode.out") moves=$(($(epochs) - ${_e0:-0}))" >>"$RESULTS"
 }
@@ -91,6 +92,12 @@ ok = (h["mode"] == "copy" and h["answers"]["harvested"] > 0 and "answer" in " ".
 sys.exit(0 if ok else 1)
 EOP
 
+grep -q '^DNS answers: copied from NFLOG group 4101 (harvest)$' "$T/harvest.status.txt" &&
+	grep -q '^  \*\.wild\.test: wildcard, filled from DNS answers only, [0-9]* answers harvested' "$T/harvest.status.txt" &&
+	grep -q ' from answer$' "$T/harvest.status.txt" &&
+	ok "harvest: flowguard status says so: $(grep -A1 '^DNS answers' "$T/harvest.status.txt" | tail -1)" ||
+	fail "harvest: status text: $(grep -A3 '^DNS answers' "$T/harvest.status.txt")"
+
 # 3. Hold.
 cdn_config "harvest:" "  hold: true" "  hold-timeout-ms: 50" "allow:" "  - name: cdn" "    to: [www.cdn.test]" \
 	"    ports: [8080]"
@@ -110,4 +117,8 @@ why = "mode %s via %s: held %d, on time %d, late %d, unheld %d; p50/p99 %d/%d us
 open(sys.argv[1].rsplit("/", 1)[0] + "/why", "w").write(why)
 sys.exit(0 if h["mode"] == "hold" and o["held"] > 0 and o["on_time"] > 0 else 1)
 EOP
+grep -q '^DNS answers: held in queue 4101 (nft_compat) up to 50 ms until their sets are committed$' "$T/hold.status.txt" &&
+	grep -q '^  held [0-9]*: [0-9]* let go on time, [0-9]* late (the bound), [0-9]* unheld; p50' "$T/hold.status.txt" &&
+	ok "hold: flowguard status says so: $(grep '^  held' "$T/hold.status.txt")" ||
+	fail "hold: status text: $(grep -A3 '^DNS answers' "$T/hold.status.txt")"
 finish

@@ -140,4 +140,16 @@ bad=$(grep -xE '10\.99\.0\.(5|7|8|9)|10\.99\.1\.[0-9]+' "$T/samples" | sort -u |
 	ok "$n samples of every set: no spoofed or stray address ever (10.99.0.5, .7, .8, .9, 10.99.1.x)" ||
 	fail "in a set at some point: '$bad' ($n samples)"
 kill -0 "$AGENT" 2>/dev/null && ok "agent alive" || fail "agent died"
+
+# What answers taught survives a reload and a restart (through the state file), with the
+# TTL it had left: x.wild.bad.test's TTL is 1 s, plus resolver.grace (1 h by default).
+kill -HUP "$AGENT"
+wait_for 10 'grep -q "Reloaded" "$LOG"' || fail "no reload"
+has_addr allow_wild_answers_v4 10.99.0.4 && ok "reload: 10.99.0.4 (learned from an answer) still allowed" ||
+	fail "reload: the harvested address is gone: $(set_addrs allow_wild_answers_v4)"
+agent_stop
+agent_start || finish
+has_addr allow_wild_answers_v4 10.99.0.4 && grep -q '^\*\.wild\.bad\.test 10\.99\.0\.4 .* answer$' "$STATE/names" &&
+	ok "restart: 10.99.0.4 back from the state file ('*.wild.bad.test ... answer')" ||
+	fail "restart: $(set_addrs allow_wild_answers_v4); state: $(grep wild "$STATE/names")"
 finish

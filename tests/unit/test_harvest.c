@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -584,6 +586,76 @@ static void test_store_bound(void **state)
 	names_free(ns);
 }
 
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/*
+ * The state file keeps what answers taught: a restart (or a reload, which goes through the
+ * file) brings each address back with the TTL it had left plus grace, the wildcard's too,
+ * and a file of the older four-field form still loads.
+ */
+static void test_state_file(void **state)
+{
+	char path[] = "/tmp/fg-harvest-state-XXXXXX";
+	struct rs_addr a = addr("10.0.0.7"), w = addr("10.0.0.8");
+	const struct name_state *st;
+	struct names_event ev;
+	struct names *ns = store(0), *back = store(0);
+	const char *text;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(names_harvest(ns, (size_t)names_find(ns, "www.cdn.test"), &a, 1, 40, T0,
+				       &ev), 0);
+	assert_int_equal(names_harvest(ns, (size_t)names_find(ns, "*.wild.test"), &w, 1, 20, T0,
+				       &ev), 0);
+	/* Saved 5 s later: 35 s and 15 s of TTL left. */
+	assert_int_equal(names_save(ns, path, T0 + 5 * S, 1700000000), 0);
+	text = slurp(path);
+	assert_non_null(strstr(text, "\nwww.cdn.test 10.0.0.7 1700000000 35 answer\n"));
+	assert_non_null(strstr(text, "\n*.wild.test 10.0.0.8 1700000000 15 answer\n"));
+	/* Loaded 10 s (wall) later on a fresh boot clock: 25 s left, plus 60 s of grace. */
+	assert_int_equal(names_load(back, path, 7 * S, 1700000010), 0);
+	st = names_get(back, (size_t)names_find(back, "www.cdn.test"));
+	assert_int_equal(st->n_addrs, 1);
+	assert_false(st->addrs[0].current);
+	assert_int_equal(st->addrs[0].sources, NAME_SRC_ANSWER);
+	assert_int_equal(st->addrs[0].ttl_end_ms, 32 * S);
+	assert_int_equal(st->addrs[0].allowed_until_ms, 92 * S);
+	assert_int_equal(st->last_good_ms, 0); /* an answer is no query: it is still asked */
+	st = names_get(back, (size_t)names_find(back, "*.wild.test"));
+	assert_int_equal(st->n_addrs, 1);
+	assert_int_equal(st->addrs[0].allowed_until_ms, (7 + 5 + 60) * S);
+	names_free(back);
+	/* Past TTL and grace: nothing comes back. */
+	back = store(0);
+	assert_int_equal(names_load(back, path, 7 * S, 1700000100), 0);
+	assert_int_equal(names_get(back, (size_t)names_find(back, "www.cdn.test"))->n_addrs, 0);
+	names_free(back);
+	/* A fifth field that is not "answer" is damage: the whole file is refused. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(write(fd, "flowguard-names 1\nwww.cdn.test 10.0.0.7 1700000000 35 query\n", 60) == 60);
+	close(fd);
+	back = store(0);
+	assert_int_equal(names_load(back, path, 7 * S, 1700000010), -EINVAL);
+	names_free(back);
+	names_free(ns);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -603,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_store_second_source),
 		cmocka_unit_test(test_store_bound),
+		cmocka_unit_test(test_state_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
