@@ -127,6 +127,9 @@ int nft_commit_ruleset(struct nft_ctx *ctx, const struct ruleset *desired,
  */
 int nft_set_apply_diff(struct nft_ctx *ctx, const char *table, const struct rs_set *set,
 		       const struct setdiff *d, struct nft_error *err);
+/* The diffs d[i] of sets[i] (n of them) in one batch, as nft_set_apply_diff() does one. */
+int nft_sets_apply_diffs(struct nft_ctx *ctx, const char *table, const struct rs_set *const *sets,
+			 const struct setdiff *d, size_t n, struct nft_error *err);
 
 /*
  * Appends the kernel's elements of set (looked up by name, decoded by its family and flags)

@@ -54,6 +54,9 @@ int sets_commit_all(struct sets *s, struct plan *p, const struct names *ns, cons
 int sets_sync_name(struct sets *s, struct plan *p, const struct names *ns, const char *fqdn,
 		   bool *ret_refused);
 int sets_sync_all(struct sets *s, struct plan *p, const struct names *ns, bool *ret_refused);
+/* The sets of fqdns[0..n) in one batch (harvested answers); -E2BIG for more than 64 sets. */
+int sets_sync_names(struct sets *s, struct plan *p, const struct names *ns,
+		    const char *const *fqdns, size_t n, bool *ret_refused);
 size_t sets_count_addrs(const struct sets *s);
 
 /* ---- heal.c: restoring the table when another process changes it ---- */

@@ -96,28 +96,27 @@ static void on_answer(void *userdata, const struct res_answer *ans)
 }
 
 /*
- * Harvested answers: what they changed in the store goes to the sets (one element diff per
- * set), then the held answers go on; a refusal makes the table due for a restore.
+ * Harvested answers: what they changed in the store goes to the sets (every set's diff in
+ * one batch), then the held answers go on; a refusal makes the table due for a restore.
  */
 void refresh_harvest(struct daemon *dm)
 {
+	const char *fqdns[HARVEST_BATCH_NAMES];
 	struct current *cur = &dm->cur;
 	const struct name_state *s;
 	struct harvest_batch b;
-	bool refused = false, one;
-	size_t i;
-	int r, fail = 0;
+	bool refused = false;
+	size_t i, n = 0;
+	int r = 0;
 
 	harvest_read(&dm->hv, cur->names, &b);
-	for (i = 0; i < b.n_changed; i++) {
-		s = names_get(cur->names, b.changed[i]);
-		one = false;
-		r = s ? sets_sync_name(&dm->sets, cur->gen->plan, cur->names, s->fqdn, &one) : 0;
-		refused |= one;
-		fail = fail ? fail : r;
-	}
-	harvest_done(&dm->hv, &b, !fail && !refused);
-	if ((fail || refused) && dm->heal.due_ms == NEVER)
+	for (i = 0; i < b.n_changed; i++)
+		if ((s = names_get(cur->names, b.changed[i])))
+			fqdns[n++] = s->fqdn;
+	if (n)
+		r = sets_sync_names(&dm->sets, cur->gen->plan, cur->names, fqdns, n, &refused);
+	harvest_done(&dm->hv, &b, !r && !refused);
+	if ((r || refused) && dm->heal.due_ms == NEVER)
 		dm->heal.due_ms = now_ms();
 	if (!b.n_changed)
 		return;
