@@ -33,7 +33,7 @@ struct dest_sets {
 
 /* What the harvest rules copy of each DNS answer: EDNS answers up to 4096 bytes, plus headers. */
 #define HARVEST_SNAPLEN 4352
-#define HARVEST_PREFIX "flowguard dns: "
+
 
 const char *roles_format(unsigned int roles, char *buf, size_t len)
 {
@@ -869,35 +869,50 @@ static int final_rules(struct rs_chain *c, const struct events_cfg *ev, bool enf
 }
 
 /*
- * [iifname "lo"] ct state established [ip saddr @SET] udp sport P counter
- *	log prefix "flowguard dns: " group G snaplen S accept comment "..."
- * or, with harvest.hold: ... counter queue flags bypass to Q comment "..."
- * accept ends this chain only (policy accept): the packet still meets the other chains, and
- * an answer that two rules match is copied once.
+ * The two halves of harvest: queries go out (output hook, to the resolver's port), their
+ * answers come in (input hook, from it, as the reply conntrack expects). Answers are held
+ * instead of copied under harvest.hold; queries are always copied.
  */
-static int harvest_rule(struct rs_chain *c, const struct harvest_cfg *h, bool hold,
-			const char *set, uint16_t sport, const char *what)
+struct harvest_side {
+	struct rs_chain *c;
+	bool queries;
+	bool hold;
+};
+
+/*
+ * answers: [iifname "lo"] ct state established [ip saddr @SET] udp sport P counter
+ *	log prefix "flowguard dns: " group G snaplen S accept comment "..."
+ *   hold:  ... counter queue flags bypass to Q comment "..."
+ * queries: [oifname "lo"] [ip daddr @SET] udp dport P counter
+ *	log prefix "flowguard dns query: " group G snaplen S accept comment "..."
+ * accept ends this chain only (policy accept): the packet still meets the other chains, and
+ * a packet that two rules match is copied once.
+ */
+static int harvest_rule(const struct harvest_side *hs, const struct harvest_cfg *h,
+			const char *set, uint16_t port, const char *what)
 {
+	bool hold = hs->hold && !hs->queries;
 	char comment[RS_COMMENT_MAX];
 	struct rs_rule *r;
 
-	snprintf(comment, sizeof(comment), "%s: answers of %s", hold ? "hold" : "harvest", what);
-	r = base_rule(c, comment, hold ? RS_VERDICT_NONE : RS_VERDICT_ACCEPT);
+	snprintf(comment, sizeof(comment), "%s: %s %s", hold ? "hold" : "harvest",
+		 hs->queries ? "queries to" : "answers of", what);
+	r = base_rule(hs->c, comment, hold ? RS_VERDICT_NONE : RS_VERDICT_ACCEPT);
 	if (!r || (set && rs_strset(&r->set, set) < 0))
 		return -ENOMEM;
 	if (!set)
-		snprintf(r->iifname, sizeof(r->iifname), "lo");
-	r->set_dir = set ? RS_DIR_SRC : RS_DIR_NONE;
-	r->ct_state = RS_CT_ESTABLISHED;
+		snprintf(hs->queries ? r->oifname : r->iifname, RS_IFNAME_MAX, "lo");
+	r->set_dir = !set ? RS_DIR_NONE : hs->queries ? RS_DIR_DST : RS_DIR_SRC;
+	r->ct_state = hs->queries ? 0 : RS_CT_ESTABLISHED;
 	r->l4proto = IPPROTO_UDP;
-	r->sport = sport;
+	*(hs->queries ? &r->dport : &r->sport) = port;
 	if (hold) {
 		r->queue_num = (int32_t)h->queue;
 		return 0;
 	}
 	r->log_group = (int32_t)h->log_group;
 	r->log_snaplen = HARVEST_SNAPLEN;
-	return rs_strset(&r->log_prefix, HARVEST_PREFIX);
+	return rs_strset(&r->log_prefix, hs->queries ? FG_DNS_QUERY_PREFIX : FG_DNS_ANSWER_PREFIX);
 }
 
 /* The catalog's destination for the host's DNS servers, if it has one. */
@@ -915,7 +930,7 @@ static const struct cat_dest *dns_servers_dest(const struct catalog *cat)
  * The trusted resolvers of list l: their literal addresses in the sets base_v4/base_v6
  * (the same sets their flows use, if any), and one harvest rule per set and port.
  */
-static int harvest_trusted(struct emit *e, struct rs_chain *c, bool hold, const char *base,
+static int harvest_trusted(struct emit *e, const struct harvest_side *hs, const char *base,
 			   const char *title, const struct endpoint_list *l)
 {
 	static const uint16_t dns_port = 53;
@@ -934,40 +949,54 @@ static int harvest_trusted(struct emit *e, struct rs_chain *c, bool hold, const 
 	n = endpoint_ports(l, &dns_port, 1, ports);
 	for (s = DS_V4; r == 0 && s <= DS_V6; s++)
 		for (k = 0; r == 0 && ds.name[s][0] && k < n; k++)
-			r = harvest_rule(c, &e->cfg->harvest, hold, ds.name[s], ports[k], title);
+			r = harvest_rule(hs, &e->cfg->harvest, ds.name[s], ports[k], title);
+	return r;
+}
+
+/* One side's chain and rules: the local stub, the host's DNS servers, flowguard's own. */
+static int harvest_chain(struct emit *e, struct harvest_side *hs, const char *name,
+			 const char *comment)
+{
+	const struct cat_dest *dst = dns_servers_dest(e->cat);
+	int r;
+
+	hs->c = ruleset_add_chain(e->p->rs, name, hs->queries ? RS_HOOK_OUTPUT : RS_HOOK_INPUT,
+				  -1, RS_VERDICT_ACCEPT);
+	if (!hs->c || rs_strset(&hs->c->comment, comment) < 0)
+		return -ENOMEM;
+	r = harvest_rule(hs, &e->cfg->harvest, NULL, 53, "the local DNS stub");
+	if (r == 0 && e->f->lists[FACT_DNS_SERVERS])
+		r = harvest_trusted(e, hs, dst ? dst->id : "dns-servers",
+				    dst ? dst->title : "DNS server", e->f->lists[FACT_DNS_SERVERS]);
+	if (r == 0)
+		r = harvest_trusted(e, hs, RESOLVER_SETS_BASE, RESOLVER_SETS_TITLE,
+				    &e->cfg->resolver.servers);
 	return r;
 }
 
 /*
- * The chain that shows flowguard the DNS answers this host receives (harvest.enabled):
- * from the local stub on lo (its cache hits never cross the wire), the host's DNS servers
- * and flowguard's own, each only as the reply of a query conntrack saw go out.
+ * The chains that show flowguard the DNS answers this host receives (harvest.enabled),
+ * and the queries they answer: from and to the local stub on lo (its cache hits never
+ * cross the wire), the host's DNS servers and flowguard's own.
  */
 static int emit_harvest(struct emit *e)
 {
-	const struct cat_dest *dst = dns_servers_dest(e->cat);
-	bool hold = e->cfg->harvest.hold && !e->f->cannot_queue;
-	struct rs_chain *c;
+	struct harvest_side hs = { .hold = e->cfg->harvest.hold && !e->f->cannot_queue };
 	int r = 0;
 
 	if (!e->cfg->harvest.enabled)
 		return 0;
-	if (e->cfg->harvest.hold && !hold)
+	if (e->cfg->harvest.hold && !hs.hold)
 		r = add_note(e->p, "harvest.hold: this kernel has neither nft_queue nor nft_compat "
 			     "with xt_NFQUEUE; DNS answers are copied (harvest), not held");
-	c = r ? NULL : ruleset_add_chain(e->p->rs, "dns_answers", RS_HOOK_INPUT, -1,
-					 RS_VERDICT_ACCEPT);
-	if (!c || rs_strset(&c->comment, hold ?
-			    "DNS answers wait until flowguard's sets hold their addresses" :
-			    "DNS answers this host receives, copied to flowguard") < 0)
-		return -ENOMEM;
-	r = harvest_rule(c, &e->cfg->harvest, hold, NULL, 53, "the local DNS stub");
-	if (r == 0 && e->f->lists[FACT_DNS_SERVERS])
-		r = harvest_trusted(e, c, hold, dst ? dst->id : "dns-servers",
-				    dst ? dst->title : "DNS server", e->f->lists[FACT_DNS_SERVERS]);
 	if (r == 0)
-		r = harvest_trusted(e, c, hold, RESOLVER_SETS_BASE, RESOLVER_SETS_TITLE,
-				    &e->cfg->resolver.servers);
+		r = harvest_chain(e, &hs, "dns_answers", hs.hold ?
+				  "DNS answers wait until flowguard's sets hold their addresses" :
+				  "DNS answers this host receives, copied to flowguard");
+	hs.queries = true;
+	if (r == 0)
+		r = harvest_chain(e, &hs, "dns_queries", "DNS queries this host sends, copied to "
+				  "flowguard to match their answers");
 	return r;
 }
 

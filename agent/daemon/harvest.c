@@ -25,6 +25,9 @@ static const char *const reject_words[HARVEST_REJ_MAX] = {
 	[HARVEST_REJ_CHAIN] = "a CNAME or address record outside the chain from the question",
 	[HARVEST_REJ_CUT] = "the copy ends before the datagram does",
 	[HARVEST_REJ_NOT_UDP] = "not a UDP datagram",
+	[HARVEST_REJ_NO_QUERY] = "no query this host sent has its id, question and addresses",
+	[HARVEST_REJ_OVERSIZE] = "larger than its query takes over UDP",
+	[HARVEST_REJ_TRUNCATED] = "truncated (the asker retries over TCP, which is not seen)",
 };
 
 /* Counted always; said in the log the first time for each reason. */
@@ -56,9 +59,36 @@ struct take {
 	struct harvest_batch *b;
 };
 
-/* One answer's UDP datagram (l4) into the store. */
-static void take_answer(const struct take *t, const uint8_t *l4, size_t l4_len)
+/* The flow of packet p as its query went: an answer comes back from the server. */
+static void flow_of(const struct nflog_pkt *p, bool answer, struct harvest_flow *ret)
 {
+	ret->client = answer ? p->daddr : p->saddr;
+	ret->server = answer ? p->saddr : p->daddr;
+	ret->client_port = answer ? p->dport : p->sport;
+	ret->server_port = answer ? p->sport : p->dport;
+}
+
+/* A query this host sent: remembered until its answer comes (or it is too old). */
+static void take_query(const struct take *t, const struct nflog_pkt *p)
+{
+	struct harvest_flow f;
+	struct harvest_query q;
+	const uint8_t *msg;
+	size_t len;
+
+	if (harvest_udp_payload(p->l4, p->l4_len, &msg, &len) != HARVEST_OK ||
+	    harvest_parse_query(msg, len, &q) != HARVEST_OK)
+		return;
+	t->hv->st.queries++;
+	flow_of(p, false, &f);
+	harvest_queries_add(t->hv->waiting, &f, &q, t->b->now);
+}
+
+/* One answer (the packet p, UDP datagram l4) into the store. */
+static void take_answer(const struct take *t, const struct nflog_pkt *p, const uint8_t *l4,
+			size_t l4_len)
+{
+	struct harvest_flow f;
 	size_t idx[HARVEST_MATCH_MAX], n, i;
 	struct harvest_stats *st = &t->hv->st;
 	struct harvest_answer a;
@@ -73,8 +103,11 @@ static void take_answer(const struct take *t, const uint8_t *l4, size_t l4_len)
 	r = harvest_udp_payload(l4, l4_len, &msg, &len);
 	if (r == HARVEST_OK)
 		r = harvest_parse(msg, len, &a);
+	flow_of(p, true, &f);
+	if (r == HARVEST_OK)
+		r = harvest_queries_take(t->hv->waiting, &f, &a, len, t->b->now);
 	if (r != HARVEST_OK) {
-		reject(t->hv, r, r == HARVEST_REJ_CHAIN ? a.chain[0] : NULL);
+		reject(t->hv, r, r >= HARVEST_REJ_CHAIN ? a.chain[0] : NULL);
 		return;
 	}
 	n = harvest_match(t->ns, &a, idx, HARVEST_MATCH_MAX);
@@ -101,7 +134,12 @@ static void take_answer(const struct take *t, const uint8_t *l4, size_t l4_len)
 static void on_copy(void *data, const struct nflog_pkt *p)
 {
 	const struct take *t = data;
+	bool query = !strcmp(p->prefix, FG_DNS_QUERY_PREFIX);
 
+	if (p->l4proto == IPPROTO_UDP && query) {
+		take_query(t, p);
+		return;
+	}
 	if (t->b->full) {
 		t->hv->st.lost++; /* this read's names are full: the answer is not taken */
 		return;
@@ -110,10 +148,10 @@ static void on_copy(void *data, const struct nflog_pkt *p)
 		reject(t->hv, HARVEST_REJ_NOT_UDP, NULL);
 		return;
 	}
-	take_answer(t, p->l4, p->l4_len);
+	take_answer(t, p, p->l4, p->l4_len);
 }
 
-static void on_held(void *data, uint32_t id, const uint8_t *l4, size_t len)
+static void on_held(void *data, uint32_t id, const struct nflog_pkt *p)
 {
 	const struct take *t = data;
 
@@ -124,7 +162,7 @@ static void on_held(void *data, uint32_t id, const uint8_t *l4, size_t len)
 		return;
 	}
 	t->b->ids[t->b->n_ids++] = id;
-	take_answer(t, l4, len);
+	take_answer(t, p, p->l4, p->l4_len);
 }
 
 void harvest_read(struct harvest *hv, struct names *ns, struct harvest_batch *b)
@@ -136,14 +174,14 @@ void harvest_read(struct harvest *hv, struct names *ns, struct harvest_batch *b)
 	memset(b, 0, sizeof(*b));
 	b->now = now_ms();
 	b->t0 = mono_s();
-	if (hv->mode == HARVEST_HOLD)
-		r = hold_read(&hv->hold, on_held, &t);
-	else if (hv->mode == HARVEST_COPY)
+	/* The copies first: they hold the queries that the held answers answer. */
+	if (hv->nl)
 		r = nflog_read(hv->nl, on_copy, &t, &lost);
 	if (r < 0 && r != -EAGAIN)
-		log_warn(r, "Failed to read DNS answers (%s %u): %m, ignoring",
-			 hv->mode == HARVEST_HOLD ? "queue" : "NFLOG group",
-			 hv->mode == HARVEST_HOLD ? hv->queue : hv->group);
+		log_warn(r, "Failed to read NFLOG group %u: %m, ignoring", hv->group);
+	if (hv->mode == HARVEST_HOLD && (r = hold_read(&hv->hold, on_held, &t)) < 0 &&
+	    r != -EAGAIN)
+		log_warn(r, "Failed to read queue %u: %m, ignoring", hv->queue);
 	hv->st.lost += lost;
 }
 
@@ -184,14 +222,14 @@ void harvest_done(struct harvest *hv, const struct harvest_batch *b, bool ok)
 		helper_gone(hv);
 }
 
-int harvest_fd(const struct harvest *hv)
+void harvest_fds(const struct harvest *hv, int ret[2])
 {
-	if (hv->mode == HARVEST_HOLD)
-		return hold_fd(&hv->hold);
-	return hv->mode == HARVEST_COPY ? nflog_fd(hv->nl) : -1;
+	ret[0] = hv->nl ? nflog_fd(hv->nl) : -1;
+	ret[1] = hv->mode == HARVEST_HOLD ? hold_fd(&hv->hold) : -1;
 }
 
-static void open_copy(struct harvest *hv)
+/* The NFLOG group: queries always, answers too unless they are held. */
+static void open_copy(struct harvest *hv, bool hold)
 {
 	int r = nflog_open(hv->group, HARVEST_COPY, false, &hv->nl);
 
@@ -207,14 +245,22 @@ static void open_copy(struct harvest *hv)
 			    "ignoring", hv->error);
 		return;
 	}
-	hv->mode = HARVEST_COPY;
-	log_debug("Harvesting DNS answers from NFLOG group %u", hv->group);
+	hv->mode = hold ? HARVEST_HOLD : HARVEST_COPY;
+	log_debug("Harvesting DNS %s from NFLOG group %u", hold ? "queries" : "answers",
+		  hv->group);
 }
 
+/* Without the queries' copies no answer could be matched: the queue is not bound then. */
 static void open_hold(struct harvest *hv, unsigned int features)
 {
 	int r;
 
+	open_copy(hv, true);
+	if (!hv->nl) {
+		hv->mode = HARVEST_OFF;
+		return;
+	}
+	hv->mode = HARVEST_OFF;
 	hv->hold_via = features & NFT_FEAT_QUEUE ? "nft_queue" : "nft_compat";
 	r = hold_start(hv->queue, hv->bound_us, &hv->hold);
 	if (r < 0) {
@@ -235,6 +281,12 @@ void harvest_open(struct harvest *hv, const struct harvest_cfg *c, unsigned int 
 	*hv = (struct harvest){ .hold.pipe = -1 };
 	if (!c->enabled)
 		return;
+	if (harvest_queries_new(&hv->waiting) < 0) {
+		snprintf(hv->error, sizeof(hv->error), "out of memory");
+		log_err(-ENOMEM, "DNS answer harvest: %m; the sets follow flowguard's own queries "
+				 "only");
+		return;
+	}
 	hv->group = (uint16_t)c->log_group;
 	hv->queue = (uint16_t)c->queue;
 	hv->bound_us = c->hold_timeout_ms * 1000;
@@ -249,7 +301,7 @@ void harvest_open(struct harvest *hv, const struct harvest_cfg *c, unsigned int 
 			 "nft_queue nor nft_compat with xt_NFQUEUE; harvest only");
 		log_warn(0, "DNS answer hold: %s", hv->error);
 	}
-	open_copy(hv);
+	open_copy(hv, false);
 }
 
 void harvest_close(struct harvest *hv)
@@ -257,6 +309,7 @@ void harvest_close(struct harvest *hv)
 	if (hv->hold.sh)
 		hold_stop(&hv->hold);
 	nflog_close(hv->nl);
+	harvest_queries_free(hv->waiting);
 	*hv = (struct harvest){ .hold.pipe = -1 };
 }
 
@@ -307,9 +360,9 @@ static void write_answers(FILE *f, const struct harvest_stats *st)
 {
 	int k;
 
-	fprintf(f, "    \"answers\": {\"seen\": %" PRIu64 ", \"harvested\": %" PRIu64
-		   ", \"ignored\": %" PRIu64 ", \"lost\": %" PRIu64 ", \"rejected\": {",
-		st->seen, st->harvested, st->ignored, st->lost);
+	fprintf(f, "    \"queries\": %" PRIu64 ",\n    \"answers\": {\"seen\": %" PRIu64
+		   ", \"harvested\": %" PRIu64 ", \"ignored\": %" PRIu64 ", \"lost\": %" PRIu64
+		   ", \"rejected\": {", st->queries, st->seen, st->harvested, st->ignored, st->lost);
 	for (k = 1; k < HARVEST_REJ_MAX; k++)
 		fprintf(f, "%s\"%s\": %" PRIu64, k > 1 ? ", " : "", harvest_reject_names[k],
 			st->rejected[k]);
@@ -341,6 +394,7 @@ void harvest_metrics(const struct harvest *hv, struct metrics_harvest *ret)
 
 	memset(ret, 0, sizeof(*ret));
 	ret->mode = mode_name(hv->mode);
+	ret->queries = hv->st.queries;
 	ret->seen = hv->st.seen;
 	ret->harvested = hv->st.harvested;
 	ret->ignored = hv->st.ignored;

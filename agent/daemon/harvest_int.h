@@ -75,10 +75,10 @@ bool hold_alive(struct holder *h);
 /* The queue socket to poll. */
 int hold_fd(const struct holder *h);
 /*
- * Reads every queued answer and marks it held; cb gets each one's id and UDP datagram
- * (answers without one go on at once). Returns the number read or -errno.
+ * Reads every queued answer and marks it held; cb gets each one's id and packet (answers
+ * without a UDP datagram in the copy go on at once). Returns the number read or -errno.
  */
-int hold_read(struct holder *h, void (*cb)(void *data, uint32_t id, const uint8_t *l4, size_t len),
+int hold_read(struct holder *h, void (*cb)(void *data, uint32_t id, const struct nflog_pkt *p),
 	      void *data);
 /* Lets held answer id go (if the helper has not already). */
 void hold_release(struct holder *h, uint32_t id);
@@ -90,6 +90,7 @@ enum harvest_mode {
 };
 
 struct harvest_stats {
+	uint64_t queries;   /* queries this host sent (their copies) */
 	uint64_t seen;	    /* answers read */
 	uint64_t harvested; /* answers whose chain named an allowed name */
 	uint64_t ignored;   /* well-formed answers for no allowed name, or without addresses */
@@ -108,7 +109,8 @@ struct harvest {
 	char error[192];      /* why harvest or hold is not what the configuration asks */
 	uint16_t group, queue;
 	uint64_t bound_us;
-	struct nflog *nl;
+	struct nflog *nl;	/* copies: queries, and answers unless held */
+	struct harvest_queries *waiting; /* queries awaiting their answer */
 	struct holder hold;
 	struct harvest_stats st;
 	unsigned int logged; /* 1 << reason: that rejection was logged once already */
@@ -136,8 +138,8 @@ void harvest_open(struct harvest *hv, const struct harvest_cfg *c, unsigned int 
 void harvest_close(struct harvest *hv);
 /* After a reload: reopens when the settings changed; the counters carry over. */
 void harvest_reload(struct harvest *hv, const struct harvest_cfg *c, unsigned int features);
-/* The socket to poll (NFLOG copies, or the queue); -1: none. */
-int harvest_fd(const struct harvest *hv);
+/* The sockets to poll: [0] NFLOG copies, [1] the queue of held answers; -1: none. */
+void harvest_fds(const struct harvest *hv, int ret[2]);
 /* Takes every pending answer into ns; *b says which entries changed (and what is held). */
 void harvest_read(struct harvest *hv, struct names *ns, struct harvest_batch *b);
 /* After the sets of b are committed (ok: without a failure): lets held answers go. */

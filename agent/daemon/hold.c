@@ -274,7 +274,7 @@ int hold_fd(const struct holder *h)
 
 struct read_ctx {
 	struct holder *h;
-	void (*cb)(void *data, uint32_t id, const uint8_t *l4, size_t len);
+	void (*cb)(void *data, uint32_t id, const struct nflog_pkt *p);
 	void *data;
 	uint64_t now;
 };
@@ -294,10 +294,10 @@ static void on_held(void *data, const struct nfq_pkt *p)
 	__atomic_store_n(&s->t0_ns, rc->now, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->word, slot_word(p->id, SLOT_PENDING), __ATOMIC_RELEASE);
 	count(&rc->h->sh->held);
-	rc->cb(rc->data, p->id, p->ip.l4, p->ip.l4_len);
+	rc->cb(rc->data, p->id, &p->ip);
 }
 
-int hold_read(struct holder *h, void (*cb)(void *data, uint32_t id, const uint8_t *l4, size_t len),
+int hold_read(struct holder *h, void (*cb)(void *data, uint32_t id, const struct nflog_pkt *p),
 	      void *data)
 {
 	struct read_ctx rc = { h, cb, data, mono_ns() };

@@ -20,6 +20,10 @@
 #define DNS_TYPE_A 1
 #define DNS_TYPE_CNAME 5
 #define DNS_TYPE_AAAA 28
+#define DNS_TYPE_OPT 41
+#define DNS_TC 0x0200
+/* RFC 1035 4.2.1: what a UDP answer may be without EDNS. */
+#define DNS_UDP_MAX 512
 /* RFC 1035 4.1.4: a name on the wire is at most 255 bytes, a label at most 63. */
 #define DNS_WIRE_NAME_MAX 255
 #define UDP_HEADER_LEN 8
@@ -31,6 +35,9 @@ const char *const harvest_reject_names[HARVEST_REJ_MAX] = {
 	[HARVEST_REJ_CHAIN] = "chain",
 	[HARVEST_REJ_CUT] = "cut",
 	[HARVEST_REJ_NOT_UDP] = "not_udp",
+	[HARVEST_REJ_NO_QUERY] = "no_query",
+	[HARVEST_REJ_OVERSIZE] = "oversize",
+	[HARVEST_REJ_TRUNCATED] = "truncated",
 };
 
 /* One record of the answer section: where its owner and data are. */
@@ -301,6 +308,7 @@ enum harvest_reject harvest_parse(const uint8_t *msg, size_t len, struct harvest
 		return HARVEST_REJ_NOT_ANSWER;
 	ret->id = get16(msg);
 	ret->rcode = (uint8_t)DNS_RCODE(flags);
+	ret->truncated = flags & DNS_TC;
 	ret->ttl = UINT32_MAX;
 	r = read_question(&m, &off, ret);
 	if (r != HARVEST_OK)
@@ -317,6 +325,134 @@ enum harvest_reject harvest_parse(const uint8_t *msg, size_t len, struct harvest
 	if (ret->ttl == UINT32_MAX)
 		ret->ttl = 0;
 	return r;
+}
+
+/* Skips count records from *off; an OPT record's class is its sender's UDP size. */
+static int skip_records(const struct msg *m, size_t *off, size_t count, uint16_t *udp_max)
+{
+	char name[HARVEST_NAME_MAX];
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		if (read_name(m, off, name) < 0 || *off + 10 > m->len)
+			return -EBADMSG;
+		if (get16(m->b + *off) == DNS_TYPE_OPT && get16(m->b + *off + 2) > *udp_max)
+			*udp_max = get16(m->b + *off + 2);
+		*off += 10 + (size_t)get16(m->b + *off + 8);
+		if (*off > m->len)
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+enum harvest_reject harvest_parse_query(const uint8_t *msg, size_t len, struct harvest_query *ret)
+{
+	const struct msg m = { msg, len };
+	size_t off = DNS_HEADER_LEN;
+	uint16_t flags;
+
+	memset(ret, 0, sizeof(*ret));
+	if (len < DNS_HEADER_LEN)
+		return HARVEST_REJ_MALFORMED;
+	flags = get16(msg + 2);
+	if ((flags & DNS_QR) || DNS_OPCODE(flags) != 0 || get16(msg + 4) != 1)
+		return HARVEST_REJ_NOT_ANSWER;
+	ret->id = get16(msg);
+	ret->udp_max = DNS_UDP_MAX;
+	if (read_name(&m, &off, ret->qname) < 0 || off + 4 > len)
+		return HARVEST_REJ_MALFORMED;
+	ret->qtype = get16(msg + off);
+	if (get16(msg + off + 2) != DNS_CLASS_IN)
+		return HARVEST_REJ_NOT_ANSWER;
+	off += 4;
+	if (skip_records(&m, &off, (size_t)get16(msg + 6) + get16(msg + 8) + get16(msg + 10),
+			 &ret->udp_max) < 0)
+		return HARVEST_REJ_MALFORMED;
+	return HARVEST_OK;
+}
+
+/* ---- queries awaiting their answer ---- */
+
+struct waiting {
+	struct harvest_flow f;
+	struct harvest_query q;
+	uint64_t sent_ms; /* 0: a free slot */
+};
+
+struct harvest_queries {
+	struct waiting v[HARVEST_QUERIES_MAX];
+};
+
+int harvest_queries_new(struct harvest_queries **ret)
+{
+	*ret = calloc(1, sizeof(**ret));
+	return *ret ? 0 : -ENOMEM;
+}
+
+void harvest_queries_free(struct harvest_queries *q)
+{
+	free(q);
+}
+
+static bool flow_eq(const struct harvest_flow *a, const struct harvest_flow *b)
+{
+	return a->client_port == b->client_port && a->server_port == b->server_port &&
+	       !rs_addr_cmp(&a->client, &b->client) && !rs_addr_cmp(&a->server, &b->server);
+}
+
+static bool live(const struct waiting *w, uint64_t now)
+{
+	return w->sent_ms && now < w->sent_ms + HARVEST_QUERY_WAIT_MS;
+}
+
+void harvest_queries_add(struct harvest_queries *q, const struct harvest_flow *f,
+			 const struct harvest_query *hq, uint64_t now_ms)
+{
+	struct waiting *w, *slot = NULL;
+	size_t i;
+
+	for (i = 0; i < HARVEST_QUERIES_MAX; i++) {
+		w = &q->v[i];
+		if (live(w, now_ms) && w->q.id == hq->id && flow_eq(&w->f, f)) {
+			slot = w; /* a resent query */
+			break;
+		}
+		if (!slot || (!live(w, now_ms) && live(slot, now_ms)) ||
+		    (live(w, now_ms) == live(slot, now_ms) && w->sent_ms < slot->sent_ms))
+			slot = w; /* the first free one, else the oldest */
+	}
+	slot->f = *f;
+	slot->q = *hq;
+	slot->sent_ms = now_ms ? now_ms : 1;
+}
+
+enum harvest_reject harvest_queries_take(struct harvest_queries *q, const struct harvest_flow *f,
+					 const struct harvest_answer *a, size_t len,
+					 uint64_t now_ms)
+{
+	struct waiting *w;
+	size_t i;
+
+	if (a->truncated)
+		return HARVEST_REJ_TRUNCATED;
+	for (i = 0; i < HARVEST_QUERIES_MAX; i++) {
+		w = &q->v[i];
+		if (!live(w, now_ms) || w->q.id != a->id || w->q.qtype != a->qtype ||
+		    !flow_eq(&w->f, f) || strcmp(w->q.qname, a->chain[0]))
+			continue;
+		w->sent_ms = 0;
+		return len > w->q.udp_max ? HARVEST_REJ_OVERSIZE : HARVEST_OK;
+	}
+	return HARVEST_REJ_NO_QUERY;
+}
+
+size_t harvest_queries_waiting(const struct harvest_queries *q, uint64_t now_ms)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < HARVEST_QUERIES_MAX; i++)
+		n += live(&q->v[i], now_ms);
+	return n;
 }
 
 enum harvest_reject harvest_udp_payload(const uint8_t *l4, size_t l4_len, const uint8_t **ret_msg,

@@ -5,6 +5,11 @@
  * payload the table copied (NFLOG) or held (NFQUEUE) and takes the addresses to the store.
  *
  * Rules (the resolver's, agent/dns/resolver.c, applied to answers it did not ask for):
+ * - An answer counts only as the answer to a query this host sent (the table copies
+ *   queries on their way out too): same addresses and ports, same id, same question
+ *   (name and type), at most as large as the query said it takes over UDP (512 bytes,
+ *   or its EDNS size), and only once. Truncated answers (TC) are left alone: the asker
+ *   retries over TCP, which is not seen.
  * - A response (QR), opcode QUERY, exactly one question of class IN. Anything else, and
  *   anything that does not parse to the last byte of the answer section, is rejected.
  * - Only the CNAME chain that starts at the question counts: each CNAME's owner is the
@@ -45,6 +50,9 @@ enum harvest_reject {
 	HARVEST_REJ_CHAIN,	  /* a CNAME or address record outside the question's chain */
 	HARVEST_REJ_CUT,	  /* the copy ends before the UDP datagram does */
 	HARVEST_REJ_NOT_UDP,	  /* not a UDP datagram from port 53 (or a later fragment) */
+	HARVEST_REJ_NO_QUERY,	  /* no query this host sent matches it (id, question, ports) */
+	HARVEST_REJ_OVERSIZE,	  /* larger than its query takes over UDP */
+	HARVEST_REJ_TRUNCATED,	  /* TC set: the asker retries over TCP */
 	HARVEST_REJ_MAX
 };
 
@@ -54,6 +62,7 @@ extern const char *const harvest_reject_names[HARVEST_REJ_MAX];
 struct harvest_answer {
 	uint16_t id;
 	uint8_t rcode;
+	bool truncated;	  /* TC */
 	uint16_t qtype;
 	/* chain[0] is the question, then each CNAME target; lower case, no trailing dot. */
 	char chain[HARVEST_CHAIN_MAX][HARVEST_NAME_MAX];
@@ -74,6 +83,46 @@ enum harvest_reject harvest_parse(const uint8_t *msg, size_t len, struct harvest
  */
 enum harvest_reject harvest_udp_payload(const uint8_t *l4, size_t l4_len, const uint8_t **ret_msg,
 					size_t *ret_len);
+
+/* A query this host sent, as the table copied it on its way out. */
+struct harvest_query {
+	uint16_t id;
+	uint16_t qtype;
+	uint16_t udp_max; /* the largest answer it takes over UDP: 512, or its EDNS size */
+	char qname[HARVEST_NAME_MAX];
+};
+
+/* Parses one DNS query (QR clear, opcode QUERY, one IN question). HARVEST_OK or why not. */
+enum harvest_reject harvest_parse_query(const uint8_t *msg, size_t len, struct harvest_query *ret);
+
+/* Where a query went, seen from the asker: an answer travels it backwards. */
+struct harvest_flow {
+	struct rs_addr client, server;
+	uint16_t client_port, server_port;
+};
+
+/* Queries awaiting their answer: the oldest goes when full; none waits longer than this. */
+#define HARVEST_QUERIES_MAX 512
+#define HARVEST_QUERY_WAIT_MS 10000
+
+struct harvest_queries;
+
+int harvest_queries_new(struct harvest_queries **ret);
+void harvest_queries_free(struct harvest_queries *q);
+/* Remembers a query sent at now (a repeat of one already waiting replaces it). */
+void harvest_queries_add(struct harvest_queries *q, const struct harvest_flow *f,
+			 const struct harvest_query *hq, uint64_t now_ms);
+/*
+ * The query answer a (len bytes) answers on flow f, taken out of the waiting ones:
+ * HARVEST_OK; HARVEST_REJ_NO_QUERY; HARVEST_REJ_OVERSIZE (the query is taken all the same:
+ * its asker drops the answer too); HARVEST_REJ_TRUNCATED (the query keeps waiting: a
+ * retry over TCP may not be seen, but a resent UDP query replaces it).
+ */
+enum harvest_reject harvest_queries_take(struct harvest_queries *q, const struct harvest_flow *f,
+					 const struct harvest_answer *a, size_t len,
+					 uint64_t now_ms);
+/* Queries waiting now. */
+size_t harvest_queries_waiting(const struct harvest_queries *q, uint64_t now_ms);
 
 /* The largest number of store entries one answer can feed. */
 #define HARVEST_MATCH_MAX 32

@@ -238,6 +238,9 @@ static void harvest(const struct metrics_snapshot *snap, FILE *f)
 	family(f, "flowguard_dns_harvest_mode", "gauge",
 	       "DNS answer harvest: copy (NFLOG), hold (NFQUEUE) or off.");
 	fprintf(f, "flowguard_dns_harvest_mode{mode=\"%s\"} 1\n", h->mode ? h->mode : "off");
+	family(f, "flowguard_dns_queries_total", "counter",
+	       "DNS queries to trusted resolvers that the agent saw leave (to match answers).");
+	fprintf(f, "flowguard_dns_queries_total %llu\n", (unsigned long long)h->queries);
 	family(f, "flowguard_dns_answers_total", "counter",
 	       "DNS answers from trusted resolvers that the agent read, by outcome.");
 	fprintf(f, "flowguard_dns_answers_total{result=\"harvested\"} %llu\n"

@@ -47,10 +47,11 @@ struct metrics_name {
 };
 
 /* DNS answer harvest (and hold); all 0 while harvest is off. */
-#define METRICS_REJECT_KINDS 5
+#define METRICS_REJECT_KINDS 8
 
 struct metrics_harvest {
 	const char *mode; /* "copy", "hold" or "off"; NULL: off */
+	uint64_t queries;		  /* queries this host sent, copied to the agent */
 	uint64_t seen, harvested, ignored, lost;
 	uint64_t rejected[METRICS_REJECT_KINDS];
 	const char *reject_names[METRICS_REJECT_KINDS]; /* "malformed", ...; NULL: unused */

@@ -201,8 +201,9 @@ static void print_harvest(FILE *out, const struct ynode *h)
 		fputs("DNS answers: NOT read", out);
 	if (str(h, "error")[0])
 		fprintf(out, " -- %s", str(h, "error"));
-	fprintf(out, "\n  %s seen, %s harvested, %s ignored (no allowed name or no address)",
-		str(a, "seen"), str(a, "harvested"), str(a, "ignored"));
+	fprintf(out, "\n  %s queries out; %s answers seen, %s harvested, %s ignored (no allowed "
+		     "name or no address)", str(h, "queries"), str(a, "seen"), str(a, "harvested"),
+		str(a, "ignored"));
 	print_rejected(out, ymap_get(a, "rejected"));
 	if (num(a, "lost"))
 		fprintf(out, ", %s lost", str(a, "lost"));

@@ -12,6 +12,10 @@
 #   cname/other .bad.test via T      -> 10.99.0.9: a CNAME, or an address, off the chain
 #                                       that starts at the question (evil.test is allowed!)
 #   trunc ptrloop ptrpast ancount rdlen5 .bad.test via T -> 10.99.0.9: malformed
+#   badid otherq .bad.test via T     -> 10.99.0.9: no query this host sent has that id, or
+#                                       that question (otherq's is evil.test: allowed!)
+#   big.bad.test via T (no EDNS)     -> 10.99.1.x: larger than the query takes over UDP
+#   tc.bad.test via T                -> truncated: the asker retries over TCP
 # Every set is sampled every 0.2 s throughout; the status file counts each rejection.
 . tests/e2e/lib.sh
 DNSBAD=$TOP/tests/e2e/dnsbad.py
@@ -19,6 +23,8 @@ TRUSTED=10.99.0.55
 UNTRUSTED=10.99.0.56
 CHAIN="cname other"
 MALFORMED="trunc ptrloop ptrpast ancount rdlen5"
+NOQUERY="badid otherq"
+OTHER="big tc"
 
 topo_up || { fail "topology"; finish; }
 ip -n "$P" addr add $TRUSTED/24 dev fg1
@@ -26,7 +32,7 @@ ip -n "$P" addr add $UNTRUSTED/24 dev fg1
 {
 	echo "x.wild.bad.test good 10.99.0.4"
 	echo "n.other.test good 10.99.0.7"
-	for b in $CHAIN $MALFORMED; do echo "$b.bad.test $b"; done
+	for b in $CHAIN $MALFORMED $NOQUERY $OTHER; do echo "$b.bad.test $b"; done
 } >"$T/t.ctl"
 echo "y.wild.bad.test good 10.99.0.8" >"$T/u.ctl"
 for s in t u; do
@@ -49,7 +55,7 @@ allow:
     to: ["*.wild.bad.test", evil.test]
     ports: [8080]
   - name: faults
-    to: [$(echo $CHAIN $MALFORMED | sed 's/\([a-z0-9]*\)/\1.bad.test/g; s/ /, /g')]
+    to: [$(echo $CHAIN $MALFORMED $NOQUERY $OTHER | sed 's/\([a-z0-9]*\)/\1.bad.test/g; s/ /, /g')]
     ports: [8080]
   - name: untrusted-dns
     to: [$UNTRUSTED]
@@ -119,15 +125,18 @@ ign=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['harvest']['
 [ "$ign" -gt 0 ] && ok "n.other.test: ignored (not allowed); $ign ignored in all" ||
 	fail "ignored: $ign"
 
-# Off the chain, and malformed: three times each, straight from the trusted resolver.
-c0=$(rejected chain)
-m0=$(rejected malformed)
-for b in $CHAIN $MALFORMED; do
-	for i in 1 2 3; do inc dig @$TRUSTED +time=1 +tries=1 $b.bad.test >/dev/null 2>&1; done
+# The rest, three times each, straight from the trusted resolver (without EDNS: a 512-byte
+# limit; without the retry over TCP dig would make after a truncated answer).
+for k in chain malformed no_query oversize truncated; do eval "r0_$k=\$(rejected $k)"; done
+for b in $CHAIN $MALFORMED $NOQUERY $OTHER; do
+	for i in 1 2 3; do inc dig @$TRUSTED +noedns +ignore +time=1 +tries=1 $b.bad.test >/dev/null 2>&1; done
 done
-wait_for 10 '[ $(($(rejected chain) - c0)) -ge 6 ] && [ $(($(rejected malformed) - m0)) -ge 15 ]' &&
-	ok "rejected: chain +$(($(rejected chain) - c0)) (cname, other), malformed +$(($(rejected malformed) - m0)) ($MALFORMED)" ||
-	fail "rejected: chain +$(($(rejected chain) - c0)), malformed +$(($(rejected malformed) - m0))"
+more() { # more KIND: rejections of that kind since the loop began
+	eval "echo \$((\$(rejected $1) - r0_$1))"
+}
+wait_for 10 '[ $(more chain) -ge 6 ] && [ $(more malformed) -ge 15 ] && [ $(more no_query) -ge 6 ] && [ $(more oversize) -ge 3 ] && [ $(more truncated) -ge 3 ]' &&
+	ok "rejected: chain +$(more chain) (cname, other), malformed +$(more malformed) ($MALFORMED), no_query +$(more no_query) ($NOQUERY), oversize +$(more oversize) (big), truncated +$(more truncated) (tc)" ||
+	fail "rejected: chain +$(more chain), malformed +$(more malformed), no_query +$(more no_query), oversize +$(more oversize), truncated +$(more truncated)"
 grep -q "DNS answer harvest: rejected an answer" "$LOG" &&
 	ok "the log says so once per reason: $(grep -c 'DNS answer harvest: rejected' "$LOG") lines" ||
 	fail "no rejection in the log"

@@ -118,6 +118,8 @@ static void rr_cname(struct msg *m, const char *owner, uint32_t ttl, const char 
 }
 
 #define RESPONSE 0x8180
+#define S 1000ULL
+#define T0 (1000000 * S)
 
 static enum harvest_reject parse(const struct msg *m, struct harvest_answer *a)
 {
@@ -431,10 +433,124 @@ static void test_udp(void **state)
 	assert_int_equal(harvest_udp_payload(d, sizeof(d), &msg, &len), HARVEST_REJ_MALFORMED);
 }
 
-/* ---- matching and the store ---- */
+/* ---- queries and the answers they wait for ---- */
 
-#define S 1000ULL
-#define T0 (1000000 * S)
+static void query_msg(struct msg *m, uint16_t id, const char *name, uint16_t type, int edns)
+{
+	header(m, 0x0100, 1, 0);
+	m->b[0] = (uint8_t)(id >> 8);
+	m->b[1] = (uint8_t)id;
+	question(m, name, type, 1);
+	if (edns < 0)
+		return;
+	m->b[11] = 1; /* ARCOUNT */
+	m->b[m->n++] = 0;	/* root */
+	put16(m, 41);		/* OPT */
+	put16(m, (uint16_t)edns); /* the UDP size */
+	put32(m, 0);
+	put16(m, 0);
+}
+
+static struct harvest_flow flow(const char *client, uint16_t cport)
+{
+	struct harvest_flow f = { .client_port = cport, .server_port = 53 };
+
+	assert_int_equal(rs_addr_parse(client, &f.client), 0);
+	assert_int_equal(rs_addr_parse("192.0.2.53", &f.server), 0);
+	return f;
+}
+
+static void test_query_parse(void **state)
+{
+	struct harvest_query q;
+	struct msg m;
+
+	(void)state;
+	query_msg(&m, 0x4242, "WWW.Cdn.Test", T_A, -1);
+	assert_int_equal(harvest_parse_query(m.b, m.n, &q), HARVEST_OK);
+	assert_int_equal(q.id, 0x4242);
+	assert_string_equal(q.qname, "www.cdn.test");
+	assert_int_equal(q.udp_max, 512);
+	query_msg(&m, 1, "web.test", T_AAAA, 1232);
+	assert_int_equal(harvest_parse_query(m.b, m.n, &q), HARVEST_OK);
+	assert_int_equal(q.qtype, T_AAAA);
+	assert_int_equal(q.udp_max, 1232);
+	/* An answer is no query; a cut one is malformed. */
+	header(&m, RESPONSE, 1, 0);
+	question(&m, "web.test", T_A, 1);
+	assert_int_equal(harvest_parse_query(m.b, m.n, &q), HARVEST_REJ_NOT_ANSWER);
+	query_msg(&m, 1, "web.test", T_A, 1232);
+	assert_int_equal(harvest_parse_query(m.b, m.n - 3, &q), HARVEST_REJ_MALFORMED);
+}
+
+/* What the asker checks: same flow, id and question; once; not larger than it takes. */
+static void test_queries_match(void **state)
+{
+	struct harvest_flow f = flow("10.0.0.1", 40000), other = flow("10.0.0.1", 40001);
+	struct harvest_queries *qs;
+	struct harvest_answer a;
+	struct harvest_query q;
+	struct msg m;
+
+	(void)state;
+	assert_int_equal(harvest_queries_new(&qs), 0);
+	query_msg(&m, 0x1234, "web.test", T_A, -1);
+	assert_int_equal(harvest_parse_query(m.b, m.n, &q), HARVEST_OK);
+	harvest_queries_add(qs, &f, &q, T0);
+	assert_int_equal(harvest_queries_waiting(qs, T0), 1);
+	header(&m, RESPONSE, 1, 1); /* id 0x1234 */
+	question(&m, "web.test", T_A, 1);
+	rr_a(&m, NULL, 60, "192.0.2.1");
+	assert_int_equal(parse(&m, &a), HARVEST_OK);
+	/* Another port, another id, another question, truncated: not its answer. */
+	assert_int_equal(harvest_queries_take(qs, &other, &a, m.n, T0), HARVEST_REJ_NO_QUERY);
+	a.id ^= 1;
+	assert_int_equal(harvest_queries_take(qs, &f, &a, m.n, T0), HARVEST_REJ_NO_QUERY);
+	a.id ^= 1;
+	snprintf(a.chain[0], sizeof(a.chain[0]), "evil.test");
+	assert_int_equal(harvest_queries_take(qs, &f, &a, m.n, T0), HARVEST_REJ_NO_QUERY);
+	snprintf(a.chain[0], sizeof(a.chain[0]), "web.test");
+	a.truncated = true;
+	assert_int_equal(harvest_queries_take(qs, &f, &a, m.n, T0), HARVEST_REJ_TRUNCATED);
+	a.truncated = false;
+	/* Too late, then in time; then the same answer again. */
+	assert_int_equal(harvest_queries_take(qs, &f, &a, m.n, T0 + HARVEST_QUERY_WAIT_MS),
+			 HARVEST_REJ_NO_QUERY);
+	assert_int_equal(harvest_queries_take(qs, &f, &a, m.n, T0 + 5), HARVEST_OK);
+	assert_int_equal(harvest_queries_take(qs, &f, &a, m.n, T0 + 6), HARVEST_REJ_NO_QUERY);
+	/* Over 512 bytes without EDNS: oversize (the query is used up as well). */
+	harvest_queries_add(qs, &f, &q, T0);
+	assert_int_equal(harvest_queries_take(qs, &f, &a, 513, T0), HARVEST_REJ_OVERSIZE);
+	assert_int_equal(harvest_queries_waiting(qs, T0), 0);
+	harvest_queries_free(qs);
+}
+
+/* Full: the oldest query goes first. */
+static void test_queries_full(void **state)
+{
+	struct harvest_flow f = flow("10.0.0.1", 40000);
+	struct harvest_queries *qs;
+	struct harvest_answer a = { .qtype = T_A };
+	struct harvest_query q = { .qtype = T_A, .udp_max = 512 };
+	uint16_t i;
+
+	(void)state;
+	assert_int_equal(harvest_queries_new(&qs), 0);
+	snprintf(q.qname, sizeof(q.qname), "web.test");
+	for (i = 0; i <= HARVEST_QUERIES_MAX; i++) {
+		q.id = i;
+		harvest_queries_add(qs, &f, &q, T0 + i);
+	}
+	assert_int_equal(harvest_queries_waiting(qs, T0 + i), HARVEST_QUERIES_MAX);
+	snprintf(a.chain[0], sizeof(a.chain[0]), "web.test");
+	a.id = 0;
+	assert_int_equal(harvest_queries_take(qs, &f, &a, 100, T0 + i), HARVEST_REJ_NO_QUERY);
+	a.id = 1;
+	assert_int_equal(harvest_queries_take(qs, &f, &a, 100, T0 + i), HARVEST_OK);
+	harvest_queries_free(qs);
+}
+
+/* ---- matching and the store ---- */
 
 static struct fqdn_binding bindings[] = {
 	{ "www.cdn.test", "cdn_v4", "cdn_v6" },
@@ -672,6 +788,9 @@ int main(void)
 		cmocka_unit_test(test_nxdomain_and_others),
 		cmocka_unit_test(test_many_addresses),
 		cmocka_unit_test(test_udp),
+		cmocka_unit_test(test_query_parse),
+		cmocka_unit_test(test_queries_match),
+		cmocka_unit_test(test_queries_full),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_store_second_source),
 		cmocka_unit_test(test_store_bound),

@@ -279,7 +279,7 @@ static void test_format_harvest(void **state)
 
 	(void)state;
 	s.harvest = (struct metrics_harvest){
-		.mode = "hold", .seen = 50, .harvested = 20, .ignored = 25, .lost = 1,
+		.mode = "hold", .queries = 52, .seen = 50, .harvested = 20, .ignored = 25, .lost = 1,
 		.rejected = { 3, 0, 1 }, .reject_names = { "malformed", "not_answer", "chain" },
 		.added = 12, .latency_p50_s = 0.000210, .latency_p99_s = 0.0019, .held = 44,
 		.on_time = 40, .late = 1, .unheld = 3, .hold_p50_s = 0.00025, .hold_p99_s = 0.005,
@@ -290,6 +290,11 @@ static void test_format_harvest(void **state)
 		      "(NFQUEUE) or off.\n"
 		      "# TYPE flowguard_dns_harvest_mode gauge\n"
 		      "flowguard_dns_harvest_mode{mode=\"hold\"} 1\n");
+	assert_family(text, "flowguard_dns_queries_total",
+		      "# HELP flowguard_dns_queries_total DNS queries to trusted resolvers that the "
+		      "agent saw leave (to match answers).\n"
+		      "# TYPE flowguard_dns_queries_total counter\n"
+		      "flowguard_dns_queries_total 52\n");
 	assert_family(text, "flowguard_dns_answers_total",
 		      "# HELP flowguard_dns_answers_total DNS answers from trusted resolvers that "
 		      "the agent read, by outcome.\n"
@@ -344,8 +349,8 @@ static void test_format_empty(void **state)
 		help++;
 	for (p = text; (p = strstr(p, "# TYPE ")); p++)
 		type++;
-	assert_int_equal(help, 26);
-	assert_int_equal(type, 26);
+	assert_int_equal(help, 27);
+	assert_int_equal(type, 27);
 	assert_family(text, "flowguard_rule_packets_total",
 		      "# HELP flowguard_rule_packets_total Packets counted by each rule of table "
 		      "inet flowguard.\n"
