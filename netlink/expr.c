@@ -179,6 +179,7 @@ static int expr_queue_compat(struct nftnl_rule *nr, uint16_t num)
 	nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
 	nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, buf, EXPR_NFQ_INFO_LEN);
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): the expression owns buf now (freed with it) */
 	return add(nr, e);
 }
 

@@ -104,7 +104,7 @@ void refresh_harvest(struct daemon *dm)
 	const char *fqdns[HARVEST_BATCH_NAMES];
 	struct current *cur = &dm->cur;
 	const struct name_state *s;
-	struct harvest_batch b;
+	struct harvest_batch b = { 0 };
 	bool refused = false;
 	size_t i, n = 0;
 	int r = 0;

@@ -315,6 +315,8 @@ struct pending {
 static int sync_prepare(struct sets *s, struct rs_set *want, const struct names *ns, uint64_t now,
 			struct pending *ps)
 {
+	struct setdiff d = { 0 };
+	struct rs_elem *cur = NULL;
 	size_t n_cur = 0;
 	int r;
 
@@ -323,9 +325,11 @@ static int sync_prepare(struct sets *s, struct rs_set *want, const struct names 
 		return -ENOENT;
 	r = fill_one(ns, want, now);
 	if (r == 0)
-		r = kernel_view(ps->app, now, &ps->cur, &n_cur);
+		r = kernel_view(ps->app, now, &cur, &n_cur);
 	if (r == 0)
-		r = setdiff_compute(ps->cur, n_cur, want->elems, want->n_elems, 0, &ps->d);
+		r = setdiff_compute(cur, n_cur, want->elems, want->n_elems, 0, &d);
+	ps->cur = cur;
+	ps->d = d;
 	return r;
 }
 

@@ -95,9 +95,10 @@ static int put_label(const uint8_t *p, size_t k, char *out, size_t *n)
  */
 static int read_name(const struct msg *m, size_t *off, char out[HARVEST_NAME_MAX])
 {
-	size_t pos = *off, lowest = *off, wire = 0, n = 0, end = 0, ptr;
+	size_t pos = *off, lowest, wire = 0, n = 0, end = 0, ptr;
 	uint8_t c;
 
+	lowest = pos;
 	for (;;) {
 		if (pos >= m->len)
 			return -EBADMSG;

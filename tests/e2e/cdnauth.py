@@ -20,37 +20,7 @@ import struct
 import sys
 import time
 
-T_A, T_CNAME = 1, 5
-
-
-def encode_name(name):
-    out = b""
-    for label in name.rstrip(".").split("."):
-        out += bytes([len(label)]) + label.encode()
-    return out + b"\0"
-
-
-def parse_query(msg):
-    if len(msg) < 12:
-        return None
-    qid, flags, qd = struct.unpack("!HHH", msg[:6])
-    if qd != 1 or flags & 0x8000:
-        return None
-    pos, labels = 12, []
-    while pos < len(msg) and msg[pos] != 0:
-        n = msg[pos]
-        if n & 0xC0 or pos + 1 + n > len(msg):
-            return None
-        labels.append(msg[pos + 1:pos + 1 + n].decode("ascii", "replace").lower())
-        pos += 1 + n
-    if pos + 5 > len(msg):
-        return None
-    qtype = struct.unpack("!H", msg[pos + 1:pos + 3])[0]
-    return qid, flags, ".".join(labels), qtype, msg[12:pos + 5]
-
-
-def rr(owner, rtype, ttl, rdata):
-    return owner + struct.pack("!HHIH", rtype, 1, ttl, len(rdata)) + rdata
+from dnsbad import T_A, T_CNAME, encode_name, parse_query, rr  # one wire format
 
 
 class Epochs:
@@ -93,9 +63,9 @@ def answer(q, ep):
     recs, owner = [], ptr
     if name == "www.cdn.test":
         edge = encode_name("edge.cdn.test")
-        recs.append(rr(ptr, T_CNAME, 60, edge))
+        recs.append(rr(ptr, T_CNAME, edge, 60))
         owner = edge
-    recs += [rr(owner, T_A, ttl, a) for a in addrs]
+    recs += [rr(owner, T_A, a, ttl) for a in addrs]
     return struct.pack("!HHHHHH", qid, flags, 1, len(recs), 0, 0) + question + b"".join(recs)
 
 
