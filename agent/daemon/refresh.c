@@ -118,10 +118,11 @@ void refresh_harvest(struct daemon *dm)
 	harvest_done(&dm->hv, &b, !r && !refused);
 	if ((r || refused) && dm->heal.due_ms == NEVER)
 		dm->heal.due_ms = now_ms();
+	/* The counters moved: the status file follows within a second. */
+	state_status_soon(&dm->st);
 	if (!b.n_changed)
 		return;
 	events_reexplain(&dm->ev, cur->gen->plan, cur->names);
-	state_status_soon(&dm->st);
 	state_save_soon(&dm->st);
 }
 

@@ -1,5 +1,6 @@
 # The CDN world of the harvest tests; sourced after lib.sh (its topology is the base).
-#   peer netns  10.99.0.53: unbound (caching, port 53), stub zones cdn.test and wild.test
+#   peer netns  10.99.0.53: unbound (caching, port 53), stub zones cdn.test, wild.test and
+#               fresh.test
 #               -> cdnauth.py on 127.0.0.1:5300, whose answers move at every TTL;
 #               10.99.128.0/17 is local (any address answers on 8080 and 9090)
 #   client      routes 10.99.128.0/17 via the peer; the agent trusts 10.99.0.53
@@ -8,8 +9,13 @@ CHURNAPP=$TOP/tests/e2e/churnapp.py
 RESOLVER=10.99.0.53
 EPOCHS=$T/epochs.log
 
-# cdn_up SEED TTL_MIN TTL_MAX
+# cdn_up SEED TTL_MIN TTL_MAX. CDN_ANSWER_ALL=1: every other name (the catalog's) has an
+# address for an hour, instead of NXDOMAIN: no refresh bursts while something is measured.
 cdn_up() {
+	_rest='local-zone: "." static'
+	[ "${CDN_ANSWER_ALL:-0}" = 1 ] &&
+		_rest='local-zone: "." redirect
+	    local-data: ". 3600 IN A 10.99.127.1"'
 	ip -n "$P" addr add $RESOLVER/24 dev fg1 || return 1
 	ip -n "$P" route add local 10.99.128.0/17 dev lo || return 1
 	ip -n "$C" route add 10.99.128.0/17 via 10.99.0.2 || return 1
@@ -27,14 +33,18 @@ cdn_up() {
 	    do-not-query-localhost: no
 	    access-control: 10.99.0.0/24 allow
 	    module-config: "iterator"
-	    local-zone: "." static
+	    $_rest
 	    local-zone: "cdn.test." transparent
 	    local-zone: "wild.test." transparent
+	    local-zone: "fresh.test." transparent
 	stub-zone:
 	    name: "cdn.test."
 	    stub-addr: 127.0.0.1@5300
 	stub-zone:
 	    name: "wild.test."
+	    stub-addr: 127.0.0.1@5300
+	stub-zone:
+	    name: "fresh.test."
 	    stub-addr: 127.0.0.1@5300
 	EOC
 	ip netns exec "$P" "$PY" "$CDNAUTH" 127.0.0.1 5300 "$1" "$2" "$3" "$EPOCHS" >"$T/cdnauth.out" 2>&1 &

@@ -9,6 +9,8 @@ Serves, over UDP on ADDR:PORT:
                     new ones out of 10.99.128.0/17 (never used before in the run)
     www.cdn.test    CNAME edge.cdn.test (TTL 60), with edge's A records after it
     NAME.wild.test  A: the same epoch addresses (for a wildcard allow entry)
+    NAME.fresh.test A: one address never answered before (10.100.0.0/16), TTL 60: every
+                    answer changes a set (the latency benchmark's worst case)
 Other names: NXDOMAIN; AAAA and other types: NODATA. An answer's TTL is what is left of
 its epoch, so a cache in front never serves an address past its move: every program that
 asks after a move gets the new addresses at once, before any poller can have seen them.
@@ -31,6 +33,7 @@ class Epochs:
         self.end = 0.0
         self.log = logpath
         self.next_addr = 0
+        self.fresh = 0
 
     def addr(self):
         i = self.next_addr
@@ -55,10 +58,16 @@ def answer(q, ep):
     qid, qflags, name, qtype, question = q
     flags = 0x8000 | 0x0400 | (qflags & 0x0100)
     ptr = b"\xc0\x0c"
-    if name not in ("edge.cdn.test", "www.cdn.test") and not name.endswith(".wild.test"):
+    fresh = name.endswith(".fresh.test")
+    if name not in ("edge.cdn.test", "www.cdn.test") and not name.endswith(".wild.test") \
+            and not fresh:
         return struct.pack("!HHHHHH", qid, flags | 3, 1, 0, 0, 0) + question
     if qtype != T_A:
         return struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 0) + question
+    if fresh:
+        ep.fresh += 1
+        a = socket.inet_aton("10.100.%d.%d" % (ep.fresh // 250 % 256, 1 + ep.fresh % 250))
+        return struct.pack("!HHHHHH", qid, flags, 1, 1, 0, 0) + question + rr(ptr, T_A, a, 60)
     addrs, ttl = ep.current()
     recs, owner = [], ptr
     if name == "www.cdn.test":

@@ -1,7 +1,8 @@
 #!/bin/sh
 # End-to-end tests of the agent (flowguard run): each tests/e2e/t_*.sh builds its own
 # namespaces (lib.sh), never the host's. Prints "e2e: N passed, N failed"; skips (exit 0)
-# without root or the tools. Usage: run.sh [tests/e2e/t_x.sh]
+# without root or the tools. Usage: run.sh [tests/e2e/t_x.sh]; E2E_TIMEOUT (180 s) bounds
+# each test (bench/harvest.sh runs t_harvest.sh for longer).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 for tool in ip nft unbound unbound-control dig; do
@@ -24,7 +25,7 @@ for t in tests/e2e/t_*.sh; do
 	[ -n "${1:-}" ] && [ "$t" != "$1" ] && continue
 	echo "$t"
 	start=$(date +%s)
-	if timeout 180 sh "$t"; then
+	if timeout "${E2E_TIMEOUT:-180}" sh "$t"; then
 		pass=$((pass + 1))
 	else
 		echo "FAILED: $t" >&2
