@@ -105,8 +105,10 @@ END {
 	split("copy hold", modes, " ")
 	for (k = 1; k <= 2; k++) for (m = 1; m <= 2; m++) {
 		split(lat[modes[m] " " kinds[k]], f, " ")
-		printf "| %s | %s | %s / %s / %s | %s | %s / %s | %s |\n", kinds[k], modes[m], f[4], f[5], f[6],
-		       modes[m] == "hold" ? f[7] " / " f[8] : "-", f[9], f[10], modes[m] == "hold" ? f[11] " / " f[12] : "-"
+		printf "| %s | %s | %s / %s / %s | %s | %s | %s |\n", kinds[k], modes[m], f[4], f[5], f[6],
+		       modes[m] == "hold" ? f[7] " / " f[8] : "-",
+		       kinds[k] == "changed" ? f[9] " / " f[10] : "- (nothing to commit)",
+		       modes[m] == "hold" ? f[11] " / " f[12] : "-"
 	}
 	print ""
 	print "| mode | connections (resolve, then connect at once) |"

@@ -152,12 +152,18 @@ static int read_msgs(void *data, const char *buf, int len)
 	return n;
 }
 
-int nflog_read(struct nflog *nl, void (*cb)(void *data, const struct nflog_pkt *p), void *data,
-	       uint64_t *lost)
+int nflog_read_max(struct nflog *nl, size_t max, void (*cb)(void *data, const struct nflog_pkt *p),
+		   void *data, uint64_t *lost)
 {
 	struct read_ctx rc = { cb, data, lost };
 
-	return nfsock_read(&nl->s, read_msgs, &rc, lost);
+	return nfsock_read(&nl->s, max, read_msgs, &rc, lost);
+}
+
+int nflog_read(struct nflog *nl, void (*cb)(void *data, const struct nflog_pkt *p), void *data,
+	       uint64_t *lost)
+{
+	return nflog_read_max(nl, 0, cb, data, lost);
 }
 
 /* Parsing: every read is checked against the copied length first. */

@@ -55,6 +55,9 @@ int nflog_fd(const struct nflog *nl);
  */
 int nflog_read(struct nflog *nl, void (*cb)(void *data, const struct nflog_pkt *p), void *data,
 	       uint64_t *lost);
+/* The same, stopping once max packets were delivered (the rest waits for the next call). */
+int nflog_read_max(struct nflog *nl, size_t max, void (*cb)(void *data, const struct nflog_pkt *p),
+		   void *data, uint64_t *lost);
 
 /*
  * Parses one NFULNL_MSG_PACKET message whose nlmsg_len the caller has checked against the

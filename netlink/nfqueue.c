@@ -201,10 +201,10 @@ static int read_msgs(void *data, const char *buf, int len)
 	return n;
 }
 
-int nfq_read(struct nfq *q, void (*cb)(void *data, const struct nfq_pkt *p), void *data,
-	     uint64_t *lost)
+int nfq_read(struct nfq *q, size_t max, void (*cb)(void *data, const struct nfq_pkt *p),
+	     void *data, uint64_t *lost)
 {
 	struct read_ctx rc = { q, cb, data, lost };
 
-	return nfsock_read(&q->s, read_msgs, &rc, lost);
+	return nfsock_read(&q->s, max, read_msgs, &rc, lost);
 }

@@ -41,12 +41,12 @@ void nfq_release(struct nfq *q);
 int nfq_fd(const struct nfq *q);
 
 /*
- * Reads everything pending without blocking; cb once per packet. Returns the number of
- * packets delivered or -errno. -ENOBUFS and unparsable messages count in *lost (with
- * fail-open, the kernel let those packets through).
+ * Reads what is pending without blocking, at most max packets (0: all); cb once per
+ * packet. Returns the number of packets delivered or -errno. -ENOBUFS and unparsable
+ * messages count in *lost (with fail-open, the kernel let those packets through).
  */
-int nfq_read(struct nfq *q, void (*cb)(void *data, const struct nfq_pkt *p), void *data,
-	     uint64_t *lost);
+int nfq_read(struct nfq *q, size_t max, void (*cb)(void *data, const struct nfq_pkt *p),
+	     void *data, uint64_t *lost);
 
 /* Lets packet id go on (NF_ACCEPT: the next hook sees it). 0 or -errno. */
 int nfq_accept(struct nfq *q, uint32_t id);

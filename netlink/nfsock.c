@@ -123,15 +123,15 @@ int nfsock_busy_or_eperm(struct nfsock *s)
 	return nfsock_send_wait(s, nlh) == 0 ? -EBUSY : -EPERM;
 }
 
-int nfsock_read(struct nfsock *s, int (*cb)(void *data, const char *buf, int len), void *data,
-		uint64_t *lost)
+int nfsock_read(struct nfsock *s, size_t max, int (*cb)(void *data, const char *buf, int len),
+		void *data, uint64_t *lost)
 {
 	int fd = nfsock_fd(s), total = 0;
 	struct sockaddr_nl from;
 	socklen_t flen;
 	ssize_t n;
 
-	for (;;) {
+	while (!max || (size_t)total < max) {
 		memset(&from, 0, sizeof(from));
 		flen = sizeof(from);
 		n = recvfrom(fd, s->buf, s->buf_len, MSG_DONTWAIT | MSG_TRUNC,
@@ -154,4 +154,5 @@ int nfsock_read(struct nfsock *s, int (*cb)(void *data, const char *buf, int len
 			continue; /* not from the kernel */
 		total += cb(data, s->buf, (int)n);
 	}
+	return total;
 }

@@ -48,12 +48,12 @@ int nfsock_send(struct nfsock *s, const struct nlmsghdr *nlh);
 int nfsock_busy_or_eperm(struct nfsock *s);
 
 /*
- * Reads every datagram the kernel has for us without blocking and hands each to cb
- * (which returns how many packets it delivered). -ENOBUFS (the kernel dropped messages)
- * and datagrams larger than the buffer count in *lost. Returns the packets delivered,
- * or -errno.
+ * Reads the datagrams the kernel has for us without blocking and hands each to cb
+ * (which returns how many packets it delivered), until none is left or (max > 0) max
+ * packets were delivered. -ENOBUFS (the kernel dropped messages) and datagrams larger
+ * than the buffer count in *lost. Returns the packets delivered, or -errno.
  */
-int nfsock_read(struct nfsock *s, int (*cb)(void *data, const char *buf, int len), void *data,
-		uint64_t *lost);
+int nfsock_read(struct nfsock *s, size_t max, int (*cb)(void *data, const char *buf, int len),
+		void *data, uint64_t *lost);
 
 #endif

@@ -16,6 +16,11 @@
 #include "agent/util/json.h"
 #include "agent/util/log.h"
 
+/*
+ * Copies taken per read: the sets are committed before more are read, so a steady stream
+ * of answers cannot keep the first one's addresses waiting.
+ */
+#define HARVEST_READ_MAX 32
 /* What the listener copies of each answer: as much as the rules' snaplen. */
 #define HARVEST_COPY 4352
 
@@ -176,7 +181,7 @@ void harvest_read(struct harvest *hv, struct names *ns, struct harvest_batch *b)
 	b->t0 = mono_s();
 	/* The copies first: they hold the queries that the held answers answer. */
 	if (hv->nl)
-		r = nflog_read(hv->nl, on_copy, &t, &lost);
+		r = nflog_read_max(hv->nl, HARVEST_READ_MAX, on_copy, &t, &lost);
 	if (r < 0 && r != -EAGAIN)
 		log_warn(r, "Failed to read NFLOG group %u: %m, ignoring", hv->group);
 	if (hv->mode == HARVEST_HOLD && (r = hold_read(&hv->hold, on_held, &t)) < 0 &&

@@ -37,6 +37,8 @@
 
 /* Answers the kernel queues at once; more pass at once (fail open). */
 #define HOLD_MAX HOLD_SLOTS
+/* Answers the daemon takes per read: it commits and lets them go before it reads more. */
+#define HOLD_READ_MAX 64
 /* What is copied of each answer: EDNS answers up to 4096 bytes, plus headers. */
 #define HOLD_COPY 4352
 
@@ -119,7 +121,7 @@ static void drain(struct helper *h)
 {
 	uint64_t lost = 0;
 
-	(void)nfq_read(h->q, on_stalled, h, &lost);
+	(void)nfq_read(h->q, 0, on_stalled, h, &lost);
 	__atomic_add_fetch(&h->sh->lost, lost, __ATOMIC_RELAXED);
 }
 
@@ -306,7 +308,7 @@ int hold_read(struct holder *h, void (*cb)(void *data, uint32_t id, const struct
 
 	/* Progress, for the helper: the daemon is reading. */
 	__atomic_add_fetch(&h->sh->reads, 1, __ATOMIC_RELEASE);
-	r = nfq_read(h->q, on_held, &rc, &lost);
+	r = nfq_read(h->q, HOLD_READ_MAX, on_held, &rc, &lost);
 	__atomic_add_fetch(&h->sh->lost, lost, __ATOMIC_RELAXED);
 	return r;
 }

@@ -87,8 +87,13 @@ why = "mode %s, seen %d, harvested %d, ignored %d, rejected %d; www.cdn.test sou
     sum(h["answers"]["rejected"].values()), sorted(src), wild["harvested"],
     len(wild["addresses"]), h["latency_p50_us"], h["latency_p99_us"])
 open(sys.argv[1].rsplit("/", 1)[0] + "/why", "w").write(why)
+rej = h["answers"]["rejected"]
+# An answer whose query was not seen (sent before a restart, or a late duplicate) is
+# refused as no_query; nothing else may be refused here.
 ok = (h["mode"] == "copy" and h["answers"]["harvested"] > 0 and "answer" in " ".join(src)
-      and wild["harvested"] > 0 and wild["wildcard"] and not sum(h["answers"]["rejected"].values()))
+      and wild["harvested"] > 0 and wild["wildcard"]
+      and sum(v for k, v in rej.items() if k != "no_query") == 0
+      and rej["no_query"] * 100 <= h["answers"]["seen"])
 sys.exit(0 if ok else 1)
 EOP
 
