@@ -21,6 +21,7 @@ struct emit {
 	const struct host_facts *f;
 	struct rs_chain *out, *in;
 	struct diag *d;
+	unsigned int auto_none_warned; /* 1U << FACT_*: said once per generation */
 };
 
 /* Addresses of one destination as sets: static (addresses, prefixes) and resolved. */
@@ -28,6 +29,7 @@ enum { DS_V4, DS_V6, DS_NAMES_V4, DS_NAMES_V6, DS_ANSWERS_V4, DS_ANSWERS_V6, DS_
 struct dest_sets {
 	/* DS_*: literal addresses, names polled (and harvested), wildcards harvested; "": none */
 	char name[DS_MAX][RS_NAME_MAX];
+	size_t static_idx[2];      /* index + 1 of the v4 / v6 set in the ruleset; 0: not yet */
 	bool any;                  /* no address match at all (peer kind any) */
 };
 
@@ -91,6 +93,13 @@ static int add_warning(struct plan *p, const char *fmt, ...)
 	return r;
 }
 
+static void binding_clear(struct fqdn_binding *b)
+{
+	free(b->fqdn);
+	free(b->set_v4);
+	free(b->set_v6);
+}
+
 static int add_binding(struct plan *p, const char *fqdn, const char *v4, const char *v6)
 {
 	struct fqdn_binding *b;
@@ -108,9 +117,7 @@ static int add_binding(struct plan *p, const char *fqdn, const char *v4, const c
 	memset(b, 0, sizeof(*b));
 	if (rs_strset(&b->fqdn, fqdn) < 0 || rs_strset(&b->set_v4, v4) < 0 ||
 	    rs_strset(&b->set_v6, v6) < 0) {
-		free(b->fqdn);
-		free(b->set_v4);
-		free(b->set_v6);
+		binding_clear(b);
 		return -ENOMEM;
 	}
 	p->n_names++;
@@ -191,15 +198,12 @@ static int names_sets(struct emit *e, const char *base, const char *title, const
 	return 0;
 }
 
-/* fqdn (or "*.domain") feeds the sets ds->name[k] (v4) and ds->name[k + 1] (v6). */
+/*
+ * fqdn (or "*.domain") feeds the sets ds->name[k] (v4) and ds->name[k + 1] (v6). Repeats
+ * are dropped once at the end (names_dedup): a scan here would be quadratic.
+ */
 static int bind_name(struct emit *e, const struct dest_sets *ds, int k, const char *fqdn)
 {
-	size_t i;
-
-	for (i = 0; i < e->p->n_names; i++)
-		if (!strcmp(e->p->names[i].fqdn, fqdn) &&
-		    !strcmp(e->p->names[i].set_v4, ds->name[k]))
-			return 0;
 	return add_binding(e->p, fqdn, ds->name[k], ds->name[k + 1]);
 }
 
@@ -229,7 +233,11 @@ static int fqdn_dest_sets(struct emit *e, const struct cat_dest *dst, const char
 	return r;
 }
 
-/* Adds one address or prefix to the static interval set of its family (ds->name[0..1]). */
+/*
+ * Adds one address or prefix to the static interval set of its family (ds->name[0..1]).
+ * Repeats and covered prefixes stay until static_sets_finish(): sorting the set on
+ * every add made a list of n addresses cost n sorts.
+ */
 static int add_addr(struct emit *e, const char *base, const char *title, const char *origin,
 		    const struct rs_addr *addr, struct dest_sets *ds)
 {
@@ -237,15 +245,70 @@ static int add_addr(struct emit *e, const char *base, const char *title, const c
 	struct rs_elem el;
 	struct rs_set *s;
 
-	set_name(ds->name[fam], base, fam ? "_v6" : "_v4");
-	s = get_set(e, ds->name[fam], addr->family, false, title, origin);
-	if (!s)
-		return -ENOMEM;
+	if (ds->static_idx[fam]) {
+		s = &e->p->rs->sets[ds->static_idx[fam] - 1];
+	} else {
+		set_name(ds->name[fam], base, fam ? "_v6" : "_v4");
+		s = get_set(e, ds->name[fam], addr->family, false, title, origin);
+		if (!s)
+			return -ENOMEM;
+		/* An index, not the pointer: adding a set may move the array. */
+		ds->static_idx[fam] = (size_t)(s - e->p->rs->sets) + 1;
+	}
 	memset(&el, 0, sizeof(el));
 	el.addr = *addr;
-	if (rs_set_add_elem(s, &el) < 0)
+	return rs_set_add_elem(s, &el);
+}
+
+/* Sorts each static set once and drops repeats and prefixes inside others. */
+static void static_sets_finish(struct ruleset *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n_sets; i++)
+		if (!rs->sets[i].dynamic && rs->sets[i].n_elems)
+			rs_set_drop_covered(&rs->sets[i]);
+}
+
+static int binding_cmp(const void *a, const void *b)
+{
+	const struct fqdn_binding *x = *(const struct fqdn_binding *const *)a;
+	const struct fqdn_binding *y = *(const struct fqdn_binding *const *)b;
+	int r = strcmp(x->fqdn, y->fqdn);
+
+	if (!r)
+		r = strcmp(x->set_v4, y->set_v4);
+	return r ? r : (x > y) - (x < y);
+}
+
+/* Drops every binding that repeats an earlier one (same name, same sets); keeps the order. */
+static int names_dedup(struct plan *p)
+{
+	struct fqdn_binding **v, *keep;
+	size_t i, n = 0;
+
+	if (p->n_names < 2)
+		return 0;
+	v = malloc(p->n_names * sizeof(*v));
+	if (!v)
 		return -ENOMEM;
-	rs_set_drop_covered(s);
+	for (i = 0; i < p->n_names; i++)
+		v[i] = &p->names[i];
+	/* Equal keys sort by position, so the first of a run is the one to keep. */
+	qsort(v, p->n_names, sizeof(*v), binding_cmp);
+	for (keep = v[0], i = 1; i < p->n_names; i++) {
+		if (strcmp(v[i]->fqdn, keep->fqdn) || strcmp(v[i]->set_v4, keep->set_v4)) {
+			keep = v[i];
+			continue;
+		}
+		binding_clear(v[i]);
+		v[i]->fqdn = NULL;
+	}
+	free(v);
+	for (i = 0; i < p->n_names; i++)
+		if (p->names[i].fqdn)
+			p->names[n++] = p->names[i];
+	p->n_names = n;
 	return 0;
 }
 
@@ -597,6 +660,24 @@ static int warn_any(struct emit *e, const struct cat_flow *fl, const char *comme
 			   list, comment);
 }
 
+/*
+ * A host fact left to 'auto' that detection did not find (no DNS or NTP server): the flow
+ * is left out, and enforce mode then drops that traffic. Said in the plan, and once per
+ * fact as a warning (check, plan, the agent's log).
+ */
+static int note_auto_none(struct emit *e, const char *comment, unsigned int fact)
+{
+	struct loc loc = { e->cfg->n_docs ? e->cfg->docs[0]->file : "config", 0, 0 };
+
+	if (!(e->auto_none_warned & (1U << fact))) {
+		e->auto_none_warned |= 1U << fact;
+		diag_warn(e->d, &loc, "%s: auto, and detection found none: no rule allows them "
+			  "(%s, and any other flow to them; in enforce mode that traffic is "
+			  "dropped); set %s", fact_names[fact], comment, fact_names[fact]);
+	}
+	return add_note(e->p, "%s: %s: auto found none", comment, fact_names[fact]);
+}
+
 static int emit_flow(struct emit *e, const struct cat_flow *fl)
 {
 	const struct cat_dest *dst = &e->cat->dests[fl->peer];
@@ -619,6 +700,8 @@ static int emit_flow(struct emit *e, const struct cat_flow *fl)
 	if (r == -ENOENT && dst->kind == DEST_REGION_FQDN)
 		return add_note(e->p, "%s: the catalog has no %s list for region %s", comment,
 				dst->key, e->f->region->code);
+	if (r == -ENOENT && dst->kind == DEST_HOST && e->cfg->facts[dst->fact].is_auto)
+		return note_auto_none(e, comment, dst->fact);
 	if (r == -ENOENT)
 		return add_note(e->p, "%s: no %s configured", comment, dst->id);
 	if (r == -EINVAL) {
@@ -1054,6 +1137,54 @@ static int build(struct emit *e)
 	return r;
 }
 
+/* Whether binding b feeds set (by name). */
+static bool feeds(const struct fqdn_binding *b, const char *set)
+{
+	return !strcmp(b->set_v4, set) || !strcmp(b->set_v6, set);
+}
+
+/*
+ * "Server & Workload Protection: addresses of a.example, b.example": a DNS-fed set's
+ * comment names the names that feed it when they fit the kernel's comment (127 bytes);
+ * else it counts them, and plan and status list them.
+ */
+static int name_dns_set(const struct plan *p, struct rs_set *s)
+{
+	const char *title_end = s->comment ? strstr(s->comment, ": addresses from DNS") : NULL;
+	char buf[RS_COMMENT_MAX + 256];
+	size_t i, n = 0, off;
+
+	if (!title_end)
+		return 0;
+	off = (size_t)snprintf(buf, sizeof(buf), "%.*s: addresses of",
+			       (int)(title_end - s->comment), s->comment);
+	for (i = 0; i < p->n_names; i++) {
+		if (!feeds(&p->names[i], s->name))
+			continue;
+		if (off < sizeof(buf))
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s %s", n ? "," : "",
+						p->names[i].fqdn);
+		n++;
+	}
+	if (!n)
+		return 0;
+	if (off >= RS_COMMENT_MAX)
+		snprintf(buf, sizeof(buf), "%.*s: addresses of %zu DNS names (flowguard status "
+			 "lists them)", (int)(title_end - s->comment), s->comment, n);
+	return rs_strset(&s->comment, buf);
+}
+
+static int name_dns_sets(struct plan *p)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < p->rs->n_sets; i++)
+		if (p->rs->sets[i].dynamic)
+			r = name_dns_set(p, &p->rs->sets[i]);
+	return r;
+}
+
 static int make_summary(struct plan *p, const struct catalog *cat, const struct config *cfg,
 			const struct host_facts *f)
 {
@@ -1084,6 +1215,12 @@ int compile(const struct catalog *cat, const struct config *cfg, const struct ho
 	r = e.p->rs ? make_summary(e.p, cat, cfg, f) : -ENOMEM;
 	if (r == 0)
 		r = build(&e);
+	if (r == 0) {
+		static_sets_finish(e.p->rs);
+		r = names_dedup(e.p);
+	}
+	if (r == 0)
+		r = name_dns_sets(e.p);
 	if (r == 0 && diag_failed(d))
 		r = -EINVAL;
 	if (r < 0) {
@@ -1100,11 +1237,8 @@ void plan_free(struct plan *p)
 
 	if (!p)
 		return;
-	for (i = 0; i < p->n_names; i++) {
-		free(p->names[i].fqdn);
-		free(p->names[i].set_v4);
-		free(p->names[i].set_v6);
-	}
+	for (i = 0; i < p->n_names; i++)
+		binding_clear(&p->names[i]);
 	for (i = 0; i < p->n_notes; i++)
 		free(p->notes[i]);
 	for (i = 0; i < p->n_warnings; i++)
@@ -1212,18 +1346,65 @@ int facts_from_config(const struct config *cfg, const struct catalog *cat,
 	return facts_resolve(cfg, cat, NULL, ret, d);
 }
 
-int plan_print(const struct plan *p, FILE *out)
+/* The same names feed both sets (a destination's v4 and v6 sets share their bindings). */
+static bool same_feeds(const struct plan *p, const struct rs_set *a, const struct rs_set *b)
 {
 	size_t i;
 
+	for (i = 0; i < p->n_names; i++)
+		if (feeds(&p->names[i], a->name) != feeds(&p->names[i], b->name))
+			return false;
+	return true;
+}
+
+/*
+ * Inside each DNS-fed set: "# from DNS: a.example", one line per name that feeds it; the
+ * v6 twin of a set with the same names says so in one line.
+ */
+static void set_names_lines(FILE *out, const struct rs_set *set, const void *data)
+{
+	const struct plan *p = data;
+	const struct rs_set *prev = set > p->rs->sets ? set - 1 : NULL;
+	size_t i;
+
+	if (!set->dynamic)
+		return;
+	if (prev && prev->dynamic && same_feeds(p, prev, set)) {
+		fprintf(out, "\t\t# from DNS: the names of %s\n", prev->name);
+		return;
+	}
+	for (i = 0; i < p->n_names; i++)
+		if (feeds(&p->names[i], set->name))
+			fprintf(out, "\t\t# from DNS: %s\n", p->names[i].fqdn);
+}
+
+static bool dns_filled(const struct ruleset *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n_sets; i++)
+		if (rs->sets[i].dynamic && rs->sets[i].n_elems)
+			return true;
+	return false;
+}
+
+int plan_print(const struct plan *p, FILE *out)
+{
+	struct rs_print_hooks h = { .set_lines = set_names_lines, .data = p };
+	size_t i;
+
 	fprintf(out, "#!/usr/sbin/nft -f\n# %s\n", p->summary);
-	fputs("# Sets with 'flags timeout' are filled from DNS at run time; they are empty here.\n",
-	      out);
+	if (dns_filled(p->rs))
+		fputs("# Sets with 'flags timeout' hold what their names resolved to now; the agent "
+		      "keeps them current.\n", out);
+	else
+		fputs("# Sets with 'flags timeout' are filled from DNS at run time; they are empty "
+		      "here.\n", out);
 	for (i = 0; i < p->n_warnings; i++)
 		fprintf(out, "# warning: %s\n", p->warnings[i]);
 	for (i = 0; i < p->n_notes; i++)
 		fprintf(out, "# not applied: %s\n", p->notes[i]);
 	/* Makes the script re-runnable: nft -f replaces the table in one transaction. */
 	fprintf(out, "table inet %s\ndelete table inet %s\n\n", p->rs->table, p->rs->table);
-	return ruleset_print_nft(p->rs, out);
+	return ruleset_print_nft_hooks(p->rs, &h, out);
 }

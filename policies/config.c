@@ -18,6 +18,11 @@
 
 /* Caps one list's share of the table; a host with more belongs in a CIDR. */
 #define CONFIG_MAX_LIST 1024
+/*
+ * An allow entry's addresses, prefixes and names: a sanity bound, no longer a cost guard
+ * (compile is n log n). 65,536 addresses fit in one file (YAML_MAX_BYTES) as a flow list.
+ */
+#define CONFIG_MAX_ALLOW_PEERS 65536
 #define CONFIG_MAX_ALLOW 256
 #define CONFIG_MAX_FILES 64
 #define ALLOW_NAME_MAX 32
@@ -85,9 +90,9 @@ static int one_endpoint(const struct ynode *n, unsigned int allowed, const char 
 	return 0;
 }
 
-/* Appends the endpoints in n (a scalar or a list, or "auto" if allowed) to l. */
-static int endpoint_list(const struct ynode *n, unsigned int allowed, bool may_auto,
-			 const char *what, struct endpoint_list *l, struct diag *d)
+/* Appends the endpoints in n (a scalar or a list, or "auto" if allowed) to l; at most max. */
+static int endpoint_list_max(const struct ynode *n, unsigned int allowed, bool may_auto,
+			     const char *what, size_t max, struct endpoint_list *l, struct diag *d)
 {
 	const struct ynode *const *items = &n;
 	size_t i, count = 1;
@@ -109,8 +114,9 @@ static int endpoint_list(const struct ynode *n, unsigned int allowed, bool may_a
 			 "remove the key)" : " (remove the key instead)");
 		return -EINVAL;
 	}
-	if (l->n + count > CONFIG_MAX_LIST) {
-		diag_err(d, &n->loc, "%s: more than %d entries", what, CONFIG_MAX_LIST);
+	if (l->n + count > max) {
+		diag_err(d, &n->loc, "%s: %zu entries, more than the limit of %zu", what,
+			 l->n + count, max);
 		return -E2BIG;
 	}
 	v = realloc(l->v, (l->n + count) * sizeof(*v));
@@ -122,6 +128,12 @@ static int endpoint_list(const struct ynode *n, unsigned int allowed, bool may_a
 		if (one_endpoint(items[i], allowed, what, &l->v[l->n], d) == 0)
 			l->n++;
 	return 0;
+}
+
+static int endpoint_list(const struct ynode *n, unsigned int allowed, bool may_auto,
+			 const char *what, struct endpoint_list *l, struct diag *d)
+{
+	return endpoint_list_max(n, allowed, may_auto, what, CONFIG_MAX_LIST, l, d);
 }
 
 static int load_roles(struct config *cfg, const struct ynode *n, struct diag *d)
@@ -309,8 +321,9 @@ static int allow_peers(struct allow_entry *a, const struct ynode *n, struct diag
 		return -EINVAL;
 	}
 	a->ingress = from != NULL;
-	return endpoint_list(to ? to : from, EP_ADDR | EP_PREFIX | EP_NAME | EP_WILDCARD, false,
-			     to ? "allow.to" : "allow.from", &a->peers, d);
+	return endpoint_list_max(to ? to : from, EP_ADDR | EP_PREFIX | EP_NAME | EP_WILDCARD,
+				 false, to ? "allow.to" : "allow.from", CONFIG_MAX_ALLOW_PEERS,
+				 &a->peers, d);
 }
 
 static int load_allow_entry(struct allow_entry *a, const struct ynode *n, struct diag *d)

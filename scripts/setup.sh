@@ -1,9 +1,9 @@
 #!/bin/sh
 # Install every Debian package the build, the tests and the demo need.
-# Idempotent: apt-get install of an installed package is a no-op.
+# Idempotent: with everything installed it does nothing (and needs no root).
 set -eu
 PKGS="build-essential pkg-config make gcc
-libnftnl-dev libmnl-dev libyaml-dev libc-ares-dev libsystemd-dev libcmocka-dev
+libnftnl-dev libmnl-dev libyaml-dev libc-ares-dev libcmocka-dev
 nftables iptables iproute2 unbound bind9-dnsutils python3 clang libclang-rt-14-dev"
 # make bench: iperf3 (packet path), strace (idle wake-ups)
 PKGS="$PKGS iperf3 strace"
@@ -13,14 +13,18 @@ PKGS="$PKGS python3-prometheus-client"
 PKGS="$PKGS debhelper devscripts lintian systemd-container debootstrap"
 # make analyze: the static analysers
 PKGS="$PKGS cppcheck clang-tidy-14"
+# make format, make format-check (.clang-format)
+PKGS="$PKGS clang-format-14"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-	echo "setup: need root to install:$missing" >&2
+# Root only to install: a user with sudo re-runs this through sudo, root needs no sudo.
+. "$(dirname "$0")/root.sh"
+if ! as_root "$@"; then
+	echo "setup: need root (or sudo) to install:$missing" >&2
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive

@@ -38,6 +38,36 @@ static int open_names(struct daemon *dm)
 	return 0;
 }
 
+/*
+ * What the first commit does to a table already there, for the journal: adopting one an
+ * earlier agent left (persist, no owner) or taking over another, and what it repairs.
+ */
+static void log_start_table(struct daemon *dm)
+{
+	struct nft_table_state st = { 0 };
+	struct ruleset *cur = NULL;
+	int r;
+
+	r = sets_read_table(&dm->sets, &st, &cur);
+	if (r == -ENOENT) {
+		log_notice("start: no table inet %s yet: programming it", FG_TABLE);
+		return;
+	}
+	if (r < 0) {
+		log_warn(r, "start: cannot read table inet %s: %m; programming it", FG_TABLE);
+		return;
+	}
+	if ((st.flags & NFT_TABLE_F_PERSIST) && !(st.flags & NFT_TABLE_F_OWNER))
+		log_notice("start: adopting table inet %s, left in place by an earlier agent "
+			   "(persist, no owner)", FG_TABLE);
+	else
+		log_notice("start: taking over table inet %s (flags %s%s, owner portid %u)",
+			   FG_TABLE, st.flags & NFT_TABLE_F_OWNER ? "owner" : "none",
+			   st.flags & NFT_TABLE_F_PERSIST ? ",persist" : "", st.owner);
+	reload_log_drift(dm->cur.gen->plan->rs, cur, KERNEL_DRIFT_AUDIT, "start: repairing");
+	ruleset_free(cur);
+}
+
 /* Everything that reads the network, after detection and with the privileges dropped. */
 static int open_network(struct daemon *dm)
 {
@@ -55,12 +85,16 @@ static int open_network(struct daemon *dm)
 		return r;
 	gen_summary(dm->cur.gen, dm->cur.summary, sizeof(dm->cur.summary));
 	r = open_names(dm);
-	if (r == 0)
+	if (r == 0) {
+		log_start_table(dm);
 		r = sets_commit_all(&dm->sets, dm->cur.gen->plan, dm->cur.names, "start");
+	}
 	if (r == 0)
 		harvest_open(&dm->hv, &cfg->harvest, dm->sets.nft.features);
 	if (r == 0 && (r = refresh_resolver_new(dm->cur.gen, dm, &dm->cur.res)) < 0)
 		log_err(r, "Failed to set up the resolver: %m");
+	if (r == 0)
+		dnshealth_reset(&dm->dns, dm->cur.res);
 	return r;
 }
 
@@ -109,7 +143,8 @@ static void ready(struct daemon *dm)
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon_opts opts = *o;
-	struct daemon dm = { .opts = &opts, .loop.sigfd = -1, .hv.hold.pipe = -1 };
+	struct daemon dm = { .opts = &opts, .loop.sigfd = -1, .dns.due_ms = NEVER,
+			     .hv.hold.pipe = -1 };
 	int r;
 
 	if (!opts.state_dir)

@@ -7,6 +7,7 @@
  *   blocked.c   struct events    the NFLOG reader and the blocked-flow store
  *   state.c     struct state     STATE_DIR/names and RUN_DIR/status.json
  *   textfile.c  struct textfile  the metrics file and its timer
+ *   dnshealth.c struct dnshealth DNS failures and outages, for the log and the status
  *   harvest.c   struct harvest   DNS answers the host receives (harvest_int.h, hold.c)
  * Three files combine parts, each calling only downwards: refresh.c (queries, answers,
  * expiry), reload.c (SIGHUP) and loop.c (poll, timers, signals); daemon.c opens and
@@ -25,6 +26,7 @@
 #include "agent/daemon/harvest_int.h"
 #include "agent/dns/dns.h"
 #include "agent/gen/gen.h"
+#include "agent/kernel/kernel.h"
 #include "agent/report/report.h"
 #include "netlink/monitor.h"
 #include "netlink/nft.h"
@@ -58,6 +60,8 @@ int sets_sync_all(struct sets *s, struct plan *p, const struct names *ns, bool *
 int sets_sync_names(struct sets *s, struct plan *p, const struct names *ns,
 		    const char *const *fqdns, size_t n, bool *ret_refused);
 size_t sets_count_addrs(const struct sets *s);
+/* The table as the kernel has it now, and its flags and owner. 0, -ENOENT (none), -errno. */
+int sets_read_table(struct sets *s, struct nft_table_state *ret_st, struct ruleset **ret);
 
 /* ---- heal.c: restoring the table when another process changes it ---- */
 
@@ -130,6 +134,40 @@ void textfile_arm(struct textfile *tf, const struct metrics_cfg *c);
 /* Rewrites the file from snap and sets the next deadline. */
 void textfile_write(struct textfile *tf, const struct metrics_snapshot *snap);
 
+/* ---- dnshealth.c: DNS failures summarised (one line per outage, debug per name) ---- */
+
+#define DNSHEALTH_SAMPLES 4
+
+struct dnshealth {
+	char servers[256];	/* what the resolver asks: "127.0.0.1:5399" */
+	bool outage;		/* announced: the servers do not answer */
+	int error;		/* the outage's failure (-ETIMEDOUT, -ECONNREFUSED) */
+	uint64_t since_ms, since_wall_ms; /* when its first failure came */
+	uint64_t due_ms;	/* the open window's summary; NEVER: none open */
+	size_t window_server, window_ok; /* in the window: no answer; an answer (maybe NXDOMAIN) */
+	uint64_t window_since_ms, window_since_wall_ms;
+	char new_names[DNSHEALTH_SAMPLES][300]; /* names that started failing: "x (NXDOMAIN)" */
+	size_t n_new, new_total;
+	char back_names[DNSHEALTH_SAMPLES][300]; /* names that resolve again */
+	size_t n_back, back_total;
+};
+
+/* Where the names stand now, for the log, the status file and STATUS=. */
+struct dnshealth_summary {
+	size_t names, failing, kept; /* failing: with failures in a row; kept: their addresses */
+	uint64_t next_retry_ms;	     /* the earliest retry of a failing name; NEVER: none */
+	uint64_t next_retry_s;	     /* from now, rounded up */
+};
+
+/* Start, and a reload's new resolver (an outage under way stays announced). */
+void dnshealth_reset(struct dnshealth *h, const struct resolver *res);
+/* One answer; prior_failures: the name's failures in a row before it. Logs a recovery. */
+void dnshealth_answer(struct dnshealth *h, const struct res_answer *a, unsigned int prior_failures,
+		      uint64_t now, uint64_t wall);
+/* The window's summary line, once due (h->due_ms). */
+void dnshealth_flush(struct dnshealth *h, const struct names *ns, uint64_t now);
+void dnshealth_summary(const struct names *ns, uint64_t now, struct dnshealth_summary *ret);
+
 /* ---- the daemon: the parts, and what the combining files keep ---- */
 
 /* The configuration in force and what runs from it; a reload that succeeds replaces it. */
@@ -173,6 +211,7 @@ struct daemon {
 	struct sets sets;
 	struct heal heal;
 	struct events ev;
+	struct dnshealth dns;
 	struct state st;
 	struct textfile tf;
 	struct loop loop;
@@ -190,8 +229,6 @@ void state_status_soon(struct state *st);
 /* The names file within a few seconds (it is rate-limited). */
 void state_save_soon(struct state *st);
 void state_remove_status(const struct state *st);
-/* A resolver failure in words: "NXDOMAIN", "timeout", ...; "" for 0. */
-const char *state_error_text(int err);
 /* state.c: views of the whole daemon. */
 /* Something changed: status file and STATUS= now, the names file within a few seconds. */
 void state_changed(struct daemon *dm);
@@ -217,6 +254,9 @@ void refresh_harvest(struct daemon *dm);
 int reload_gen(const struct daemon_opts *o, unsigned int features, struct gen **ret);
 /* SIGHUP: a new generation, names carried over, committed and swapped in; or refused. */
 void reload_run(struct daemon *dm);
+/* The differences from want to have, one notice line each ("prefix: rule added ..."). */
+void reload_log_drift(const struct ruleset *want, const struct ruleset *have,
+		      enum kernel_drift_view view, const char *prefix);
 void reload_clear(struct current *cur);
 
 /* loop.c */

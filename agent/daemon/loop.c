@@ -80,6 +80,8 @@ static void run_timers(struct daemon *dm)
 	uint64_t now = now_ms();
 
 	refresh_due(dm, now);
+	if (dm->dns.due_ms <= now)
+		dnshealth_flush(&dm->dns, dm->cur.names, now);
 	if (dm->heal.due_ms <= now)
 		heal(dm, now);
 	if (dm->st.save_due_ms <= now)
@@ -109,6 +111,7 @@ static int poll_timeout(const struct daemon *dm)
 	t = min_u64(t, dm->tf.due_ms);
 	t = min_u64(t, events_next_deadline(&dm->ev));
 	t = min_u64(t, dm->st.status_due_ms);
+	t = min_u64(t, dm->dns.due_ms);
 	if (dm->loop.watchdog_ms)
 		t = min_u64(t, dm->loop.watchdog_due_ms);
 	if (t == NEVER && res < 0)

@@ -28,19 +28,18 @@ static const struct name_state *find_name(const struct names *ns, const char *fq
 	return NULL;
 }
 
+/* Failures are summarised by dnshealth.c; each one is a debug line here. */
 static void log_answer(const struct current *cur, const struct res_answer *a,
 		       const struct names_event *ev)
 {
 	const struct name_state *s = find_name(cur->names, a->fqdn);
-	const char *why = a->detail ? a->detail : state_error_text(a->status);
+	const char *why = a->detail ? a->detail : resolver_error_text(a->status);
 	size_t kept = s ? s->n_addrs : 0;
+	uint64_t next = s && s->next_query_ms > now_ms() ? s->next_query_ms - now_ms() : 0;
 
-	if (a->status < 0 && kept)
-		log_warn(a->status, "Failed to resolve '%s': %s, keeping %zu cached addresses, "
-				    "ignoring", a->fqdn, why, kept);
-	else if (a->status < 0)
-		log_warn(a->status, "Failed to resolve '%s': %s, no addresses to keep, ignoring",
-			 a->fqdn, why);
+	if (a->status < 0)
+		log_debug("Failed to resolve '%s': %s, keeping %zu cached addresses; next try in "
+			  "%llu s", a->fqdn, why, kept, (unsigned long long)(next + 999) / 1000);
 	if (ev->dropped)
 		log_warn(0, "'%s' has %zu addresses, more than resolver.max-addresses (%llu): "
 			    "allowed the first %zu, ignoring %zu", a->fqdn, a->n_addrs,
@@ -55,7 +54,9 @@ static void on_answer(void *userdata, const struct res_answer *ans)
 {
 	struct daemon *dm = userdata;
 	struct current *cur = &dm->cur;
+	const struct name_state *prior;
 	struct names_event ev = { 0 };
+	unsigned int failures;
 	bool refused;
 	uint64_t now;
 	int r;
@@ -64,6 +65,8 @@ static void on_answer(void *userdata, const struct res_answer *ans)
 	if (ans->status == -ECANCELED)
 		return;
 	now = now_ms();
+	prior = find_name(cur->names, ans->fqdn);
+	failures = prior ? prior->failures : 0;
 	r = names_answer(cur->names, ans, now, &ev);
 	if (r == -ENOENT) {
 		log_debug("answer for '%s', which is no longer configured, ignoring", ans->fqdn);
@@ -76,6 +79,7 @@ static void on_answer(void *userdata, const struct res_answer *ans)
 	if (ans->status == 0)
 		dm->last_answer_ms = now;
 	log_answer(cur, ans, &ev);
+	dnshealth_answer(&dm->dns, ans, failures, now, wall_ms());
 	r = sets_sync_name(&dm->sets, cur->gen->plan, cur->names, ans->fqdn, &refused);
 	/* A refusal is logged where it happened; anything else is logged here. */
 	if (refused)

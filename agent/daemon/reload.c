@@ -100,6 +100,48 @@ static int reload_names(const struct names *old, const char *run_dir, const stru
 	return 0;
 }
 
+/* More differences than this are counted, not listed: a log line each is enough to read. */
+#define DRIFT_LOG_MAX 40
+
+struct drift_log {
+	const char *prefix;
+	size_t n;
+};
+
+static void drift_line(void *data, const char *line)
+{
+	struct drift_log *dl = data;
+
+	if (dl->n++ < DRIFT_LOG_MAX)
+		log_notice("%s: %s", dl->prefix, line);
+}
+
+void reload_log_drift(const struct ruleset *want, const struct ruleset *have,
+		      enum kernel_drift_view view, const char *prefix)
+{
+	struct drift_log dl = { .prefix = prefix };
+	int r;
+
+	r = kernel_drift_words(want, have, view, drift_line, &dl);
+	if (r < 0)
+		log_warn(r, "%s: cannot list the changes: %m", prefix);
+	else if (dl.n > DRIFT_LOG_MAX)
+		log_notice("%s: and %zu more changes", prefix, dl.n - DRIFT_LOG_MAX);
+}
+
+/* "/etc/flowguard/flowguard.yaml, /etc/flowguard/conf.d/10-backup.yaml" */
+static void files_read(const struct gen *g, const struct daemon_opts *o, char *buf, size_t len)
+{
+	size_t i, off;
+
+	off = (size_t)snprintf(buf, len, "catalog %s; configuration", o->catalog);
+	for (i = 0; i < g->cfg->n_docs && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s %s", i ? "," : "",
+					g->cfg->docs[i]->file);
+	if (o->facts && off < len)
+		snprintf(buf + off, len - off, "; facts %s", o->facts);
+}
+
 static void reload_refused(struct daemon *dm, int r, const char *why)
 {
 	char line[320];
@@ -124,6 +166,7 @@ static void reload_swap(struct daemon *dm, const struct current *next)
 	dm->rl.ok++;
 	dm->rl.error[0] = '\0';
 	dm->rl.wall_ms = wall_ms();
+	dnshealth_reset(&dm->dns, cur->res);
 	textfile_arm(&dm->tf, &cur->gen->cfg->metrics);
 	events_reload(&dm->ev, &cur->gen->cfg->events, cur->gen->plan, cur->names);
 	harvest_reload(&dm->hv, &cur->gen->cfg->harvest, dm->sets.nft.features);
@@ -136,6 +179,7 @@ static void reload_swap(struct daemon *dm, const struct current *next)
 void reload_run(struct daemon *dm)
 {
 	struct current next = { 0 };
+	char files[2048];
 	int r;
 
 	notify_reloading();
@@ -155,5 +199,8 @@ void reload_run(struct daemon *dm)
 		reload_refused(dm, r, "the new table could not be programmed");
 		return;
 	}
+	files_read(next.gen, dm->opts, files, sizeof(files));
+	log_notice("Reload read %s", files);
+	reload_log_drift(next.gen->plan->rs, dm->cur.gen->plan->rs, KERNEL_DRIFT_RELOAD, "reload");
 	reload_swap(dm, &next);
 }

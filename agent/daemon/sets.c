@@ -164,6 +164,16 @@ void sets_close(struct sets *s)
 	nft_close(&s->nft);
 }
 
+int sets_read_table(struct sets *s, struct nft_table_state *ret_st, struct ruleset **ret)
+{
+	int r;
+
+	r = nft_table_state(&s->nft, FG_TABLE, ret_st);
+	if (r == 0)
+		r = nft_dump_table(&s->nft, FG_TABLE, ret);
+	return r;
+}
+
 static void count_apply(struct sets *s, enum metrics_apply_kind k, double took, int r)
 {
 	struct metrics_apply *a = &s->apply[k];

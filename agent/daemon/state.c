@@ -21,6 +21,7 @@
 #include "agent/util/log.h"
 #include "agent/util/notify.h"
 #include "agent/util/paths.h"
+#include "agent/util/version.h"
 
 /* Answers change every few seconds on busy hosts; the file is only for the next boot. */
 #define SAVE_INTERVAL_MS 5000
@@ -87,26 +88,6 @@ static uint64_t to_wall(uint64_t t, uint64_t now, uint64_t wall)
 	return t >= now ? wall + (t - now) : (wall > now - t ? wall - (now - t) : 0);
 }
 
-const char *state_error_text(int err)
-{
-	switch (err) {
-	case 0:
-		return "";
-	case -ENOENT:
-		return "NXDOMAIN";
-	case -ETIMEDOUT:
-		return "timeout";
-	case -ECONNREFUSED:
-		return "refused, unreachable or SERVFAIL";
-	case -EINVAL:
-		return "not a DNS name";
-	case -EIO:
-		return "malformed answer";
-	default:
-		return strerror(-err);
-	}
-}
-
 /* "query", "answer" or "query,answer": who vouched for the address. */
 static const char *source_text(uint8_t src)
 {
@@ -142,7 +123,7 @@ static void write_name(FILE *f, const struct name_state *s, uint64_t now, uint64
 		s->in_flight ? "true" : "false", s->failures, s->last_dropped,
 		s->wildcard ? "true" : "false", (unsigned long long)s->harvested,
 		(unsigned long long)to_wall(s->last_harvest_ms, now, wall));
-	json_str(f, state_error_text(s->last_error));
+	json_str(f, resolver_error_text(s->last_error));
 	fputs(", \"addresses\": [", f);
 	write_addrs(f, s, now, wall);
 	fputs("]}", f);
@@ -167,7 +148,7 @@ static void write_header(FILE *f, const struct daemon *dm, uint64_t now, uint64_
 	char roles[128], feat[160];
 
 	fprintf(f, "{\n  \"format\": 1,\n  \"pid\": %ld,\n  \"version\": ", (long)getpid());
-	json_str(f, FG_VERSION);
+	json_str(f, fg_version);
 	fprintf(f, ",\n  \"started_ms\": %llu,\n  \"updated_ms\": %llu,\n  \"config\": ",
 		(unsigned long long)dm->started_wall_s * 1000, (unsigned long long)wall);
 	json_str(f, dm->opts->config);
@@ -222,6 +203,61 @@ static void write_metrics(FILE *f, const struct daemon *dm)
 	fputs("\n  },\n", f);
 }
 
+/* DNS health: the resolvers, an outage under way, the names failing, the next retry. */
+static void write_dns(FILE *f, const struct daemon *dm, uint64_t now, uint64_t wall)
+{
+	const struct dnshealth *h = &dm->dns;
+	struct dnshealth_summary sum;
+
+	dnshealth_summary(dm->cur.names, now, &sum);
+	fputs("  \"dns\": {\"servers\": ", f);
+	json_str(f, h->servers);
+	fprintf(f, ", \"outage\": %s, \"error\": ", h->outage ? "true" : "false");
+	json_str(f, h->outage ? resolver_error_text(h->error) : "");
+	fprintf(f, ", \"since_ms\": %llu, \"names\": %zu, \"failing\": %zu, \"kept\": %zu, "
+		   "\"next_retry_ms\": %llu},\n",
+		(unsigned long long)(h->outage ? h->since_wall_ms : 0), sum.names, sum.failing,
+		sum.kept, (unsigned long long)to_wall(sum.next_retry_ms, now, wall));
+}
+
+/* Each DNS-fed set and the names that feed it: what an auditor of the table asks first. */
+static void write_set_names(FILE *f, const struct plan *p, const struct rs_set *set)
+{
+	size_t i;
+	bool first = true, all_in_comment = true;
+
+	fputs("    {\"name\": ", f);
+	json_str(f, set->name);
+	fputs(", \"names\": [", f);
+	for (i = 0; i < p->n_names; i++) {
+		if (strcmp(p->names[i].set_v4, set->name) && strcmp(p->names[i].set_v6, set->name))
+			continue;
+		fputs(first ? "" : ", ", f);
+		json_str(f, p->names[i].fqdn);
+		first = false;
+		all_in_comment = all_in_comment && set->comment &&
+				 strstr(set->comment, p->names[i].fqdn);
+	}
+	fprintf(f, "], \"in_comment\": %s}", all_in_comment ? "true" : "false");
+}
+
+static void write_sets(FILE *f, const struct plan *p)
+{
+	const struct ruleset *rs = p->rs;
+	bool first = true;
+	size_t i;
+
+	fputs("  \"sets\": [", f);
+	for (i = 0; i < rs->n_sets; i++) {
+		if (!rs->sets[i].dynamic)
+			continue;
+		fputs(first ? "\n" : ",\n", f);
+		write_set_names(f, p, &rs->sets[i]);
+		first = false;
+	}
+	fputs("\n  ],\n", f);
+}
+
 static int write_status(FILE *f, const void *data)
 {
 	const struct daemon *dm = data;
@@ -231,6 +267,8 @@ static int write_status(FILE *f, const void *data)
 	write_header(f, dm, now, wall);
 	write_events(f, &dm->heal.last, &dm->rl);
 	write_metrics(f, dm);
+	write_dns(f, dm, now, wall);
+	write_sets(f, dm->cur.gen->plan);
 	events_write_status(f, &dm->ev);
 	harvest_write_status(f, &dm->hv, dm->cur.gen->cfg->harvest.enabled);
 	fputs("  \"names\": [", f);
@@ -258,8 +296,11 @@ void state_status_line(const struct daemon *dm, char *buf, size_t len)
 			 (unsigned long long)(now - dm->last_answer_ms) / 1000);
 	else
 		snprintf(ago, sizeof(ago), "no answer yet");
-	snprintf(buf, len, "%s: %zu names, %zu addresses, %s", dm->cur.summary,
-		 names_count(dm->cur.names), sets_count_addrs(&dm->sets), ago);
+	snprintf(buf, len, "%s: %zu names, %zu addresses, %s%s%s%s%s", dm->cur.summary,
+		 names_count(dm->cur.names), sets_count_addrs(&dm->sets), ago,
+		 dm->dns.outage ? "; DNS: " : "", dm->dns.outage ? dm->dns.servers : "",
+		 dm->dns.outage ? " not answering" : "",
+		 dm->rl.error[0] ? "; last reload REFUSED (journalctl -u flowguard)" : "");
 }
 
 void state_save_now(struct state *st, const struct names *ns)
@@ -351,7 +392,7 @@ void state_metrics_write(struct daemon *dm)
 	struct metrics_snapshot snap = {
 		.mode = g->cfg->mode == MODE_AUDIT ? "audit" : "enforce",
 		.region = g->facts.region ? g->facts.region->code : "",
-		.version = FG_VERSION,
+		.version = fg_version,
 		.started_wall_s = dm->started_wall_s,
 		.heals = dm->heal.restores,
 		.reloads_ok = dm->rl.ok,

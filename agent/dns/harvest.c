@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "agent/dns/harvest.h"
+#include "agent/dns/names_int.h"
 
 #define DNS_HEADER_LEN 12
 #define DNS_QR 0x8000
@@ -491,16 +492,14 @@ static size_t match_one(const struct names *ns, const char *name, size_t *ret, s
 {
 	char wild[HARVEST_NAME_MAX + 2];
 	const char *p;
-	int idx;
+	size_t idx;
 
-	idx = names_find(ns, name);
-	if (idx >= 0)
-		n = add_unique(ret, n, max, (size_t)idx);
+	if (names_find(ns, name, &idx))
+		n = add_unique(ret, n, max, idx);
 	for (p = strchr(name, '.'); p; p = strchr(p + 1, '.')) {
 		snprintf(wild, sizeof(wild), "*%s", p);
-		idx = names_find(ns, wild);
-		if (idx >= 0)
-			n = add_unique(ret, n, max, (size_t)idx);
+		if (names_find(ns, wild, &idx))
+			n = add_unique(ret, n, max, idx);
 	}
 	return n;
 }

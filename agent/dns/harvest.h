@@ -128,7 +128,7 @@ size_t harvest_queries_waiting(const struct harvest_queries *q, uint64_t now_ms)
 #define HARVEST_MATCH_MAX 32
 
 /*
- * The store entries (names_find() indices) that the answer's chain names: each name
+ * The store entries (names_get() indices) that the answer's chain names: each name
  * exactly, and each wildcard above it. Writes up to max indices, each once; returns how
  * many.
  */

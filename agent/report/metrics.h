@@ -69,7 +69,7 @@ struct metrics_snapshot {
 	const char *mode;	     /* "enforce" or "audit" */
 	const char *roles;	     /* "agent,relay" */
 	const char *region;	     /* "de-1"; "" when there is none */
-	const char *version;	     /* the agent's, FG_VERSION */
+	const char *version;	     /* the agent's, fg_version */
 	uint64_t started_wall_s;     /* when the agent started (Unix time) */
 	const struct ruleset *rules; /* the live table with its counters; NULL: not read */
 	const struct metrics_name *names;

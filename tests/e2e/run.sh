@@ -1,9 +1,12 @@
 #!/bin/sh
 # End-to-end tests of the agent (flowguard run): each tests/e2e/t_*.sh builds its own
-# namespaces (lib.sh), never the host's. Prints "e2e: N passed, N failed"; skips (exit 0)
-# without root or the tools. Usage: run.sh [tests/e2e/t_x.sh]; E2E_TIMEOUT (180 s) bounds
-# each test (bench/harvest.sh runs t_harvest.sh for longer).
+# namespaces (lib.sh), never the host's. Prints "e2e: N passed, N failed"; as a user,
+# re-runs itself through sudo (scripts/root.sh); skips (exit 0) without root or the tools.
+# Usage: run.sh [tests/e2e/t_x.sh]
+# E2E_TIMEOUT (300 s) bounds each test (bench/harvest.sh runs t_harvest.sh longer).
 set -u
+. "$(dirname "$0")/../../scripts/root.sh"
+as_root "$@"
 cd "$(dirname "$0")/../.." || exit 1
 for tool in ip nft unbound unbound-control dig; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -21,11 +24,12 @@ if [ ! -x ./flowguard ]; then
 fi
 pass=0
 fail=0
+suite=$(date +%s)
 for t in tests/e2e/t_*.sh; do
 	[ -n "${1:-}" ] && [ "$t" != "$1" ] && continue
 	echo "$t"
 	start=$(date +%s)
-	if timeout "${E2E_TIMEOUT:-180}" sh "$t"; then
+	if timeout "${E2E_TIMEOUT:-300}" sh "$t"; then
 		pass=$((pass + 1))
 	else
 		echo "FAILED: $t" >&2
@@ -33,5 +37,5 @@ for t in tests/e2e/t_*.sh; do
 	fi
 	echo "  ($(($(date +%s) - start)) s)"
 done
-echo "e2e: $pass passed, $fail failed"
+echo "e2e: $pass passed, $fail failed ($(($(date +%s) - suite)) s)"
 [ "$fail" -eq 0 ]

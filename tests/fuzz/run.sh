@@ -1,5 +1,7 @@
 #!/bin/sh
-# Runs each libFuzzer target for a bounded time on a copy of its seed corpus.
+# Runs each libFuzzer target: first over every input of its committed corpus once
+# (-runs=0: a replay, so a fixed crash stays fixed), then for SECONDS of fuzzing on a copy of
+# that corpus (new inputs stay out of the tree). Usage: run.sh SECONDS fuzz_target...
 # Prints "fuzz: N passed, N failed"; a crash or sanitizer report fails the target.
 set -u
 # A UBSan report must fail the target, not scroll past.
@@ -10,10 +12,13 @@ pass=0
 fail=0
 for bin in "$@"; do
 	name=$(basename "$bin" | sed 's/^fuzz_//')
+	corpus=tests/fuzz/corpus/$name
 	work=$(mktemp -d)
-	[ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$work/"
-	if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -print_final_stats=0 \
-		"$work" >"$work.log" 2>&1; then
+	[ -d "$corpus" ] && cp -r "$corpus/." "$work/"
+	opts="-timeout=10 -rss_limit_mb=1024 -print_final_stats=0"
+	# shellcheck disable=SC2086
+	if { [ ! -d "$corpus" ] || "$bin" $opts -runs=0 "$corpus" >"$work.log" 2>&1; } &&
+		"$bin" $opts -max_total_time="$secs" "$work" >>"$work.log" 2>&1; then
 		pass=$((pass + 1))
 	else
 		echo "FAILED: $bin (log follows)" >&2

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "agent/dns/harvest.h"
+#include "agent/dns/names_int.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
@@ -610,6 +611,15 @@ static void test_match(void **state)
 	names_free(ns);
 }
 
+/* The store's index of fqdn; fails the test if there is none. */
+static size_t idx_of(const struct names *ns, const char *fqdn)
+{
+	size_t i = 0;
+
+	assert_true(names_find(ns, fqdn, &i));
+	return i;
+}
+
 static const struct name_addr *find_addr(const struct name_state *st, const char *text)
 {
 	char buf[64];
@@ -632,7 +642,7 @@ static struct rs_addr addr(const char *text)
 static void test_store_second_source(void **state)
 {
 	struct names *ns = store(0);
-	int i = names_find(ns, "www.cdn.test");
+	size_t i = idx_of(ns, "www.cdn.test"), none;
 	struct rs_addr v[2] = { addr("10.0.0.1"), addr("10.0.0.2") };
 	struct rs_addr p = addr("10.0.0.1");
 	struct res_answer poll = { .fqdn = "www.cdn.test", .addrs = &p, .n_addrs = 1, .ttl = 30 };
@@ -641,17 +651,16 @@ static void test_store_second_source(void **state)
 	struct names_event ev;
 
 	(void)state;
-	assert_true(i >= 0);
-	assert_int_equal(names_find(ns, "nope.test"), -ENOENT);
+	assert_false(names_find(ns, "nope.test", &none));
 	/* Wildcards are never asked. */
-	st = names_get(ns, (size_t)names_find(ns, "*.wild.test"));
+	st = names_get(ns, idx_of(ns, "*.wild.test"));
 	assert_true(st->wildcard);
 	assert_int_equal(st->next_query_ms, UINT64_MAX);
 	/* An answer adds; TTL clamped to min_ttl (10 s), plus grace (60 s). */
-	assert_int_equal(names_harvest(ns, (size_t)i, v, 2, 1, T0, &ev), 0);
+	assert_int_equal(names_harvest(ns, i, v, 2, 1, T0, &ev), 0);
 	assert_int_equal(ev.added, 2);
 	assert_true(ev.sets_changed);
-	st = names_get(ns, (size_t)i);
+	st = names_get(ns, i);
 	a = find_addr(st, "10.0.0.2");
 	assert_non_null(a);
 	assert_int_equal(a->sources, NAME_SRC_ANSWER);
@@ -659,11 +668,11 @@ static void test_store_second_source(void **state)
 	assert_int_equal(a->allowed_until_ms, T0 + 70 * S);
 	assert_int_equal(st->harvested, 1);
 	/* The same answer a moment later: nothing for the kernel (re-arm slack). */
-	assert_int_equal(names_harvest(ns, (size_t)i, v, 2, 1, T0 + S / 2, &ev), 0);
+	assert_int_equal(names_harvest(ns, i, v, 2, 1, T0 + S / 2, &ev), 0);
 	assert_false(ev.sets_changed);
 	/* A poll that names only .1: .2 is not removed, it keeps its own end. */
 	assert_int_equal(names_answer(ns, &poll, T0 + S, &ev), 0);
-	st = names_get(ns, (size_t)i);
+	st = names_get(ns, i);
 	assert_int_equal(st->n_addrs, 2);
 	a = find_addr(st, "10.0.0.1");
 	assert_int_equal(a->sources, NAME_SRC_QUERY | NAME_SRC_ANSWER);
@@ -674,7 +683,7 @@ static void test_store_second_source(void **state)
 	/* Expiry takes .2 at its end, not before. */
 	assert_int_equal(names_expire(ns, T0 + 70 * S - 1), 0);
 	assert_int_equal(names_expire(ns, T0 + 70 * S), 1);
-	assert_null(find_addr(names_get(ns, (size_t)i), "10.0.0.2"));
+	assert_null(find_addr(names_get(ns, i), "10.0.0.2"));
 	assert_int_equal(names_harvest(ns, 99, v, 2, 1, T0, &ev), -ENOENT);
 	names_free(ns);
 }
@@ -683,7 +692,7 @@ static void test_store_second_source(void **state)
 static void test_store_bound(void **state)
 {
 	struct names *ns = store(2);
-	size_t i = (size_t)names_find(ns, "*.wild.test");
+	size_t i = idx_of(ns, "*.wild.test");
 	struct rs_addr a1 = addr("10.0.0.1"), a2 = addr("10.0.0.2"), a3 = addr("10.0.0.3");
 	const struct name_state *st;
 	struct names_event ev;
@@ -734,9 +743,9 @@ static void test_state_file(void **state)
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(names_harvest(ns, (size_t)names_find(ns, "www.cdn.test"), &a, 1, 40, T0,
+	assert_int_equal(names_harvest(ns, idx_of(ns, "www.cdn.test"), &a, 1, 40, T0,
 				       &ev), 0);
-	assert_int_equal(names_harvest(ns, (size_t)names_find(ns, "*.wild.test"), &w, 1, 20, T0,
+	assert_int_equal(names_harvest(ns, idx_of(ns, "*.wild.test"), &w, 1, 20, T0,
 				       &ev), 0);
 	/* Saved 5 s later: 35 s and 15 s of TTL left. */
 	assert_int_equal(names_save(ns, path, T0 + 5 * S, 1700000000), 0);
@@ -745,21 +754,21 @@ static void test_state_file(void **state)
 	assert_non_null(strstr(text, "\n*.wild.test 10.0.0.8 1700000000 15 answer\n"));
 	/* Loaded 10 s (wall) later on a fresh boot clock: 25 s left, plus 60 s of grace. */
 	assert_int_equal(names_load(back, path, 7 * S, 1700000010), 0);
-	st = names_get(back, (size_t)names_find(back, "www.cdn.test"));
+	st = names_get(back, idx_of(back, "www.cdn.test"));
 	assert_int_equal(st->n_addrs, 1);
 	assert_false(st->addrs[0].current);
 	assert_int_equal(st->addrs[0].sources, NAME_SRC_ANSWER);
 	assert_int_equal(st->addrs[0].ttl_end_ms, 32 * S);
 	assert_int_equal(st->addrs[0].allowed_until_ms, 92 * S);
 	assert_int_equal(st->last_good_ms, 0); /* an answer is no query: it is still asked */
-	st = names_get(back, (size_t)names_find(back, "*.wild.test"));
+	st = names_get(back, idx_of(back, "*.wild.test"));
 	assert_int_equal(st->n_addrs, 1);
 	assert_int_equal(st->addrs[0].allowed_until_ms, (7 + 5 + 60) * S);
 	names_free(back);
 	/* Past TTL and grace: nothing comes back. */
 	back = store(0);
 	assert_int_equal(names_load(back, path, 7 * S, 1700000100), 0);
-	assert_int_equal(names_get(back, (size_t)names_find(back, "www.cdn.test"))->n_addrs, 0);
+	assert_int_equal(names_get(back, idx_of(back, "www.cdn.test"))->n_addrs, 0);
 	names_free(back);
 	/* A fifth field that is not "answer" is damage: the whole file is refused. */
 	fd = open(path, O_WRONLY | O_TRUNC);
