@@ -21,7 +21,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS)) -
 LDLIBS += $(shell pkg-config --libs $(PKGS))
 
 LIB_SRC := $(wildcard netlink/*.c) $(wildcard policies/*.c) \
-	$(filter-out agent/main.c,$(wildcard agent/*.c))
+	$(filter-out agent/cli/main.c,$(wildcard agent/*/*.c))
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
@@ -52,7 +52,7 @@ setup:
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-flowguard: agent/main.o $(LIB_OBJ)
+flowguard: agent/cli/main.o $(LIB_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -127,10 +127,10 @@ install: flowguard
 	chmod 0644 $(DESTDIR)$(UNITDIR)/flowguard.service
 
 clean:
-	rm -f flowguard agent/*.o netlink/*.o policies/*.o tests/unit/*.o $(UNIT_BIN) $(FUZZ_BIN) \
-		agent/*.d netlink/*.d policies/*.d tests/unit/*.d tests/e2e/clockshim.so
+	rm -f flowguard agent/*/*.o netlink/*.o policies/*.o tests/unit/*.o $(UNIT_BIN) $(FUZZ_BIN) \
+		agent/*/*.d netlink/*.d policies/*.d tests/unit/*.d tests/e2e/clockshim.so
 
--include $(wildcard agent/*.d netlink/*.d policies/*.d tests/unit/*.d)
+-include $(wildcard agent/*/*.d netlink/*.d policies/*.d tests/unit/*.d)
 
 # Benchmarks (issue 8): root, in namespaces bench/run.sh makes; a few minutes. Not part of
 # check. BENCH_IDLE_SECONDS=600 gives the issue's 10-minute idle run.
@@ -178,8 +178,8 @@ check-system:
 # over the cores and a second run only redoes what changed.
 CPPCHECK ?= cppcheck
 CLANG_TIDY ?= clang-tidy-14
-ANALYZE_SRC := $(wildcard agent/*.c netlink/*.c policies/*.c)
-ANALYZE_HDR := $(wildcard agent/*.h netlink/*.h policies/*.h)
+ANALYZE_SRC := $(wildcard agent/*/*.c netlink/*.c policies/*.c)
+ANALYZE_HDR := $(wildcard agent/*/*.h netlink/*.h policies/*.h)
 ANALYZE_DIR := build/analyze
 .PHONY: analyze analyze-cppcheck analyze-tidy
 analyze: analyze-cppcheck analyze-tidy

@@ -39,7 +39,7 @@
 /* argv arrays for posix_spawn take char *; the strings are never written. */
 #pragma GCC diagnostic ignored "-Wcast-qual"
 
-#include "agent/kernel.h"
+#include "agent/kernel/kernel.h"
 #include "netlink/nft.h"
 #include "netlink/setdiff.h"
 #include "policies/compile.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/detect_parse.h"
+#include "agent/detect/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

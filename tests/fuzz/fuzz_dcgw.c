@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "agent/detect_vendor.h"
+#include "agent/detect/vendor.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/detect.h"
+#include "agent/detect/detect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "agent/names.h"
+#include "agent/dns/names.h"
 
 /* The wall clock the seed corpus is written around. */
 #define WALL 1700000000ULL

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "agent/detect_vendor.h"
+#include "agent/detect/vendor.h"
 
 /* Small, so the "more sockets than room" path runs too. */
 #define FUZZ_MAX_SOCKS 8

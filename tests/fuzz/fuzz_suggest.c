@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/suggest.h"
+#include "agent/report/suggest.h"
 #include "policies/model.h"
 #include "policies/ynode.h"
 

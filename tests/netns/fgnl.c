@@ -21,8 +21,8 @@
 #include <unistd.h>
 #include <linux/netfilter.h>
 
-#include "agent/detect_int.h"
-#include "agent/kernel.h"
+#include "agent/detect/detect_int.h"
+#include "agent/kernel/kernel.h"
 #include "netlink/nft.h"
 #include "netlink/setdiff.h"
 #include "policies/compile.h"

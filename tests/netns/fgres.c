@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/resolver.h"
+#include "agent/dns/resolver.h"
 #include "policies/model.h"
 
 #define MAX_SERVERS 8

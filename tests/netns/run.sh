@@ -11,7 +11,7 @@ TMPDIR_NS=$(mktemp -d)
 export TMPDIR_NS
 trap 'rm -rf "$TMPDIR_NS"' EXIT
 # The driver links the same objects as the binary (make has built them).
-objs=$(ls netlink/*.o policies/*.o agent/*.o | grep -v '^agent/main\.o$')
+objs=$(ls netlink/*.o policies/*.o agent/*/*.o | grep -v '^agent/cli/main\.o$')
 # shellcheck disable=SC2086
 if ! ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -I. -Wall -Wextra -Werror -g -o "$TMPDIR_NS/fgnl" \
 	tests/netns/fgnl.c $objs $(pkg-config --cflags --libs libnftnl libmnl yaml-0.1 libcares libsystemd); then

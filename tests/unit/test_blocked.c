@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "agent/blocked.h"
+#include "agent/report/blocked.h"
 
 #define S 1000ULL
 /* A fake CLOCK_BOOTTIME well away from 0, and a fake wall clock (ms). */

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "agent/detect_int.h"
+#include "agent/detect/detect_int.h"
 
 #define LEGACY_ROOT "tests/detect/legacy-iptables/root"
 

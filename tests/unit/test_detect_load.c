@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "agent/detect_int.h"
+#include "agent/detect/detect_int.h"
 
 static char dir[64];
 static char path[96];

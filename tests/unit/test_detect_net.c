@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "agent/detect_parse.h"
+#include "agent/detect/parse.h"
 
 #define FIXTURES "tests/detect"
 

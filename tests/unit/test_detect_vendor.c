@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "agent/detect_vendor.h"
+#include "agent/detect/vendor.h"
 
 #define FIXTURES "tests/detect"
 

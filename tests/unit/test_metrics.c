@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "agent/metrics.h"
+#include "agent/report/metrics.h"
 
 static void check(const char *in, const char *want)
 {

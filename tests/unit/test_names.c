@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "agent/names.h"
+#include "agent/dns/names.h"
 
 /* Tables leave trailing fields out on purpose. */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"

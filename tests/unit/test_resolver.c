@@ -21,8 +21,8 @@
 #include <cmocka.h>
 #include <ares.h>
 
-#include "agent/resolver.h"
-#include "agent/resolver_int.h"
+#include "agent/dns/resolver.h"
+#include "agent/dns/resolver_int.h"
 
 /* A label of 64 characters: c-ares refuses it while building the query, before any I/O. */
 #define BAD_NAME "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test"

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Vendor software on the host: the parsers behind detect_agent(), detect_relay() and
+ * detect_dcgw(), exported for unit tests and fuzzing. Each takes text from the host (a
+ * file, or a tool's output named by its command line), records facts and evidence in
+ * det, and reports every problem as a warning in d naming the file (or command) and
+ * line. Bad input never fails them: they return 0, or -ENOMEM.
+ */
+#ifndef FLOWGUARD_DETECT_VENDOR_H
+#define FLOWGUARD_DETECT_VENDOR_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/detect/detect_int.h"
+
+/* The agent's ports (swp-flows.md (d), "What listens locally"). */
+#define VENDOR_PORT_AGENT 4118
+#define VENDOR_PORT_RELAY 4122
+#define VENDOR_PORT_RELAY_LOCAL 4123
+
+/* Region codes as the catalog spells them: [a-z0-9-]{2,20}. */
+#define VENDOR_REGION_MAX 20
+
+/*
+ * The region in an SWP manager URL, https://agents[-NNN].workload.<region>.cloudone.
+ * trendmicro.com[:port]/, into buf. 0; -ENOENT for a valid https URL whose host names no
+ * region (legacy DSaaS, an on-premises manager); -EINVAL when url is not https://host
+ * [:port]/ with a sane host; -ENAMETOOLONG when buf is too small.
+ */
+int region_from_url(const char *url, char *buf, size_t len);
+
+/*
+ * `dsa_query -c GetAgentStatus` output: an index of field names ("AgentStatus.NN:
+ * fieldName"), then value lines ("AgentStatus.fieldName: value"). Takes the manager URL
+ * (dsmUrl) and from it the region or the legacy flag. source is the command line.
+ */
+int parse_agent_status(struct detection *det, const char *source, const char *buf, size_t len,
+		       struct diag *d);
+
+/*
+ * `sendCommand --get GetConfiguration` XML: the manager URLs (attribute dsmUrls) and the
+ * agent's proxies. The XML schema is not published: a proxy is an attribute whose name
+ * contains "proxy" (but no credential or bypass word) and whose value is host:port or a
+ * proxy URL; credentials in it are dropped, never recorded. A PAC setting is a warning.
+ * source is the command line.
+ */
+int parse_get_configuration(struct detection *det, const char *source, const char *buf,
+			    size_t len, struct diag *d);
+
+/* A socket on one of the agent's ports, from /proc/net/tcp or /proc/net/tcp6. */
+struct tcp_sock {
+	const char *file; /* borrowed: the file name given to the parser */
+	unsigned int line;
+	int family;       /* AF_INET, AF_INET6 */
+	char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
+	uint16_t lport, rport;
+	uint8_t state;    /* TCP_LISTEN, TCP_ESTABLISHED, ... (netinet/tcp.h) */
+	bool local_lo, remote_lo; /* loopback addresses (v4-mapped ones too) */
+};
+
+/*
+ * The listeners on the agent's ports, and every other socket on local port 4118, from
+ * /proc/net/tcp{,6} text (the kernel's hex format, in this host's byte order) into v (at
+ * most max; more is a warning). *ret_n is how many were kept. Always 0.
+ */
+int parse_proc_net_tcp(const char *file, const char *buf, size_t len, struct tcp_sock *v,
+		       size_t max, size_t *ret_n, struct diag *d);
+
+/*
+ * The Data Center Gateway's destination_allow_list.yaml: `destinations` (HostName, Port)
+ * become vCenter (443) or Active Directory (389, 636) endpoints, `gateway_proxy` (a URL,
+ * host:port, or HostName and Port) the proxy. file is the host path, without the root.
+ */
+int parse_dcgw_allow_list(struct detection *det, const char *file, const char *buf, size_t len,
+			  struct diag *d);
+
+#endif
