@@ -303,6 +303,7 @@ static int parse_max(const char *file, const char *buf, size_t len, size_t max,
 		ydoc_free(b.doc);
 		return r == -ENOMEM ? r : -EINVAL;
 	}
+	sha256_buf(buf, len, b.doc->sha256);
 	*ret = b.doc;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "sha256.h"
 
 /* Bounds on untrusted input: a real config is a few KiB; the catalog ~40 KiB. */
 #define YAML_MAX_BYTES (1024 * 1024)
@@ -36,6 +37,7 @@ struct ynode {
 struct ydoc {
 	char *file;
 	struct ynode *root; /* NULL for an empty document */
+	uint8_t sha256[SHA256_LEN]; /* of the file's bytes as parsed */
 };
 
 /* Parses buf (len bytes) named file. On error returns -EINVAL with diagnostics in d. */

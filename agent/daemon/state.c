@@ -95,15 +95,16 @@ static void write_name(FILE *f, const struct name_state *s, uint64_t now, uint64
 static void write_header(FILE *f, const struct daemon *dm, uint64_t now, uint64_t wall)
 {
 	const struct gen *g = dm->gen;
-	char roles[128], feat[160];
+	char roles[128], feat[160], sha[SHA256_HEX_LEN];
 
 	fprintf(f, "{\n  \"format\": 1,\n  \"pid\": %ld,\n  \"version\": ", (long)getpid());
 	json_str(f, FG_VERSION);
 	fprintf(f, ",\n  \"started_ms\": %llu,\n  \"updated_ms\": %llu,\n  \"config\": ",
 		(unsigned long long)dm->started_wall_s * 1000, (unsigned long long)wall);
 	json_str(f, dm->opts->config);
-	fprintf(f, ",\n  \"roles\": \"%s\",\n  \"region\": ",
-		roles_format(g->facts.roles, roles, sizeof(roles)));
+	config_sha256(g->cfg, sha);
+	fprintf(f, ",\n  \"config_sha256\": \"%s\",\n  \"roles\": \"%s\",\n  \"region\": ",
+		sha, roles_format(g->facts.roles, roles, sizeof(roles)));
 	json_str(f, g->facts.region ? g->facts.region->code : "");
 	fprintf(f, ",\n  \"mode\": \"%s\",\n  \"table\": \"%s\",\n  \"table_flags\": \"%s%s%s\","
 		   "\n  \"features\": %s,\n",

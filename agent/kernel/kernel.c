@@ -270,7 +270,9 @@ static int compare(const struct ruleset *desired, const struct ruleset *cur, FIL
 	r = audit_text(desired, desired, &a);
 	if (r == 0)
 		r = audit_text(cur, desired, &b);
-	if (r == 0 && strcmp(a, b)) {
+	if (r == 0 && strcmp(a, b) && !out) {
+		r = 1;
+	} else if (r == 0 && strcmp(a, b)) {
 		r = split_lines(a, &la);
 		if (r == 0)
 			r = split_lines(b, &lb);
@@ -286,6 +288,13 @@ static int compare(const struct ruleset *desired, const struct ruleset *cur, FIL
 	free(a);
 	free(b);
 	return r;
+}
+
+int kernel_table_matches(const struct ruleset *desired, const struct ruleset *cur)
+{
+	int r = compare(desired, cur, NULL);
+
+	return r < 0 ? r : !r;
 }
 
 int kernel_audit(const struct ruleset *desired, FILE *out)

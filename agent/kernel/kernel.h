@@ -77,6 +77,8 @@ int kernel_apply(const struct ruleset *desired, const struct kernel_opts *o, FIL
 
 /* 0: the kernel's table equals desired; 1: drift, with a unified diff on out; -errno. */
 int kernel_audit(const struct ruleset *desired, FILE *out);
+/* Audit's comparison of a table already read: 1 if cur equals desired, 0 if not; -errno. */
+int kernel_table_matches(const struct ruleset *desired, const struct ruleset *cur);
 
 /* Removes table inet TABLE (see the header comment). 0 (also if absent) or -errno. */
 int kernel_disable(const char *table, FILE *log);

@@ -10,6 +10,7 @@
 
 #include "agent/util/fileio.h"
 #include "agent/daemon/daemon_int.h"
+#include "agent/kernel/kernel.h"
 #include "agent/report/metrics.h"
 
 static const char *const kind_name[APPLY_KINDS] = { "full", "sets" };
@@ -43,7 +44,7 @@ static void sample1(FILE *f, const char *name, const char *k, const char *v)
 static void info(struct daemon *dm, FILE *f)
 {
 	const struct gen *g = dm->gen;
-	char roles[128];
+	char roles[128], sha[SHA256_HEX_LEN];
 
 	family(f, "flowguard_info", "gauge", "The running agent: mode, roles, region, version.");
 	sample1(f, "flowguard_info", "mode", g->cfg->mode == MODE_AUDIT ? "audit" : "enforce");
@@ -54,6 +55,10 @@ static void info(struct daemon *dm, FILE *f)
 	fputs("\",version=\"", f);
 	metrics_label_value(f, FG_VERSION);
 	fputs("\"} 1\n", f);
+	config_sha256(g->cfg, sha);
+	family(f, "flowguard_config_info", "gauge",
+	       "The configuration the agent runs: SHA-256 of its files, as flowguard check prints.");
+	fprintf(f, "flowguard_config_info{hash=\"%s\"} 1\n", sha);
 	family(f, "flowguard_start_time_seconds", "gauge", "When the agent started (Unix time).");
 	fprintf(f, "flowguard_start_time_seconds %llu\n", (unsigned long long)dm->started_wall_s);
 }
@@ -79,6 +84,16 @@ static void rule_samples(FILE *f, const struct ruleset *rs, const char *name, bo
 	}
 }
 
+/* The live table (rs: one dump, NULL without one) as audit compares it with the plan. */
+static void in_sync(struct daemon *dm, FILE *f, const struct ruleset *rs)
+{
+	family(f, "flowguard_table_in_sync", "gauge",
+	       "1 while the kernel's table equals the one the agent applied (as flowguard audit "
+	       "compares them); 0: missing, or changed by someone else.");
+	fprintf(f, "flowguard_table_in_sync %d\n",
+		rs && kernel_table_matches(dm->gen->plan->rs, rs) == 1);
+}
+
 /* One dump of the live table; without it the families stay, empty. */
 static void rules(struct daemon *dm, FILE *f)
 {
@@ -86,6 +101,7 @@ static void rules(struct daemon *dm, FILE *f)
 
 	if (nft_dump_table(&dm->nft, FG_TABLE, &rs) < 0)
 		rs = NULL;
+	in_sync(dm, f, rs);
 	family(f, "flowguard_rule_packets_total", "counter",
 	       "Packets counted by each rule of table inet flowguard.");
 	rule_samples(f, rs, "flowguard_rule_packets_total", false);
