@@ -72,6 +72,7 @@ check: flowguard $(UNIT_BIN)
 	$(MAKE) --no-print-directory -j$$(nproc) analyze || rc=1; \
 	$(MAKE) --no-print-directory check-asan || rc=1; \
 	$(MAKE) --no-print-directory check-system || rc=1; \
+	$(MAKE) --no-print-directory check-fleet || rc=1; \
 	exit $$rc
 
 check-cli: flowguard
@@ -170,6 +171,25 @@ check-system:
 		rm -rf $$d; exit 1; fi; \
 	./tests/system/run.sh $$d; rc=$$?; rm -rf $$d $$d.log; exit $$rc
 -include $(wildcard bench/*.d)
+
+# ---- Fleet rollout (issue 16): signed apt repository, Ansible role, alert rules -----------
+# make apt-repo APT_SIGN_KEY=FINGERPRINT [GNUPGHOME=DIR]: the .deb into a reprepro
+# repository in $(APT_REPO_DIR) (state/: reprepro's own; public/: what to publish), signed
+# with that key from the caller's keyring. Key handling: README, "Rolling out to a fleet".
+APT_REPO_DIR ?= build/apt-repo
+APT_SIGN_KEY ?=
+.PHONY: apt-repo check-fleet
+apt-repo: deb
+	./deploy/apt/build-repo.sh $(APT_REPO_DIR) "$(APT_SIGN_KEY)" $(DEB_DIR)/flowguard_*.deb
+
+# The fleet test: ansible-lint, promtool test rules, the repository with a throwaway key,
+# and the role against three booted Debian 12 containers (tests/fleet/run.sh; root).
+check-fleet:
+	@d=build/fleet.$$$$; mkdir -p $$d; \
+	if ! $(MAKE) --no-print-directory deb DEB_DIR=$$d >$$d.log 2>&1; then \
+		tail -40 $$d.log; echo "fleet: 0 passed, 1 failed (make deb; see $$d.log)"; \
+		rm -rf $$d; exit 1; fi; \
+	./tests/fleet/run.sh $$d; rc=$$?; rm -rf $$d $$d.log; exit $$rc
 
 # ---- Static analysis (issue 9): cppcheck and clang-tidy on our own code -----------------
 # Any finding fails. Checks and the reason for each one left out: .clang-tidy. A false
