@@ -30,7 +30,7 @@ def main():
         name, host, key = sys.argv[3:6]
         val = ""
         for t, h, res in results(doc):
-            if t == name and h == host:
+            if (t == name or t.endswith(" : " + name)) and h == host:
                 val = res.get(key, "")
         print(val)
     elif what == "failed":

@@ -6,7 +6,8 @@
 # 1. lintian on the build: no errors, no warnings (overrides in debian/*.lintian-overrides).
 # 2. A minimal bookworm (systemd, nftables, unbound and the .deb's Depends) from debootstrap,
 #    cached as a tarball in $FLOWGUARD_TEST_CACHE (default /var/cache/flowguard-test), keyed
-#    by the package list, so later runs skip the download.
+#    by the package list, so later runs skip the download (tests/lib/rootfs.sh, shared with
+#    tests/fleet/run.sh).
 # 3. Boots it with systemd-nspawn --boot --private-network (its own network namespace: the
 #    host's firewall is never touched) --register=no --keep-unit, and drives it with
 #    nsenter into the container's init. unbound in the container serves svc.test.
@@ -28,10 +29,6 @@ set -u
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 ARG=${1:-$SRC/build/deb}
-CACHE=${FLOWGUARD_TEST_CACHE:-/var/cache/flowguard-test}
-SUITE=bookworm
-# man-db: systemd-analyze verify checks that the unit's Documentation= man pages exist.
-BASE_PKGS="systemd systemd-sysv dbus nftables iproute2 procps unbound man-db"
 # Largest allowed "Overall exposure level" of systemd-analyze security, times ten.
 MAX_EXPOSURE=20
 
@@ -85,31 +82,10 @@ else
 	echo "$lint_out" | sed 's/^/    /'
 fi
 
-# ---- 2. the root file system ----------------------------------------------------------------
-deps=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' |
-	grep -v '^$')
-PKGS=$(printf '%s\n' $BASE_PKGS $deps | sort -u | tr '\n' ' ')
-key=$(printf '%s %s' "$SUITE" "$PKGS" | sha256sum | cut -c1-12)
-TARBALL=$CACHE/rootfs-$SUITE-$key.tar
-mkdir -p "$CACHE"
-if [ ! -s "$TARBALL" ]; then
-	MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
-	[ -n "$MIRROR" ] || MIRROR=$(awk '$1=="deb"{print $2; exit}' /etc/apt/sources.list 2>/dev/null)
-	[ -n "$MIRROR" ] || MIRROR=http://deb.debian.org/debian
-	echo "system: debootstrap $SUITE ($PKGS) from $MIRROR into the cache"
-	t0=$(date +%s)
-	tmp=$(mktemp -d /var/tmp/flowguard-rootfs.XXXXXX)
-	if ! debootstrap --variant=minbase --include="$(echo $PKGS | tr ' ' ',')" \
-		"$SUITE" "$tmp/root" "$MIRROR" >"$tmp/debootstrap.log" 2>&1; then
-		tail -20 "$tmp/debootstrap.log"
-		rm -rf "$tmp"
-		die "debootstrap"
-	fi
-	rm -rf "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/var/lib/apt/lists/"*_Packages
-	tar -C "$tmp/root" -cf "$TARBALL.part" . && mv "$TARBALL.part" "$TARBALL"
-	rm -rf "$tmp"
-	echo "system: rootfs cached in $TARBALL after $(($(date +%s) - t0)) s"
-fi
+# ---- 2. the root file system (shared with the fleet test) -------------------------------------
+. "$SRC/tests/lib/rootfs.sh"
+rootfs_tarball "$DEB" || die "debootstrap"
+TARBALL=$ROOTFS_TARBALL
 
 WORK=$(mktemp -d /var/tmp/flowguard-system.XXXXXX)
 ROOT=$WORK/root
