@@ -33,11 +33,6 @@ options:
     description: The names the module owns.
     type: str
     default: 50-ansible-
-  keep:
-    description: Managed names left as they are (neither written nor removed).
-    type: list
-    elements: str
-    default: []
   backup_dir:
     description: Before a change, the managed files as they were are copied here (the
       lockout guard puts them back).
@@ -74,27 +69,27 @@ def read(path):
         return f.read()
 
 
-def owned(n, prefix, keep):
-    return n.startswith(prefix) and n.endswith(".yaml") and n not in keep
+def owned(n, prefix):
+    return n.startswith(prefix) and n.endswith(".yaml")
 
 
-def managed(confd, prefix, keep):
+def managed(confd, prefix):
     if not os.path.isdir(confd):
         return {}
     return {
         n: read(os.path.join(confd, n))
         for n in sorted(os.listdir(confd))
-        if owned(n, prefix, keep)
+        if owned(n, prefix)
     }
 
 
-def stage(config, confd, prefix, keep, files, tmp):
+def stage(config, confd, prefix, files, tmp):
     """The configuration as it will be, under tmp."""
     os.mkdir(os.path.join(tmp, "conf.d"))
     shutil.copyfile(config, os.path.join(tmp, "flowguard.yaml"))
     if os.path.isdir(confd):
         for n in os.listdir(confd):
-            if n.endswith(".yaml") and not owned(n, prefix, keep):
+            if n.endswith(".yaml") and not owned(n, prefix):
                 shutil.copyfile(os.path.join(confd, n), os.path.join(tmp, "conf.d", n))
     for n, text in files.items():
         with open(os.path.join(tmp, "conf.d", n), "w", encoding="utf-8") as f:
@@ -129,20 +124,19 @@ def main():
             files=dict(type="dict", required=True),
             config=dict(type="path", default="/etc/flowguard/flowguard.yaml"),
             prefix=dict(type="str", default="50-ansible-"),
-            keep=dict(type="list", elements="str", default=[]),
             backup_dir=dict(type="path"),
             flowguard=dict(type="path", default="/usr/sbin/flowguard"),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    prefix, keep = p["prefix"], p["keep"]
-    files = {n: str(t) for n, t in p["files"].items() if n not in keep}
+    prefix = p["prefix"]
+    files = {n: str(t) for n, t in p["files"].items()}
     for n in files:
-        if "/" in n or not owned(n, prefix, keep):
+        if "/" in n or not owned(n, prefix):
             module.fail_json(msg="%s: not a name %s*.yaml in conf.d" % (n, prefix))
     confd = os.path.join(os.path.dirname(p["config"]), "conf.d")
-    old = managed(confd, prefix, keep)
+    old = managed(confd, prefix)
     written = [n for n in sorted(files) if old.get(n) != files[n]]
     removed = [n for n in sorted(old) if n not in files]
     diff = [dict(before_header=os.path.join(confd, n), after_header=os.path.join(confd, n),
@@ -156,7 +150,7 @@ def main():
                          removed=removed)
     tmp = tempfile.mkdtemp(prefix="flowguard-ansible.")
     try:
-        stage(p["config"], confd, prefix, keep, files, tmp)
+        stage(p["config"], confd, prefix, files, tmp)
         rc, out, err = module.run_command(
             [p["flowguard"], "check", "-c", os.path.join(tmp, "flowguard.yaml")])
     finally:
