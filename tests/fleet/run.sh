@@ -33,24 +33,12 @@ ANS=$SRC/deploy/ansible
 HOSTS="1 2 3"
 T0=$(date +%s)
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
+. "$SRC/tests/lib/check.sh"
 finish() {
 	echo "fleet: $(($(date +%s) - T0)) s in all"
 	echo "fleet: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
 	exit $?
-}
-die() {
-	bad "$*"
-	finish
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, systemd-nspawn, ip netns)"
@@ -91,16 +79,6 @@ c() {
 	local i=$1
 	shift
 	nsenter -t "${LEADER[$i]}" -a "$@"
-}
-wait_for() { # wait_for SECONDS CMD...: polls CMD every 0.2 s
-	local n=$(($1 * 5))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
 }
 
 # ---- 1. lint and alert rules --------------------------------------------------------------------
@@ -192,20 +170,10 @@ for i in $HOSTS; do
 	NSPAWN[$i]=$!
 done
 for i in $HOSTS; do
-	for _ in $(seq 300); do
-		LEADER[$i]=$(pgrep -P "${NSPAWN[$i]}" -x systemd | head -1)
-		[ -n "${LEADER[$i]}" ] && break
-		sleep 0.1
-	done
-	[ -n "${LEADER[$i]}" ] || { cat "$WORK/nspawn$i.log"; die "fg$i did not boot"; }
+	LEADER[$i]=$(container_leader "${NSPAWN[$i]}") || { cat "$WORK/nspawn$i.log"; die "fg$i did not boot"; }
 done
 for i in $HOSTS; do
-	state=
-	for _ in $(seq 300); do
-		state=$(c "$i" systemctl is-system-running --wait 2>/dev/null) && break
-		[ "$state" = degraded ] && break
-		sleep 0.1
-	done
+	state=$(container_state "${LEADER[$i]}")
 	case $state in
 	running | degraded) ok "fg$i booted ($state)" ;;
 	*) die "fg$i: state '$state'" ;;
@@ -335,6 +303,21 @@ play repair "$ANS/site.yml"
 check "site.yml repairs fg2 only" eval 'played_ok repair && [ "$(changed_hosts repair)" = fg2 ]'
 check "fg2: table back, audit clean, metrics in sync" \
 	eval 'c 2 flowguard audit >/dev/null && wait_for 10 converged 2 audit'
+
+# A configuration flowguard refuses: the host fails with flowguard's located error, and
+# nothing on it changes.
+before=$(check_sha 1)
+play bad "$ANS/site.yml" --limit fg1 -e '{"flowguard_host": {"ingress": "sideways"}}'
+check "an invalid layer: the play fails with flowguard's file:line:col error" eval '[ "$PLAY_RC" -ne 0 ] &&
+	/usr/bin/python3 "$SRC/tests/fleet/plays.py" "$WORK/bad.json" failed |
+	grep -q "conf.d/50-ansible-host.yaml:[0-9]*:[0-9]*: error:"'
+check "an invalid layer: nothing written on fg1" eval '! c 1 test -e /etc/flowguard/conf.d/50-ansible-host.yaml &&
+	[ "$(check_sha 1)" = "$before" ] && converged 1 audit'
+# No configuration at all: the role only reads the agent's status into a fact.
+play facts "$ANS/site.yml" --limit fg1 -e '{"flowguard": {}, "flowguard_group": {}}'
+check "empty configuration: no change, the fact flowguard_status gathered" eval 'played_ok facts &&
+	[ -z "$(changed_hosts facts)" ] &&
+	task_of facts "Set flowguard_status" fg1 ansible_facts | grep -q "running.: True"'
 
 # fg3 sends what enforce would block (to a documentation address, out through its veth).
 c 3 /usr/bin/python3 -c 'import socket; s = socket.socket(); s.settimeout(0.5); s.connect_ex(("192.0.2.99", 9))'

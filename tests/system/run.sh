@@ -32,16 +32,7 @@ ARG=${1:-$SRC/build/deb}
 # Largest allowed "Overall exposure level" of systemd-analyze security, times ten.
 MAX_EXPOSURE=20
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-# check NAME CMD...: passes when CMD exits 0.
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
+. "$SRC/tests/lib/check.sh"
 finish() {
 	if [ "$fail" -gt 0 ] && [ -n "${LEADER:-}" ]; then
 		echo "--- journal of flowguard.service (last 40 lines):"
@@ -50,10 +41,6 @@ finish() {
 	echo "system: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
 	exit $?
-}
-die() {
-	bad "$*"
-	finish
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, systemd-nspawn)"
@@ -168,18 +155,8 @@ boot() {
 	systemd-nspawn -q -D "$ROOT" --boot --private-network --register=no --keep-unit \
 		</dev/null >>"$WORK/nspawn.log" 2>&1 &
 	NSPAWN=$!
-	LEADER=
-	for _ in $(seq 300); do
-		LEADER=$(pgrep -P "$NSPAWN" -x systemd | head -1)
-		[ -n "$LEADER" ] && break
-		sleep 0.05
-	done
-	[ -n "$LEADER" ] || { cat "$WORK/nspawn.log"; die "$1: container did not boot"; }
-	for _ in $(seq 300); do
-		state=$(c systemctl is-system-running --wait 2>/dev/null) && break
-		[ "$state" = degraded ] && break
-		sleep 0.1
-	done
+	LEADER=$(container_leader "$NSPAWN") || { cat "$WORK/nspawn.log"; die "$1: container did not boot"; }
+	state=$(container_state "$LEADER")
 	case $state in
 	running | degraded) ok "$1 ($state)" ;;
 	*) die "$1: container state '$state'" ;;
@@ -255,17 +232,6 @@ check "active" test "$(c systemctl is-active flowguard.service)" = active
 check "enabled" test "$(c systemctl is-enabled flowguard.service)" = enabled
 
 table() { c nft list table inet flowguard 2>/dev/null; }
-# wait_for SECONDS CMD...: polls CMD every 0.2 s.
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
-}
 table_has() { table | grep -qF -- "$1"; }
 check "table: egress chain, policy drop" table_has 'type filter hook output priority filter; policy drop;'
 check "table: agent -> SWP (de-1) flow" table_has 'comment "agent-swp (row 10)'
