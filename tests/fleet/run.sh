@@ -310,7 +310,7 @@ before=$(check_sha 1)
 play bad "$ANS/site.yml" --limit fg1 -e '{"flowguard_host": {"ingress": "sideways"}}'
 check "an invalid layer: the play fails with flowguard's file:line:col error" eval '[ "$PLAY_RC" -ne 0 ] &&
 	/usr/bin/python3 "$SRC/tests/fleet/plays.py" "$WORK/bad.json" failed |
-	grep -q "conf.d/50-ansible-host.yaml:[0-9]*:[0-9]*: error:"'
+	grep "conf.d/50-ansible-host.yaml:[0-9]*:[0-9]*: error:" >/dev/null'
 check "an invalid layer: nothing written on fg1" eval '! c 1 test -e /etc/flowguard/conf.d/50-ansible-host.yaml &&
 	[ "$(check_sha 1)" = "$before" ] && converged 1 audit'
 # No configuration at all: the role only reads the agent's status into a fact.
@@ -346,12 +346,15 @@ WATCHER=$!
 all_vars "    - name: monitoring
       to: [203.0.113.90]
       ports: [9100]"
+mainpid() { c "$1" systemctl show -p MainPID --value flowguard.service; }
+PID1=$(mainpid 1)
 play rollout "$ANS/rollout.yml" -e flowguard_enforce_after=0
 check "rollout.yml with the change: all waves pass" played_ok rollout
 check "fg1, fg2: enforce, running the new files, in sync" \
 	eval 'wait_for 10 converged 1 enforce && wait_for 10 converged 2 enforce'
 check "fg3: new files, kept in audit (would-block flows)" eval 'wait_for 10 converged 3 audit &&
 	grep -q "stays in audit: would-block flows" "$WORK/rollout.json"'
+check "fg1: reloaded, never restarted (same agent pid $PID1)" test "$(mainpid 1)" = "$PID1"
 check "fg1: ingress enforced now (lockout guard passed and disarmed)" eval \
 	'table 1 | grep -q "type filter hook input priority filter; policy drop;" &&
 	! c 1 systemctl is-active -q flowguard-ansible-guard.timer'
@@ -407,10 +410,15 @@ ip netns exec "$CTL" env ANSIBLE_CONFIG="$ANS/ansible.cfg" ANSIBLE_STDOUT_CALLBA
 PLAY_RC=$?
 echo "    lockout: rc $PLAY_RC, $(($(date +%s) - t)) s"
 check "lockout: the play fails at the reconnect (rc $PLAY_RC)" eval '[ "$PLAY_RC" -ne 0 ] &&
-	/usr/bin/python3 "$SRC/tests/fleet/plays.py" "$WORK/lockout.json" failed | grep -q "^fg3: .*The controller must get in afresh"'
+	/usr/bin/python3 "$SRC/tests/fleet/plays.py" "$WORK/lockout.json" failed | grep "^fg3: .*The controller must get in afresh" >/dev/null'
 check "lockout: fg3 restored its previous drop-ins by itself (audit again)" wait_for 40 \
 	eval 'c 3 grep -qx "mode: audit" /etc/flowguard/conf.d/50-ansible-rollout.yaml && converged 3 audit'
 check "lockout: the guard logged it" eval 'c 3 journalctl --no-pager -t flowguard-ansible | grep -q "previous drop-ins restored"'
 check "lockout: ssh works again" wait_for 10 can_ssh
+check "a layer no longer rendered (the group's) has its drop-in removed" \
+	eval '! c 3 test -e /etc/flowguard/conf.d/50-ansible-group.yaml &&
+	c 3 test -e /etc/flowguard/conf.d/50-ansible-all.yaml'
+check "no guard timer left on any host" eval '! c 1 systemctl is-active -q flowguard-ansible-guard.timer &&
+	! c 2 systemctl is-active -q flowguard-ansible-guard.timer && ! c 3 systemctl is-active -q flowguard-ansible-guard.timer'
 
 finish
