@@ -30,6 +30,7 @@ struct gen_opts {
 	bool strict;	     /* the real config path: refuse files others could write */
 	bool strict_catalog; /* the default catalog path: the same for the catalog */
 	const char *facts;   /* a facts file (detect --save) instead of detecting; NULL: detect */
+	bool cannot_queue;   /* the kernel was probed and cannot queue (no harvest.hold) */
 };
 
 /*
