@@ -182,7 +182,7 @@ static int rule_from(void *obj, void *data)
 	free(r->comment);
 	memset(r, 0, sizeof(*r));
 	r->icmp_type = r->icmp_code = -1;
-	r->log_group = -1;
+	r->log_group = r->queue_num = -1;
 	snprintf(label, sizeof(label), "rule: %s", what);
 	mark_unrecognised(&r->comment, label);
 	return r->comment ? 0 : -ENOMEM;

@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
 
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
@@ -122,8 +124,8 @@ static int expr_counter(struct nftnl_rule *nr)
 	return add(nr, nftnl_expr_alloc("counter"));
 }
 
-/* log prefix "PREFIX" [group N] (group: to NFLOG listeners instead of the kernel log) */
-static int expr_log(struct nftnl_rule *nr, const char *prefix, int32_t group)
+/* log prefix "PREFIX" [group N [snaplen S]] (group: to NFLOG listeners, not the kernel log) */
+static int expr_log(struct nftnl_rule *nr, const char *prefix, int32_t group, uint32_t snaplen)
 {
 	char clean[RS_COMMENT_MAX];
 	struct nftnl_expr *e;
@@ -136,6 +138,49 @@ static int expr_log(struct nftnl_rule *nr, const char *prefix, int32_t group)
 	}
 	if (e && group >= 0)
 		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, (uint16_t)group);
+	if (e && group >= 0 && snaplen)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, snaplen);
+	return add(nr, e);
+}
+
+/* queue flags bypass to N (nft_queue) */
+static int expr_queue(struct nftnl_rule *nr, uint16_t num)
+{
+	struct nftnl_expr *e;
+
+	e = nftnl_expr_alloc("queue");
+	if (e) {
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, num);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, NFT_QUEUE_FLAG_BYPASS);
+	}
+	return add(nr, e);
+}
+
+/*
+ * queue num N bypass, as iptables-nft builds it: target NFQUEUE rev 3 through nft_compat,
+ * for kernels without nft_queue. The kernel wants the info padded to XT_ALIGN (8 bytes);
+ * libnftnl takes ownership of the buffer.
+ */
+static int expr_queue_compat(struct nftnl_rule *nr, uint16_t num)
+{
+	struct xt_NFQ_info_v3 info = { .queuenum = num,
+				       .queues_total = 1,
+				       .flags = NFQ_FLAG_BYPASS };
+	struct nftnl_expr *e;
+	void *buf;
+
+	buf = calloc(1, EXPR_NFQ_INFO_LEN);
+	e = buf ? nftnl_expr_alloc("target") : NULL;
+	if (!e) {
+		free(buf);
+		return -ENOMEM;
+	}
+	memcpy(buf, &info, sizeof(info));
+	nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
+	nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, buf, EXPR_NFQ_INFO_LEN);
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): the expression owns buf now (freed with it) */
 	return add(nr, e);
 }
 
@@ -326,7 +371,11 @@ int expr_rule_build(struct nftnl_rule *nr, const struct ruleset *rs, const struc
 	if (!ret && r->counter)
 		ret = expr_counter(nr);
 	if (!ret && r->log_prefix)
-		ret = expr_log(nr, r->log_prefix, r->log_group);
+		ret = expr_log(nr, r->log_prefix, r->log_group, r->log_snaplen);
+	if (!ret && r->queue_num >= 0 && r->queue_compat)
+		ret = expr_queue_compat(nr, (uint16_t)r->queue_num);
+	else if (!ret && r->queue_num >= 0)
+		ret = expr_queue(nr, (uint16_t)r->queue_num);
 	if (!ret && r->verdict != RS_VERDICT_NONE)
 		ret = expr_verdict(nr, r->verdict);
 	if (!ret && r->comment)

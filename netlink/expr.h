@@ -16,6 +16,8 @@ struct nftnl_udata_buf;
 
 /* nft's NFT_USERDATA_MAXLEN: the most userdata the kernel keeps for one object. */
 #define EXPR_UDATA_MAX 256
+/* struct xt_NFQ_info_v3 (6 bytes) padded to XT_ALIGN, as nft_compat sends and dumps it. */
+#define EXPR_NFQ_INFO_LEN 8
 
 /*
  * Appends the expressions and the comment of rule r to nr. The rule's set must exist in rs

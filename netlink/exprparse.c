@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
 
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
@@ -170,7 +171,58 @@ static int parse_bitwise(struct pstate *p, const struct nftnl_expr *e)
 	return 0;
 }
 
-/* limit rate N/second burst B packets; log prefix "..." [group N]; accept|drop */
+/* log prefix "..." [group N [snaplen S]]; the kernel dumps qthreshold only when set */
+static int parse_log(struct rs_rule *r, const struct nftnl_expr *e)
+{
+	if (!nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX) ||
+	    nftnl_expr_is_set(e, NFTNL_EXPR_LOG_QTHRESHOLD))
+		return -EOPNOTSUPP;
+	r->log_group = nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP) ?
+			       nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP) :
+			       -1;
+	if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_SNAPLEN)) {
+		r->log_snaplen = nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_SNAPLEN);
+		if (r->log_group < 0 || !r->log_snaplen)
+			return -EOPNOTSUPP;
+	}
+	return rs_strset(&r->log_prefix, nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX));
+}
+
+/* queue flags bypass to N: one queue, bypass and nothing else */
+static int parse_queue(struct rs_rule *r, const struct nftnl_expr *e)
+{
+	uint16_t total = nftnl_expr_is_set(e, NFTNL_EXPR_QUEUE_TOTAL) ?
+				 nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL) :
+				 1;
+
+	if (r->queue_num >= 0 || total != 1 || nftnl_expr_is_set(e, NFTNL_EXPR_QUEUE_SREG_QNUM) ||
+	    nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS) != NFT_QUEUE_FLAG_BYPASS)
+		return -EOPNOTSUPP;
+	r->queue_num = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM);
+	return 0;
+}
+
+/* The same through nft_compat: target NFQUEUE rev 3 (what expr.c builds without nft_queue). */
+static int parse_target(struct rs_rule *r, const struct nftnl_expr *e)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
+	struct xt_NFQ_info_v3 info;
+	const void *d;
+	uint32_t len;
+
+	d = data_of(e, NFTNL_EXPR_TG_INFO, &len);
+	if (r->queue_num >= 0 || !name || strcmp(name, "NFQUEUE") ||
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_TG_REV) != 3 || !d || len != EXPR_NFQ_INFO_LEN)
+		return -EOPNOTSUPP;
+	memcpy(&info, d, sizeof(info));
+	if (info.queues_total != 1 || info.flags != NFQ_FLAG_BYPASS)
+		return -EOPNOTSUPP;
+	r->queue_num = info.queuenum;
+	r->queue_compat = true;
+	return 0;
+}
+
+/* counter; limit rate N/second burst B packets; log; queue; accept|drop */
 static int parse_action(struct pstate *p, const struct nftnl_expr *e, const char *name)
 {
 	struct rs_rule *r = p->r;
@@ -188,15 +240,11 @@ static int parse_action(struct pstate *p, const struct nftnl_expr *e, const char
 		r->limit_rate = (uint32_t)nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_RATE);
 		r->limit_burst = nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_BURST);
 	} else if (!strcmp(name, "log")) {
-		/* The kernel dumps snaplen and qthreshold only when set: flowguard sets neither. */
-		if (!nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX) ||
-		    nftnl_expr_is_set(e, NFTNL_EXPR_LOG_SNAPLEN) ||
-		    nftnl_expr_is_set(e, NFTNL_EXPR_LOG_QTHRESHOLD))
-			return -EOPNOTSUPP;
-		r->log_group = nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP) ?
-				       nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP) :
-				       -1;
-		return rs_strset(&r->log_prefix, nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX));
+		return parse_log(r, e);
+	} else if (!strcmp(name, "queue")) {
+		return parse_queue(r, e);
+	} else if (!strcmp(name, "target")) {
+		return parse_target(r, e);
 	} else {
 		v = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
 		if (nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) != NFT_REG_VERDICT ||
@@ -214,8 +262,9 @@ static int parse_expr(struct nftnl_expr *e, void *data)
 
 	if (!strcmp(name, "meta") || !strcmp(name, "payload") || !strcmp(name, "ct"))
 		return parse_load(p, e, name);
-	if (p->load == LOAD_NONE && (!strcmp(name, "counter") || !strcmp(name, "limit") ||
-				     !strcmp(name, "log") || !strcmp(name, "immediate")))
+	if (p->load == LOAD_NONE &&
+	    (!strcmp(name, "counter") || !strcmp(name, "limit") || !strcmp(name, "log") ||
+	     !strcmp(name, "queue") || !strcmp(name, "target") || !strcmp(name, "immediate")))
 		return parse_action(p, e, name);
 	if (!strcmp(name, "cmp"))
 		return parse_cmp(p, e);

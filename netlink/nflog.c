@@ -8,21 +8,19 @@
  * simply reflects the attribute's presence.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
 
 #include <libmnl/libmnl.h>
 
 #include "nflog.h"
+#include "nfsock.h"
 
 /* Large enough that a burst at blocked.log-rate's top (10000/s) waits while we work. */
 #define NFLOG_RCVBUF (4 << 20)
@@ -36,64 +34,12 @@
 #define NFLOG_TIMEOUT 5
 /* More IPv6 extension headers than this is not a packet we attribute. */
 #define NFLOG_V6_EXT_MAX 8
-/* Our requests are a header and a few attributes; 8-byte words keep them aligned. */
-#define REQ_WORDS 32
 
 struct nflog {
-	struct mnl_socket *sock;
+	struct nfsock s;
 	uint16_t group;
-	uint32_t seq;
 	bool bound; /* the group is ours: unbind on close */
-	char *buf;
 };
-
-static struct nlmsghdr *put_hdr(void *buf, uint16_t subsys_type, uint16_t res_id, uint32_t seq)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *nfg;
-
-	nlh->nlmsg_type = subsys_type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = htons(res_id);
-	return nlh;
-}
-
-/* The kernel's answer to seq: 0 or -errno. Packets that arrive meanwhile are dropped. */
-static int wait_ack(struct nflog *nl, uint32_t seq)
-{
-	const struct nlmsghdr *nlh;
-	const struct nlmsgerr *e;
-	ssize_t n;
-	int len;
-
-	for (;;) {
-		n = mnl_socket_recvfrom(nl->sock, nl->buf, NFLOG_BUF);
-		if (n < 0 && errno == ENOBUFS)
-			continue;
-		if (n < 0)
-			return -errno;
-		len = (int)n;
-		for (nlh = (void *)nl->buf; mnl_nlmsg_ok(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len)) {
-			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq != seq ||
-			    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*e))
-				continue;
-			e = mnl_nlmsg_get_payload(nlh);
-			return e->error;
-		}
-	}
-}
-
-static int send_wait(struct nflog *nl, const struct nlmsghdr *nlh)
-{
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	return wait_ack(nl, nlh->nlmsg_seq);
-}
 
 static uint16_t ulog_type(uint8_t msg)
 {
@@ -103,78 +49,34 @@ static uint16_t ulog_type(uint8_t msg)
 /* NFULNL_CFG_CMD_BIND or _UNBIND for our group. */
 static int config_cmd(struct nflog *nl, uint8_t command, bool wait)
 {
-	uint64_t buf[REQ_WORDS] = { 0 }; /* no stack bytes leak into a message */
+	uint64_t buf[NFSOCK_REQ_WORDS] = { 0 }; /* no stack bytes leak into a message */
 	struct nfulnl_msg_config_cmd cmd = { .command = command };
-	struct nlmsghdr *nlh = put_hdr(buf, ulog_type(NFULNL_MSG_CONFIG), nl->group, ++nl->seq);
+	struct nlmsghdr *nlh = nfsock_request(&nl->s, buf, ulog_type(NFULNL_MSG_CONFIG), nl->group,
+					      wait);
 
 	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
-	if (!wait) {
-		nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
-		return mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0 ? -errno : 0;
-	}
-	return send_wait(nl, nlh);
+	return wait ? nfsock_send_wait(&nl->s, nlh) : nfsock_send(&nl->s, nlh);
 }
 
-/* Copy `snaplen` bytes of each packet; flush after NFLOG_QTHRESH packets or NFLOG_TIMEOUT. */
-static int config_mode(struct nflog *nl, uint32_t snaplen)
+/* Copy `snaplen` bytes of each packet; batch: flush after NFLOG_QTHRESH packets or NFLOG_TIMEOUT. */
+static int config_mode(struct nflog *nl, uint32_t snaplen, bool batch)
 {
-	uint64_t buf[REQ_WORDS] = { 0 }; /* no stack bytes leak into a message */
+	uint64_t buf[NFSOCK_REQ_WORDS] = { 0 }; /* no stack bytes leak into a message */
 	struct nfulnl_msg_config_mode mode;
-	struct nlmsghdr *nlh = put_hdr(buf, ulog_type(NFULNL_MSG_CONFIG), nl->group, ++nl->seq);
+	struct nlmsghdr *nlh = nfsock_request(&nl->s, buf, ulog_type(NFULNL_MSG_CONFIG), nl->group,
+					      true);
 
 	memset(&mode, 0, sizeof(mode)); /* its padding goes to the kernel too */
 	mode.copy_range = htonl(snaplen);
 	mode.copy_mode = NFULNL_COPY_PACKET;
 
 	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);
-	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(NFLOG_QTHRESH));
-	mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(NFLOG_TIMEOUT));
-	return send_wait(nl, nlh);
+	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(batch ? NFLOG_QTHRESH : 1));
+	mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(batch ? NFLOG_TIMEOUT : 0));
+	return nfsock_send_wait(&nl->s, nlh);
 }
 
-/*
- * Binding a group another socket holds fails with -EPERM, as does lacking CAP_NET_ADMIN.
- * A read-only request that needs the capability too (NFT_MSG_GETGEN) tells them apart.
- */
-static int busy_or_eperm(struct nflog *nl)
-{
-	uint64_t buf[REQ_WORDS] = { 0 }; /* no stack bytes leak into a message */
-	struct nlmsghdr *nlh = put_hdr(buf, (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETGEN),
-				       0, ++nl->seq);
-
-	return send_wait(nl, nlh) == 0 ? -EBUSY : -EPERM;
-}
-
-static void set_rcvbuf(int fd)
-{
-	int size = NFLOG_RCVBUF;
-
-	/* FORCE ignores rmem_max but needs CAP_NET_ADMIN; plain RCVBUF is capped by it. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-}
-
-static int open_socket(struct nflog *nl)
-{
-	nl->sock = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl->sock)
-		return -errno;
-	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0)
-		return -errno;
-	set_rcvbuf(mnl_socket_get_fd(nl->sock));
-	return 0;
-}
-
-static int set_nonblock(struct nflog *nl)
-{
-	int fd = mnl_socket_get_fd(nl->sock), fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
-	return 0;
-}
-
-int nflog_open(uint16_t group, uint32_t snaplen, struct nflog **ret)
+int nflog_open(uint16_t group, uint32_t snaplen, bool batch, struct nflog **ret)
 {
 	struct nflog *nl = calloc(1, sizeof(*nl));
 	int r;
@@ -182,18 +84,17 @@ int nflog_open(uint16_t group, uint32_t snaplen, struct nflog **ret)
 	if (!nl)
 		return -ENOMEM;
 	nl->group = group;
-	nl->buf = malloc(NFLOG_BUF);
-	r = nl->buf ? open_socket(nl) : -ENOMEM;
+	r = nfsock_open(&nl->s, NFLOG_BUF, NFLOG_RCVBUF);
 	if (r == 0) {
 		r = config_cmd(nl, NFULNL_CFG_CMD_BIND, true);
 		if (r == -EPERM)
-			r = busy_or_eperm(nl);
+			r = nfsock_busy_or_eperm(&nl->s);
 		nl->bound = r == 0;
 	}
 	if (r == 0)
-		r = config_mode(nl, snaplen);
+		r = config_mode(nl, snaplen, batch);
 	if (r == 0)
-		r = set_nonblock(nl);
+		r = nfsock_set_nonblock(&nl->s);
 	if (r < 0) {
 		nflog_close(nl);
 		return r;
@@ -209,15 +110,13 @@ void nflog_close(struct nflog *nl)
 	/* Closing the socket frees the group too; unbinding first says so explicitly. */
 	if (nl->bound)
 		(void)config_cmd(nl, NFULNL_CFG_CMD_UNBIND, false);
-	if (nl->sock)
-		mnl_socket_close(nl->sock);
-	free(nl->buf);
+	nfsock_close(&nl->s);
 	free(nl);
 }
 
 int nflog_fd(const struct nflog *nl)
 {
-	return mnl_socket_get_fd(nl->sock);
+	return nfsock_fd(&nl->s);
 }
 
 static bool is_packet(const struct nlmsghdr *nlh)
@@ -225,10 +124,16 @@ static bool is_packet(const struct nlmsghdr *nlh)
 	return nlh->nlmsg_type == ulog_type(NFULNL_MSG_PACKET);
 }
 
+struct read_ctx {
+	void (*cb)(void *, const struct nflog_pkt *);
+	void *data;
+	uint64_t *lost;
+};
+
 /* One datagram: every packet message parsed and delivered; anything else skipped. */
-static int read_msgs(const char *buf, int len, void (*cb)(void *, const struct nflog_pkt *),
-		     void *data, uint64_t *lost)
+static int read_msgs(void *data, const char *buf, int len)
 {
+	const struct read_ctx *rc = data;
 	const struct nlmsghdr *nlh;
 	struct nflog_pkt p;
 	int n = 0;
@@ -238,46 +143,27 @@ static int read_msgs(const char *buf, int len, void (*cb)(void *, const struct n
 		if (!is_packet(nlh) || nlh->nlmsg_pid != 0 || nlh->nlmsg_seq != 0)
 			continue;
 		if (nflog_parse(nlh, &p) < 0) {
-			(*lost)++;
+			(*rc->lost)++;
 			continue;
 		}
-		cb(data, &p);
+		rc->cb(rc->data, &p);
 		n++;
 	}
 	return n;
 }
 
+int nflog_read_max(struct nflog *nl, size_t max, void (*cb)(void *data, const struct nflog_pkt *p),
+		   void *data, uint64_t *lost)
+{
+	struct read_ctx rc = { cb, data, lost };
+
+	return nfsock_read(&nl->s, max, read_msgs, &rc, lost);
+}
+
 int nflog_read(struct nflog *nl, void (*cb)(void *data, const struct nflog_pkt *p), void *data,
 	       uint64_t *lost)
 {
-	int fd = mnl_socket_get_fd(nl->sock), total = 0;
-	struct sockaddr_nl from;
-	socklen_t flen;
-	ssize_t n;
-
-	for (;;) {
-		memset(&from, 0, sizeof(from));
-		flen = sizeof(from);
-		n = recvfrom(fd, nl->buf, NFLOG_BUF, MSG_DONTWAIT | MSG_TRUNC,
-			     (struct sockaddr *)&from, &flen);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return total;
-		if (n < 0 && errno == ENOBUFS) {
-			(*lost)++; /* at least one; the kernel does not say how many */
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n > NFLOG_BUF) {
-			(*lost)++; /* larger than any batch we configured: cut, not parsed */
-			continue;
-		}
-		if (flen != sizeof(from) || from.nl_pid != 0)
-			continue; /* not from the kernel */
-		total += read_msgs(nl->buf, (int)n, cb, data, lost);
-	}
+	return nflog_read_max(nl, 0, cb, data, lost);
 }
 
 /* Parsing: every read is checked against the copied length first. */
@@ -383,6 +269,8 @@ static void parse_l4(const struct l4 *l4, struct nflog_pkt *p)
 {
 	if (!l4->p || !l4->first)
 		return;
+	p->l4 = l4->p;
+	p->l4_len = l4->len;
 	switch (p->l4proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
@@ -401,11 +289,13 @@ static void parse_l4(const struct l4 *l4, struct nflog_pkt *p)
 	}
 }
 
-static int parse_payload(const uint8_t *b, size_t n, struct nflog_pkt *p)
+int nflog_parse_ip(const uint8_t *b, size_t n, struct nflog_pkt *p)
 {
 	struct l4 l4 = { 0 };
 	int r;
 
+	memset(p, 0, sizeof(*p));
+	p->icmp_type = -1;
 	if (n < 1)
 		return -EINVAL;
 	switch (b[0] >> 4) {
@@ -451,13 +341,11 @@ int nflog_parse(const struct nlmsghdr *nlh, struct nflog_pkt *ret)
 	if (!tb[NFULA_PREFIX] || mnl_attr_validate(tb[NFULA_PREFIX], MNL_TYPE_NUL_STRING) < 0 ||
 	    !tb[NFULA_PAYLOAD])
 		return -EINVAL;
-	memset(&p, 0, sizeof(p));
-	p.icmp_type = -1;
-	snprintf(p.prefix, sizeof(p.prefix), "%s", mnl_attr_get_str(tb[NFULA_PREFIX]));
-	r = parse_payload(mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
-			  mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &p);
+	r = nflog_parse_ip(mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
+			   mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &p);
 	if (r < 0)
 		return r;
+	snprintf(p.prefix, sizeof(p.prefix), "%s", mnl_attr_get_str(tb[NFULA_PREFIX]));
 	if (tb[NFULA_UID]) {
 		if (mnl_attr_validate(tb[NFULA_UID], MNL_TYPE_U32) < 0)
 			return -EINVAL;

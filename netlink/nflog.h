@@ -28,17 +28,21 @@ struct nflog_pkt {
 	int icmp_type;	       /* -1 unless ICMP/ICMPv6 (and in the copy) */
 	bool has_uid;	       /* the sending socket's owner, where the kernel knows it */
 	uint32_t uid;
-	uint32_t len; /* the packet's length on the wire */
+	uint32_t len;	   /* the packet's length on the wire */
+	const uint8_t *l4; /* the L4 header in the copy (NULL: not in it, or a later
+					  fragment); valid during the callback only */
+	size_t l4_len;	   /* bytes of it (and what follows) in the copy */
 };
 
 struct nflog;
 
 /*
- * Opens a socket and binds group with copy range `snaplen` bytes. 0, -EBUSY (another
- * listener has the group; the kernel says -EPERM, nflog_open tells it from a missing
- * CAP_NET_ADMIN), -EPERM, or another -errno. The socket is non-blocking.
+ * Opens a socket and binds group with copy range `snaplen` bytes. batch: the kernel
+ * gathers packets (up to 8, or 50 ms) before it wakes us; otherwise each comes at once.
+ * 0, -EBUSY (another listener has the group; the kernel says -EPERM, nflog_open tells it
+ * from a missing CAP_NET_ADMIN), -EPERM, or another -errno. The socket is non-blocking.
  */
-int nflog_open(uint16_t group, uint32_t snaplen, struct nflog **ret);
+int nflog_open(uint16_t group, uint32_t snaplen, bool batch, struct nflog **ret);
 /* Unbinds and closes; NULL is fine. */
 void nflog_close(struct nflog *nl);
 int nflog_fd(const struct nflog *nl);
@@ -51,6 +55,9 @@ int nflog_fd(const struct nflog *nl);
  */
 int nflog_read(struct nflog *nl, void (*cb)(void *data, const struct nflog_pkt *p), void *data,
 	       uint64_t *lost);
+/* The same, stopping once max packets were delivered (the rest waits for the next call). */
+int nflog_read_max(struct nflog *nl, size_t max, void (*cb)(void *data, const struct nflog_pkt *p),
+		   void *data, uint64_t *lost);
 
 /*
  * Parses one NFULNL_MSG_PACKET message whose nlmsg_len the caller has checked against the
@@ -61,5 +68,12 @@ int nflog_read(struct nflog *nl, void (*cb)(void *data, const struct nflog_pkt *
  * (addresses and protocol are there); the fields it lacks stay 0 / -1.
  */
 int nflog_parse(const struct nlmsghdr *nlh, struct nflog_pkt *ret);
+
+/*
+ * The IP packet at b (n bytes of it copied) into *ret: addresses, protocol, ports, length
+ * and l4, as nflog_parse() reads its payload (nfqueue.c reads its copies with it too).
+ * prefix and uid stay empty. 0, or -EINVAL as nflog_parse() for the payload.
+ */
+int nflog_parse_ip(const uint8_t *b, size_t n, struct nflog_pkt *ret);
 
 #endif

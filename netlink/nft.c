@@ -233,6 +233,15 @@ int nft_commit_ruleset(struct nft_ctx *ctx, const struct ruleset *desired,
 	if (!want)
 		return -ENOMEM;
 	want->flags = co->table_flags;
+	r = nft_fit_queue(ctx, want);
+	if (r < 0) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "the kernel has neither nft_queue nor "
+			 "nft_compat with xt_NFQUEUE");
+		ruleset_free(want);
+		return r;
+	}
+	r = -ERESTART;
 	for (i = 0; i < COMMIT_RETRIES && retryable(r, ctx); i++) {
 		memset(err, 0, sizeof(*err));
 		r = commit_once(ctx, want, &o, &sent, err);
@@ -244,18 +253,20 @@ int nft_commit_ruleset(struct nft_ctx *ctx, const struct ruleset *desired,
 	return r;
 }
 
-static int send_diff(struct nft_ctx *ctx, const char *table, const struct rs_set *set,
-		     const struct setdiff *d, struct nft_error *err)
+/* The diffs of n sets in one transaction. */
+static int send_diffs(struct nft_ctx *ctx, const char *table, const struct rs_set *const *sets,
+		      const struct setdiff *d, size_t n, struct nft_error *err)
 {
 	struct nl_batch *b;
+	size_t i;
 	int r;
 
 	b = new_batch(ctx);
 	if (!b)
 		return -ENOMEM;
 	r = batch_begin(b, false, 0);
-	if (r == 0)
-		r = batch_setdiff(b, table, set, d, ctx->features & NFT_FEAT_DESTROY,
+	for (i = 0; r == 0 && i < n; i++)
+		r = batch_setdiff(b, table, sets[i], &d[i], ctx->features & NFT_FEAT_DESTROY,
 				  ctx->features & NFT_FEAT_ELEM_REFRESH);
 	if (r == 0)
 		r = batch_end(b);
@@ -317,27 +328,39 @@ static int retry_diff(struct nft_ctx *ctx, const char *table, const struct rs_se
 		r = replan(cur, d, &e);
 	if (r == 0) {
 		memset(err, 0, sizeof(*err));
-		r = send_diff(ctx, table, set, &e, err);
+		r = send_diffs(ctx, table, &set, &e, 1, err);
 	}
 	setdiff_clear(&e);
 	ruleset_free(tmp);
 	return r;
 }
 
-int nft_set_apply_diff(struct nft_ctx *ctx, const char *table, const struct rs_set *set,
-		       const struct setdiff *d, struct nft_error *err)
+int nft_sets_apply_diffs(struct nft_ctx *ctx, const char *table, const struct rs_set *const *sets,
+			 const struct setdiff *d, size_t n, struct nft_error *err)
 {
+	bool deletes = false;
+	size_t i;
 	int r;
 
 	memset(err, 0, sizeof(*err));
+	for (i = 0; i < n; i++)
+		deletes |= d[i].n_del || d[i].n_replace || d[i].n_refresh;
 	/* DESTROYSETELEM matters only to deletes: probe it the first time one may be due. */
-	if ((d->n_del || d->n_replace || d->n_refresh) && !(ctx->known & NFT_FEAT_DESTROY) &&
-	    nft_probe(ctx, 0) < 0) {
+	if (deletes && !(ctx->known & NFT_FEAT_DESTROY) && nft_probe(ctx, 0) < 0) {
 		ctx->known |= NFT_FEAT_DESTROY; /* the ENOENT re-read below copes without */
 		ctx->features &= ~(unsigned int)NFT_FEAT_DESTROY;
 	}
-	r = send_diff(ctx, table, set, d, err);
-	if (r == -ENOENT && !(ctx->features & NFT_FEAT_DESTROY))
-		r = retry_diff(ctx, table, set, d, err);
+	r = send_diffs(ctx, table, sets, d, n, err);
+	if (r != -ENOENT || (ctx->features & NFT_FEAT_DESTROY))
+		return r;
+	/* Nothing of the batch was applied: each set on its own, re-read. */
+	for (i = 0, r = 0; r == 0 && i < n; i++)
+		r = retry_diff(ctx, table, sets[i], &d[i], err);
 	return r;
+}
+
+int nft_set_apply_diff(struct nft_ctx *ctx, const char *table, const struct rs_set *set,
+		       const struct setdiff *d, struct nft_error *err)
+{
+	return nft_sets_apply_diffs(ctx, table, &set, d, 1, err);
 }

@@ -26,6 +26,8 @@ enum {
 	NFT_FEAT_PERSIST = 1U << 1,	 /* NFT_TABLE_F_PERSIST (6.9) */
 	NFT_FEAT_DESTROY = 1U << 2,	 /* NFT_MSG_DESTROYSETELEM (6.3) */
 	NFT_FEAT_ELEM_REFRESH = 1U << 3, /* NEWSETELEM with an expiration re-arms a live element */
+	NFT_FEAT_QUEUE = 1U << 4,	 /* nft_queue: the queue expression */
+	NFT_FEAT_QUEUE_COMPAT = 1U << 5, /* nft_compat with xt_NFQUEUE rev 3 (iptables-nft's way) */
 };
 
 struct nft_ctx {
@@ -56,7 +58,7 @@ void nft_close(struct nft_ctx *ctx);
 
 /*
  * Sets the ctx->features not yet in ctx->known from what the kernel accepts, and marks
- * them known. Owner, persist and DESTROYSETELEM are probed in one batch that the kernel
+ * them known. Owner, persist, DESTROYSETELEM and both ways to queue are probed in one batch that the kernel
  * always aborts (no trace, generation id unchanged), at a price: the kernel's abort path
  * waits for RCU, 8-16 ms. NFT_FEAT_ELEM_REFRESH only if asked for in what, as it has to
  * commit (on a scratch table with a unique name, deleted again). The caller may clear bits
@@ -69,6 +71,13 @@ void nft_close(struct nft_ctx *ctx);
  * (see nft_commit_ruleset()).
  */
 int nft_probe(struct nft_ctx *ctx, unsigned int what);
+
+/*
+ * Fits the queue rules of rs (rs_rule.queue_num) to the kernel: nft_queue where it has
+ * it, else the compat target (queue_compat); probes first if that is not known. 0, or
+ * -EOPNOTSUPP when the kernel can do neither (rs unchanged).
+ */
+int nft_fit_queue(struct nft_ctx *ctx, struct ruleset *rs);
 
 /* The ruleset generation id (NFT_MSG_GETGEN). 0 or -errno. */
 int nft_genid(struct nft_ctx *ctx, uint32_t *ret_genid);
@@ -118,6 +127,9 @@ int nft_commit_ruleset(struct nft_ctx *ctx, const struct ruleset *desired,
  */
 int nft_set_apply_diff(struct nft_ctx *ctx, const char *table, const struct rs_set *set,
 		       const struct setdiff *d, struct nft_error *err);
+/* The diffs d[i] of sets[i] (n of them) in one batch, as nft_set_apply_diff() does one. */
+int nft_sets_apply_diffs(struct nft_ctx *ctx, const char *table, const struct rs_set *const *sets,
+			 const struct setdiff *d, size_t n, struct nft_error *err);
 
 /*
  * Appends the kernel's elements of set (looked up by name, decoded by its family and flags)

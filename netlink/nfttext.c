@@ -209,7 +209,14 @@ static int put_rule_body(FILE *out, const struct ruleset *rs, const struct rs_ru
 		put_quoted(out, r->log_prefix);
 		if (r->log_group >= 0)
 			fprintf(out, " group %d", (int)r->log_group);
+		if (r->log_group >= 0 && r->log_snaplen)
+			fprintf(out, " snaplen %u", r->log_snaplen);
 	}
+	/* As nft lists each: nft_queue in the new syntax, the compat target as libxtables has it. */
+	if (r->queue_num >= 0 && r->queue_compat)
+		fprintf(out, " queue num %d bypass", (int)r->queue_num);
+	else if (r->queue_num >= 0)
+		fprintf(out, " queue flags bypass to %d", (int)r->queue_num);
 	if (r->verdict != RS_VERDICT_NONE)
 		fprintf(out, " %s", verdict_name(r->verdict));
 	if (r->comment) {

@@ -41,7 +41,28 @@ static void scratch_names(const struct nft_ctx *ctx, struct scratch *s)
 	snprintf(s->absent, sizeof(s->absent), "fg_probe_%ld_%u_none", pid, ctx->portid);
 }
 
-/* table T { flags owner }; table T2 { flags owner,persist }; destroy element; delete absent */
+/* chain q { type filter hook input priority 0; } with a queue rule, and a compat one. */
+static int build_queue_probe(struct nl_batch *b, const char *table)
+{
+	struct rs_rule rules[2] = {
+		{ .queue_num = 1, .icmp_type = -1, .icmp_code = -1, .log_group = -1 }
+	};
+	struct rs_chain c = { .name = (char *)"q", .rules = rules, .n_rules = 2 };
+	struct ruleset t = { .table = (char *)(uintptr_t)table, .chains = &c, .n_chains = 1 };
+	int r;
+
+	rules[1] = rules[0];
+	rules[1].queue_compat = true;
+	r = batch_chain(b, NFT_MSG_NEWCHAIN, table, &c);
+	if (r == 0)
+		r = batch_rule(b, &t, &c, 0);
+	return r ? r : batch_rule(b, &t, &c, 1);
+}
+
+/*
+ * table T { flags owner }; table T2 { flags owner,persist }; destroy element; the queue
+ * rules; delete absent
+ */
 static int build_probe(struct nl_batch *b, const struct scratch *n, const struct rs_set *set)
 {
 	struct ruleset t = { 0 };
@@ -62,6 +83,8 @@ static int build_probe(struct nl_batch *b, const struct scratch *n, const struct
 		r = batch_set(b, NFT_MSG_NEWSET, n->destroy, set);
 	if (r == 0)
 		r = batch_elems(b, NFT_MSG_DESTROYSETELEM, n->destroy, set, &e, 1, 0);
+	if (r == 0)
+		r = build_queue_probe(b, n->destroy);
 	t.table = (char *)(uintptr_t)n->absent;
 	if (r == 0)
 		r = batch_table(b, NFT_MSG_DELTABLE, &t, 0);
@@ -69,7 +92,18 @@ static int build_probe(struct nl_batch *b, const struct scratch *n, const struct
 }
 
 /* Messages in build_probe() order after BATCH_BEGIN. */
-enum { P_OWNER = 1, P_PERSIST, P_TABLE, P_SET, P_DESTROY, P_ABSENT, P_MAX };
+enum {
+	P_OWNER = 1,
+	P_PERSIST,
+	P_TABLE,
+	P_SET,
+	P_DESTROY,
+	P_CHAIN,
+	P_QUEUE,
+	P_QUEUE_COMPAT,
+	P_ABSENT,
+	P_MAX
+};
 
 static int probe_flags(struct nft_ctx *ctx, unsigned int *ret)
 {
@@ -96,7 +130,11 @@ static int probe_flags(struct nft_ctx *ctx, unsigned int *ret)
 		r = b->objs[P_TABLE].err;
 		*ret = (b->objs[P_OWNER].err ? 0 : NFT_FEAT_OWNER) |
 		       (b->objs[P_PERSIST].err ? 0 : NFT_FEAT_PERSIST) |
-		       (b->objs[P_DESTROY].err ? 0 : NFT_FEAT_DESTROY);
+		       (b->objs[P_DESTROY].err ? 0 : NFT_FEAT_DESTROY) |
+		       (b->objs[P_CHAIN].err || b->objs[P_QUEUE].err ? 0 : NFT_FEAT_QUEUE) |
+		       (b->objs[P_CHAIN].err || b->objs[P_QUEUE_COMPAT].err ?
+				0 :
+				NFT_FEAT_QUEUE_COMPAT);
 	} else if (r == 0) {
 		r = -EPROTO; /* the kernel committed a batch it should have refused */
 	}
@@ -153,7 +191,9 @@ static bool probe_refresh(struct nft_ctx *ctx)
 	return ok;
 }
 
-#define FEAT_BATCH (NFT_FEAT_OWNER | NFT_FEAT_PERSIST | NFT_FEAT_DESTROY)
+#define FEAT_BATCH                                                               \
+	(NFT_FEAT_OWNER | NFT_FEAT_PERSIST | NFT_FEAT_DESTROY | NFT_FEAT_QUEUE | \
+	 NFT_FEAT_QUEUE_COMPAT)
 
 /* Keeps what is known already (learnt from a refusal, or forced off by the caller). */
 static void learn(struct nft_ctx *ctx, unsigned int mask, unsigned int f)
@@ -176,5 +216,27 @@ int nft_probe(struct nft_ctx *ctx, unsigned int what)
 	}
 	if ((what & NFT_FEAT_ELEM_REFRESH) && !(ctx->known & NFT_FEAT_ELEM_REFRESH))
 		learn(ctx, NFT_FEAT_ELEM_REFRESH, probe_refresh(ctx) ? NFT_FEAT_ELEM_REFRESH : 0);
+	return 0;
+}
+
+int nft_fit_queue(struct nft_ctx *ctx, struct ruleset *rs)
+{
+	bool any = false, compat;
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < rs->n_chains; i++)
+		for (j = 0; j < rs->chains[i].n_rules; j++)
+			any |= rs->chains[i].rules[j].queue_num >= 0;
+	if (!any)
+		return 0;
+	if ((ctx->known & FEAT_BATCH) != FEAT_BATCH && (r = nft_probe(ctx, 0)) < 0)
+		return r;
+	if (!(ctx->features & (NFT_FEAT_QUEUE | NFT_FEAT_QUEUE_COMPAT)))
+		return -EOPNOTSUPP;
+	compat = !(ctx->features & NFT_FEAT_QUEUE);
+	for (i = 0; i < rs->n_chains; i++)
+		for (j = 0; j < rs->chains[i].n_rules; j++)
+			rs->chains[i].rules[j].queue_compat = compat;
 	return 0;
 }

@@ -130,8 +130,11 @@ bool rscmp_rule_equal(const struct rs_rule *a, const struct rs_rule *b)
 	       a->limit_rate == b->limit_rate &&
 	       (!a->limit_rate || a->limit_burst == b->limit_burst) &&
 	       same_str(a->log_prefix, b->log_prefix) &&
-	       (!a->log_prefix || a->log_group == b->log_group) && a->verdict == b->verdict &&
-	       same_str(a->comment, b->comment);
+	       (!a->log_prefix ||
+		(a->log_group == b->log_group && a->log_snaplen == b->log_snaplen)) &&
+	       a->queue_num == b->queue_num &&
+	       (a->queue_num < 0 || a->queue_compat == b->queue_compat) &&
+	       a->verdict == b->verdict && same_str(a->comment, b->comment);
 }
 
 bool rscmp_rules_equal(const struct rs_chain *a, const struct rs_chain *b)

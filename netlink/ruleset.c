@@ -162,6 +162,7 @@ struct rs_rule *rs_chain_add_rule(struct rs_chain *chain)
 	r->icmp_type = -1;
 	r->icmp_code = -1;
 	r->log_group = -1;
+	r->queue_num = -1;
 	return r;
 }
 

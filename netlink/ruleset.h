@@ -93,8 +93,11 @@ struct rs_rule {
 	uint64_t packets, bytes; /* the counter's values; read back from the kernel only */
 	uint32_t limit_rate;	 /* limit rate N/second burst B packets; 0: none */
 	uint32_t limit_burst;
-	char *log_prefix;  /* log prefix "..."; NULL: no log */
-	int32_t log_group; /* log prefix "..." group N (NFLOG, 0-65535); -1: kernel log */
+	char *log_prefix;     /* log prefix "..."; NULL: no log */
+	int32_t log_group;    /* log prefix "..." group N (NFLOG, 0-65535); -1: kernel log */
+	uint32_t log_snaplen; /* log ... snaplen N: bytes of each packet copied to NFLOG; 0: unset */
+	int32_t queue_num; /* queue flags bypass to N (NFQUEUE; no listener: the packet goes on); -1: none */
+	bool queue_compat; /* that queue as xt target NFQUEUE rev 3, for kernels without nft_queue */
 	enum rs_verdict verdict;
 	char *comment;
 	char *origin;
@@ -137,7 +140,7 @@ struct rs_chain *ruleset_add_chain(struct ruleset *rs, const char *name, enum rs
 
 /* Copies *elem (and its comment) into the set. 0 or -ENOMEM. */
 int rs_set_add_elem(struct rs_set *set, const struct rs_elem *elem);
-/* Returns a zeroed rule (icmp fields and log_group -1) owned by the chain, or NULL on OOM. */
+/* Returns a zeroed rule (icmp fields, log_group and queue_num -1) owned by the chain, or NULL on OOM. */
 struct rs_rule *rs_chain_add_rule(struct rs_chain *chain);
 
 struct rs_set *ruleset_find_set(const struct ruleset *rs, const char *name);

@@ -182,17 +182,36 @@ static int txn_chain(struct nl_batch *b, const struct ruleset *cur, const struct
 	return r;
 }
 
+/* The flags the table gets: adopting an orphan only matters to a process that stays. */
+static uint32_t flags_for(const struct ruleset *cur, const struct txn_opts *o)
+{
+	if (o->keep_orphan && cur->flags == NFT_TABLE_F_PERSIST)
+		return cur->flags;
+	return o->table_flags;
+}
+
+/* Whether want has a chain that cur lacks (or has in another shape): a new hook. */
+static bool adds_chain(const struct ruleset *cur, const struct ruleset *want)
+{
+	const struct rs_chain *cc;
+	size_t i;
+
+	for (i = 0; i < want->n_chains; i++) {
+		cc = ruleset_find_chain(cur, want->chains[i].name);
+		if (!cc || !rscmp_chain_shape_equal(cc, &want->chains[i]))
+			return true;
+	}
+	return false;
+}
+
 static int txn_in_place(struct nl_batch *b, const struct ruleset *cur, const struct ruleset *want,
 			const struct txn_opts *o)
 {
 	bool reshaped = any_set_reshaped(cur, want);
-	uint32_t flags = o->table_flags;
+	uint32_t flags = flags_for(cur, o);
 	size_t i;
 	int r = 0;
 
-	/* Adopting an orphan only matters to a process that stays; apply exits right away. */
-	if (o->keep_orphan && cur->flags == NFT_TABLE_F_PERSIST)
-		flags = cur->flags;
 	if (cur->flags != flags)
 		r = batch_table(b, NFT_MSG_NEWTABLE, want, flags);
 	if (r == 0)
@@ -212,8 +231,12 @@ int txn_build(struct nl_batch *b, const struct ruleset *cur, const struct rulese
 	r = batch_begin(b, o->with_genid, o->genid);
 	if (r < 0)
 		return r;
+	/*
+	 * The kernel refuses a new base chain in the transaction that updates the table's
+	 * flags (EINVAL since 6.x): adopting an orphan that lacks a chain rebuilds it.
+	 */
 	if (cur && same_str(cur->comment, want->comment) && table_updatable(cur, o->table_flags) &&
-	    order_ok(cur, want))
+	    order_ok(cur, want) && !(cur->flags != flags_for(cur, o) && adds_chain(cur, want)))
 		r = txn_in_place(b, cur, want, o);
 	else
 		r = txn_rebuild(b, cur, want, o);

@@ -34,13 +34,18 @@ struct emit {
 };
 
 /* Addresses of one destination as sets: static (addresses, prefixes) and resolved. */
+enum { DS_V4, DS_V6, DS_NAMES_V4, DS_NAMES_V6, DS_ANSWERS_V4, DS_ANSWERS_V6, DS_MAX };
 struct dest_sets {
-	char name[4][RS_NAME_MAX]; /* v4, v6, names_v4, names_v6; "" = none */
-	size_t static_idx[2];	   /* index + 1 of the v4 / v6 set in the ruleset; 0: not yet */
-	bool any;		   /* no address match at all (peer kind any) */
-	char who[600];		   /* the destination, allow entry or key they stand for */
-	struct loc loc;		   /* where that is written */
+	/* DS_*: literal addresses, names polled (and harvested), wildcards harvested; "": none */
+	char name[DS_MAX][RS_NAME_MAX];
+	size_t static_idx[2]; /* index + 1 of the v4 / v6 set in the ruleset; 0: not yet */
+	bool any;	      /* no address match at all (peer kind any) */
+	char who[600];	      /* the destination, allow entry or key they stand for */
+	struct loc loc;	      /* where that is written */
 };
+
+/* What the harvest rules copy of each DNS answer: EDNS answers up to 4096 bytes, plus headers. */
+#define HARVEST_SNAPLEN 4352
 
 const char *roles_format(unsigned int roles, char *buf, size_t len)
 {
@@ -219,27 +224,40 @@ static int expand_name(const char *tmpl, const struct cat_region *reg, char *buf
 	return 0;
 }
 
-/* Two timeout sets fed by DNS for the names; ds->name[2..3]. */
+/*
+ * Two timeout sets fed by DNS: for names (ds->name[DS_NAMES_*], polled and harvested), or
+ * for wildcards (ds->name[DS_ANSWERS_*], only ever filled from the answers harvested).
+ */
 static int names_sets(struct emit *e, const char *base, const char *title, const char *origin,
-		      struct dest_sets *ds, bool suffix_names)
+		      struct dest_sets *ds, bool suffix_names, bool wildcard)
 {
-	const char *sfx4 = suffix_names ? "_names_v4" : "_v4";
-	const char *sfx6 = suffix_names ? "_names_v6" : "_v6";
+	const char *sfx4 = wildcard ? "_answers_v4" : suffix_names ? "_names_v4" : "_v4";
+	const char *sfx6 = wildcard ? "_answers_v6" : suffix_names ? "_names_v6" : "_v6";
+	int k = wildcard ? DS_ANSWERS_V4 : DS_NAMES_V4;
 	char comment[RS_COMMENT_MAX];
 	struct rs_set *s;
 	int r;
 
-	set_name(ds->name[2], base, sfx4);
-	set_name(ds->name[3], base, sfx6);
-	snprintf(comment, sizeof(comment), "%s: addresses from DNS", title);
-	r = get_set(e, ds->name[2], AF_INET, true, comment, origin, ds, &s);
-	return r ? r : get_set(e, ds->name[3], AF_INET6, true, comment, origin, ds, &s);
+	set_name(ds->name[k], base, sfx4);
+	set_name(ds->name[k + 1], base, sfx6);
+	if (wildcard)
+		snprintf(comment, sizeof(comment),
+			 "%s: wildcard names, filled from DNS answers "
+			 "only (empty until one is seen)",
+			 title);
+	else
+		snprintf(comment, sizeof(comment), "%s: addresses from DNS", title);
+	r = get_set(e, ds->name[k], AF_INET, true, comment, origin, ds, &s);
+	return r ? r : get_set(e, ds->name[k + 1], AF_INET6, true, comment, origin, ds, &s);
 }
 
-/* Repeats are dropped once at the end (names_dedup): a scan here would be quadratic. */
-static int bind_name(struct emit *e, const struct dest_sets *ds, const char *fqdn)
+/*
+ * fqdn (or "*.domain") feeds the sets ds->name[k] (v4) and ds->name[k + 1] (v6). Repeats
+ * are dropped once at the end (names_dedup): a scan here would be quadratic.
+ */
+static int bind_name(struct emit *e, const struct dest_sets *ds, int k, const char *fqdn)
 {
-	return add_binding(e->p, fqdn, ds->name[2], ds->name[3]);
+	return add_binding(e->p, fqdn, ds->name[k], ds->name[k + 1]);
 }
 
 static int fqdn_dest_sets(struct emit *e, const struct cat_dest *dst, const char *origin,
@@ -259,11 +277,11 @@ static int fqdn_dest_sets(struct emit *e, const struct cat_dest *dst, const char
 	} else {
 		snprintf(base, sizeof(base), "%s", dst->id);
 	}
-	r = names_sets(e, base, dst->title, origin, ds, false);
+	r = names_sets(e, base, dst->title, origin, ds, false, false);
 	for (i = 0; r == 0 && i < dst->n_names; i++) {
 		if (expand_name(dst->names[i].name, e->f->region, fqdn, sizeof(fqdn)) < 0)
 			return -EINVAL;
-		r = bind_name(e, ds, fqdn);
+		r = bind_name(e, ds, DS_NAMES_V4, fqdn);
 	}
 	return r;
 }
@@ -276,7 +294,7 @@ static int fqdn_dest_sets(struct emit *e, const struct cat_dest *dst, const char
 static int add_addr(struct emit *e, const char *base, const char *title, const char *origin,
 		    const struct rs_addr *addr, struct dest_sets *ds)
 {
-	int fam = addr->family == AF_INET ? 0 : 1;
+	int fam = addr->family == AF_INET ? DS_V4 : DS_V6;
 	struct rs_elem el;
 	struct rs_set *s;
 	int r;
@@ -348,22 +366,25 @@ static int names_dedup(struct plan *p)
 	return 0;
 }
 
-/* Sets for a list of endpoints: literal addresses and DNS names. */
+/* Sets for a list of endpoints: literal addresses, DNS names and wildcard names. */
 static int endpoint_sets(struct emit *e, const char *base, const char *title, const char *origin,
 			 const struct endpoint_list *l, struct dest_sets *ds)
 {
+	bool wild;
 	size_t i;
-	int r = 0;
+	int r = 0, k;
 
 	for (i = 0; r == 0 && i < l->n; i++) {
 		if (l->v[i].is_addr) {
 			r = add_addr(e, base, title, origin, &l->v[i].addr, ds);
 			continue;
 		}
-		if (!ds->name[2][0])
-			r = names_sets(e, base, title, origin, ds, true);
+		wild = l->v[i].is_wildcard;
+		k = wild ? DS_ANSWERS_V4 : DS_NAMES_V4;
+		if (!ds->name[k][0])
+			r = names_sets(e, base, title, origin, ds, true, wild);
 		if (r == 0)
-			r = bind_name(e, ds, l->v[i].text);
+			r = bind_name(e, ds, k, l->v[i].text);
 	}
 	return r;
 }
@@ -541,7 +562,7 @@ static int port_rule(const struct rule_shape *sh, const char *set, uint8_t l4, u
 
 	memset(&r, 0, sizeof(r));
 	r.icmp_type = r.icmp_code = -1;
-	r.log_group = -1;
+	r.log_group = r.queue_num = -1;
 	if (sh->lo)
 		snprintf(r.oifname, sizeof(r.oifname), "lo");
 	r.set_dir = set ? sh->dir : RS_DIR_NONE;
@@ -565,7 +586,7 @@ static int emit_ports(const struct rule_shape *sh, const struct dest_sets *ds, u
 	size_t s, p, k;
 	int r;
 
-	for (s = 0; s < 4; s++) {
+	for (s = 0; s < DS_MAX; s++) {
 		/* Peer kind any is one rule without a set; otherwise one per non-empty set. */
 		if (ds->any ? s > 0 : !ds->name[s][0])
 			continue;
@@ -821,6 +842,10 @@ static int emit_allow(struct emit *e)
 	return 0;
 }
 
+/* The sets of flowguard's own resolver (resolver.servers): title, and the base of their names. */
+#define RESOLVER_SETS_BASE "resolver"
+#define RESOLVER_SETS_TITLE "DNS servers flowguard resolves with"
+
 /*
  * flowguard's own resolver, when resolver.servers names servers other than the host's:
  * DNS over UDP and TCP to them. Servers on different ports share one set, so each is
@@ -845,7 +870,7 @@ static int emit_resolver(struct emit *e)
 	ds.loc = l->v[0].loc;
 	sh.comment = "flowguard resolver: resolver.servers";
 	sh.origin = origin;
-	r = endpoint_sets(e, "resolver", "DNS servers flowguard resolves with", origin, l, &ds);
+	r = endpoint_sets(e, RESOLVER_SETS_BASE, RESOLVER_SETS_TITLE, origin, l, &ds);
 	return r ? r :
 		   emit_ports(&sh, &ds, PROTO_UDP | PROTO_TCP, ports,
 			      endpoint_ports(l, &dns_port, 1, ports));
@@ -993,6 +1018,140 @@ static int final_rules(struct rs_chain *c, const struct events_cfg *ev, bool enf
 	return r ? 0 : -ENOMEM;
 }
 
+/*
+ * The two halves of harvest: queries go out (output hook, to the resolver's port), their
+ * answers come in (input hook, from it, as the reply conntrack expects). Answers are held
+ * instead of copied under harvest.hold; queries are always copied.
+ */
+struct harvest_side {
+	struct rs_chain *c;
+	bool queries;
+	bool hold;
+};
+
+/*
+ * answers: [iifname "lo"] ct state established [ip saddr @SET] udp sport P counter
+ *	log prefix "flowguard dns: " group G snaplen S accept comment "..."
+ *   hold:  ... counter queue flags bypass to Q comment "..."
+ * queries: [oifname "lo"] [ip daddr @SET] udp dport P counter
+ *	log prefix "flowguard dns query: " group G snaplen S accept comment "..."
+ * accept ends this chain only (policy accept): the packet still meets the other chains, and
+ * a packet that two rules match is copied once.
+ */
+static int harvest_rule(const struct harvest_side *hs, const struct harvest_cfg *h, const char *set,
+			uint16_t port, const char *what)
+{
+	bool hold = hs->hold && !hs->queries;
+	char comment[RS_COMMENT_MAX];
+	struct rs_rule *r;
+
+	snprintf(comment, sizeof(comment), "%s: %s %s", hold ? "hold" : "harvest",
+		 hs->queries ? "queries to" : "answers of", what);
+	r = base_rule(hs->c, comment, hold ? RS_VERDICT_NONE : RS_VERDICT_ACCEPT);
+	if (!r || (set && rs_strset(&r->set, set) < 0))
+		return -ENOMEM;
+	if (!set)
+		snprintf(hs->queries ? r->oifname : r->iifname, RS_IFNAME_MAX, "lo");
+	r->set_dir = !set ? RS_DIR_NONE : hs->queries ? RS_DIR_DST : RS_DIR_SRC;
+	r->ct_state = hs->queries ? 0 : RS_CT_ESTABLISHED;
+	r->l4proto = IPPROTO_UDP;
+	*(hs->queries ? &r->dport : &r->sport) = port;
+	if (hold) {
+		r->queue_num = (int32_t)h->queue;
+		return 0;
+	}
+	r->log_group = (int32_t)h->log_group;
+	r->log_snaplen = HARVEST_SNAPLEN;
+	return rs_strset(&r->log_prefix, hs->queries ? FG_DNS_QUERY_PREFIX : FG_DNS_ANSWER_PREFIX);
+}
+
+/* The catalog's destination for the host's DNS servers, if it has one. */
+static const struct cat_dest *dns_servers_dest(const struct catalog *cat)
+{
+	size_t i;
+
+	for (i = 0; i < cat->n_dests; i++)
+		if (cat->dests[i].kind == DEST_HOST && cat->dests[i].fact == FACT_DNS_SERVERS)
+			return &cat->dests[i];
+	return NULL;
+}
+
+/*
+ * The trusted resolvers of list l: their literal addresses in the sets base_v4/base_v6
+ * (the same sets their flows use, if any), and one harvest rule per set and port.
+ */
+static int harvest_trusted(struct emit *e, const struct harvest_side *hs, const char *base,
+			   const char *title, const struct endpoint_list *l)
+{
+	static const uint16_t dns_port = 53;
+	uint16_t ports[FLOW_MAX_PORTS];
+	struct dest_sets ds = { 0 };
+	char origin[512];
+	size_t i, k, n;
+	int r = 0, s;
+
+	for (i = 0; r == 0 && i < l->n; i++) {
+		loc_origin(origin, sizeof(origin), &l->v[i].loc, "harvest", title);
+		if (l->v[i].is_addr)
+			r = add_addr(e, base, title, origin, &l->v[i].addr, &ds);
+	}
+	/* As emit_resolver(): each port listed, for every server of the set. */
+	n = endpoint_ports(l, &dns_port, 1, ports);
+	for (s = DS_V4; r == 0 && s <= DS_V6; s++)
+		for (k = 0; r == 0 && ds.name[s][0] && k < n; k++)
+			r = harvest_rule(hs, &e->cfg->harvest, ds.name[s], ports[k], title);
+	return r;
+}
+
+/* One side's chain and rules: the local stub, the host's DNS servers, flowguard's own. */
+static int harvest_chain(struct emit *e, struct harvest_side *hs, const char *name,
+			 const char *comment)
+{
+	const struct cat_dest *dst = dns_servers_dest(e->cat);
+	int r;
+
+	hs->c = ruleset_add_chain(e->p->rs, name, hs->queries ? RS_HOOK_OUTPUT : RS_HOOK_INPUT, -1,
+				  RS_VERDICT_ACCEPT);
+	if (!hs->c || rs_strset(&hs->c->comment, comment) < 0)
+		return -ENOMEM;
+	r = harvest_rule(hs, &e->cfg->harvest, NULL, 53, "the local DNS stub");
+	if (r == 0 && e->f->lists[FACT_DNS_SERVERS])
+		r = harvest_trusted(e, hs, dst ? dst->id : "dns-servers",
+				    dst ? dst->title : "DNS server", e->f->lists[FACT_DNS_SERVERS]);
+	if (r == 0)
+		r = harvest_trusted(e, hs, RESOLVER_SETS_BASE, RESOLVER_SETS_TITLE,
+				    &e->cfg->resolver.servers);
+	return r;
+}
+
+/*
+ * The chains that show flowguard the DNS answers this host receives (harvest.enabled),
+ * and the queries they answer: from and to the local stub on lo (its cache hits never
+ * cross the wire), the host's DNS servers and flowguard's own.
+ */
+static int emit_harvest(struct emit *e)
+{
+	struct harvest_side hs = { .hold = e->cfg->harvest.hold && !e->f->cannot_queue };
+	int r = 0;
+
+	if (!e->cfg->harvest.enabled)
+		return 0;
+	if (e->cfg->harvest.hold && !hs.hold)
+		r = add_note(e->p, "harvest.hold: this kernel has neither nft_queue nor nft_compat "
+				   "with xt_NFQUEUE; DNS answers are copied (harvest), not held");
+	if (r == 0)
+		r = harvest_chain(e, &hs, "dns_answers",
+				  hs.hold ?
+					  "DNS answers wait until flowguard's sets hold their addresses" :
+					  "DNS answers this host receives, copied to flowguard");
+	hs.queries = true;
+	if (r == 0)
+		r = harvest_chain(e, &hs, "dns_queries",
+				  "DNS queries this host sends, copied to "
+				  "flowguard to match their answers");
+	return r;
+}
+
 static int make_chains(struct emit *e)
 {
 	const struct config *cfg = e->cfg;
@@ -1042,6 +1201,9 @@ static int build(struct emit *e)
 	if (r == 0 && e->in)
 		r = final_rules(e->in, &e->cfg->events, e->cfg->ingress == INGRESS_ENFORCE,
 				"ingress");
+	/* Last: adding a chain may move the array e->out and e->in point into. */
+	if (r == 0)
+		r = emit_harvest(e);
 	return r;
 }
 

@@ -11,6 +11,9 @@
 #include "policies/model.h"
 
 #define FG_TABLE "flowguard"
+/* The log prefixes of the harvest rules: the agent tells queries from answers by them. */
+#define FG_DNS_ANSWER_PREFIX "flowguard dns: "
+#define FG_DNS_QUERY_PREFIX "flowguard dns query: "
 
 /* What compile() needs to know about the host. Lists are borrowed. */
 struct host_facts {
@@ -19,6 +22,7 @@ struct host_facts {
 	const struct endpoint_list *lists[FACT_MAX];
 	uint32_t features; /* catalog feature bits */
 	enum fg_comm comm;
+	bool cannot_queue; /* the kernel cannot hold packets: harvest.hold copies them instead */
 };
 
 /* What host detection found (agent/detect.c fills it); every part optional. */

@@ -47,6 +47,7 @@ static const char *const top_keys[] = {
 	"resolver",
 	"allow",
 	"blocked",
+	"harvest",
 	"metrics",
 	"dhcp",
 	"download-mirror",
@@ -88,6 +89,9 @@ const char *endpoint_kind_error(const struct endpoint *e, unsigned int allowed)
 	} else if (e->is_addr) {
 		if (!(allowed & EP_ADDR))
 			return "must be a DNS name";
+	} else if (e->is_wildcard) {
+		if (!(allowed & EP_WILDCARD))
+			return "cannot be a wildcard (only allow entries take one)";
 	} else if (!(allowed & EP_NAME)) {
 		return "must be an IP address, not a DNS name";
 	}
@@ -282,6 +286,34 @@ static void load_blocked(struct config *cfg, const struct ynode *n, struct diag 
 		ynode_duration(v, "blocked.report-interval", 1, 3600, &ec->report_interval, d);
 }
 
+static void load_harvest(struct config *cfg, const struct ynode *n, struct diag *d)
+{
+	static const char *const keys[] = { "enabled", "log-group", "max-addresses",
+					    "hold",    "queue",	    "hold-timeout-ms",
+					    NULL };
+	struct harvest_cfg *hc = &cfg->harvest;
+	const struct ynode *v;
+
+	if (ynode_expect(n, YN_MAP, "harvest", d) < 0)
+		return;
+	hc->loc = n->loc;
+	ymap_check_keys(n, keys, "harvest", d);
+	if ((v = ymap_get(n, "enabled")))
+		ynode_bool(v, "harvest.enabled", &hc->enabled, d);
+	if ((v = ymap_get(n, "log-group")) &&
+	    ynode_uint(v, "harvest.log-group", 0, 65535, &hc->log_group, d) == 0)
+		hc->log_group_set = true;
+	if ((v = ymap_get(n, "max-addresses")))
+		ynode_uint(v, "harvest.max-addresses", 1, 65536, &hc->max_addresses, d);
+	if ((v = ymap_get(n, "hold")))
+		ynode_bool(v, "harvest.hold", &hc->hold, d);
+	if ((v = ymap_get(n, "queue")) &&
+	    ynode_uint(v, "harvest.queue", 0, 65535, &hc->queue, d) == 0)
+		hc->queue_set = true;
+	if ((v = ymap_get(n, "hold-timeout-ms")))
+		ynode_uint(v, "harvest.hold-timeout-ms", 1, 1000, &hc->hold_timeout_ms, d);
+}
+
 static void load_metrics(struct config *cfg, const struct ynode *n, struct diag *d)
 {
 	static const char *const keys[] = { "textfile", "interval", NULL };
@@ -337,7 +369,7 @@ static int allow_peers(struct allow_entry *a, const struct ynode *n, struct diag
 		return -EINVAL;
 	}
 	a->ingress = from != NULL;
-	return endpoint_list_max(to ? to : from, EP_ADDR | EP_PREFIX | EP_NAME, false,
+	return endpoint_list_max(to ? to : from, EP_ADDR | EP_PREFIX | EP_NAME | EP_WILDCARD, false,
 				 to ? "allow.to" : "allow.from", CONFIG_MAX_ALLOW_PEERS, &a->peers,
 				 d);
 }
@@ -545,6 +577,8 @@ static void apply_doc(struct config *cfg, const struct ydoc *doc, struct diag *d
 		load_allow(cfg, n, d);
 	if ((n = ymap_get(root, "blocked")))
 		load_blocked(cfg, n, d);
+	if ((n = ymap_get(root, "harvest")))
+		load_harvest(cfg, n, d);
 	if ((n = ymap_get(root, "metrics")))
 		load_metrics(cfg, n, d);
 }
@@ -633,7 +667,36 @@ static void set_defaults(struct config *cfg)
 	cfg->events.log_rate = 10;
 	cfg->events.max_tracked = 1024;
 	cfg->events.report_interval = 60;
+	cfg->harvest.enabled = true;
+	cfg->harvest.max_addresses = 256;
+	cfg->harvest.hold_timeout_ms = 5;
 	cfg->metrics.interval = 30;
+}
+
+/* Defaults that follow other keys, once every file is read: the group next to blocked's. */
+static void harvest_defaults(struct config *cfg)
+{
+	struct harvest_cfg *hc = &cfg->harvest;
+
+	if (!hc->log_group_set)
+		hc->log_group = cfg->events.log_group < 65535 ? cfg->events.log_group + 1 :
+								cfg->events.log_group - 1;
+	if (!hc->queue_set)
+		hc->queue = hc->log_group;
+}
+
+/* A wildcard name is served by harvest alone: without it, its sets would stay empty. */
+static void check_wildcards(const struct config *cfg, struct diag *d)
+{
+	size_t i, k;
+
+	for (i = 0; i < cfg->n_allow && !cfg->harvest.enabled; i++)
+		for (k = 0; k < cfg->allow[i].peers.n; k++)
+			if (cfg->allow[i].peers.v[k].is_wildcard)
+				diag_err(d, &cfg->allow[i].peers.v[k].loc,
+					 "allow '%s': '%s' is "
+					 "filled from DNS answers only, and harvest.enabled is false",
+					 cfg->allow[i].name, cfg->allow[i].peers.v[k].text);
 }
 
 static void check_conflicts(const struct config *cfg, struct diag *d)
@@ -660,6 +723,12 @@ static void check_conflicts(const struct config *cfg, struct diag *d)
 			 "conflicting settings: resolver.min-ttl (%llus) is above "
 			 "resolver.max-ttl (%llus)",
 			 (unsigned long long)rc->min_ttl, (unsigned long long)rc->max_ttl);
+	if (cfg->harvest.enabled && cfg->harvest.log_group == cfg->events.log_group)
+		diag_err(d, &loc,
+			 "conflicting settings: harvest.log-group and blocked.log-group "
+			 "are both %llu; give them different groups",
+			 (unsigned long long)cfg->events.log_group);
+	check_wildcards(cfg, d);
 	if (cfg->comm != COMM_AGENT_INITIATED && cfg->ingress == INGRESS_OFF)
 		diag_warn(d, &loc,
 			  "communication is %s but 'ingress: off': flowguard leaves "
@@ -708,6 +777,7 @@ int config_load(const char *path, bool strict_perms, const struct catalog *cat, 
 	if (r != -ENOMEM)
 		r = load_dropins(cfg, path, strict_perms, d);
 	if (r != -ENOMEM) {
+		harvest_defaults(cfg);
 		check_conflicts(cfg, d);
 		warn_whole_space(cfg, d);
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Endpoints as admins write them: addresses, prefixes, DNS names, with optional ports. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,11 @@ bool endpoint_name_valid(const char *s)
 	return *p != '\0';
 }
 
+bool endpoint_wildcard_valid(const char *s)
+{
+	return !strncmp(s, "*.", 2) && endpoint_name_valid(s + 2);
+}
+
 /* Splits "host:port" / "[v6]:port" into e->text and e->port. */
 static int split_port(const char *s, struct endpoint *e, const char **why)
 {
@@ -85,6 +91,7 @@ static int split_port(const char *s, struct endpoint *e, const char **why)
 int endpoint_parse(const char *s, struct endpoint *e, const char **why)
 {
 	const char *colon = strchr(s, ':');
+	char *p;
 	int r;
 
 	memset(e, 0, sizeof(*e));
@@ -115,9 +122,15 @@ int endpoint_parse(const char *s, struct endpoint *e, const char **why)
 			*why = "a prefix cannot have a port";
 		return e->is_addr ? 0 : -EINVAL;
 	}
-	if (strchr(e->text, '/') || strchr(e->text, ':') || !endpoint_name_valid(e->text)) {
+	/* "*.example.com": every name below example.com (not example.com itself). */
+	e->is_wildcard = !strncmp(e->text, "*.", 2) && !e->port;
+	if (strchr(e->text, '/') || strchr(e->text, ':') ||
+	    !(e->is_wildcard ? endpoint_wildcard_valid(e->text) : endpoint_name_valid(e->text))) {
 		*why = "not an IP address, prefix or DNS name";
 		return -EINVAL;
 	}
+	/* DNS names are case-insensitive; answers are matched in lower case. */
+	for (p = e->text; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
 	return 0;
 }

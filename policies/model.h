@@ -186,8 +186,9 @@ enum { DHCP_V4 = 1U << 0, DHCP_V6 = 1U << 1 };
 
 /* An address, prefix or DNS name, with an optional port. */
 struct endpoint {
-	char text[256]; /* the host part as written, without the port (DNS names <= 253) */
-	bool is_addr;	/* addr is valid; otherwise text is an FQDN to resolve */
+	char text[256];	  /* the host part as written, without the port (DNS names <= 253) */
+	bool is_addr;	  /* addr is valid; otherwise text is an FQDN to resolve */
+	bool is_wildcard; /* text is "*.domain": names below it, learned from DNS answers only */
 	struct rs_addr addr;
 	uint16_t port; /* 0: none given */
 	struct loc loc;
@@ -232,6 +233,24 @@ struct events_cfg {
 	uint64_t report_interval; /* seconds between summary lines of one flow's repeats */
 };
 
+/*
+ * DNS answer harvest: the table copies the DNS answers this host receives from its
+ * resolvers to NFLOG group log_group, and the agent adds the addresses of allowed names to
+ * their sets. hold: the answers wait in NFQUEUE `queue` instead, at most hold_timeout_ms,
+ * until the sets hold their addresses.
+ */
+struct harvest_cfg {
+	bool enabled;
+	uint64_t log_group; /* 0-65535; default blocked.log-group + 1 */
+	bool log_group_set;
+	uint64_t max_addresses; /* per name, learned from answers and held at once */
+	bool hold;
+	uint64_t queue; /* NFQUEUE number, 0-65535; default log_group */
+	bool queue_set;
+	uint64_t hold_timeout_ms; /* the longest an answer waits for its verdict */
+	struct loc loc;		  /* the harvest key, for errors about it */
+};
+
 /* Prometheus textfile export; off while textfile is NULL. */
 struct metrics_cfg {
 	const char *textfile; /* absolute path, e.g. for node-exporter's textfile collector */
@@ -261,6 +280,7 @@ struct config {
 	size_t n_features;
 	struct resolver_cfg resolver;
 	struct events_cfg events;
+	struct harvest_cfg harvest;
 	struct metrics_cfg metrics;
 	struct allow_entry *allow;
 	size_t n_allow;
@@ -278,8 +298,9 @@ void config_free(struct config *cfg);
 /* Cross-checks config against the catalog (regions, features). */
 int config_validate(const struct config *cfg, const struct catalog *cat, struct diag *d);
 /*
- * Parses "host", "host:port", "[2001:db8::1]:port", "10.0.0.0/8" into *e. Returns 0, or
- * a negative errno with a message for the user in why (-ERANGE: host bits set).
+ * Parses "host", "host:port", "[2001:db8::1]:port", "10.0.0.0/8" and "*.domain" into *e
+ * (DNS names in lower case). Returns 0, or a negative errno with a message for the user
+ * in why (-ERANGE: host bits set).
  */
 int endpoint_parse(const char *s, struct endpoint *e, const char **why);
 /* What an endpoint may be, per config key and host fact. */
@@ -289,6 +310,7 @@ enum {
 	EP_NAME = 1U << 2,   /* a DNS name */
 	EP_PORT = 1U << 3,   /* may carry :port */
 	EP_NEED_PORT = 1U << 4,
+	EP_WILDCARD = 1U << 5, /* "*.domain" (filled from DNS answers only) */
 };
 /* EP_* per host fact: its config key's rule, which detection and the facts file share. */
 extern const unsigned int fact_kinds[FACT_MAX];
@@ -297,5 +319,7 @@ const char *endpoint_kind_error(const struct endpoint *e, unsigned int allowed);
 /* RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, not all
  * digits in the last label (that is a mistyped address). */
 bool endpoint_name_valid(const char *s);
+/* "*.domain" with domain a valid name: every name below it (see struct endpoint). */
+bool endpoint_wildcard_valid(const char *s);
 
 #endif

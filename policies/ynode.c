@@ -699,6 +699,17 @@ int ynode_enum(const struct ynode *n, const char *what, const char *const *names
 	return -EINVAL;
 }
 
+int ynode_bool(const struct ynode *n, const char *what, bool *ret, struct diag *d)
+{
+	static const char *const names[] = { "false", "true", NULL };
+	int v = 0;
+
+	if (ynode_enum(n, what, names, &v, d) < 0)
+		return -EINVAL;
+	*ret = v == 1;
+	return 0;
+}
+
 int ynode_duration(const struct ynode *n, const char *what, uint64_t min, uint64_t max,
 		   uint64_t *ret, struct diag *d)
 {

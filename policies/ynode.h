@@ -122,6 +122,8 @@ int ynode_enum_mask(const struct ynode *n, const char *what, const char *const *
 		    bool scalar_ok, unsigned int *ret, struct diag *d);
 /* A list of 1..max ports, each 1-65535, into ports[]. */
 int ynode_ports(const struct ynode *n, uint16_t *ports, size_t max, size_t *ret_n, struct diag *d);
+/* true or false. */
+int ynode_bool(const struct ynode *n, const char *what, bool *ret, struct diag *d);
 /* Seconds from "90", "30s", "5m", "2h" or "1d", within [min, max]. */
 int ynode_duration(const struct ynode *n, const char *what, uint64_t min, uint64_t max,
 		   uint64_t *ret, struct diag *d);

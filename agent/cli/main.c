@@ -116,6 +116,7 @@ static void usage(FILE *out);
 
 static void gen_opts_of(const struct opts *o, struct gen_opts *ret)
 {
+	memset(ret, 0, sizeof(*ret));
 	ret->catalog = o->catalog;
 	ret->config = o->config;
 	ret->root = o->root;

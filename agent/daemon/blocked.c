@@ -38,7 +38,7 @@ static void listen_group(struct events *ev, uint16_t group)
 	int r;
 
 	ev->group = group;
-	r = nflog_open(group, EVENTS_SNAPLEN, &ev->nl);
+	r = nflog_open(group, EVENTS_SNAPLEN, true, &ev->nl);
 	ev->error = r;
 	if (r == -EBUSY)
 		log_warn(r,

@@ -91,6 +91,8 @@ static int open_network(struct daemon *dm)
 		log_start_table(dm);
 		r = sets_commit_all(&dm->sets, dm->cur.gen->plan, dm->cur.names, "start");
 	}
+	if (r == 0)
+		harvest_open(&dm->hv, &cfg->harvest, dm->sets.nft.features);
 	if (r == 0 && (r = refresh_resolver_new(dm->cur.gen, dm, &dm->cur.res)) < 0)
 		log_err(r, "Failed to set up the resolver: %m");
 	if (r == 0)
@@ -111,7 +113,7 @@ static int setup(struct daemon *dm)
 	if (r == 0)
 		r = state_open(&dm->st, dm->opts->state_dir, dm->opts->run_dir);
 	if (r == 0)
-		r = reload_gen(dm->opts, &dm->cur.gen);
+		r = reload_gen(dm->opts, dm->sets.nft.features, &dm->cur.gen);
 	/* Detection (reload_gen) is done; what follows reads the network. */
 	return r < 0 ? r : open_network(dm);
 }
@@ -119,6 +121,8 @@ static int setup(struct daemon *dm)
 /* Each close also takes a part that was never opened (zeroed; sigfd -1). */
 static void teardown(struct daemon *dm)
 {
+	/* First: the hold helper lets every answer it holds go before the daemon is gone. */
+	harvest_close(&dm->hv);
 	events_close(&dm->ev);
 	reload_clear(&dm->cur);
 	heal_close(&dm->heal);
@@ -141,7 +145,10 @@ static void ready(struct daemon *dm)
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon_opts opts = *o;
-	struct daemon dm = { .opts = &opts, .loop.sigfd = -1, .dns.due_ms = NEVER };
+	struct daemon dm = { .opts = &opts,
+			     .loop.sigfd = -1,
+			     .dns.due_ms = NEVER,
+			     .hv.hold.pipe = -1 };
 	int r;
 
 	if (!opts.state_dir)

@@ -8,6 +8,7 @@
  *   state.c     struct state     STATE_DIR/names and RUN_DIR/status.json
  *   textfile.c  struct textfile  the metrics file and its timer
  *   dnshealth.c struct dnshealth DNS failures and outages, for the log and the status
+ *   harvest.c   struct harvest   DNS answers the host receives (harvest_int.h, hold.c)
  * Three files combine parts, each calling only downwards: refresh.c (queries, answers,
  * expiry), reload.c (SIGHUP) and loop.c (poll, timers, signals); daemon.c opens and
  * closes the whole. state.c's views (status.json, STATUS=, the metrics snapshot) read
@@ -22,6 +23,7 @@
 #include <stdio.h>
 
 #include "agent/daemon/daemon.h"
+#include "agent/daemon/harvest_int.h"
 #include "agent/dns/dns.h"
 #include "agent/gen/gen.h"
 #include "agent/kernel/kernel.h"
@@ -54,6 +56,9 @@ int sets_commit_all(struct sets *s, struct plan *p, const struct names *ns, cons
 int sets_sync_name(struct sets *s, struct plan *p, const struct names *ns, const char *fqdn,
 		   bool *ret_refused);
 int sets_sync_all(struct sets *s, struct plan *p, const struct names *ns, bool *ret_refused);
+/* The sets of fqdns[0..n) in one batch (harvested answers); -E2BIG for more than 64 sets. */
+int sets_sync_names(struct sets *s, struct plan *p, const struct names *ns,
+		    const char *const *fqdns, size_t n, bool *ret_refused);
 size_t sets_count_addrs(const struct sets *s);
 /* The table as the kernel has it now, and its flags and owner. 0, -ENOENT (none), -errno. */
 int sets_read_table(struct sets *s, struct nft_table_state *ret_st, struct ruleset **ret);
@@ -210,6 +215,7 @@ struct daemon {
 	struct state st;
 	struct textfile tf;
 	struct loop loop;
+	struct harvest hv;
 };
 
 /* state.c: the two files. */
@@ -220,6 +226,8 @@ void state_load_names(const struct state *st, struct names *ns);
 void state_save_now(struct state *st, const struct names *ns);
 /* The status file lags behind: rewrite it when a second has passed since the last. */
 void state_status_soon(struct state *st);
+/* The names file within a few seconds (it is rate-limited). */
+void state_save_soon(struct state *st);
 void state_remove_status(const struct state *st);
 /* state.c: views of the whole daemon. */
 /* Something changed: status file and STATUS= now, the names file within a few seconds. */
@@ -235,10 +243,15 @@ void state_metrics_write(struct daemon *dm);
 int refresh_resolver_new(const struct gen *g, struct daemon *dm, struct resolver **ret);
 /* Queries what is due and expires what ran out; the sets follow. */
 void refresh_due(struct daemon *dm, uint64_t now);
+/* The answers harvest read into the store; the sets follow, then held answers go. */
+void refresh_harvest(struct daemon *dm);
 
 /* reload.c */
-/* gen_load() with the daemon's paths: at start and on every reload. */
-int reload_gen(const struct daemon_opts *o, struct gen **ret);
+/*
+ * gen_load() with the daemon's paths and what the kernel can do (features: NFT_FEAT_*):
+ * at start and on every reload.
+ */
+int reload_gen(const struct daemon_opts *o, unsigned int features, struct gen **ret);
 /* SIGHUP: a new generation, names carried over, committed and swapped in; or refused. */
 void reload_run(struct daemon *dm);
 /* The differences from want to have, one notice line each ("prefix: rule added ..."). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The event loop: one poll() over the signalfd, the nf_tables monitor socket, the NFLOG
- * socket of blocked flows and the resolver's sockets. Its timeout is the nearest deadline
+ * socket of blocked flows, the harvested DNS answers' socket and the resolver's sockets. Its timeout is the nearest deadline
  * (a name due or expiring, a resolver retry, a pending restore or save, the watchdog, the
  * metrics file when it is on, a blocked flow's summary line, a status rewrite held back),
  * so an idle agent sleeps.
@@ -164,9 +164,9 @@ static void on_events(struct daemon *dm)
 
 int loop_run(struct daemon *dm)
 {
-	struct pollfd pfd[3 + RESOLVER_MAX_FDS];
+	struct pollfd pfd[5 + RESOLVER_MAX_FDS];
+	int r, hv[2];
 	size_t nres;
-	int r;
 
 	while (!dm->loop.stop) {
 		run_timers(dm);
@@ -174,18 +174,24 @@ int loop_run(struct daemon *dm)
 		pfd[1] = (struct pollfd){ .fd = heal_fd(&dm->heal), .events = POLLIN };
 		/* -1 while not listening: poll() skips it. */
 		pfd[2] = (struct pollfd){ .fd = events_fd(&dm->ev), .events = POLLIN };
-		nres = resolver_fds(dm->cur.res, pfd + 3, RESOLVER_MAX_FDS);
-		r = poll(pfd, 3 + nres, poll_timeout(dm));
+		harvest_fds(&dm->hv, hv);
+		pfd[3] = (struct pollfd){ .fd = hv[0], .events = POLLIN };
+		pfd[4] = (struct pollfd){ .fd = hv[1], .events = POLLIN };
+		nres = resolver_fds(dm->cur.res, pfd + 5, RESOLVER_MAX_FDS);
+		r = poll(pfd, 5 + nres, poll_timeout(dm));
 		if (r < 0 && errno != EINTR)
 			return log_err(-errno, "poll failed: %m");
 		if (r < 0)
 			continue;
+		/* First: a held DNS answer waits for this. */
+		if (pfd[3].revents || pfd[4].revents)
+			refresh_harvest(dm);
 		if (pfd[1].revents)
 			heal_read(&dm->heal);
 		if (pfd[2].revents)
 			on_events(dm);
 		/* Also without ready sockets: it handles the resolver's own timeouts. */
-		resolver_process(dm->cur.res, pfd + 3, nres);
+		resolver_process(dm->cur.res, pfd + 5, nres);
 		/* Last: a reload replaces the resolver whose fds are in pfd. */
 		if (pfd[0].revents && (r = on_signal(dm)) < 0)
 			return log_err(r, "Failed to read signals: %m");

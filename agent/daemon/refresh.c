@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Keeping the names current: the resolver's answers go into the names store and from
- * there into the kernel's sets (one element diff per set that changed); queries start when
+ * Keeping the names current: the resolver's answers, and the DNS answers the host's
+ * programs receive (harvest.c), go into the names store and from there into the kernel's sets (one element diff per set that changed); queries start when
  * the store says a name is due, and addresses leave the sets when the store expires them.
  * A set update the kernel refuses makes the whole table due for a restore (heal.c).
  */
@@ -94,7 +94,43 @@ static void on_answer(void *userdata, const struct res_answer *ans)
 	}
 	if (ev.added || ev.removed)
 		events_reexplain(&dm->ev, cur->gen->plan, cur->names);
-	state_changed(dm);
+	/*
+	 * Answers come in bursts (start, a refresh round): the files follow within a second,
+	 * not once per answer, so a held DNS answer never waits behind file writes.
+	 */
+	state_status_soon(&dm->st);
+	state_save_soon(&dm->st);
+}
+
+/*
+ * Harvested answers: what they changed in the store goes to the sets (every set's diff in
+ * one batch), then the held answers go on; a refusal makes the table due for a restore.
+ */
+void refresh_harvest(struct daemon *dm)
+{
+	const char *fqdns[HARVEST_BATCH_NAMES];
+	struct current *cur = &dm->cur;
+	const struct name_state *s;
+	struct harvest_batch b = { 0 };
+	bool refused = false;
+	size_t i, n = 0;
+	int r = 0;
+
+	harvest_read(&dm->hv, cur->names, &b);
+	for (i = 0; i < b.n_changed; i++)
+		if ((s = names_get(cur->names, b.changed[i])))
+			fqdns[n++] = s->fqdn;
+	if (n)
+		r = sets_sync_names(&dm->sets, cur->gen->plan, cur->names, fqdns, n, &refused);
+	harvest_done(&dm->hv, &b, !r && !refused);
+	if ((r || refused) && dm->heal.due_ms == NEVER)
+		dm->heal.due_ms = now_ms();
+	/* The counters moved: the status file follows within a second. */
+	state_status_soon(&dm->st);
+	if (!b.n_changed)
+		return;
+	events_reexplain(&dm->ev, cur->gen->plan, cur->names);
+	state_save_soon(&dm->st);
 }
 
 int refresh_resolver_new(const struct gen *g, struct daemon *dm, struct resolver **ret)

@@ -17,10 +17,14 @@
 #include "agent/util/log.h"
 #include "agent/util/notify.h"
 
-int reload_gen(const struct daemon_opts *o, struct gen **ret)
+int reload_gen(const struct daemon_opts *o, unsigned int features, struct gen **ret)
 {
-	struct gen_opts go = { o->catalog,	  o->config, o->root,	  o->strict,
-			       o->strict_catalog, o->facts,  o->run_tools };
+	struct gen_opts go = {
+		o->catalog,	   o->config,
+		o->root,	   o->strict,
+		o->strict_catalog, o->facts,
+		o->run_tools,	   !(features & (NFT_FEAT_QUEUE | NFT_FEAT_QUEUE_COMPAT))
+	};
 
 	return gen_load(&go, ret);
 }
@@ -171,6 +175,7 @@ static void reload_swap(struct daemon *dm, const struct current *next)
 	dnshealth_reset(&dm->dns, cur->res);
 	textfile_arm(&dm->tf, &cur->gen->cfg->metrics);
 	events_reload(&dm->ev, &cur->gen->cfg->events, cur->gen->plan, cur->names);
+	harvest_reload(&dm->hv, &cur->gen->cfg->harvest, dm->sets.nft.features);
 	log_info("Reloaded: %s", cur->summary);
 	state_status_line(dm, line, sizeof(line));
 	notify_ready(line);
@@ -185,7 +190,7 @@ void reload_run(struct daemon *dm)
 
 	notify_reloading();
 	log_info("Reloading '%s' and '%s'", dm->opts->config, dm->opts->catalog);
-	r = reload_gen(dm->opts, &next.gen);
+	r = reload_gen(dm->opts, dm->sets.nft.features, &next.gen);
 	if (r < 0) {
 		reload_refused(dm, r, "the configuration is invalid");
 		return;

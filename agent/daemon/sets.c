@@ -18,6 +18,8 @@
 #include "agent/util/log.h"
 #include "netlink/setdiff.h"
 
+/* Sets one sets_sync_names() commits in one batch, at most. */
+#define SETS_BATCH_MAX 64
 /* How many addresses one log line lists before it says "and N more". */
 #define LOG_MAX_ADDRS 8
 
@@ -314,44 +316,92 @@ static void log_expired(const struct rs_set *app, const struct rs_set *want, uin
 	log_info("set '%s': removed %s (grace or staleness bound over)", app->name, buf);
 }
 
+/* One DNS-fed set on its way to the kernel: its desired elements and the diff to send. */
+struct pending {
+	struct rs_set *want; /* the plan's set, filled from the store */
+	struct rs_set *app;  /* what the kernel has, as last sent */
+	struct rs_elem *cur;
+	struct setdiff d;
+};
+
+/* Fills want from ns at now and computes its diff against what the kernel has. */
+static int sync_prepare(struct sets *s, struct rs_set *want, const struct names *ns, uint64_t now,
+			struct pending *ps)
+{
+	struct setdiff d = { 0 };
+	struct rs_elem *cur = NULL;
+	size_t n_cur = 0;
+	int r;
+
+	*ps = (struct pending){ .want = want, .app = ruleset_find_set(s->applied, want->name) };
+	if (!ps->app)
+		return -ENOENT;
+	r = fill_one(ns, want, now);
+	if (r == 0)
+		r = kernel_view(ps->app, now, &cur, &n_cur);
+	if (r == 0)
+		r = setdiff_compute(cur, n_cur, want->elems, want->n_elems, 0, &d);
+	ps->cur = cur;
+	ps->d = d;
+	return r;
+}
+
+/* After the commit (r: its outcome, err: the kernel's word): log, remember, release. */
+static int sync_finish(struct pending *ps, int r, const struct nft_error *err, uint64_t now)
+{
+	if (r < 0 && setdiff_count(&ps->d))
+		log_sync_failed(r, ps->want, &ps->d, err);
+	else if (r == 0 && setdiff_count(&ps->d))
+		log_diff(ps->want, &ps->d);
+	if (r == 0 && ps->app)
+		log_expired(ps->app, ps->want, now);
+	if (r == 0 && ps->app)
+		r = applied_replace(ps->app, ps->want, now);
+	/* s->applied keeps the copy; the plan's set is refilled on the next change. */
+	elems_release(ps->want);
+	setdiff_clear(&ps->d);
+	free(ps->cur);
+	return r;
+}
+
+/* Commits the diffs of ps[0..n) that have one, in one batch. */
+static int sync_commit(struct sets *s, struct pending *ps, size_t n, struct nft_error *err,
+		       bool *refused)
+{
+	const struct rs_set *v[SETS_BATCH_MAX];
+	struct setdiff d[SETS_BATCH_MAX];
+	size_t i, k = 0;
+	double t0;
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	for (i = 0; i < n; i++) {
+		if (!setdiff_count(&ps[i].d))
+			continue;
+		v[k] = ps[i].want;
+		d[k++] = ps[i].d;
+	}
+	if (!k)
+		return 0;
+	t0 = mono_s();
+	r = nft_sets_apply_diffs(&s->nft, FG_TABLE, v, d, k, err);
+	count_apply(s, METRICS_APPLY_SETS, mono_s() - t0, r);
+	*refused = *refused || r < 0;
+	return r;
+}
+
 /* Makes the kernel's set `want` (a DNS-fed set of the plan) equal to ns at now. */
 static int sync_set(struct sets *s, struct rs_set *want, const struct names *ns, uint64_t now,
 		    bool *refused)
 {
-	struct rs_set *app = ruleset_find_set(s->applied, want->name);
-	struct setdiff d = { 0 };
-	struct rs_elem *cur = NULL;
-	struct nft_error err;
-	size_t n_cur = 0;
-	double t0;
+	struct nft_error err = { 0 };
+	struct pending ps;
 	int r;
 
-	if (!app)
-		return -ENOENT;
-	r = fill_one(ns, want, now);
+	r = sync_prepare(s, want, ns, now, &ps);
 	if (r == 0)
-		r = kernel_view(app, now, &cur, &n_cur);
-	if (r == 0)
-		r = setdiff_compute(cur, n_cur, want->elems, want->n_elems, 0, &d);
-	if (r == 0 && setdiff_count(&d)) {
-		t0 = mono_s();
-		r = nft_set_apply_diff(&s->nft, FG_TABLE, want, &d, &err);
-		count_apply(s, METRICS_APPLY_SETS, mono_s() - t0, r);
-		*refused = *refused || r < 0;
-		if (r < 0)
-			log_sync_failed(r, want, &d, &err);
-		else
-			log_diff(want, &d);
-	}
-	if (r == 0)
-		log_expired(app, want, now);
-	if (r == 0)
-		r = applied_replace(app, want, now);
-	/* s->applied keeps the copy; the plan's set is refilled on the next change. */
-	elems_release(want);
-	setdiff_clear(&d);
-	free(cur);
-	return r;
+		r = sync_commit(s, &ps, 1, &err, refused);
+	return sync_finish(&ps, r, &err, now);
 }
 
 static int sync_by_name(struct sets *s, struct plan *p, const struct names *ns, const char *set,
@@ -380,6 +430,66 @@ int sets_sync_name(struct sets *s, struct plan *p, const struct names *ns, const
 		r = r ? r : k;
 		k = sync_by_name(s, p, ns, p->names[i].set_v6, now, ret_refused);
 		r = r ? r : k;
+	}
+	return r;
+}
+
+/* Adds set (by name) to v once; false when v is full. */
+static bool add_set(struct rs_set **v, size_t *n, struct rs_set *set)
+{
+	size_t i;
+
+	if (!set)
+		return true;
+	for (i = 0; i < *n; i++)
+		if (v[i] == set)
+			return true;
+	if (*n == SETS_BATCH_MAX)
+		return false;
+	v[(*n)++] = set;
+	return true;
+}
+
+/* The DNS-fed sets fqdns[0..n) feed, each once; -E2BIG past SETS_BATCH_MAX. */
+static int sets_of(struct plan *p, const char *const *fqdns, size_t n, struct rs_set **v,
+		   size_t *ret_n)
+{
+	const struct fqdn_binding *b;
+	size_t i, k;
+
+	*ret_n = 0;
+	for (i = 0; i < p->n_names; i++) {
+		b = &p->names[i];
+		for (k = 0; k < n && strcmp(b->fqdn, fqdns[k]); k++)
+			;
+		if (k == n)
+			continue;
+		if (!add_set(v, ret_n, b->set_v4 ? ruleset_find_set(p->rs, b->set_v4) : NULL) ||
+		    !add_set(v, ret_n, b->set_v6 ? ruleset_find_set(p->rs, b->set_v6) : NULL))
+			return -E2BIG;
+	}
+	return 0;
+}
+
+int sets_sync_names(struct sets *s, struct plan *p, const struct names *ns,
+		    const char *const *fqdns, size_t n, bool *ret_refused)
+{
+	struct rs_set *v[SETS_BATCH_MAX];
+	struct pending ps[SETS_BATCH_MAX];
+	struct nft_error err = { 0 };
+	uint64_t now = now_ms();
+	size_t i, k = 0, n_sets;
+	int r, f;
+
+	*ret_refused = false;
+	r = sets_of(p, fqdns, n, v, &n_sets);
+	for (; r == 0 && k < n_sets; k++)
+		r = sync_prepare(s, v[k], ns, now, &ps[k]);
+	if (r == 0)
+		r = sync_commit(s, ps, k, &err, ret_refused);
+	for (i = 0; i < k; i++) {
+		f = sync_finish(&ps[i], r, &err, now);
+		r = r ? r : f;
 	}
 	return r;
 }

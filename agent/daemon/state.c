@@ -109,6 +109,14 @@ static uint64_t to_wall(uint64_t t, uint64_t now, uint64_t wall)
 	return t >= now ? wall + (t - now) : (wall > now - t ? wall - (now - t) : 0);
 }
 
+/* "query", "answer" or "query,answer": who vouched for the address. */
+static const char *source_text(uint8_t src)
+{
+	if ((src & NAME_SRC_QUERY) && (src & NAME_SRC_ANSWER))
+		return "query,answer";
+	return src & NAME_SRC_ANSWER ? "answer" : "query";
+}
+
 static void write_addrs(FILE *f, const struct name_state *s, uint64_t now, uint64_t wall)
 {
 	char a[64];
@@ -117,9 +125,9 @@ static void write_addrs(FILE *f, const struct name_state *s, uint64_t now, uint6
 	for (i = 0; i < s->n_addrs; i++) {
 		fprintf(f,
 			"%s\n        {\"address\": \"%s\", \"current\": %s, "
-			"\"ttl_end_ms\": %llu, \"allowed_until_ms\": %llu}",
+			"\"source\": \"%s\", \"ttl_end_ms\": %llu, \"allowed_until_ms\": %llu}",
 			i ? "," : "", rs_addr_format(&s->addrs[i].addr, a, sizeof(a)),
-			s->addrs[i].current ? "true" : "false",
+			s->addrs[i].current ? "true" : "false", source_text(s->addrs[i].sources),
 			(unsigned long long)to_wall(s->addrs[i].ttl_end_ms, now, wall),
 			(unsigned long long)to_wall(s->addrs[i].allowed_until_ms, now, wall));
 	}
@@ -131,10 +139,13 @@ static void write_name(FILE *f, const struct name_state *s, uint64_t now, uint64
 	json_str(f, s->fqdn);
 	fprintf(f,
 		", \"ttl\": %u, \"last_good_ms\": %llu, \"next_query_ms\": %llu, "
-		"\"in_flight\": %s, \"failures\": %u, \"dropped\": %zu, \"error\": ",
+		"\"in_flight\": %s, \"failures\": %u, \"dropped\": %zu, \"wildcard\": %s, "
+		"\"harvested\": %llu, \"last_harvest_ms\": %llu, \"error\": ",
 		s->ttl_s, (unsigned long long)to_wall(s->last_good_ms, now, wall),
 		(unsigned long long)(s->in_flight ? 0 : to_wall(s->next_query_ms, now, wall)),
-		s->in_flight ? "true" : "false", s->failures, s->last_dropped);
+		s->in_flight ? "true" : "false", s->failures, s->last_dropped,
+		s->wildcard ? "true" : "false", (unsigned long long)s->harvested,
+		(unsigned long long)to_wall(s->last_harvest_ms, now, wall));
 	json_str(f, resolver_error_text(s->last_error));
 	fputs(", \"addresses\": [", f);
 	write_addrs(f, s, now, wall);
@@ -290,6 +301,7 @@ static int write_status(FILE *f, const void *data)
 	write_dns(f, dm, now, wall);
 	write_sets(f, dm->cur.gen->plan);
 	events_write_status(f, &dm->ev);
+	harvest_write_status(f, &dm->hv, dm->cur.gen->cfg->harvest.enabled);
 	fputs("  \"names\": [", f);
 	for (i = 0; i < n; i++) {
 		fputs(i ? ",\n" : "\n", f);
@@ -370,18 +382,22 @@ void state_status_due(struct daemon *dm)
 	status_now(dm);
 }
 
+void state_save_soon(struct state *st)
+{
+	uint64_t at = st->last_save_ms + SAVE_INTERVAL_MS;
+
+	if (st->save_due_ms == NEVER)
+		st->save_due_ms = at > now_ms() ? at : now_ms();
+}
+
 void state_changed(struct daemon *dm)
 {
-	struct state *st = &dm->st;
 	char line[320];
-	uint64_t at;
 
 	status_now(dm);
 	state_status_line(dm, line, sizeof(line));
 	notify_status(line);
-	at = st->last_save_ms + SAVE_INTERVAL_MS;
-	if (st->save_due_ms == NEVER)
-		st->save_due_ms = at > now_ms() ? at : now_ms();
+	state_save_soon(&dm->st);
 }
 
 /* One row per name, at one clock reading. NULL with *ret_n 0 if there are none. */
@@ -424,6 +440,7 @@ void state_metrics_write(struct daemon *dm)
 
 	snap.roles = roles_format(g->facts.roles, roles, sizeof(roles));
 	memcpy(snap.apply, dm->sets.apply, sizeof(snap.apply));
+	harvest_metrics(&dm->hv, &snap.harvest);
 	if (dm->ev.store) {
 		snap.blocked = *blocked_get_stats(dm->ev.store);
 		snap.blocked_flows = blocked_count(dm->ev.store);

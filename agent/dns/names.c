@@ -28,6 +28,8 @@
  * is 24 s. A slow failure then still finds it, and the stale bound takes over.
  */
 #define ANSWER_WAIT_MS 30000ULL
+/* A harvested answer re-arms an address's timeout only if it moves the end this much. */
+#define HARVEST_REARM_MIN_MS 1000ULL
 
 /* An address that stopped being allowed, and when. */
 struct npast {
@@ -195,6 +197,10 @@ static int make_names(struct names *ns, const struct plan *p)
 			free(v);
 			return -ENOMEM;
 		}
+		/* Only answers fill a wildcard: it is never due for a query. */
+		e->st.wildcard = !strncmp(v[i], "*.", 2);
+		if (e->st.wildcard)
+			e->st.next_query_ms = UINT64_MAX;
 		e->refresh_pm = REFRESH_PERMILLE_LO +
 				name_hash(ns->o.jitter_seed, v[i]) % REFRESH_PERMILLE_SPAN;
 		ns->n++;
@@ -300,6 +306,8 @@ int names_new(const struct plan *p, const struct names_opts *o, struct names **r
 	if (!ns)
 		return -ENOMEM;
 	ns->o = *o;
+	if (!ns->o.harvest_max)
+		ns->o.harvest_max = o->max_addresses;
 	r = make_names(ns, p);
 	if (r == 0)
 		r = make_sets(ns, p);
@@ -444,13 +452,20 @@ static bool merge_one(const struct names_opts *o, const struct name_addr *old,
 	if (fresh) {
 		out->addr = *fresh;
 		out->ttl_end_ms = max_u64(sat_add(now, ttl), 1);
+		/* A harvested answer may have promised more than this one: keep the promise. */
+		if (old && (old->sources & NAME_SRC_ANSWER))
+			out->ttl_end_ms = max_u64(out->ttl_end_ms, old->ttl_end_ms);
 		out->allowed_until_ms = sat_add(out->ttl_end_ms, current_hold(o));
 		out->current = true;
+		out->sources = (uint8_t)(NAME_SRC_QUERY | (old ? old->sources : 0));
 	} else {
 		/* Left the answer: grace after its own TTL, whatever a failure had granted. */
 		assert(old);
 		*out = *old;
 		out->allowed_until_ms = old->ttl_end_ms ? sat_add(old->ttl_end_ms, o->grace_ms) : 0;
+		/* Only harvested: no query ever vouched for it, its own end stays. */
+		if (old->sources == NAME_SRC_ANSWER)
+			out->allowed_until_ms = old->allowed_until_ms;
 		out->current = false;
 	}
 	if (out->allowed_until_ms <= now)
@@ -587,6 +602,136 @@ int names_answer(struct names *ns, const struct res_answer *a, uint64_t now_ms,
 	e.fqdn = n->st.fqdn;
 	*ev = e;
 	return 0;
+}
+
+/* ---- harvested answers ---- */
+
+/* The harvested-only address that ends first (never one a query vouches for), or n. */
+static size_t first_to_end(const struct name_state *st)
+{
+	size_t i, k = st->n_addrs;
+
+	for (i = 0; i < st->n_addrs; i++)
+		if (st->addrs[i].sources == NAME_SRC_ANSWER &&
+		    (k == st->n_addrs ||
+		     st->addrs[i].allowed_until_ms < st->addrs[k].allowed_until_ms))
+			k = i;
+	return k;
+}
+
+static size_t count_harvested_only(const struct name_state *st)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < st->n_addrs; i++)
+		n += st->addrs[i].sources == NAME_SRC_ANSWER;
+	return n;
+}
+
+/* Makes room for one more harvested-only address: the one that ends first goes. */
+static void harvest_evict(struct names *ns, struct nentry *e, uint64_t now, struct names_event *ev)
+{
+	struct name_state *st = &e->st;
+	size_t k;
+
+	if (count_harvested_only(st) < ns->o.harvest_max)
+		return;
+	k = first_to_end(st);
+	if (k == st->n_addrs)
+		return;
+	past_add(e, &st->addrs[k].addr, now, now);
+	memmove(&st->addrs[k], &st->addrs[k + 1], (st->n_addrs - k - 1) * sizeof(st->addrs[0]));
+	st->n_addrs--;
+	ev->removed++;
+	ev->dropped++;
+}
+
+/* Inserts a at its sorted place (the array has room). */
+static void insert_addr(struct name_state *st, const struct name_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_addrs && rs_addr_cmp(&st->addrs[i].addr, &a->addr) < 0; i++)
+		;
+	memmove(&st->addrs[i + 1], &st->addrs[i], (st->n_addrs - i) * sizeof(st->addrs[0]));
+	st->addrs[i] = *a;
+	st->n_addrs++;
+}
+
+/*
+ * How much later an answer must make an address's end before the kernel's timeout is
+ * re-armed: an eighth of what is left, at least HARVEST_REARM_MIN_MS. Busy names are
+ * answered many times a second; each one moving the end by a fraction would be a commit
+ * each, for nothing.
+ */
+static uint64_t rearm_slack(uint64_t until, uint64_t now)
+{
+	return max_u64(until > now ? (until - now) / 8 : 0, HARVEST_REARM_MIN_MS);
+}
+
+static int harvest_one(struct names *ns, struct nentry *e, const struct rs_addr *a, uint64_t now,
+		       uint64_t ttl, struct names_event *ev)
+{
+	struct name_state *st = &e->st;
+	struct name_addr na = { .addr = *a, .sources = NAME_SRC_ANSWER };
+	struct name_addr *v;
+	size_t i;
+
+	na.ttl_end_ms = max_u64(sat_add(now, ttl), 1);
+	na.allowed_until_ms = sat_add(na.ttl_end_ms, ns->o.grace_ms);
+	for (i = 0; i < st->n_addrs && rs_addr_cmp(&st->addrs[i].addr, a); i++)
+		;
+	if (i < st->n_addrs) {
+		v = &st->addrs[i];
+		v->sources |= NAME_SRC_ANSWER;
+		v->ttl_end_ms = max_u64(v->ttl_end_ms, na.ttl_end_ms);
+		if (v->allowed_until_ms <= now)
+			ev->added++;
+		if (v->allowed_until_ms <= now ||
+		    na.allowed_until_ms >
+			    sat_add(v->allowed_until_ms, rearm_slack(v->allowed_until_ms, now))) {
+			v->allowed_until_ms = max_u64(v->allowed_until_ms, na.allowed_until_ms);
+			ev->sets_changed = true;
+		}
+		return 0;
+	}
+	harvest_evict(ns, e, now, ev);
+	if (st->n_addrs == st->cap_addrs) {
+		v = realloc(st->addrs, (st->cap_addrs ? 2 * st->cap_addrs : 4) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		st->addrs = v;
+		st->cap_addrs = st->cap_addrs ? 2 * st->cap_addrs : 4;
+	}
+	insert_addr(st, &na);
+	ev->added++;
+	ev->sets_changed = true;
+	return 0;
+}
+
+int names_harvest(struct names *ns, size_t i, const struct rs_addr *addrs, size_t n, uint32_t ttl_s,
+		  uint64_t now_ms, struct names_event *ev)
+{
+	struct names_event e = { 0 };
+	struct nentry *ent;
+	uint64_t ttl;
+	size_t k;
+	int r = 0;
+
+	if (i >= ns->n)
+		return -ENOENT;
+	ent = &ns->v[i];
+	ttl = clamp_ttl(&ns->o, ttl_s);
+	for (k = 0; r == 0 && k < n; k++)
+		if (names_addr_valid(&addrs[k]))
+			r = harvest_one(ns, ent, &addrs[k], now_ms, ttl, &e);
+	if (e.added || e.removed)
+		e.sets_changed = true;
+	ent->st.harvested++;
+	ent->st.last_harvest_ms = max_u64(now_ms, 1);
+	e.fqdn = ent->st.fqdn;
+	*ev = e;
+	return r;
 }
 
 /*
@@ -780,6 +925,18 @@ static uint64_t loaded_ttl_end(uint64_t now, uint64_t age, uint64_t ttl, uint64_
 	return past < grace ? 1 : 0;
 }
 
+/* An answer line: its TTL end plus grace, or nothing (false) if that is over. */
+static bool load_answer_addr(const struct names *ns, const struct names_loaded *l, uint64_t age,
+			     uint64_t now, struct name_addr *out)
+{
+	out->addr = l->addr;
+	out->current = false;
+	out->sources = NAME_SRC_ANSWER;
+	out->ttl_end_ms = loaded_ttl_end(now, age, (uint64_t)l->ttl_s * 1000, ns->o.grace_ms);
+	out->allowed_until_ms = out->ttl_end_ms ? sat_add(out->ttl_end_ms, ns->o.grace_ms) : 0;
+	return out->allowed_until_ms > now;
+}
+
 static void load_addr(const struct names *ns, struct nentry *e, const struct names_loaded *l,
 		      uint64_t age, uint64_t now, struct name_addr *out)
 {
@@ -789,6 +946,7 @@ static void load_addr(const struct names *ns, struct nentry *e, const struct nam
 	stale_end = sat_add(now, ns->o.max_stale_ms - age);
 	out->addr = l->addr;
 	out->current = true;
+	out->sources = NAME_SRC_QUERY;
 	out->ttl_end_ms = loaded_ttl_end(now, age, ttl, ns->o.grace_ms);
 	out->allowed_until_ms = stale_end;
 	if (out->ttl_end_ms)
@@ -803,12 +961,12 @@ static void load_addr(const struct names *ns, struct nentry *e, const struct nam
 int names_restore(struct names *ns, size_t name, const struct names_loaded *l, size_t k,
 		  uint64_t now, uint64_t wall_s)
 {
+	size_t i, n = 0, n_query = 0, n_answer = 0;
 	struct nentry *e = &ns->v[name];
 	struct name_addr *v;
-	size_t i, n = 0;
 	uint64_t age;
 
-	if (e->st.last_good_ms)
+	if (e->st.last_good_ms || e->st.harvested)
 		return 0;
 	v = calloc(k, sizeof(*v));
 	if (!v)
@@ -817,11 +975,19 @@ int names_restore(struct names *ns, size_t name, const struct names_loaded *l, s
 		age = wall_age_ms(wall_s, l[i].seen_s);
 		if ((i && !rs_addr_cmp(&l[i].addr, &l[i - 1].addr)) || age >= ns->o.max_stale_ms)
 			continue;
-		if (n == ns->o.max_addresses) {
+		if (l[i].answer && n_answer < ns->o.harvest_max &&
+		    load_answer_addr(ns, &l[i], age, now, &v[n])) {
+			n++;
+			n_answer++;
+		}
+		if (l[i].answer)
+			continue;
+		if (n_query == ns->o.max_addresses) {
 			e->st.last_dropped++;
 			continue;
 		}
 		load_addr(ns, e, &l[i], age, now, &v[n++]);
+		n_query++;
 	}
 	if (!n) {
 		free(v);

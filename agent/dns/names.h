@@ -26,6 +26,11 @@
  *   and the cut is reported, never silent.
  * - Kernel element timeouts: each element's timeout is the time it stays allowed (TTL end
  *   or grace/stale end, whichever is later), so the kernel removes it if the agent dies.
+ * - Answers the host's programs received (harvest, names_harvest()) are a second source:
+ *   they add addresses and extend them (TTL clamped, plus grace), never remove any, and
+ *   never move the name's query schedule. Addresses only they vouch for are bounded by
+ *   harvest_max per name (the one that ends first goes). A wildcard name ("*.domain")
+ *   has no other source: it is never asked.
  * - The state file's times are wall-clock seconds and the wall clock can jump. An entry
  *   "from the future" (clock set back, or a board without RTC booting in 1970) counts as
  *   seen now: fresh, but still bounded by max_stale from the load; one that looks older
@@ -47,14 +52,22 @@ struct names_opts {
 	uint64_t grace_ms;
 	uint64_t max_stale_ms;
 	size_t max_addresses;
+	size_t harvest_max;   /* addresses learned from answers only, per name; 0: max_addresses */
 	uint32_t jitter_seed; /* tests fix it; the daemon uses something per host */
+};
+
+/* Where an address was learned (both, once each has vouched for it). */
+enum {
+	NAME_SRC_QUERY = 1U << 0,  /* flowguard's own query (or the state file it saved) */
+	NAME_SRC_ANSWER = 1U << 1, /* an answer a program on this host received (harvest) */
 };
 
 struct name_addr {
 	struct rs_addr addr;
 	uint64_t ttl_end_ms; /* now + TTL when last seen in an answer; 0: ran out before boot */
 	uint64_t allowed_until_ms; /* ttl_end + grace, or the stale bound on failures */
-	bool current; /* in the last good answer (or the state file); false: in grace */
+	bool current;	 /* in the last good answer (or the state file); false: in grace */
+	uint8_t sources; /* NAME_SRC_* */
 };
 
 struct name_state {
@@ -68,6 +81,9 @@ struct name_state {
 	int last_error;		/* 0 or the res_answer status */
 	size_t last_dropped;	/* addresses cut by max_addresses in the last answer */
 	bool in_flight;
+	bool wildcard;		  /* "*.domain": filled by harvest only, never asked */
+	uint64_t harvested;	  /* answers harvested for this name */
+	uint64_t last_harvest_ms; /* CLOCK_BOOTTIME of the last one; 0: none */
 };
 
 /* What one call changed, for the daemon to log and to push to the kernel. */
@@ -101,6 +117,15 @@ uint64_t names_next_deadline(const struct names *ns);
  */
 int names_answer(struct names *ns, const struct res_answer *a, uint64_t now_ms,
 		 struct names_event *ev);
+/*
+ * Takes in the addresses of a DNS answer a program on this host received for entry i
+ * (names_get()'s index): each is allowed until now + TTL (clamped) + grace, or longer if it was
+ * already. *ev as for names_answer (dropped: cut by harvest_max). 0, -ENOENT (no entry
+ * i) or -ENOMEM (the entry stays as it was).
+ */
+int names_harvest(struct names *ns, size_t i, const struct rs_addr *addrs, size_t n, uint32_t ttl_s,
+		  uint64_t now_ms, struct names_event *ev);
+
 /* Drops addresses whose allowed_until passed. Returns how many names changed. */
 size_t names_expire(struct names *ns, uint64_t now_ms);
 

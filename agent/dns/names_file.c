@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The names store's state file (names_save/names_load in names.h): one line per address of
- * a name's last good answer, "fqdn address seen ttl", seen in wall-clock seconds. Written
+ * a name's last good answer, "fqdn address seen ttl", seen in wall-clock seconds, and one
+ * per address only harvested answers vouched for, "fqdn address seen ttl answer", ttl
+ * being what it had left at seen. Written
  * atomically; read whole and checked line by line before the store (names_restore) takes
  * any of it.
  */
@@ -19,41 +21,70 @@
 #include "policies/fileread.h"
 
 #define STATE_MAGIC "flowguard-names 1"
-/* fqdn (253) + IPv6 text (45) + seen (20 digits) + TTL (10 digits) + 3 spaces + '\n'. */
+/* fqdn (253) + IPv6 text (45) + seen (20) + TTL (10) + " answer" + 3 spaces + '\n'. */
 #define STATE_LINE_MAX 384
+/* The fifth field of a line whose address only harvested answers vouched for. */
+#define STATE_ANSWER "answer"
 /* A few hundred names x max_addresses; a file with more lines is not one we wrote. */
 #define STATE_LINES_MAX 65536
 #define STATE_BYTES_MAX ((size_t)STATE_LINE_MAX * (STATE_LINES_MAX + 1))
 /* RFC 1035's limit on a name's text form. */
 #define FQDN_MAX 253
 
+/* A name, or a wildcard "*.name". */
 static bool fqdn_valid(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n;
 
+	if (!strncmp(s, "*.", 2))
+		s += 2;
+	n = strlen(s);
 	return n && n <= FQDN_MAX &&
 	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == n;
 }
 
-/* Writes name i's last good addresses, while *lines stays within the bound. */
+/*
+ * An address only harvested answers vouched for (and not the last good query's): seen now,
+ * with the TTL it has left, rounded up, so that it comes back with its own end.
+ */
+static void write_answer_addr(const struct name_state *st, const struct name_addr *a, FILE *f,
+			      uint64_t now, uint64_t wall_s)
+{
+	uint64_t left = a->ttl_end_ms > now ? a->ttl_end_ms - now : 0;
+	char buf[64];
+
+	fprintf(f, "%s %s %" PRIu64 " %" PRIu64 " " STATE_ANSWER "\n", st->fqdn,
+		rs_addr_format(&a->addr, buf, sizeof(buf)), wall_s, left / 1000 + !!(left % 1000));
+}
+
+/* Writes name i's last good addresses and its harvested ones, within the line bound. */
 static void write_name(const struct names *ns, size_t name, FILE *f, uint64_t now, uint64_t wall_s,
 		       size_t *lines)
 {
 	const struct name_state *st = names_get(ns, name);
-	uint64_t age_ms, age_s, seen_s;
+	uint64_t age_ms = 0, age_s, seen_s;
+	const struct name_addr *a;
+	bool good;
 	char buf[64];
 	size_t i;
 
-	if (!names_answer_age(ns, name, now, &age_ms) || !fqdn_valid(st->fqdn))
+	if (!fqdn_valid(st->fqdn))
 		return;
+	good = names_answer_age(ns, name, now, &age_ms);
 	/* Rounded up: a name must never come back younger than it went. */
 	age_s = age_ms / 1000 + !!(age_ms % 1000);
 	seen_s = wall_s > age_s ? wall_s - age_s : 0;
 	for (i = 0; i < st->n_addrs && *lines < STATE_LINES_MAX; i++) {
-		if (!st->addrs[i].current || st->addrs[i].allowed_until_ms <= now)
+		a = &st->addrs[i];
+		if (a->allowed_until_ms <= now)
 			continue;
-		fprintf(f, "%s %s %" PRIu64 " %" PRIu32 "\n", st->fqdn,
-			rs_addr_format(&st->addrs[i].addr, buf, sizeof(buf)), seen_s, st->ttl_s);
+		if (a->current && good)
+			fprintf(f, "%s %s %" PRIu64 " %" PRIu32 "\n", st->fqdn,
+				rs_addr_format(&a->addr, buf, sizeof(buf)), seen_s, st->ttl_s);
+		else if (!a->current && (a->sources & NAME_SRC_ANSWER))
+			write_answer_addr(st, a, f, now, wall_s);
+		else
+			continue;
 		(*lines)++;
 	}
 }
@@ -134,14 +165,22 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
 	return 0;
 }
 
-/* "fqdn address seen ttl": 0, 1 for a name the plan does not have, or -EINVAL. */
+/*
+ * "fqdn address seen ttl", or "... answer" for an address only harvested answers vouched
+ * for: 0, 1 for a name the plan does not have, or -EINVAL.
+ */
 static int parse_line(const struct names *ns, char *line, struct names_loaded *ret)
 {
+	size_t n = 1;
 	uint64_t ttl;
-	char *f[4];
+	char *f[5], *p;
 
-	if (split(line, f, 4) < 0 || !fqdn_valid(f[0]) || strchr(f[1], '/'))
+	for (p = line; (p = strchr(p, ' ')); p++)
+		n++;
+	if ((n != 4 && n != 5) || split(line, f, n) < 0 || !fqdn_valid(f[0]) || strchr(f[1], '/') ||
+	    (n == 5 && strcmp(f[4], STATE_ANSWER)))
 		return -EINVAL;
+	ret->answer = n == 5;
 	if (rs_addr_parse(f[1], &ret->addr) < 0 || !names_addr_valid(&ret->addr))
 		return -EINVAL;
 	if (parse_u64(f[2], UINT64_MAX, &ret->seen_s) < 0 || parse_u64(f[3], UINT32_MAX, &ttl) < 0)

@@ -18,6 +18,7 @@ struct names_loaded {
 	struct rs_addr addr;
 	uint64_t seen_s; /* wall-clock seconds of the answer it was in */
 	uint32_t ttl_s;
+	bool answer; /* learned from harvested answers only: TTL left at seen, + grace */
 };
 
 /* An address as the store keeps one: a single host (/32 or /128). */

@@ -61,6 +61,8 @@ static int ask_all(struct resolver *r, struct once_ctx *c)
 			if (err < 0)
 				return err;
 			c->pending++;
+			/* Counted as asked: a wildcard is never due (answers alone fill it). */
+			c->res->names++;
 		}
 	}
 	return 0;
@@ -114,7 +116,6 @@ int dns_once_fill(struct plan *p, const struct names_opts *no, const struct reso
 	err = names_new(p, no, &c.ns);
 	if (err < 0)
 		return err;
-	ret->names = names_count(c.ns);
 	err = resolver_new(ro, on_answer, &c, &r);
 	if (err == 0)
 		err = ask_all(r, &c);

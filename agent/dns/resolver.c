@@ -25,6 +25,8 @@
 
 #define DEFAULT_TIMEOUT_MS 2000
 #define DEFAULT_TRIES 3
+/* Answers handed out per resolver_process(); more wait for the next, right after. */
+#define DELIVER_BATCH 8
 
 struct res_query {
 	struct res_query *next; /* in r->done once c-ares is finished with it */
@@ -442,16 +444,25 @@ int resolver_query(struct resolver *r, const char *fqdn)
 }
 
 /*
- * Hands out what is queued now; answers queued by the callbacks themselves wait for the
- * next call (resolver_timeout_ms() says 0 then), so one call cannot loop forever.
+ * Hands out what is queued now, at most DELIVER_BATCH unless cancelling: the rest waits
+ * for the next call (resolver_timeout_ms() says 0 then), so a burst of answers (start, a
+ * refresh round) never keeps the daemon's loop from its other sockets for long, and one
+ * call cannot loop forever on answers queued by the callbacks themselves.
  */
 static void deliver(struct resolver *r, bool cancel)
 {
-	struct res_query *q, *next;
+	struct res_query *q, *next, **cut = &r->done;
+	size_t n = 0;
 
+	while (*cut && (cancel || n < DELIVER_BATCH)) {
+		cut = &(*cut)->next;
+		n++;
+	}
 	q = r->done;
-	r->done = NULL;
-	r->done_tail = &r->done;
+	r->done = *cut;
+	*cut = NULL;
+	if (!r->done)
+		r->done_tail = &r->done;
 	for (; q; q = next) {
 		next = q->next;
 		if (cancel) {

@@ -75,6 +75,7 @@ int gen_compile(const struct gen_opts *o, struct gen *g, struct diag *d)
 	r = gen_detect(o, g, d);
 	if (r == 0)
 		r = resolve_facts(g, d);
+	g->facts.cannot_queue = o->cannot_queue;
 	if (r == 0)
 		r = compile(g->cat, g->cfg, &g->facts, &g->plan, d);
 	return input_refused(r);
@@ -169,6 +170,7 @@ void gen_names_opts(const struct gen *g, struct names_opts *ret)
 	ret->grace_ms = rc->grace * 1000;
 	ret->max_stale_ms = rc->max_stale * 1000;
 	ret->max_addresses = rc->max_addresses;
+	ret->harvest_max = g->cfg->harvest.max_addresses;
 	ret->jitter_seed = host_seed();
 }
 

@@ -31,6 +31,7 @@ struct gen_opts {
 	bool strict_catalog; /* the default catalog path: the same for the catalog */
 	const char *facts;   /* a facts file (detect --save) instead of detecting; NULL: detect */
 	bool run_tools;	     /* under a root other than /: run its tools (DETECT_RUN_TOOLS) */
+	bool cannot_queue;   /* the kernel was probed and cannot queue (no harvest.hold) */
 };
 
 /*

@@ -838,7 +838,12 @@ static int compare(struct report *rp, const struct ruleset *desired, const struc
 	return r;
 }
 
-static int read_table(struct report *rp, const char *table, struct ruleset **ret)
+/*
+ * The kernel's table into *ret; want (a copy of the plan) gets its queue rules as apply
+ * builds them on this kernel (nft_queue, or the compat target), so that is no drift.
+ */
+static int read_table(struct report *rp, const char *table, struct ruleset *want,
+		      struct ruleset **ret)
 {
 	struct nft_ctx ctx;
 	int r;
@@ -846,6 +851,7 @@ static int read_table(struct report *rp, const char *table, struct ruleset **ret
 	r = nft_open(&ctx);
 	if (r < 0)
 		return r;
+	(void)nft_fit_queue(&ctx, want);
 	r = nft_table_state(&ctx, table, &rp->st);
 	if (r == 0)
 		r = nft_dump_table(&ctx, table, ret);
@@ -856,11 +862,14 @@ static int read_table(struct report *rp, const char *table, struct ruleset **ret
 int kernel_audit(const struct ruleset *desired, const struct audit_opts *o, FILE *out)
 {
 	struct report rp = { .o = o, .table = desired->table, .present = true };
-	struct ruleset *cur = NULL;
+	struct ruleset *cur = NULL, *want;
 	int r;
 
 	rp.w = (struct words_ctx){ .lb = &view_labels[KERNEL_DRIFT_AUDIT], .o = o };
-	r = read_table(&rp, desired->table, &cur);
+	want = rscmp_canonical(desired, 0);
+	if (!want)
+		return -ENOMEM;
+	r = read_table(&rp, desired->table, want, &cur);
 	if (r == -ENOENT)
 		rp.present = false;
 	else if (r < 0)
@@ -868,7 +877,7 @@ int kernel_audit(const struct ruleset *desired, const struct audit_opts *o, FILE
 			strerror(-r));
 	if (r == 0) {
 		check_owner(&rp);
-		r = compare(&rp, desired, cur);
+		r = compare(&rp, want, cur);
 	}
 	if (r == 0 || r == -ENOENT) {
 		if (o && o->json)
@@ -881,6 +890,7 @@ int kernel_audit(const struct ruleset *desired, const struct audit_opts *o, FILE
 	ruleset_free(rp.cw);
 	ruleset_free(rp.ch);
 	ruleset_free(cur);
+	ruleset_free(want);
 	free(rp.diff);
 	return r;
 }

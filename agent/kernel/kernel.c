@@ -28,6 +28,8 @@ void kernel_opts_init(struct kernel_opts *o)
 	o->no_owner = env_on("FLOWGUARD_FORCE_NO_OWNER");
 	o->no_persist = env_on("FLOWGUARD_FORCE_NO_PERSIST");
 	o->no_destroy = env_on("FLOWGUARD_FORCE_NO_DESTROY");
+	o->no_queue = env_on("FLOWGUARD_FORCE_NO_QUEUE");
+	o->no_queue_native = env_on("FLOWGUARD_FORCE_NO_NFT_QUEUE");
 	o->debug = env_on("FLOWGUARD_DEBUG_NETLINK");
 }
 
@@ -52,6 +54,10 @@ int kernel_open(const struct kernel_opts *o, struct nft_ctx *ctx)
 		force_off(ctx, NFT_FEAT_PERSIST);
 	if (o->no_destroy)
 		force_off(ctx, NFT_FEAT_DESTROY);
+	if (o->no_queue || o->no_queue_native)
+		force_off(ctx, NFT_FEAT_QUEUE);
+	if (o->no_queue)
+		force_off(ctx, NFT_FEAT_QUEUE_COMPAT);
 	/*
 	 * A daemon decides its table flags once and keeps them: it probes. One-shot apply
 	 * does not (the probe's aborted batch costs 8-16 ms in the kernel, more than the

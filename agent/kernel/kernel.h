@@ -46,11 +46,13 @@
 #include "policies/compile.h"
 
 struct kernel_opts {
-	bool daemon;	 /* a long-running process: keep the table owned */
-	bool no_owner;	 /* never set owner/persist (FLOWGUARD_FORCE_NO_OWNER=1) */
-	bool no_persist; /* pretend persist is missing (FLOWGUARD_FORCE_NO_PERSIST=1) */
-	bool no_destroy; /* pretend DESTROYSETELEM is missing (FLOWGUARD_FORCE_NO_DESTROY=1) */
-	bool debug;	 /* print each outgoing batch (FLOWGUARD_DEBUG_NETLINK=1) */
+	bool daemon;	      /* a long-running process: keep the table owned */
+	bool no_owner;	      /* never set owner/persist (FLOWGUARD_FORCE_NO_OWNER=1) */
+	bool no_persist;      /* pretend persist is missing (FLOWGUARD_FORCE_NO_PERSIST=1) */
+	bool no_destroy;      /* pretend DESTROYSETELEM is missing (FLOWGUARD_FORCE_NO_DESTROY=1) */
+	bool no_queue;	      /* pretend no way to queue (FLOWGUARD_FORCE_NO_QUEUE=1) */
+	bool no_queue_native; /* pretend nft_queue is missing (FLOWGUARD_FORCE_NO_NFT_QUEUE=1) */
+	bool debug;	      /* print each outgoing batch (FLOWGUARD_DEBUG_NETLINK=1) */
 	bool refresh_timeouts; /* re-arm timeouts of elements already in the kernel */
 };
 

@@ -225,12 +225,63 @@ static void blocked(const struct metrics_snapshot *snap, FILE *f)
 	fprintf(f, "flowguard_blocked_listening %d\n", snap->blocked_listening ? 1 : 0);
 }
 
+/* Two quantiles of a recent window, as gauges: "name{quantile="0.5"} v" and 0.99. */
+static void quantiles(FILE *f, const char *name, const char *help, double p50, double p99)
+{
+	family(f, name, "gauge", help);
+	fprintf(f, "%s{quantile=\"0.5\"} %.6f\n%s{quantile=\"0.99\"} %.6f\n", name, p50, name, p99);
+}
+
+static void harvest(const struct metrics_snapshot *snap, FILE *f)
+{
+	const struct metrics_harvest *h = &snap->harvest;
+	int k;
+
+	family(f, "flowguard_dns_harvest_mode", "gauge",
+	       "DNS answer harvest: copy (NFLOG), hold (NFQUEUE) or off.");
+	fprintf(f, "flowguard_dns_harvest_mode{mode=\"%s\"} 1\n", h->mode ? h->mode : "off");
+	family(f, "flowguard_dns_queries_total", "counter",
+	       "DNS queries to trusted resolvers that the agent saw leave (to match answers).");
+	fprintf(f, "flowguard_dns_queries_total %llu\n", (unsigned long long)h->queries);
+	family(f, "flowguard_dns_answers_total", "counter",
+	       "DNS answers from trusted resolvers that the agent read, by outcome.");
+	fprintf(f,
+		"flowguard_dns_answers_total{result=\"harvested\"} %llu\n"
+		"flowguard_dns_answers_total{result=\"ignored\"} %llu\n"
+		"flowguard_dns_answers_total{result=\"lost\"} %llu\n",
+		(unsigned long long)h->harvested, (unsigned long long)h->ignored,
+		(unsigned long long)h->lost);
+	family(f, "flowguard_dns_answers_rejected_total", "counter",
+	       "DNS answers refused: malformed, off the question's CNAME chain, and so on.");
+	for (k = 0; k < METRICS_REJECT_KINDS; k++)
+		if (h->reject_names[k])
+			fprintf(f, "flowguard_dns_answers_rejected_total{reason=\"%s\"} %llu\n",
+				h->reject_names[k], (unsigned long long)h->rejected[k]);
+	family(f, "flowguard_dns_answer_addresses_total", "counter",
+	       "Addresses that became allowed through harvested answers.");
+	fprintf(f, "flowguard_dns_answer_addresses_total %llu\n", (unsigned long long)h->added);
+	quantiles(f, "flowguard_dns_harvest_seconds",
+		  "From reading an answer to its sets committed (recent answers that changed one).",
+		  h->latency_p50_s, h->latency_p99_s);
+	family(f, "flowguard_dns_hold_answers_total", "counter",
+	       "Held DNS answers by who let them go: the agent on time, the bound, or at once.");
+	fprintf(f,
+		"flowguard_dns_hold_answers_total{verdict=\"on_time\"} %llu\n"
+		"flowguard_dns_hold_answers_total{verdict=\"late\"} %llu\n"
+		"flowguard_dns_hold_answers_total{verdict=\"unheld\"} %llu\n",
+		(unsigned long long)h->on_time, (unsigned long long)h->late,
+		(unsigned long long)h->unheld);
+	quantiles(f, "flowguard_dns_hold_seconds", "How long recent held answers waited.",
+		  h->hold_p50_s, h->hold_p99_s);
+}
+
 int metrics_format(const struct metrics_snapshot *snap, FILE *f)
 {
 	info(snap, f);
 	rules(snap, f);
 	names(snap, f);
 	applies(snap, f);
+	harvest(snap, f);
 	blocked(snap, f);
 	return ferror(f) ? -EIO : 0;
 }

@@ -46,6 +46,21 @@ struct metrics_name {
 	bool stale;		/* queries fail and a current address is past its TTL */
 };
 
+/* DNS answer harvest (and hold); all 0 while harvest is off. */
+#define METRICS_REJECT_KINDS 8
+
+struct metrics_harvest {
+	const char *mode; /* "copy", "hold" or "off"; NULL: off */
+	uint64_t queries; /* queries this host sent, copied to the agent */
+	uint64_t seen, harvested, ignored, lost;
+	uint64_t rejected[METRICS_REJECT_KINDS];
+	const char *reject_names[METRICS_REJECT_KINDS]; /* "malformed", ...; NULL: unused */
+	uint64_t added;			     /* addresses that became allowed through answers */
+	double latency_p50_s, latency_p99_s; /* answer read -> its sets committed */
+	uint64_t held, on_time, late, unheld;
+	double hold_p50_s, hold_p99_s; /* answer read -> let go */
+};
+
 /*
  * Everything one exposition shows, at one moment: the daemon fills it (pointers borrowed
  * for the call) and metrics_format() reads nothing else.
@@ -65,6 +80,7 @@ struct metrics_snapshot {
 	struct blocked_stats blocked; /* all 0 while there is no blocked-flow store */
 	size_t blocked_flows;	      /* flows tracked now */
 	bool blocked_listening;	      /* the NFLOG group is ours */
+	struct metrics_harvest harvest;
 };
 
 /* Writes s as a label value's content (without the quotes). */

@@ -65,28 +65,38 @@ static bool agent_alive(long pid)
 	return pid > 0 && kernel_pid_is_flowguard((pid_t)pid);
 }
 
+/* "  from query", "  from answer", "  from query,answer": who vouched for it. */
 static void print_addr(FILE *out, const struct ynode *a, uint64_t now)
 {
 	uint64_t ttl_end = num(a, "ttl_end_ms"), until = num(a, "allowed_until_ms");
+	const char *src = str(a, "source")[0] ? str(a, "source") : "query";
 
 	if (ttl_end > now)
-		fprintf(out, "    %-40s TTL %llu s left\n", str(a, "address"),
-			(unsigned long long)left_s(ttl_end, now));
+		fprintf(out, "    %-40s TTL %llu s left, from %s\n", str(a, "address"),
+			(unsigned long long)left_s(ttl_end, now), src);
 	else
-		fprintf(out, "    %-40s TTL over; allowed %llu s more (grace or stale)\n",
-			str(a, "address"), (unsigned long long)left_s(until, now));
+		fprintf(out, "    %-40s TTL over; allowed %llu s more (grace or stale), from %s\n",
+			str(a, "address"), (unsigned long long)left_s(until, now), src);
 }
 
 static void print_name(FILE *out, const struct ynode *n, uint64_t now)
 {
 	const struct ynode *addrs = ymap_get(n, "addresses");
 	uint64_t good = num(n, "last_good_ms"), next = num(n, "next_query_ms");
+	bool wild = !strcmp(str(n, "wildcard"), "true");
 	size_t i;
 
-	fprintf(out, "  %s: TTL %s s", str(n, "fqdn"), str(n, "ttl"));
-	if (good)
-		fprintf(out, ", last good answer %llu s ago", (unsigned long long)ago_s(good, now));
+	fprintf(out, "  %s: ", str(n, "fqdn"));
+	if (wild)
+		fputs("wildcard, filled from DNS answers only", out);
 	else
+		fprintf(out, "TTL %s s", str(n, "ttl"));
+	if (num(n, "harvested"))
+		fprintf(out, ", %s answers harvested (last %llu s ago)", str(n, "harvested"),
+			(unsigned long long)ago_s(num(n, "last_harvest_ms"), now));
+	if (!wild && good)
+		fprintf(out, ", last good answer %llu s ago", (unsigned long long)ago_s(good, now));
+	else if (!wild)
 		fputs(", no good answer yet", out);
 	if (!strcmp(str(n, "in_flight"), "true"))
 		fputs(", query in flight", out);
@@ -157,6 +167,60 @@ static void print_flow(FILE *out, const struct ynode *fl)
 		fprintf(out, ":%s", str(fl, "port"));
 	fprintf(out, " (%s, %s packets, last %s)\n    %s\n", str(fl, "chain"), str(fl, "packets"),
 		str(fl, "last_seen"), str(fl, "explanation"));
+}
+
+/* "rejected: malformed 3, chain 1" (only the reasons that occurred); "" for none. */
+static void print_rejected(FILE *out, const struct ynode *rej)
+{
+	const char *sep = ", rejected: ";
+	size_t i;
+
+	for (i = 0; rej && rej->type == YN_MAP && i + 1 < rej->n; i += 2) {
+		if (!strtoull(rej->items[i + 1]->value, NULL, 10))
+			continue;
+		fprintf(out, "%s%s %s", sep, rej->items[i]->value, rej->items[i + 1]->value);
+		sep = ", ";
+	}
+}
+
+/* DNS answer harvest: mode, counts, latencies; hold: who let the answers go. */
+static void print_harvest(FILE *out, const struct ynode *h)
+{
+	const struct ynode *a = h ? ymap_get(h, "answers") : NULL, *hold;
+
+	if (!h || strcmp(str(h, "enabled"), "true")) {
+		fputs("DNS answer harvest: off (harvest.enabled: false)\n", out);
+		return;
+	}
+	hold = ymap_get(h, "hold");
+	if (!strcmp(str(h, "mode"), "hold"))
+		fprintf(out,
+			"DNS answers: held in queue %s (%s) up to %s ms until their sets "
+			"are committed",
+			str(h, "queue"), str(hold, "via"), str(hold, "timeout_ms"));
+	else if (!strcmp(str(h, "mode"), "copy"))
+		fprintf(out, "DNS answers: copied from NFLOG group %s (harvest)",
+			str(h, "log_group"));
+	else
+		fputs("DNS answers: NOT read", out);
+	if (str(h, "error")[0])
+		fprintf(out, " -- %s", str(h, "error"));
+	fprintf(out,
+		"\n  %s queries out; %s answers seen, %s harvested, %s ignored (no allowed "
+		"name or no address)",
+		str(h, "queries"), str(a, "seen"), str(a, "harvested"), str(a, "ignored"));
+	print_rejected(out, ymap_get(a, "rejected"));
+	if (num(a, "lost"))
+		fprintf(out, ", %s lost", str(a, "lost"));
+	fprintf(out, "\n  %s addresses added; answer to committed p50 %s us, p99 %s us\n",
+		str(h, "addresses_added"), str(h, "latency_p50_us"), str(h, "latency_p99_us"));
+	if (!strcmp(str(h, "mode"), "hold"))
+		fprintf(out,
+			"  held %s: %s let go on time, %s late (the bound), %s unheld; "
+			"p50 %s us, p99 %s us\n",
+			str(hold, "held"), str(hold, "on_time"), str(hold, "late"),
+			str(hold, "unheld"), str(hold, "latency_p50_us"),
+			str(hold, "latency_p99_us"));
 }
 
 /* Blocked-flow totals and the most recent flows with their explanation. */
@@ -360,6 +424,7 @@ static void print_text(FILE *out, const struct view *v)
 	print_events(out, v);
 	print_blocked(out, ymap_get(r, "blocked"));
 	print_sets(out, ymap_get(r, "sets"));
+	print_harvest(out, ymap_get(r, "harvest"));
 	if (names && names->type == YN_SEQ && names->n)
 		fputs("names:\n", out);
 	for (i = 0; names && names->type == YN_SEQ && i < names->n; i++)

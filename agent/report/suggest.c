@@ -181,7 +181,7 @@ static void get_name(struct fctx *c, struct flow *f)
 	size_t i;
 
 	/* Not echoed: it is not a name, and may hold line breaks. */
-	if (n && s[0] && !endpoint_name_valid(s)) {
+	if (n && s[0] && !endpoint_name_valid(s) && !endpoint_wildcard_valid(s)) {
 		diag_err(c->d, &n->loc, "blocked.flows[%zu].name is not a DNS name", c->i);
 		c->r = -EINVAL;
 		s = "";

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """A DNS responder that misbehaves on purpose, for tests/e2e/t_dnsbad.sh (stdlib only).
 
-Usage: dnsbad.py PORT CONTROL LOG
-Listens on 127.0.0.1:PORT, UDP and TCP. CONTROL is re-read on every query, so a test
+Usage: dnsbad.py PORT CONTROL LOG [ADDR]
+Listens on ADDR:PORT (default 127.0.0.1), UDP and TCP. CONTROL is re-read on every query, so a test
 switches behaviour at runtime by rewriting it (atomically: write a temp file, mv). One
 line per name:
     NAME BEHAVIOUR [ADDRESS]
@@ -212,11 +212,12 @@ def serve_tcp(sock, ctl, logpath):
 
 def main():
     port, ctl, logpath = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    addr = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", port))
+    u.bind((addr, port))
     t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    t.bind(("127.0.0.1", port))
+    t.bind((addr, port))
     t.listen(16)
     threading.Thread(target=serve_tcp, args=(t, ctl, logpath), daemon=True).start()
     open(logpath, "a").close()

@@ -3,6 +3,7 @@
 # namespaces (lib.sh), never the host's. Prints "e2e: N passed, N failed"; as a user,
 # re-runs itself through sudo (scripts/root.sh); skips (exit 0) without root or the tools.
 # Usage: run.sh [tests/e2e/t_x.sh]
+# E2E_TIMEOUT (300 s) bounds each test (bench/harvest.sh runs t_harvest.sh longer).
 set -u
 . "$(dirname "$0")/../../scripts/root.sh"
 as_root "$@"
@@ -28,7 +29,7 @@ for t in tests/e2e/t_*.sh; do
 	[ -n "${1:-}" ] && [ "$t" != "$1" ] && continue
 	echo "$t"
 	start=$(date +%s)
-	if timeout 300 sh "$t"; then
+	if timeout "${E2E_TIMEOUT:-300}" sh "$t"; then
 		pass=$((pass + 1))
 	else
 		echo "FAILED: $t" >&2

@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 	}
 	if (!have_group || group > 65535 || optind != argc)
 		return 1;
-	r = nflog_open((uint16_t)group, (uint32_t)snaplen, &nl);
+	r = nflog_open((uint16_t)group, (uint32_t)snaplen, true, &nl);
 	if (r < 0) {
 		fprintf(stderr, "nflogcat: group %lu: %s\n", group, errno_name(-r));
 		return 2;

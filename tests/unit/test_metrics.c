@@ -292,6 +292,82 @@ static void test_format_blocked(void **state)
 	free(text);
 }
 
+static void test_format_harvest(void **state)
+{
+	struct metrics_snapshot s = snapshot();
+	char *text;
+
+	(void)state;
+	s.harvest = (struct metrics_harvest){
+		.mode = "hold",
+		.queries = 52,
+		.seen = 50,
+		.harvested = 20,
+		.ignored = 25,
+		.lost = 1,
+		.rejected = { 3, 0, 1 },
+		.reject_names = { "malformed", "not_answer", "chain" },
+		.added = 12,
+		.latency_p50_s = 0.000210,
+		.latency_p99_s = 0.0019,
+		.held = 44,
+		.on_time = 40,
+		.late = 1,
+		.unheld = 3,
+		.hold_p50_s = 0.00025,
+		.hold_p99_s = 0.005,
+	};
+	text = format(&s);
+	assert_family(text, "flowguard_dns_harvest_mode",
+		      "# HELP flowguard_dns_harvest_mode DNS answer harvest: copy (NFLOG), hold "
+		      "(NFQUEUE) or off.\n"
+		      "# TYPE flowguard_dns_harvest_mode gauge\n"
+		      "flowguard_dns_harvest_mode{mode=\"hold\"} 1\n");
+	assert_family(text, "flowguard_dns_queries_total",
+		      "# HELP flowguard_dns_queries_total DNS queries to trusted resolvers that the "
+		      "agent saw leave (to match answers).\n"
+		      "# TYPE flowguard_dns_queries_total counter\n"
+		      "flowguard_dns_queries_total 52\n");
+	assert_family(text, "flowguard_dns_answers_total",
+		      "# HELP flowguard_dns_answers_total DNS answers from trusted resolvers that "
+		      "the agent read, by outcome.\n"
+		      "# TYPE flowguard_dns_answers_total counter\n"
+		      "flowguard_dns_answers_total{result=\"harvested\"} 20\n"
+		      "flowguard_dns_answers_total{result=\"ignored\"} 25\n"
+		      "flowguard_dns_answers_total{result=\"lost\"} 1\n");
+	assert_family(text, "flowguard_dns_answers_rejected_total",
+		      "# HELP flowguard_dns_answers_rejected_total DNS answers refused: malformed, "
+		      "off the question's CNAME chain, and so on.\n"
+		      "# TYPE flowguard_dns_answers_rejected_total counter\n"
+		      "flowguard_dns_answers_rejected_total{reason=\"malformed\"} 3\n"
+		      "flowguard_dns_answers_rejected_total{reason=\"not_answer\"} 0\n"
+		      "flowguard_dns_answers_rejected_total{reason=\"chain\"} 1\n");
+	assert_family(text, "flowguard_dns_answer_addresses_total",
+		      "# HELP flowguard_dns_answer_addresses_total Addresses that became allowed "
+		      "through harvested answers.\n"
+		      "# TYPE flowguard_dns_answer_addresses_total counter\n"
+		      "flowguard_dns_answer_addresses_total 12\n");
+	assert_family(text, "flowguard_dns_harvest_seconds",
+		      "# HELP flowguard_dns_harvest_seconds From reading an answer to its sets "
+		      "committed (recent answers that changed one).\n"
+		      "# TYPE flowguard_dns_harvest_seconds gauge\n"
+		      "flowguard_dns_harvest_seconds{quantile=\"0.5\"} 0.000210\n"
+		      "flowguard_dns_harvest_seconds{quantile=\"0.99\"} 0.001900\n");
+	assert_family(text, "flowguard_dns_hold_answers_total",
+		      "# HELP flowguard_dns_hold_answers_total Held DNS answers by who let them go: "
+		      "the agent on time, the bound, or at once.\n"
+		      "# TYPE flowguard_dns_hold_answers_total counter\n"
+		      "flowguard_dns_hold_answers_total{verdict=\"on_time\"} 40\n"
+		      "flowguard_dns_hold_answers_total{verdict=\"late\"} 1\n"
+		      "flowguard_dns_hold_answers_total{verdict=\"unheld\"} 3\n");
+	assert_family(text, "flowguard_dns_hold_seconds",
+		      "# HELP flowguard_dns_hold_seconds How long recent held answers waited.\n"
+		      "# TYPE flowguard_dns_hold_seconds gauge\n"
+		      "flowguard_dns_hold_seconds{quantile=\"0.5\"} 0.000250\n"
+		      "flowguard_dns_hold_seconds{quantile=\"0.99\"} 0.005000\n");
+	free(text);
+}
+
 /* No live table, no names, not listening: every family is still there, without samples. */
 static void test_format_empty(void **state)
 {
@@ -308,8 +384,8 @@ static void test_format_empty(void **state)
 		help++;
 	for (p = text; (p = strstr(p, "# TYPE ")); p++)
 		type++;
-	assert_int_equal(help, 19);
-	assert_int_equal(type, 19);
+	assert_int_equal(help, 27);
+	assert_int_equal(type, 27);
 	assert_family(text, "flowguard_rule_packets_total",
 		      "# HELP flowguard_rule_packets_total Packets counted by each rule of table "
 		      "inet flowguard.\n"
@@ -319,6 +395,7 @@ static void test_format_empty(void **state)
 		      "their TTL because queries fail.\n"
 		      "# TYPE flowguard_name_stale gauge\n");
 	assert_non_null(strstr(text, "region=\"\","));
+	assert_non_null(strstr(text, "\nflowguard_dns_harvest_mode{mode=\"off\"} 1\n"));
 	assert_non_null(strstr(text, "\nflowguard_blocked_listening 0\n"));
 	assert_non_null(strstr(text, "\nflowguard_blocked_packets_total{chain=\"egress\","
 				     "verdict=\"drop\"} 0\n"));
@@ -370,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_format_names),
 		cmocka_unit_test(test_format_applies),
 		cmocka_unit_test(test_format_blocked),
+		cmocka_unit_test(test_format_harvest),
 		cmocka_unit_test(test_format_empty),
 		cmocka_unit_test(test_name_fill),
 	};
