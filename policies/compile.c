@@ -1081,7 +1081,7 @@ static const struct cat_dest *dns_servers_dest(const struct catalog *cat)
  * (the same sets their flows use, if any), and one harvest rule per set and port.
  */
 static int harvest_trusted(struct emit *e, const struct harvest_side *hs, const char *base,
-			   const char *title, const struct endpoint_list *l)
+			   const char *title, const struct endpoint_list *l, const char *who)
 {
 	static const uint16_t dns_port = 53;
 	uint16_t ports[FLOW_MAX_PORTS];
@@ -1090,6 +1090,10 @@ static int harvest_trusted(struct emit *e, const struct harvest_side *hs, const 
 	size_t i, k, n;
 	int r = 0, s;
 
+	/* The sets' owner is the flow's (catalog destination or resolver.servers), not a new one. */
+	snprintf(ds.who, sizeof(ds.who), "%s", who);
+	if (l->n)
+		ds.loc = l->v[0].loc;
 	for (i = 0; r == 0 && i < l->n; i++) {
 		loc_origin(origin, sizeof(origin), &l->v[i].loc, "harvest", title);
 		if (l->v[i].is_addr)
@@ -1108,6 +1112,8 @@ static int harvest_chain(struct emit *e, struct harvest_side *hs, const char *na
 			 const char *comment)
 {
 	const struct cat_dest *dst = dns_servers_dest(e->cat);
+	const struct endpoint_list *res = &e->cfg->resolver.servers;
+	char who[512] = "destination dns-servers";
 	int r;
 
 	hs->c = ruleset_add_chain(e->p->rs, name, hs->queries ? RS_HOOK_OUTPUT : RS_HOOK_INPUT, -1,
@@ -1115,12 +1121,17 @@ static int harvest_chain(struct emit *e, struct harvest_side *hs, const char *na
 	if (!hs->c || rs_strset(&hs->c->comment, comment) < 0)
 		return -ENOMEM;
 	r = harvest_rule(hs, &e->cfg->harvest, NULL, 53, "the local DNS stub");
+	if (dst)
+		loc_origin(who, sizeof(who), &dst->loc, "destination", dst->id);
 	if (r == 0 && e->f->lists[FACT_DNS_SERVERS])
 		r = harvest_trusted(e, hs, dst ? dst->id : "dns-servers",
-				    dst ? dst->title : "DNS server", e->f->lists[FACT_DNS_SERVERS]);
-	if (r == 0)
-		r = harvest_trusted(e, hs, RESOLVER_SETS_BASE, RESOLVER_SETS_TITLE,
-				    &e->cfg->resolver.servers);
+				    dst ? dst->title : "DNS server", e->f->lists[FACT_DNS_SERVERS],
+				    who);
+	if (r == 0 && res->n) {
+		/* emit_resolver()'s owner of the same sets */
+		loc_origin(who, sizeof(who), &res->v[0].loc, "resolver", "servers");
+		r = harvest_trusted(e, hs, RESOLVER_SETS_BASE, RESOLVER_SETS_TITLE, res, who);
+	}
 	return r;
 }
 
