@@ -8,7 +8,7 @@ MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= /lib/systemd/system
 CATALOGDIR ?= $(DATADIR)/catalog
 
-PKGS := libnftnl libmnl yaml-0.1 libcares libsystemd
+PKGS := libnftnl libmnl yaml-0.1 libcares
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 CC ?= cc
@@ -53,8 +53,17 @@ $(shell mkdir -p $(dir $(VERSION_C)))
 $(file >$(VERSION_C),$(version_c))
 endif
 
-LIB_SRC := $(filter-out agent/cli/main.c,$(wildcard netlink/*.c policies/*.c agent/*/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/version.o
+# The catalogs' YAML trees, parsed at build time into build/yimages.c: loading a catalog the
+# binary was built with skips libyaml (struct yimage in policies/ynode.h); any other file is
+# parsed as ever. The generator is built from its four sources without instrumentation.
+CATALOG_YAML := $(wildcard policies/catalog/*.yaml)
+YIMAGES_C := build/yimages.c
+CATGEN_SRC := policies/gen/catgen.c policies/ynode.c policies/diag.c policies/fileread.c
+
+# policies/yimages.c: where older builds generated it in the tree.
+LIB_SRC := $(filter-out agent/cli/main.c policies/yimages.c,\
+	$(wildcard netlink/*.c policies/*.c agent/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/version.o $(B)/yimages.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
 # A test may need extra link flags (e.g. -Wl,--wrap=...): tests/unit/test_x.ldflags holds them.
@@ -68,7 +77,7 @@ FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:%.c=build/fuzz/%)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/%.o) build/fuzz/version.o
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/%.o) build/fuzz/version.o build/fuzz/yimages.o
 # make check replays each corpus and fuzzes CHECK_FUZZ_SECONDS per target;
 # longer runs: make check-fuzz FUZZ_SECONDS=600
 FUZZ_SECONDS ?= 60
@@ -80,8 +89,9 @@ else
 Q := @
 endif
 
-.PHONY: all check check-parts check-root check-unit check-cli check-netns check-e2e check-fuzz \
-	check-asan asan-build fuzz netns-tools test-bins soak install clean setup demo
+.PHONY: all check check-parts check-root check-unit check-cli check-netns check-e2e \
+	check-e2e-load check-fuzz check-asan asan-build fuzz netns-tools test-bins soak install \
+	clean setup demo
 all: $(FG)
 
 setup:
@@ -96,6 +106,20 @@ $(B)/version.o: $(VERSION_C)
 	@$(if $(Q),echo "  CC      $@")
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(B)/yimages.o: $(YIMAGES_C)
+	@$(if $(Q),echo "  CC      $@")
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+build/catgen: $(CATGEN_SRC) $(wildcard policies/*.h)
+	@$(if $(Q),echo "  LD      $@")
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(WARN) -O1 $(PKG_CFLAGS) -o $@ $(CATGEN_SRC) $(LDLIBS)
+
+$(YIMAGES_C): build/catgen $(CATALOG_YAML)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)./build/catgen $(CATALOG_YAML) >$@.tmp && mv $@.tmp $@
 
 $(FG): $(B)/agent/cli/main.o $(LIB_OBJ)
 	@$(if $(Q),echo "  LD      $@")
@@ -136,6 +160,10 @@ build/fuzz/version.o: $(VERSION_C)
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(DEPFLAGS) -c -o $@ $<
 
+build/fuzz/yimages.o: $(YIMAGES_C)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(PKG_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
 $(FUZZ_BIN): build/fuzz/%: build/fuzz/%.o $(FUZZ_LIB_OBJ)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
@@ -172,6 +200,7 @@ check-unit: $(UNIT_BIN)
 
 # Run from $(RUN_DIR): this tree, or for check-asan a view of it whose ./flowguard is ASan's.
 check-cli: $(FG)
+	@./tests/layout/check.py
 	@cd $(RUN_DIR) && ./tests/defaults.sh
 	@cd $(RUN_DIR) && ./tests/detect/run.sh
 	@cd $(RUN_DIR) && sh tests/cli.sh
@@ -183,6 +212,10 @@ check-netns: $(FG) netns-tools
 
 check-e2e: flowguard tests/e2e/clockshim.so
 	@./tests/e2e/run.sh $(T)
+
+# The same with every core kept busy by unrelated work (tests/e2e/under-load.sh).
+check-e2e-load: flowguard tests/e2e/clockshim.so
+	@./tests/e2e/under-load.sh $(T)
 
 # Replays each target's committed corpus, then fuzzes it for FUZZ_SECONDS on a copy (new
 # inputs stay out of the tree).
@@ -228,9 +261,11 @@ install: flowguard
 
 # The second line: what the in-tree build of older versions left behind.
 clean:
-	rm -rf flowguard bench/fgbench tests/e2e/clockshim.so build/obj build/asan build/fuzz $(VERSION_C)
-	rm -f $(wildcard agent/*/*.[od] netlink/*.[od] policies/*.[od] tests/unit/*.[od] bench/*.[od] \
-		$(UNIT_SRC:.c=) $(FUZZ_SRC:.c=))
+	rm -rf flowguard bench/fgbench tests/e2e/clockshim.so build/obj build/asan build/fuzz $(VERSION_C) \
+		$(YIMAGES_C) build/catgen
+	rm -f $(wildcard agent/*/*.[od] netlink/*.[od] policies/*.[od] policies/gen/*.[od] \
+		tests/unit/*.[od] bench/*.[od] $(UNIT_SRC:.c=) $(FUZZ_SRC:.c=) policies/yimages.c \
+		policies/gen/catgen)
 
 # Benchmarks (issue 8): root, in namespaces bench/run.sh makes; a few minutes. Not part of
 # check. BENCH_IDLE_SECONDS=600 gives the issue's 10-minute idle run.
@@ -280,7 +315,8 @@ check-system:
 # over the cores and a second run only redoes what changed.
 CPPCHECK ?= cppcheck
 CLANG_TIDY ?= clang-tidy-14
-ANALYZE_SRC := $(wildcard agent/*/*.c netlink/*.c policies/*.c)
+ANALYZE_SRC := $(filter-out policies/yimages.c,$(wildcard agent/*/*.c netlink/*.c policies/*.c)) \
+	policies/gen/catgen.c
 ANALYZE_HDR := $(wildcard agent/*/*.h netlink/*.h policies/*.h)
 ANALYZE_DIR := build/analyze
 .PHONY: analyze analyze-cppcheck analyze-tidy
@@ -290,7 +326,7 @@ analyze-cppcheck:
 	@echo "  CPPCHECK agent netlink policies"
 	$(Q)$(CPPCHECK) --enable=warning,performance,portability --error-exitcode=1 --inline-suppr \
 		--quiet -I. -D_GNU_SOURCE -DFG_CATALOG_DIR='"/x"' -DFG_CONFIG='"/x"' \
-		agent netlink policies
+		-ipolicies/yimages.c agent netlink policies
 
 analyze-tidy: $(ANALYZE_SRC:%.c=$(ANALYZE_DIR)/%.ok)
 

@@ -13,8 +13,12 @@
  *                                           element diff vs flush set + re-add (nft -f)
  *   fgbench commit1 CONFIG CATALOG PERSET   (child) commit the s1 table, print netlink us
  *   fgbench commit2 N4 N6                   (child) commit the s2 table, print netlink us
- *   fgbench s1real FG CONFIG CATALOG RUNS   `FG apply` (the real binary) vs nft -f of the
+ *   fgbench s1real FG CONFIG CATALOG RUNS [KEY]
+ *                                           `FG apply` (the real binary) vs nft -f of the
  *                                           same plan (DNS-fed sets empty, as apply leaves them)
+ *   fgbench s7cfg N DIR                     a relay config with N static addresses in
+ *                                           DIR/flowguard.yaml + DIR/conf.d/
+ *   fgbench s7 FG DIR CATALOG N             `FG check` of DIR's config: wall, CPU, peak RSS
  *   fgbench s6 MODE CONFIG CATALOG PERSET FILE
  *                                           commit the packet-path table (the s1 relay table
  *                                           plus tcp and udp 5201 to 10.232.0.2; MODE walk:
@@ -32,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,10 +70,28 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(double *v, size_t n)
+/* The p-quantile (0..1) of v[0..n), by linear interpolation; v itself stays in run order. */
+static double quantile(const double *v, size_t n, double p)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	double *c = malloc(n * sizeof(*c)), x, q;
+	size_t i;
+
+	if (!c || !n) {
+		free(c);
+		return 0;
+	}
+	memcpy(c, v, n * sizeof(*c));
+	qsort(c, n, sizeof(*c), cmp_double);
+	x = p * (double)(n - 1);
+	i = (size_t)x;
+	q = i + 1 < n ? c[i] + (c[i + 1] - c[i]) * (x - (double)i) : c[i];
+	free(c);
+	return q;
+}
+
+static double median(const double *v, size_t n)
+{
+	return quantile(v, n, 0.5);
 }
 
 static double minimum(const double *v, size_t n)
@@ -88,6 +112,8 @@ static void die(const char *what, int r)
 }
 
 static bool quiet_stderr;
+/* The last run_timed() child's resource usage (CPU time, peak RSS). */
+static struct rusage last_usage;
 
 /*
  * Runs argv to completion and returns its wall time in ms; its stdout goes to out (may
@@ -117,7 +143,7 @@ static double run_timed(char *const argv[], char *out, size_t out_len)
 			 out ? out_len - 1 - got : 256)) > 0)
 		if (out)
 			got += (size_t)n;
-	waitpid(pid, &st, 0);
+	wait4(pid, &st, 0, &last_usage);
 	t1 = now_ms();
 	close(p[0]);
 	posix_spawn_file_actions_destroy(&fa);
@@ -343,12 +369,39 @@ static void compare_apply(char *const ours[], const char *file, unsigned int run
 	}
 }
 
+/*
+ * The noise of the run: interquartile ranges of both sides, and of the per-run ratios
+ * (run i of ours against run i of the baseline, next to each other in time).
+ */
+static void spread(const char *pfx, const double *o, const double *b, unsigned int runs,
+		   char *buf, size_t len)
+{
+	double *r = calloc(runs, sizeof(*r));
+	unsigned int i, n = 0;
+
+	if (!r)
+		die("calloc", ENOMEM);
+	for (i = 0; i < runs; i++)
+		if (b && b[i] > 0)
+			r[n++] = o[i] / b[i];
+	snprintf(buf, len, "%so_q1=%.3f %so_q3=%.3f", pfx, quantile(o, runs, 0.25), pfx,
+		 quantile(o, runs, 0.75));
+	if (b)
+		snprintf(buf + strlen(buf), len - strlen(buf),
+			 " %sb_q1=%.3f %sb_q3=%.3f %sr_q1=%.3f %sr_med=%.3f %sr_q3=%.3f", pfx,
+			 quantile(b, runs, 0.25), pfx, quantile(b, runs, 0.75), pfx,
+			 quantile(r, n, 0.25), pfx, quantile(r, n, 0.5), pfx, quantile(r, n, 0.75));
+	free(r);
+}
+
 static void result(const char *key, double *o, double *b, unsigned int runs, const char *extra)
 {
 	double mo = minimum(o, runs), mb = minimum(b, runs);
+	char sp[256];
 
-	printf("RESULT %s %.3f %.3f %.3f %.3f %u %s\n", key, median(o, runs), median(b, runs), mo,
-	       mb, runs, extra);
+	spread("", o, b, runs, sp, sizeof(sp));
+	printf("RESULT %s %.3f %.3f %.3f %.3f %u %s %s\n", key, median(o, runs), median(b, runs),
+	       mo, mb, runs, extra, sp);
 	fflush(stdout);
 }
 
@@ -358,7 +411,7 @@ static int cmd_s1(const char *config, const char *catalog, unsigned int perset, 
 	double *o = calloc(runs, sizeof(double)), *b = calloc(runs, sizeof(double)),
 	       *net = calloc(runs, sizeof(double)), *o2 = calloc(runs, sizeof(double)),
 	       *net2 = calloc(runs, sizeof(double));
-	char file[300], ps[16], extra[160];
+	char file[300], ps[16], extra[480], sp[256];
 	char *ours[] = { (char *)self_path, "commit1", (char *)config, (char *)catalog, ps, NULL };
 	size_t ns, ne, nr;
 
@@ -368,8 +421,9 @@ static int cmd_s1(const char *config, const char *catalog, unsigned int perset, 
 	plan_stats(p->rs, &ns, &ne, &nr);
 	compare_apply(ours, file, runs, o, o2, b, net, net2);
 	delete_table();
-	snprintf(extra, sizeof(extra), "net_ms=%.3f sets=%zu elems=%zu rules=%zu", median(net, runs),
-		 ns, ne, nr);
+	spread("net_", net, b, runs, sp, sizeof(sp));
+	snprintf(extra, sizeof(extra), "net_ms=%.3f sets=%zu elems=%zu rules=%zu %s",
+		 median(net, runs), ns, ne, nr, sp);
 	result("s1", o, b, runs, extra);
 	snprintf(extra, sizeof(extra), "net_ms=%.3f sets=%zu elems=%zu rules=%zu",
 		 median(net2, runs), ns, ne, nr);
@@ -397,42 +451,141 @@ static int cmd_commit1(const char *config, const char *catalog, unsigned int per
  * compile, commit; its DNS-fed sets empty, as apply leaves them) against `nft -f` of the
  * same plan, alternating, each on a deleted table.
  */
-static int cmd_s1real(const char *fg, const char *config, const char *catalog, unsigned int runs)
+static double usage_cpu_ms(const struct rusage *u)
+{
+	return (double)(u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1e3 +
+	       (double)(u->ru_utime.tv_usec + u->ru_stime.tv_usec) / 1e3;
+}
+
+static int cmd_s1real(const char *fg, const char *config, const char *catalog, unsigned int runs,
+		      const char *key)
 {
 	struct plan *p = relay_plan(config, catalog, 0);
-	double *o = calloc(runs, sizeof(double)), *b = calloc(runs, sizeof(double));
+	double *o = calloc(runs, sizeof(double)), *b = calloc(runs, sizeof(double)),
+	       *oc = calloc(runs, sizeof(double)), *bc = calloc(runs, sizeof(double));
 	char *ours[] = { (char *)fg, "apply", "-c", (char *)config, "--catalog", (char *)catalog,
 			 NULL };
-	char file[300], extra[160];
+	char file[300], extra[480], sp[256];
 	char *nft[] = { (char *)nft_path(), "-f", file, NULL };
 	size_t ns, ne, nr;
-	unsigned int i;
+	unsigned int i, k;
 
-	if (!o || !b)
+	if (!o || !b || !oc || !bc)
 		die("calloc", ENOMEM);
-	snprintf(file, sizeof(file), "%s/s1real.nft", tmpdir);
+	snprintf(file, sizeof(file), "%s/%s.nft", tmpdir, key);
 	write_nft(p->rs, file);
 	plan_stats(p->rs, &ns, &ne, &nr);
+	settle_ms = 50 + (unsigned int)(ne / 50);
 	quiet_stderr = true;
 	for (i = 0; i < runs; i++) {
-		delete_table();
-		if (i % 2 == 0)
-			o[i] = run_timed(ours, NULL, 0);
-		else
-			b[i] = run_timed(nft, NULL, 0);
-		delete_table();
-		if (i % 2 == 0)
-			b[i] = run_timed(nft, NULL, 0);
-		else
-			o[i] = run_timed(ours, NULL, 0);
+		for (k = 0; k < 2; k++) {
+			delete_table();
+			if ((i + k) % 2 == 0) {
+				o[i] = run_timed(ours, NULL, 0);
+				oc[i] = usage_cpu_ms(&last_usage);
+			} else {
+				b[i] = run_timed(nft, NULL, 0);
+				bc[i] = usage_cpu_ms(&last_usage);
+			}
+		}
 	}
 	quiet_stderr = false;
 	delete_table();
-	snprintf(extra, sizeof(extra), "sets=%zu elems=%zu rules=%zu", ns, ne, nr);
-	result("s1_real", o, b, runs, extra);
+	/*
+	 * CPU time (user + sys of the whole process) beside the wall time: on a loaded VM a
+	 * process mostly waits for a core, and the wait, not the work, fills the wall time.
+	 */
+	spread("cpu_", oc, bc, runs, sp, sizeof(sp));
+	snprintf(extra, sizeof(extra), "sets=%zu elems=%zu rules=%zu cpu_o=%.3f cpu_b=%.3f %s", ns,
+		 ne, nr, median(oc, runs), median(bc, runs), sp);
+	result(key, o, b, runs, extra);
 	plan_free(p);
 	free(o);
 	free(b);
+	free(oc);
+	free(bc);
+	return 0;
+}
+
+/* ---- scenario 7: check at 1k, 10k, 100k static addresses (and apply of 10k: s8) ---- */
+
+/* Up to this many addresses per drop-in file: a flow list of them stays under 1 MiB. */
+#define S7_PER_FILE 50000
+
+/*
+ * DIR/flowguard.yaml: a relay (the catalog's flows, as relay-jp1) and DIR/conf.d/NN.yaml,
+ * each one allow entry of up to S7_PER_FILE distinct IPv4 addresses in a scattered order
+ * (10.0.0.0/8, the multiplicative hash of the index), so that nothing arrives sorted.
+ */
+static int cmd_s7cfg(unsigned int n, const char *dir)
+{
+	char path[512];
+	unsigned int i = 0, k;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/conf.d", dir);
+	if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || (mkdir(path, 0755) < 0 && errno != EEXIST))
+		die(dir, errno);
+	snprintf(path, sizeof(path), "%s/flowguard.yaml", dir);
+	f = fopen(path, "w");
+	if (!f)
+		die(path, errno);
+	fputs("mode: enforce\nroles: [relay]\nregion: jp-1\ningress: enforce\n"
+	      "dns-servers: [10.30.0.2]\nntp-servers: [10.30.0.3]\n"
+	      "relays: [relay-parent.corp.example]\nrelay-clients: [10.30.0.0/16]\n", f);
+	if (fclose(f))
+		die(path, errno);
+	for (k = 0; i < n; k++) {
+		snprintf(path, sizeof(path), "%s/conf.d/%02u.yaml", dir, k);
+		f = fopen(path, "w");
+		if (!f)
+			die(path, errno);
+		fprintf(f, "allow:\n  - name: bulk%u\n    ports: [443]\n    to: [", k);
+		for (; i < n && i < (k + 1) * S7_PER_FILE; i++) {
+			/* Knuth's multiplicative hash: a permutation of 0..2^24-1, so no repeats. */
+			uint32_t x = (i * 2654435761U) & 0xffffff;
+
+			fprintf(f, "%s10.%u.%u.%u", i % S7_PER_FILE ? ", " : "", x >> 16,
+				(x >> 8) & 255, x & 255);
+		}
+		fputs("]\n", f);
+		if (fclose(f))
+			die(path, errno);
+	}
+	return 0;
+}
+
+/*
+ * `FG check -c DIR/flowguard.yaml` RUNS times (whole processes): wall time, CPU time and
+ * peak RSS. check loads catalog and configuration, compiles, and prints one line.
+ */
+static int cmd_s7(const char *fg, const char *dir, const char *catalog, unsigned int n)
+{
+	unsigned int runs = 7, i;
+	double *wall = calloc(runs, sizeof(double)), *cpu = calloc(runs, sizeof(double)),
+	       *rss = calloc(runs, sizeof(double));
+	char config[512], key[32], extra[160], sp[256];
+	char *argv[] = { (char *)fg, "check", "-c", config, "--catalog", (char *)catalog, NULL };
+
+	if (!wall || !cpu || !rss)
+		die("calloc", ENOMEM);
+	snprintf(config, sizeof(config), "%s/flowguard.yaml", dir);
+	for (i = 0; i < runs; i++) {
+		wall[i] = run_timed(argv, NULL, 0);
+		cpu[i] = usage_cpu_ms(&last_usage);
+		rss[i] = (double)last_usage.ru_maxrss;
+	}
+	snprintf(key, sizeof(key), "s7_%u", n);
+	spread("", wall, NULL, runs, sp, sizeof(sp));
+	snprintf(extra, sizeof(extra), "cpu_ms=%.3f cpu_q1=%.3f cpu_q3=%.3f maxrss_kb=%.0f addrs=%u",
+		 median(cpu, runs), quantile(cpu, runs, 0.25), quantile(cpu, runs, 0.75),
+		 median(rss, runs), n);
+	printf("RESULT %s %.3f 0 %.3f 0 %u %s %s\n", key, median(wall, runs), minimum(wall, runs),
+	       runs, extra, sp);
+	fflush(stdout);
+	free(wall);
+	free(cpu);
+	free(rss);
 	return 0;
 }
 
@@ -816,8 +969,13 @@ int main(int argc, char **argv)
 		return cmd_commit2((unsigned int)atoi(argv[2]), (unsigned int)atoi(argv[3]));
 	if (!strcmp(cmd, "s3") && argc == 4)
 		return cmd_s3((unsigned int)atoi(argv[2]), (unsigned int)atoi(argv[3]));
-	if (!strcmp(cmd, "s1real") && argc == 6)
-		return cmd_s1real(argv[2], argv[3], argv[4], (unsigned int)atoi(argv[5]));
+	if (!strcmp(cmd, "s1real") && (argc == 6 || argc == 7))
+		return cmd_s1real(argv[2], argv[3], argv[4], (unsigned int)atoi(argv[5]),
+				  argc == 7 ? argv[6] : "s1_real");
+	if (!strcmp(cmd, "s7cfg") && argc == 4)
+		return cmd_s7cfg((unsigned int)atoi(argv[2]), argv[3]);
+	if (!strcmp(cmd, "s7") && argc == 6)
+		return cmd_s7(argv[2], argv[3], argv[4], (unsigned int)atoi(argv[5]));
 	if (!strcmp(cmd, "s6") && argc == 7)
 		return cmd_s6(argv[2], argv[3], argv[4], (unsigned int)atoi(argv[5]), argv[6]);
 	if (!strcmp(cmd, "count") && argc == 3) {
@@ -827,7 +985,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "s4") && argc == 6)
 		return cmd_s4(argv[2], argv[3], argv[4], (unsigned int)atoi(argv[5]));
 	fputs("usage: fgbench s1 CONFIG CATALOG PERSET RUNS | s2 N4 N6 RUNS | s3 N RUNS |"
-	      " s1real FG CONFIG CATALOG RUNS | s4 CTLCONF FQDN SET N |"
+	      " s1real FG CONFIG CATALOG RUNS [KEY] | s7cfg N DIR | s7 FG DIR CATALOG N |"
+	      " s4 CTLCONF FQDN SET N |"
 	      " s6 real|walk CONFIG CATALOG PERSET FILE | count SET\n", stderr);
 	return 2;
 }

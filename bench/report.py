@@ -115,16 +115,31 @@ def main():
         tgt = "—" if target is None else f"≤ {target}x"
         rows.append(f"| {name} | {ours:.2f} ms | {base:.2f} ms | {r:.3f}x | {tgt} | {ok} | {note} |")
 
+    def noise(k, pfx=""):
+        """The run's spread: IQR of each side and of the per-run paired ratios."""
+        if pfx + "r_q1" not in k:
+            return ""
+        bq = "cpu_b" if pfx == "cpu_" else "b"
+        return (f"per-run ratio IQR {float(k[pfx + 'r_q1']):.2f}–{float(k[pfx + 'r_q3']):.2f}x; "
+                f"flowguard IQR {float(k[pfx + 'o_q1']):.2f}–{float(k[pfx + 'o_q3']):.2f} ms, "
+                f"nft IQR {float(k[bq + '_q1']):.2f}–{float(k[bq + '_q3']):.2f} ms")
+
+    def cpu_row(name, k, target):
+        """The same runs in CPU time (user + sys of each process), if the driver gave it."""
+        if "cpu_o" in k:
+            ratio_row(name, float(k["cpu_o"]), float(k["cpu_b"]), target, noise(k, "cpu_"))
+
     if "s1" in res and "s1_probe" in res:
         a, b = res["s1"], res["s1_probe"]
         ka, kb = kv(a[5:]), kv(b[5:])
         base = float(a[1])
         size = f"{ka['sets']} sets, {ka['elems']} elements, {ka['rules']} rules; {a[4]} runs"
         ratio_row("1a full apply: netlink layer (open + commit, as `flowguard apply` does it) vs "
-                  "`nft -f` process", float(ka["net_ms"]), base, 0.3, size)
+                  "`nft -f` process", float(ka["net_ms"]), base, 0.3,
+                  size + "; " + noise(ka, "net_"))
         ratio_row("1b full apply: process as `flowguard apply` (exec + catalog + compile + "
-                  "commit, no probe) vs `nft -f`", float(a[0]), base, 0.3,
-                  "the fgbench child: same code path as the binary")
+                  "commit, no probe) vs `nft -f`", float(a[0]), base, 0.5,
+                  "the fgbench child: same code path as the binary; " + noise(ka))
         ratio_row("1c full apply: process with the feature probe first (apply before this "
                   "change; the daemon's start) vs `nft -f`", float(b[0]), base, None,
                   f"netlink part {float(kb['net_ms']):.2f} ms incl. probe")
@@ -132,9 +147,10 @@ def main():
         a = res["s1_real"]
         k = kv(a[5:])
         ratio_row("1d full apply: the `flowguard apply` binary vs `nft -f` of the same plan",
-                  float(a[0]), float(a[1]), 0.3,
+                  float(a[0]), float(a[1]), 0.5,
                   f"{k['sets']} sets, {k['elems']} elements (DNS-fed sets empty, as apply "
-                  f"leaves them), {k['rules']} rules; {a[4]} runs")
+                  f"leaves them), {k['rules']} rules; {a[4]} runs; " + noise(k))
+        cpu_row("1e the same runs as 1d in CPU time (user + sys of each whole process)", k, 0.5)
     if "s2" in res and "s2_probe" in res:
         a, b = res["s2"], res["s2_probe"]
         ka = kv(a[5:])
@@ -181,6 +197,29 @@ def main():
         rows.append(f"| 5b idle: wake-ups in {a[4]} s (no deadline due) | {wake * 60 / int(a[4]):.1f}/min | — | — | "
                     f"0 between deadlines | {ok} | {how}; {vol} voluntary / {a[3]} involuntary "
                     f"context switches (ptrace attach/detach included); CPU {k['cpu_ms']} ms |")
+    s7 = sorted((int(kv(v[5:])["addrs"]), v) for key, v in res.items() if key.startswith("s7_"))
+    base7 = next((float(kv(v[5:])["cpu_ms"]) for n, v in s7 if n == 0), None)
+    for n, v in s7:
+        k = kv(v[5:])
+        cpu = float(k["cpu_ms"])
+        per = (f"; {(cpu - base7) * 1000 / n:.2f} ms of CPU per 1,000 addresses above the "
+               f"relay without them" if base7 is not None and n else "")
+        rows.append(f"| 7 `flowguard check`, relay with {n:,} static addresses: wall, CPU "
+                    f"(user + sys), peak RSS | {float(v[0]):.1f} ms wall (IQR "
+                    f"{float(k['o_q1']):.1f}–{float(k['o_q3']):.1f}); {cpu:.1f} ms CPU (IQR "
+                    f"{float(k['cpu_q1']):.1f}–{float(k['cpu_q3']):.1f}); "
+                    f"{int(k['maxrss_kb']) / 1024:.1f} MiB | — | — | linear in addresses | "
+                    f"see the CPU per 1,000 | whole processes, {v[4]} runs{per} |")
+    if "s8" in res:
+        a = res["s8"]
+        k = kv(a[5:])
+        n8 = int(res["s8_addrs"][0]) if "s8_addrs" in res else 0
+        ratio_row(f"8 apply of a relay with {n8:,} static addresses: the "
+                  "`flowguard apply` binary vs `nft -f` of the same plan",
+                  float(a[0]), float(a[1]), 0.5,
+                  f"{k['sets']} sets, {k['elems']} elements, {k['rules']} rules; {a[4]} runs; "
+                  + noise(k))
+        cpu_row("8b the same runs as 8 in CPU time (user + sys of each whole process)", k, 0.5)
     if "s6" in res:
         rows.extend(packet_path(res["s6"], kv(res["s6"][2:]), s6runs))
     print("# flowguard benchmark results\n")

@@ -2,12 +2,13 @@
 # make bench (issue 8): every scenario in namespaces this script makes and removes; never
 # the host's own ruleset. Prints a table and writes bench/results.md. Root only.
 #
-# Knobs (environment): BENCH_ONLY="1 2 3 4 5 6" (scenarios to run), BENCH_RUNS (s1, 9),
+# Knobs (environment): BENCH_ONLY="1 2 3 4 5 6 7 8" (scenarios to run), BENCH_RUNS (s1, s8, 9),
 # BENCH_BIG_RUNS (s2, 3), BENCH_DIFF_RUNS (s3, 15), BENCH_CHANGES (s4, 50),
 # BENCH_IDLE_SECONDS (s5, 60; 600 is the issue's 10-minute long form),
 # BENCH_IPERF_SECONDS (s6, 1 per TCP and per UDP run), BENCH_IPERF_RUNS (s6, 9 rounds of
 # the five tables), BENCH_RELAY (s1 and s6 config, tests/fixtures/good/relay-jp1.yaml),
-# BENCH_PERSET (s1 and s6, 25 addresses per DNS-fed set).
+# BENCH_PERSET (s1 and s6, 25 addresses per DNS-fed set), BENCH_SCALE (s7, static
+# addresses: "0 1000 10000 100000"), BENCH_STATIC (s8, 10000 static addresses).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
@@ -15,7 +16,7 @@ if [ "$(id -u)" -ne 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/d
 	echo "bench: needs root, unshare -n and nft (run scripts/setup.sh)" >&2
 	exit 1
 fi
-ONLY=${BENCH_ONLY:-1 2 3 4 5 6}
+ONLY=${BENCH_ONLY:-1 2 3 4 5 6 7 8}
 RUNS=${BENCH_RUNS:-9}
 BIG_RUNS=${BENCH_BIG_RUNS:-3}
 DIFF_RUNS=${BENCH_DIFF_RUNS:-15}
@@ -25,6 +26,8 @@ IPERF_S=${BENCH_IPERF_SECONDS:-1}
 IPERF_RUNS=${BENCH_IPERF_RUNS:-9}
 RELAY=${BENCH_RELAY:-tests/fixtures/good/relay-jp1.yaml}
 PERSET=${BENCH_PERSET:-25}
+SCALE=${BENCH_SCALE:-0 1000 10000 100000}
+STATIC=${BENCH_STATIC:-10000}
 CATALOG=$TOP/policies/catalog/swp.yaml
 FGB=$TOP/bench/fgbench
 FG=$TOP/flowguard
@@ -176,6 +179,20 @@ fi
 if want 3; then
 	say "3: one address changes in a 10,000-element set, $DIFF_RUNS runs"
 	fresh_ns "$A" && ip netns exec "$A" "$FGB" s3 10000 "$DIFF_RUNS" >>"$R" || fail=1
+fi
+# ---- 7, 8: static addresses: check (compile) cost and memory; apply against nft -f ----
+if want 7; then
+	say "7: flowguard check of a relay with $SCALE static addresses (whole processes)"
+	for n in $SCALE; do
+		"$FGB" s7cfg "$n" "$T/s7_$n" && "$FGB" s7 "$FG" "$T/s7_$n" "$CATALOG" "$n" >>"$R" || fail=1
+	done
+fi
+if want 8; then
+	say "8: flowguard apply of a relay with $STATIC static addresses vs nft -f of its plan, $RUNS runs"
+	"$FGB" s7cfg "$STATIC" "$T/s8" &&
+		fresh_ns "$A" && ip netns exec "$A" "$FGB" s1real "$FG" "$T/s8/flowguard.yaml" "$CATALOG" \
+		"$RUNS" s8 >>"$R" || fail=1
+	echo "RESULT s8_addrs $STATIC" >>"$R"
 fi
 ip netns del "$A" 2>/dev/null
 

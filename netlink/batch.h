@@ -50,6 +50,12 @@ enum {
 	BATCH_ELEM_REFRESH = 1U << 1,  /* also send the expiration: re-arms a live element */
 };
 
+/* The libnftnl objects a message carries (or a dump reads, talk_dump_objs()). */
+enum nl_obj_kind { NL_OBJ_TABLE, NL_OBJ_CHAIN, NL_OBJ_RULE, NL_OBJ_SET };
+
+/* Frees a struct nftnl_table, _chain, _rule or _set, as kind says; NULL is fine. */
+void batch_obj_free(enum nl_obj_kind kind, void *obj);
+
 /* Returns an empty batch whose first message gets seq; NULL on OOM. */
 struct nl_batch *batch_new(uint32_t seq);
 void batch_free(struct nl_batch *b);

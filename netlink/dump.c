@@ -33,15 +33,8 @@
 static struct nlmsghdr *request(struct nft_ctx *ctx, char *buf, uint16_t type, uint16_t flags,
 				const char *table, const char *set)
 {
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = talk_msg(ctx, buf, type, NFPROTO_INET, flags, table);
 
-	/* Attribute padding is never written: zero it, so no stale stack bytes are sent. */
-	memset(buf, 0, MNL_SOCKET_BUFFER_SIZE);
-	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, talk_seq(ctx));
-	if (type == NFT_MSG_GETGEN)
-		return nlh;
-	/* NFTA_{TABLE_NAME,CHAIN_TABLE,RULE_TABLE,SET_TABLE,SET_ELEM_LIST_TABLE} are all 1. */
-	mnl_attr_put_strz(nlh, 1, table);
 	if (set)
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
 	return nlh;
@@ -127,12 +120,6 @@ int nft_table_state(struct nft_ctx *ctx, const char *table, struct nft_table_sta
 	return r;
 }
 
-struct dump {
-	struct ruleset *rs;
-	struct rs_set *set; /* GETSETELEM */
-	int err;
-};
-
 static void mark_unrecognised(char **comment, const char *what)
 {
 	char buf[RS_COMMENT_MAX];
@@ -144,8 +131,10 @@ static void mark_unrecognised(char **comment, const char *what)
 }
 
 /* chain NAME { type filter hook input|output priority P; policy accept|drop; } */
-static int chain_from(struct dump *d, struct nftnl_chain *nc)
+static int chain_from(void *obj, void *data)
 {
+	struct nftnl_chain *nc = obj;
+	struct ruleset *rs = data;
 	const char *type = nftnl_chain_get_str(nc, NFTNL_CHAIN_TYPE);
 	bool base = nftnl_chain_is_set(nc, NFTNL_CHAIN_HOOKNUM);
 	uint32_t hook = nftnl_chain_get_u32(nc, NFTNL_CHAIN_HOOKNUM);
@@ -153,7 +142,7 @@ static int chain_from(struct dump *d, struct nftnl_chain *nc)
 	const void *ud;
 	uint32_t len = 0;
 
-	c = ruleset_add_chain(d->rs, nftnl_chain_get_str(nc, NFTNL_CHAIN_NAME),
+	c = ruleset_add_chain(rs, nftnl_chain_get_str(nc, NFTNL_CHAIN_NAME),
 			      hook == NF_INET_LOCAL_OUT ? RS_HOOK_OUTPUT : RS_HOOK_INPUT,
 			      nftnl_chain_get_s32(nc, NFTNL_CHAIN_PRIO),
 			      nftnl_chain_get_u32(nc, NFTNL_CHAIN_POLICY) == NF_DROP ?
@@ -169,14 +158,16 @@ static int chain_from(struct dump *d, struct nftnl_chain *nc)
 	return 0;
 }
 
-static int rule_from(struct dump *d, struct nftnl_rule *nr)
+static int rule_from(void *obj, void *data)
 {
 	char what[RS_COMMENT_MAX], label[RS_COMMENT_MAX + 8];
+	struct nftnl_rule *nr = obj;
+	struct ruleset *rs = data;
 	struct rs_chain *c;
 	struct rs_rule *r;
 	int ret;
 
-	c = ruleset_find_chain(d->rs, nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN));
+	c = ruleset_find_chain(rs, nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN));
 	if (!c)
 		return -EINTR; /* a chain appeared after we listed chains */
 	r = rs_chain_add_rule(c);
@@ -196,8 +187,10 @@ static int rule_from(struct dump *d, struct nftnl_rule *nr)
 	return r->comment ? 0 : -ENOMEM;
 }
 
-static int set_from(struct dump *d, struct nftnl_set *ns)
+static int set_from(void *obj, void *data)
 {
+	struct nftnl_set *ns = obj;
+	struct ruleset *rs = data;
 	uint32_t kflags = nftnl_set_get_u32(ns, NFTNL_SET_FLAGS);
 	uint32_t ktype = nftnl_set_get_u32(ns, NFTNL_SET_KEY_TYPE);
 	unsigned int flags = 0;
@@ -211,7 +204,7 @@ static int set_from(struct dump *d, struct nftnl_set *ns)
 		flags |= RS_SET_INTERVAL;
 	if (kflags & NFT_SET_TIMEOUT)
 		flags |= RS_SET_TIMEOUT;
-	s = ruleset_add_set(d->rs, nftnl_set_get_str(ns, NFTNL_SET_NAME),
+	s = ruleset_add_set(rs, nftnl_set_get_str(ns, NFTNL_SET_NAME),
 			    ktype == NFT_TYPE_IP6ADDR ? AF_INET6 : AF_INET, flags);
 	if (!s)
 		return -ENOMEM;
@@ -222,59 +215,6 @@ static int set_from(struct dump *d, struct nftnl_set *ns)
 	    (kflags & ~(NFT_SET_INTERVAL | NFT_SET_TIMEOUT)))
 		mark_unrecognised(&s->comment, "set");
 	return 0;
-}
-
-static bool ours(const struct dump *d, const char *table)
-{
-	return table && !strcmp(table, d->rs->table);
-}
-
-static int chain_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct dump *d = data;
-	struct nftnl_chain *o;
-
-	o = nftnl_chain_alloc();
-	if (!o)
-		d->err = -ENOMEM;
-	else if (nftnl_chain_nlmsg_parse(nlh, o) < 0)
-		d->err = -EPROTO;
-	else if (ours(d, nftnl_chain_get_str(o, NFTNL_CHAIN_TABLE)))
-		d->err = chain_from(d, o);
-	nftnl_chain_free(o);
-	return d->err ? MNL_CB_ERROR : MNL_CB_OK;
-}
-
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct dump *d = data;
-	struct nftnl_rule *o;
-
-	o = nftnl_rule_alloc();
-	if (!o)
-		d->err = -ENOMEM;
-	else if (nftnl_rule_nlmsg_parse(nlh, o) < 0)
-		d->err = -EPROTO;
-	else if (ours(d, nftnl_rule_get_str(o, NFTNL_RULE_TABLE)))
-		d->err = rule_from(d, o);
-	nftnl_rule_free(o);
-	return d->err ? MNL_CB_ERROR : MNL_CB_OK;
-}
-
-static int set_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct dump *d = data;
-	struct nftnl_set *o;
-
-	o = nftnl_set_alloc();
-	if (!o)
-		d->err = -ENOMEM;
-	else if (nftnl_set_nlmsg_parse(nlh, o) < 0)
-		d->err = -EPROTO;
-	else if (ours(d, nftnl_set_get_str(o, NFTNL_SET_TABLE)))
-		d->err = set_from(d, o);
-	nftnl_set_free(o);
-	return d->err ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
 /* One element as the kernel holds it; interval sets hold starts and ends. */
@@ -452,19 +392,9 @@ int nft_dump_set_elems(struct nft_ctx *ctx, const char *table, struct rs_set *se
 	return r;
 }
 
-static int dump_objs(struct nft_ctx *ctx, uint16_t type, mnl_cb_t cb, struct dump *d)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	int r;
-
-	r = talk_request(ctx, request(ctx, buf, type, NLM_F_DUMP, d->rs->table, NULL), cb, d);
-	return r < 0 && d->err ? d->err : r;
-}
-
 /* One consistent read: genid before and after must match, else -EINTR. */
 static int dump_once(struct nft_ctx *ctx, struct ruleset *rs)
 {
-	struct dump d = { .rs = rs };
 	struct table_cb t = { 0 };
 	uint32_t g0, g1;
 	size_t i;
@@ -476,13 +406,13 @@ static int dump_once(struct nft_ctx *ctx, struct ruleset *rs)
 	rs->flags = t.st.flags;
 	rs->comment = t.comment;
 	if (r == 0)
-		r = dump_objs(ctx, NFT_MSG_GETSET, set_cb, &d);
+		r = talk_dump_objs(ctx, NL_OBJ_SET, NFPROTO_INET, rs->table, set_from, rs);
 	for (i = 0; r == 0 && i < rs->n_sets; i++)
 		r = nft_dump_set_elems(ctx, rs->table, &rs->sets[i]);
 	if (r == 0)
-		r = dump_objs(ctx, NFT_MSG_GETCHAIN, chain_cb, &d);
+		r = talk_dump_objs(ctx, NL_OBJ_CHAIN, NFPROTO_INET, rs->table, chain_from, rs);
 	if (r == 0)
-		r = dump_objs(ctx, NFT_MSG_GETRULE, rule_cb, &d);
+		r = talk_dump_objs(ctx, NL_OBJ_RULE, NFPROTO_INET, rs->table, rule_from, rs);
 	if (r == 0)
 		r = nft_genid(ctx, &g1);
 	if (r == 0 && g0 != g1)

@@ -101,12 +101,14 @@ static void put_elem(FILE *out, const struct rs_elem *e)
 	}
 }
 
-static void put_set(FILE *out, const struct rs_set *s)
+static void put_set(FILE *out, const struct rs_set *s, const struct rs_print_hooks *h)
 {
 	size_t i;
 
-	fprintf(out, "\tset %s {\n\t\ttype %s\n", s->name,
-		s->family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+	fprintf(out, "\tset %s {\n", s->name);
+	if (h && h->set_lines)
+		h->set_lines(out, s, h->data);
+	fprintf(out, "\t\ttype %s\n", s->family == AF_INET ? "ipv4_addr" : "ipv6_addr");
 	if (s->flags)
 		fprintf(out, "\t\tflags %s%s%s\n", s->flags & RS_SET_INTERVAL ? "interval" : "",
 			(s->flags & RS_SET_INTERVAL) && (s->flags & RS_SET_TIMEOUT) ? "," : "",
@@ -176,7 +178,7 @@ static void put_ct_state(FILE *out, unsigned int st)
 	}
 }
 
-/* Every match prints with a leading space; put_rule() drops the first one. */
+/* Every match prints with a leading space; ruleset_format_rule() drops the first one. */
 static int put_rule_body(FILE *out, const struct ruleset *rs, const struct rs_rule *r)
 {
 	if (r->iifname[0])
@@ -211,21 +213,38 @@ static int put_rule_body(FILE *out, const struct ruleset *rs, const struct rs_ru
 	return 0;
 }
 
-static int put_rule(FILE *out, const struct ruleset *rs, const struct rs_rule *r)
+int ruleset_format_rule(const struct ruleset *rs, const struct rs_rule *rule, char **ret_text)
 {
 	size_t len = 0;
 	char *buf = NULL;
 	FILE *mem;
-	int ret;
+	int r;
 
 	mem = open_memstream(&buf, &len);
 	if (!mem)
 		return -ENOMEM;
-	ret = put_rule_body(mem, rs, r);
-	if (fclose(mem) != 0 && ret == 0)
-		ret = -ENOMEM;
+	r = put_rule_body(mem, rs, rule);
+	if (fclose(mem) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	/* Every match printed a leading space: drop the first. */
+	if (len)
+		memmove(buf, buf + 1, len);
+	*ret_text = buf;
+	return 0;
+}
+
+static int put_rule(FILE *out, const struct ruleset *rs, const struct rs_rule *r)
+{
+	char *buf = NULL;
+	int ret;
+
+	ret = ruleset_format_rule(rs, r, &buf);
 	if (ret == 0)
-		fprintf(out, "\t\t%s\n", len ? buf + 1 : "");
+		fprintf(out, "\t\t%s\n", buf);
 	free(buf);
 	return ret;
 }
@@ -259,6 +278,11 @@ static int put_chain(FILE *out, const struct ruleset *rs, const struct rs_chain 
 
 int ruleset_print_nft(const struct ruleset *rs, FILE *out)
 {
+	return ruleset_print_nft_hooks(rs, NULL, out);
+}
+
+int ruleset_print_nft_hooks(const struct ruleset *rs, const struct rs_print_hooks *h, FILE *out)
+{
 	size_t i;
 	int r;
 
@@ -270,7 +294,7 @@ int ruleset_print_nft(const struct ruleset *rs, FILE *out)
 	}
 	for (i = 0; i < rs->n_sets; i++) {
 		fputs(i ? "\n" : "", out);
-		put_set(out, &rs->sets[i]);
+		put_set(out, &rs->sets[i], h);
 	}
 	for (i = 0; i < rs->n_chains; i++) {
 		fputs(i || rs->n_sets ? "\n" : "", out);

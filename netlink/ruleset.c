@@ -202,11 +202,22 @@ static int elem_cmp(const void *a, const void *b)
 	return rs_addr_cmp(&((const struct rs_elem *)a)->addr, &((const struct rs_elem *)b)->addr);
 }
 
+/* Strictly increasing: a copy of a sorted set, or a sorted dump, needs no sort. */
+static bool set_sorted(const struct rs_set *set)
+{
+	size_t i;
+
+	for (i = 1; i < set->n_elems; i++)
+		if (rs_addr_cmp(&set->elems[i - 1].addr, &set->elems[i].addr) >= 0)
+			return false;
+	return true;
+}
+
 void rs_set_sort(struct rs_set *set)
 {
 	size_t i, n = 0;
 
-	if (!set->n_elems)
+	if (!set->n_elems || set_sorted(set))
 		return;
 	qsort(set->elems, set->n_elems, sizeof(*set->elems), elem_cmp);
 	for (i = 1; i < set->n_elems; i++) {
@@ -328,16 +339,50 @@ int rs_addr_parse(const char *s, struct rs_addr *ret)
 	return r;
 }
 
+/* Appends v (0-255) in decimal at p; returns the new end. */
+static char *put_octet(char *p, unsigned int v)
+{
+	if (v >= 100)
+		*p++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/*
+ * IPv4 by hand: inet_ntop formats it through sprintf, which made formatting most of the
+ * cost of loading a list of 10,000 addresses. The same text: "%u.%u.%u.%u".
+ */
+static void format_v4(const uint8_t *a, char *tmp)
+{
+	char *p = tmp;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i)
+			*p++ = '.';
+		p = put_octet(p, a[i]);
+	}
+	*p = '\0';
+}
+
 const char *rs_addr_format(const struct rs_addr *a, char *buf, size_t len)
 {
 	unsigned int full = a->family == AF_INET ? 32 : 128;
 	char tmp[INET6_ADDRSTRLEN];
+	size_t n;
 
-	if (!inet_ntop(a->family, a->addr, tmp, sizeof(tmp)))
+	if (a->family == AF_INET)
+		format_v4(a->addr, tmp);
+	else if (!inet_ntop(a->family, a->addr, tmp, sizeof(tmp)))
 		snprintf(tmp, sizeof(tmp), "?");
-	if (a->prefix == full)
-		snprintf(buf, len, "%s", tmp);
-	else
+	if (a->prefix != full) {
 		snprintf(buf, len, "%s/%u", tmp, a->prefix);
+		return buf;
+	}
+	n = strnlen(tmp, len - 1); /* snprintf's truncation, without its cost per address */
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
 	return buf;
 }

@@ -167,7 +167,21 @@ int rs_addr_parse(const char *s, struct rs_addr *ret);
 /* Formats an address as nft prints it ("10.0.0.0/8", "192.0.2.1"). buf >= 64 bytes. */
 const char *rs_addr_format(const struct rs_addr *a, char *buf, size_t len);
 
+/*
+ * One rule as nft syntax, as it appears in a chain ("ip daddr @x tcp dport 443 counter
+ * accept comment \"...\""), into a malloc'ed *ret_text. 0, -ENOENT (its set is not in rs), -ENOMEM.
+ */
+int ruleset_format_rule(const struct ruleset *rs, const struct rs_rule *r, char **ret_text);
+
 /* Writes the ruleset as an nft script that "nft -f" accepts. 0 or -errno (I/O). */
 int ruleset_print_nft(const struct ruleset *rs, FILE *out);
+
+/* What a caller adds to the printed script: '#' lines nft skips. */
+struct rs_print_hooks {
+	/* Lines printed first in each set's block ("\t\t# ...\n"). */
+	void (*set_lines)(FILE *out, const struct rs_set *set, const void *data);
+	const void *data;
+};
+int ruleset_print_nft_hooks(const struct ruleset *rs, const struct rs_print_hooks *h, FILE *out);
 
 #endif

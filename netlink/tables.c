@@ -40,11 +40,6 @@ struct scan {
 	const char *target; /* V_JUMP: the chain (borrowed from the rule) */
 };
 
-struct dump {
-	struct tables *t;
-	int err;
-};
-
 const char *tables_family_name(uint8_t family)
 {
 	switch (family) {
@@ -93,8 +88,10 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-static int table_from(struct tables *t, const struct nftnl_table *nt)
+static int table_from(void *obj, void *data)
 {
+	const struct nftnl_table *nt = obj;
+	struct tables *t = data;
 	struct tables_table *x;
 
 	if (grow((void **)&t->tables, &t->cap_tables, t->n_tables, sizeof(*x)) < 0)
@@ -112,8 +109,10 @@ static int table_from(struct tables *t, const struct nftnl_table *nt)
 	return 0;
 }
 
-static int chain_from(struct tables *t, const struct nftnl_chain *nc)
+static int chain_from(void *obj, void *data)
 {
+	const struct nftnl_chain *nc = obj;
+	struct tables *t = data;
 	struct tables_chain *c;
 
 	if (grow((void **)&t->chains, &t->cap_chains, t->n_chains, sizeof(*c)) < 0)
@@ -135,38 +134,6 @@ static int chain_from(struct tables *t, const struct nftnl_chain *nc)
 	if (!c->table || !c->name || (c->base && !c->type))
 		return -ENOMEM;
 	return 0;
-}
-
-static int table_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct dump *d = data;
-	struct nftnl_table *o;
-
-	o = nftnl_table_alloc();
-	if (!o)
-		d->err = -ENOMEM;
-	else if (nftnl_table_nlmsg_parse(nlh, o) < 0)
-		d->err = -EPROTO;
-	else
-		d->err = table_from(d->t, o);
-	nftnl_table_free(o);
-	return d->err ? MNL_CB_ERROR : MNL_CB_OK;
-}
-
-static int chain_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct dump *d = data;
-	struct nftnl_chain *o;
-
-	o = nftnl_chain_alloc();
-	if (!o)
-		d->err = -ENOMEM;
-	else if (nftnl_chain_nlmsg_parse(nlh, o) < 0)
-		d->err = -EPROTO;
-	else
-		d->err = chain_from(d->t, o);
-	nftnl_chain_free(o);
-	return d->err ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
 static int chain_key_cmp(uint8_t fa, const char *ta, const char *na, const struct tables_chain *b)
@@ -333,8 +300,10 @@ static int add_jump(struct tables *t, struct tables_chain *c, const struct scan 
 }
 
 /* Folds one rule into its chain's summary. */
-static int rule_from(struct tables *t, struct nftnl_rule *nr)
+static int rule_from(void *obj, void *data)
 {
+	struct nftnl_rule *nr = obj;
+	struct tables *t = data;
 	struct scan s = { .dport = -1 };
 	struct tables_chain *c;
 	long i;
@@ -357,22 +326,6 @@ static int rule_from(struct tables *t, struct nftnl_rule *nr)
 		 c->n_tcp_accepts < TABLES_MAX_PORTS)
 		c->tcp_accepts[c->n_tcp_accepts++] = (uint16_t)s.dport;
 	return 0;
-}
-
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct dump *d = data;
-	struct nftnl_rule *o;
-
-	o = nftnl_rule_alloc();
-	if (!o)
-		d->err = -ENOMEM;
-	else if (nftnl_rule_nlmsg_parse(nlh, o) < 0)
-		d->err = -EPROTO;
-	else
-		d->err = rule_from(d->t, o);
-	nftnl_rule_free(o);
-	return d->err ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
 /* Walks the chains base chain `from` reaches through jumps and gotos (each once). */
@@ -423,35 +376,21 @@ static int reach_all(struct tables *t)
 	return 0;
 }
 
-/* A dump of every object of one kind, in every family. */
-static int dump_all(struct nft_ctx *ctx, uint16_t type, mnl_cb_t cb, struct dump *d)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	int r;
-
-	memset(buf, 0, sizeof(buf)); /* no stale stack bytes in the padding we send */
-	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_UNSPEC, NLM_F_DUMP, talk_seq(ctx));
-	r = talk_request(ctx, nlh, cb, d);
-	return r < 0 && d->err ? d->err : r;
-}
-
 /* One read; genid before and after must match, else -EINTR. */
 static int dump_once(struct nft_ctx *ctx, struct tables *t)
 {
-	struct dump d = { .t = t };
 	uint32_t g0, g1;
 	int r;
 
 	r = nft_genid(ctx, &g0);
 	if (r == 0)
-		r = dump_all(ctx, NFT_MSG_GETTABLE, table_cb, &d);
+		r = talk_dump_objs(ctx, NL_OBJ_TABLE, NFPROTO_UNSPEC, NULL, table_from, t);
 	if (r == 0)
-		r = dump_all(ctx, NFT_MSG_GETCHAIN, chain_cb, &d);
+		r = talk_dump_objs(ctx, NL_OBJ_CHAIN, NFPROTO_UNSPEC, NULL, chain_from, t);
 	if (r == 0 && t->n_chains)
 		qsort(t->chains, t->n_chains, sizeof(*t->chains), chain_cmp);
 	if (r == 0)
-		r = dump_all(ctx, NFT_MSG_GETRULE, rule_cb, &d);
+		r = talk_dump_objs(ctx, NL_OBJ_RULE, NFPROTO_UNSPEC, NULL, rule_from, t);
 	if (r == 0)
 		r = nft_genid(ctx, &g1);
 	if (r == 0 && g0 != g1)

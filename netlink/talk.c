@@ -9,10 +9,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
 #include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
 
 #include "talk.h"
 
@@ -229,4 +235,95 @@ int talk_request(struct nft_ctx *ctx, const struct nlmsghdr *nlh, mnl_cb_t cb, v
 	if (r == 0 && q.intr)
 		r = -EINTR;
 	return r;
+}
+
+struct nlmsghdr *talk_msg(struct nft_ctx *ctx, char *buf, uint16_t type, uint8_t family,
+			  uint16_t flags, const char *table)
+{
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, MNL_SOCKET_BUFFER_SIZE);
+	nlh = nftnl_nlmsg_build_hdr(buf, type, family, flags, talk_seq(ctx));
+	if (table)
+		mnl_attr_put_strz(nlh, 1, table);
+	return nlh;
+}
+
+/* ---- dumps of objects: libnftnl's alloc, parse and table name per kind (batch.c frees) ---- */
+
+struct obj_dump {
+	enum nl_obj_kind kind;
+	const char *table; /* NULL: every table */
+	talk_obj_fn fn;
+	void *data;
+	int err;
+};
+
+static const uint16_t obj_msg[] = {
+	[NL_OBJ_TABLE] = NFT_MSG_GETTABLE,
+	[NL_OBJ_CHAIN] = NFT_MSG_GETCHAIN,
+	[NL_OBJ_RULE] = NFT_MSG_GETRULE,
+	[NL_OBJ_SET] = NFT_MSG_GETSET,
+};
+
+static void *obj_alloc(enum nl_obj_kind kind)
+{
+	switch (kind) {
+	case NL_OBJ_TABLE: return nftnl_table_alloc();
+	case NL_OBJ_CHAIN: return nftnl_chain_alloc();
+	case NL_OBJ_RULE: return nftnl_rule_alloc();
+	case NL_OBJ_SET: return nftnl_set_alloc();
+	}
+	return NULL;
+}
+
+static int obj_parse(enum nl_obj_kind kind, const struct nlmsghdr *nlh, void *o)
+{
+	switch (kind) {
+	case NL_OBJ_TABLE: return nftnl_table_nlmsg_parse(nlh, o);
+	case NL_OBJ_CHAIN: return nftnl_chain_nlmsg_parse(nlh, o);
+	case NL_OBJ_RULE: return nftnl_rule_nlmsg_parse(nlh, o);
+	case NL_OBJ_SET: return nftnl_set_nlmsg_parse(nlh, o);
+	}
+	return -1;
+}
+
+static const char *obj_table(enum nl_obj_kind kind, const void *o)
+{
+	switch (kind) {
+	case NL_OBJ_TABLE: return nftnl_table_get_str(o, NFTNL_TABLE_NAME);
+	case NL_OBJ_CHAIN: return nftnl_chain_get_str(o, NFTNL_CHAIN_TABLE);
+	case NL_OBJ_RULE: return nftnl_rule_get_str(o, NFTNL_RULE_TABLE);
+	case NL_OBJ_SET: return nftnl_set_get_str(o, NFTNL_SET_TABLE);
+	}
+	return NULL;
+}
+
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct obj_dump *od = data;
+	const char *table;
+	void *o;
+
+	o = obj_alloc(od->kind);
+	if (!o)
+		od->err = -ENOMEM;
+	else if (obj_parse(od->kind, nlh, o) < 0)
+		od->err = -EPROTO;
+	else if (!od->table || ((table = obj_table(od->kind, o)) && !strcmp(table, od->table)))
+		od->err = od->fn(o, od->data);
+	batch_obj_free(od->kind, o);
+	return od->err ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int talk_dump_objs(struct nft_ctx *ctx, enum nl_obj_kind kind, uint8_t family,
+		   const char *table, talk_obj_fn fn, void *data)
+{
+	struct obj_dump od = { kind, table, fn, data, 0 };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int r;
+
+	r = talk_request(ctx, talk_msg(ctx, buf, obj_msg[kind], family, NLM_F_DUMP, table), obj_cb,
+			 &od);
+	return r < 0 && od.err ? od.err : r;
 }

@@ -30,4 +30,26 @@ int talk_request(struct nft_ctx *ctx, const struct nlmsghdr *nlh, mnl_cb_t cb, v
 /* The next seq for a message of ours. */
 uint32_t talk_seq(struct nft_ctx *ctx);
 
+/*
+ * A request of type for family into buf (MNL_SOCKET_BUFFER_SIZE bytes), naming table when
+ * it is not NULL (NFTA_{TABLE_NAME,CHAIN_TABLE,RULE_TABLE,SET_TABLE,...}_TABLE are all 1).
+ * buf is zeroed first: attribute padding is never written, so no stale stack bytes are sent.
+ */
+struct nlmsghdr *talk_msg(struct nft_ctx *ctx, char *buf, uint16_t type, uint8_t family,
+			  uint16_t flags, const char *table);
+
+/*
+ * Called with each object of a dump: a struct nftnl_table, _chain, _rule or _set (as the
+ * kind says) that lives until it returns. 0, or -errno to end the dump with that error.
+ */
+typedef int (*talk_obj_fn)(void *obj, void *data);
+
+/*
+ * Dumps every object of one kind in family (NFPROTO_UNSPEC: every family), only table's
+ * when table is not NULL, and hands each to fn as libnftnl parsed it. 0, fn's error,
+ * -ENOMEM, -EPROTO for a reply libnftnl cannot parse, or talk_request()'s error.
+ */
+int talk_dump_objs(struct nft_ctx *ctx, enum nl_obj_kind kind, uint8_t family,
+		   const char *table, talk_obj_fn fn, void *data);
+
 #endif

@@ -17,7 +17,8 @@ const char *const role_names[ROLE_MAX + 1] = {
 
 const char *const fact_names[FACT_MAX + 1] = {
 	"dns-servers", "ntp-servers", "relays", "proxy", "smart-protection-server",
-	"service-gateway", "syslog", "vcenter", "active-directory", "relay-clients", NULL,
+	"service-gateway", "syslog", "vcenter", "active-directory", "relay-clients",
+	"syslog-agents", "download-mirror", NULL,
 };
 
 static const char *const kind_names[] = {
@@ -25,7 +26,8 @@ static const char *const kind_names[] = {
 };
 static const char *const dir_names[] = { "egress", "ingress", "local", NULL };
 static const char *const proto_names[] = { "tcp", "udp", NULL };
-static const char *const when_names[] = { "direct", "proxy", "manager-initiated", NULL };
+static const char *const when_names[] = { "direct", "proxy", "manager-initiated", "syslog-udp",
+					   "syslog-tls", NULL };
 static const char *const confidence_names[] = {
 	"verified", "verified-caveat", "inferred-high", "inferred-medium", "inferred-low",
 	"community", NULL,
@@ -124,12 +126,30 @@ static int load_cidr(struct cat_cidr *c, const struct ynode *v, struct diag *d)
 	return r;
 }
 
+/* A region key other than name, cidrs, also-ranges-of: a per-region fqdn list (checked later). */
+static int load_region_list(struct cat_region *reg, const struct ynode *k, const struct ynode *v,
+			    struct diag *d)
+{
+	struct cat_region_list *l;
+
+	if (ynode_expect(k, YN_SCALAR, "a region key", d) < 0)
+		return -EINVAL;
+	if (reg->n_lists == CAT_REGION_LISTS) {
+		diag_err(d, &k->loc, "region '%s': more than %d lists", reg->code, CAT_REGION_LISTS);
+		return -E2BIG;
+	}
+	l = &reg->lists[reg->n_lists];
+	l->dest = v->type == YN_SCALAR ? v->value : NULL; /* a typo's value may be anything */
+	l->key = k->value;
+	l->loc = k->loc;
+	reg->n_lists++;
+	return 0;
+}
+
 static int load_region(struct cat_region *reg, const struct ynode *k, const struct ynode *v,
 		       struct diag *d)
 {
-	static const char *const keys[] = { "name", "cidrs", "endpoint-sensor", "also-ranges-of",
-					    NULL };
-	const struct ynode *cidrs;
+	const struct ynode *cidrs, *key;
 	size_t i;
 
 	if (ynode_expect(k, YN_SCALAR, "region code", d) < 0 ||
@@ -137,10 +157,15 @@ static int load_region(struct cat_region *reg, const struct ynode *k, const stru
 		return -EINVAL;
 	reg->code = k->value;
 	reg->loc = k->loc;
-	ymap_check_keys(v, keys, "a region", d);
 	req_str(v, "name", "region", &reg->name, d);
-	opt_str(v, "endpoint-sensor", &reg->endpoint_sensor, d);
 	opt_str(v, "also-ranges-of", &reg->also, d);
+	for (i = 0; i + 1 < v->n; i += 2) {
+		key = v->items[i];
+		if (key->type != YN_SCALAR || (strcmp(key->value, "name") &&
+					       strcmp(key->value, "cidrs") &&
+					       strcmp(key->value, "also-ranges-of")))
+			load_region_list(reg, key, v->items[i + 1], d);
+	}
 	cidrs = ymap_get(v, "cidrs");
 	if (!cidrs || ynode_expect(cidrs, YN_SEQ, "cidrs", d) < 0)
 		return cidrs ? -EINVAL : 0;
@@ -299,6 +324,17 @@ const struct cat_dest *catalog_find_dest(const struct catalog *cat, const char *
 	return NULL;
 }
 
+const struct cat_dest *catalog_region_list(const struct catalog *cat, const struct cat_region *reg,
+					   const char *key)
+{
+	size_t i;
+
+	for (i = 0; reg && i < reg->n_lists; i++)
+		if (!strcmp(reg->lists[i].key, key))
+			return catalog_find_dest(cat, reg->lists[i].dest);
+	return NULL;
+}
+
 int catalog_find_feature(const struct catalog *cat, const char *id)
 {
 	size_t i;
@@ -309,14 +345,15 @@ int catalog_find_feature(const struct catalog *cat, const char *id)
 	return -ENOENT;
 }
 
-static int load_when(struct catalog *cat, struct cat_flow *f, const struct ynode *n,
-		     struct diag *d)
+/* A `when:` or `unless:` list: built-in conditions into *mask, catalog features into *features. */
+static int load_when(struct catalog *cat, const struct ynode *n, const char *what,
+		     unsigned int *mask, uint32_t *features, struct diag *d)
 {
-	const char *hint;
+	char hint[128];
 	size_t i;
 	int idx;
 
-	if (ynode_expect(n, YN_SEQ, "when", d) < 0)
+	if (ynode_expect(n, YN_SEQ, what, d) < 0)
 		return -EINVAL;
 	for (i = 0; i < n->n; i++) {
 		const struct ynode *t = n->items[i];
@@ -327,18 +364,17 @@ static int load_when(struct catalog *cat, struct cat_flow *f, const struct ynode
 			if (!strcmp(when_names[idx], t->value))
 				break;
 		if (when_names[idx]) {
-			f->when |= 1U << idx;
+			*mask |= 1U << idx;
 			continue;
 		}
 		idx = catalog_find_feature(cat, t->value);
 		if (idx >= 0) {
-			f->when_features |= 1U << idx;
+			*features |= 1U << idx;
 			continue;
 		}
-		hint = closest_word(t->value, when_names);
-		diag_err(d, &t->loc, "unknown condition '%s'%s%s%s (conditions: direct, proxy, "
-			 "manager-initiated, or a feature)", t->value, hint ? "; did you mean '" : "",
-			 hint ? hint : "", hint ? "'?" : "");
+		diag_err(d, &t->loc, "unknown condition '%s'%s (conditions: direct, proxy, "
+			 "manager-initiated, syslog-udp, syslog-tls, or a feature)", t->value,
+			 closest_hint(t->value, when_names, hint, sizeof(hint)));
 		return -EINVAL;
 	}
 	return 0;
@@ -370,21 +406,39 @@ static int flow_peer(struct catalog *cat, struct cat_flow *f, const struct ynode
 	return 0;
 }
 
+/*
+ * ports: [..] or ports: configured. port-from: FACT takes the ports from that config list's
+ * entries (the listed ports serve entries without one); `configured` alone means the peer's.
+ */
 static int flow_ports(struct cat_flow *f, const struct catalog *cat, const struct ynode *v,
 		      struct diag *d)
 {
-	const struct ynode *n = ymap_get(v, "ports");
+	const struct ynode *n = ymap_get(v, "ports"), *from = ymap_get(v, "port-from");
 	const struct cat_dest *dst = &cat->dests[f->peer];
+	int fact;
 
 	if (!n) {
 		diag_err(d, &v->loc, "flow '%s': missing 'ports'", f->id);
 		return -EINVAL;
 	}
+	if (from) {
+		if (ynode_enum(from, "host fact", fact_names, &fact, d) < 0)
+			return -EINVAL;
+		f->port_fact = (enum host_fact)fact;
+		f->port_configured = true;
+	} else if (dst->kind == DEST_HOST) {
+		f->port_fact = dst->fact;
+	}
 	if (n->type != YN_SCALAR || strcmp(n->value, "configured"))
 		return ynode_ports(n, f->ports, FLOW_MAX_PORTS, &f->n_ports, d);
-	if (dst->kind != DEST_HOST || (dst->fact != FACT_PROXY && dst->fact != FACT_SYSLOG)) {
-		diag_err(d, &n->loc, "flow '%s': 'ports: configured' needs peer proxy or syslog",
-			 f->id);
+	if (!from && dst->kind != DEST_HOST) {
+		diag_err(d, &n->loc, "flow '%s': 'ports: configured' needs a host peer or "
+			 "'port-from'", f->id);
+		return -EINVAL;
+	}
+	if (f->port_fact != FACT_PROXY && f->port_fact != FACT_SYSLOG) {
+		diag_err(d, &n->loc, "flow '%s': 'ports: configured' needs the port of proxy or "
+			 "syslog, which always carry one", f->id);
 		return -EINVAL;
 	}
 	f->port_configured = true;
@@ -395,8 +449,8 @@ static int load_flow(struct catalog *cat, struct cat_flow *f, const struct ynode
 		     struct diag *d)
 {
 	static const char *const keys[] = { "id", "row", "roles", "direction", "peer",
-					    "protocol", "ports", "when", "description",
-					    "source", "confidence", NULL };
+					    "protocol", "ports", "port-from", "when", "unless",
+					    "description", "source", "confidence", NULL };
 	const struct ynode *n;
 	uint64_t row;
 	int idx, r = 0;
@@ -436,7 +490,10 @@ static int load_flow(struct catalog *cat, struct cat_flow *f, const struct ynode
 		r = -EINVAL;
 	}
 	n = ymap_get(v, "when");
-	if (n && load_when(cat, f, n, d) < 0)
+	if (n && load_when(cat, n, "when", &f->when, &f->when_features, d) < 0)
+		r = -EINVAL;
+	n = ymap_get(v, "unless");
+	if (n && load_when(cat, n, "unless", &f->unless, &f->unless_features, d) < 0)
 		r = -EINVAL;
 	if (flow_peer(cat, f, v, d) < 0 || flow_ports(f, cat, v, d) < 0)
 		r = -EINVAL;
@@ -470,23 +527,56 @@ static int load_flows(struct catalog *cat, const struct ynode *root, struct diag
 	return 0;
 }
 
-static void check_region_refs(const struct catalog *cat, struct diag *d)
+/* The keys region-fqdn destinations use: what a region may name besides its fixed keys. */
+static size_t region_list_keys(const struct catalog *cat, const char **keys, size_t max)
+{
+	size_t i, n = 0;
+
+	keys[n++] = "name";
+	keys[n++] = "cidrs";
+	keys[n++] = "also-ranges-of";
+	for (i = 0; i < cat->n_dests && n + 1 < max; i++)
+		if (cat->dests[i].kind == DEST_REGION_FQDN)
+			keys[n++] = cat->dests[i].key;
+	keys[n] = NULL;
+	return n;
+}
+
+static void check_region_list(const struct catalog *cat, const struct cat_region *reg,
+			      const struct cat_region_list *l, const char *const *keys,
+			      struct diag *d)
 {
 	const struct cat_dest *dst;
-	size_t i;
+	char hint[128];
+	size_t k;
 
+	for (k = 3; keys[k] && strcmp(keys[k], l->key); k++)
+		;
+	if (!keys[k]) {
+		diag_err(d, &l->loc, "unknown key '%s' in a region%s", l->key,
+			 closest_hint(l->key, keys, hint, sizeof(hint)));
+		return;
+	}
+	dst = l->dest ? catalog_find_dest(cat, l->dest) : NULL;
+	if (!dst || dst->kind != DEST_FQDN)
+		diag_err(d, &l->loc, "region '%s': %s '%s' is not an fqdn destination", reg->code,
+			 l->key, l->dest ? l->dest : "(not a single value)");
+}
+
+static void check_region_refs(const struct catalog *cat, struct diag *d)
+{
+	const char *keys[CAT_REGION_LISTS + 8];
+	size_t i, j;
+
+	region_list_keys(cat, keys, sizeof(keys) / sizeof(keys[0]));
 	for (i = 0; i < cat->n_regions; i++) {
 		const struct cat_region *reg = &cat->regions[i];
 
 		if (reg->also && !catalog_find_region(cat, reg->also))
 			diag_err(d, &reg->loc, "region '%s': also-ranges-of '%s' is not a region",
 				 reg->code, reg->also);
-		if (!reg->endpoint_sensor)
-			continue;
-		dst = catalog_find_dest(cat, reg->endpoint_sensor);
-		if (!dst || dst->kind != DEST_FQDN)
-			diag_err(d, &reg->loc, "region '%s': endpoint-sensor '%s' is not an fqdn "
-				 "destination", reg->code, reg->endpoint_sensor);
+		for (j = 0; j < reg->n_lists; j++)
+			check_region_list(cat, reg, &reg->lists[j], keys, d);
 	}
 }
 

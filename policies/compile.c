@@ -21,11 +21,13 @@ struct emit {
 	const struct host_facts *f;
 	struct rs_chain *out, *in;
 	struct diag *d;
+	unsigned int auto_none_warned; /* 1U << FACT_*: said once per generation */
 };
 
 /* Addresses of one destination as sets: static (addresses, prefixes) and resolved. */
 struct dest_sets {
 	char name[4][RS_NAME_MAX]; /* v4, v6, names_v4, names_v6; "" = none */
+	size_t static_idx[2];      /* index + 1 of the v4 / v6 set in the ruleset; 0: not yet */
 	bool any;                  /* no address match at all (peer kind any) */
 };
 
@@ -41,29 +43,55 @@ const char *roles_format(unsigned int roles, char *buf, size_t len)
 	return buf;
 }
 
+/* Appends a formatted line to a growing array of strings (the plan's notes or warnings). */
+static int push_text(char ***v, size_t *n, size_t *cap, const char *fmt, va_list ap)
+{
+	char **nv;
+
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+
+		nv = realloc(*v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	if (vasprintf(&(*v)[*n], fmt, ap) < 0)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
 static int add_note(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int add_note(struct plan *p, const char *fmt, ...)
 {
 	va_list ap;
-	char **v;
 	int r;
 
-	if (p->n_notes == p->cap_notes) {
-		size_t ncap = p->cap_notes ? p->cap_notes * 2 : 16;
-
-		v = realloc(p->notes, ncap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		p->notes = v;
-		p->cap_notes = ncap;
-	}
 	va_start(ap, fmt);
-	r = vasprintf(&p->notes[p->n_notes], fmt, ap);
+	r = push_text(&p->notes, &p->n_notes, &p->cap_notes, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	p->n_notes++;
-	return 0;
+	return r;
+}
+
+static int add_warning(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add_warning(struct plan *p, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = push_text(&p->warnings, &p->n_warnings, &p->cap_warnings, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static void binding_clear(struct fqdn_binding *b)
+{
+	free(b->fqdn);
+	free(b->set_v4);
+	free(b->set_v6);
 }
 
 static int add_binding(struct plan *p, const char *fqdn, const char *v4, const char *v6)
@@ -83,9 +111,7 @@ static int add_binding(struct plan *p, const char *fqdn, const char *v4, const c
 	memset(b, 0, sizeof(*b));
 	if (rs_strset(&b->fqdn, fqdn) < 0 || rs_strset(&b->set_v4, v4) < 0 ||
 	    rs_strset(&b->set_v6, v6) < 0) {
-		free(b->fqdn);
-		free(b->set_v4);
-		free(b->set_v6);
+		binding_clear(b);
 		return -ENOMEM;
 	}
 	p->n_names++;
@@ -158,14 +184,9 @@ static int names_sets(struct emit *e, const char *base, const char *title, const
 	return 0;
 }
 
+/* Repeats are dropped once at the end (names_dedup): a scan here would be quadratic. */
 static int bind_name(struct emit *e, const struct dest_sets *ds, const char *fqdn)
 {
-	size_t i;
-
-	for (i = 0; i < e->p->n_names; i++)
-		if (!strcmp(e->p->names[i].fqdn, fqdn) &&
-		    !strcmp(e->p->names[i].set_v4, ds->name[2]))
-			return 0;
 	return add_binding(e->p, fqdn, ds->name[2], ds->name[3]);
 }
 
@@ -177,8 +198,7 @@ static int fqdn_dest_sets(struct emit *e, const struct cat_dest *dst, const char
 	int r;
 
 	if (dst->kind == DEST_REGION_FQDN) {
-		const struct cat_dest *list = e->f->region && e->f->region->endpoint_sensor ?
-			catalog_find_dest(e->cat, e->f->region->endpoint_sensor) : NULL;
+		const struct cat_dest *list = catalog_region_list(e->cat, e->f->region, dst->key);
 
 		if (!list)
 			return -ENOENT;
@@ -196,7 +216,11 @@ static int fqdn_dest_sets(struct emit *e, const struct cat_dest *dst, const char
 	return r;
 }
 
-/* Adds one address or prefix to the static interval set of its family (ds->name[0..1]). */
+/*
+ * Adds one address or prefix to the static interval set of its family (ds->name[0..1]).
+ * Repeats and covered prefixes stay until static_sets_finish(): sorting the set on
+ * every add made a list of n addresses cost n sorts.
+ */
 static int add_addr(struct emit *e, const char *base, const char *title, const char *origin,
 		    const struct rs_addr *addr, struct dest_sets *ds)
 {
@@ -204,15 +228,70 @@ static int add_addr(struct emit *e, const char *base, const char *title, const c
 	struct rs_elem el;
 	struct rs_set *s;
 
-	set_name(ds->name[fam], base, fam ? "_v6" : "_v4");
-	s = get_set(e, ds->name[fam], addr->family, false, title, origin);
-	if (!s)
-		return -ENOMEM;
+	if (ds->static_idx[fam]) {
+		s = &e->p->rs->sets[ds->static_idx[fam] - 1];
+	} else {
+		set_name(ds->name[fam], base, fam ? "_v6" : "_v4");
+		s = get_set(e, ds->name[fam], addr->family, false, title, origin);
+		if (!s)
+			return -ENOMEM;
+		/* An index, not the pointer: adding a set may move the array. */
+		ds->static_idx[fam] = (size_t)(s - e->p->rs->sets) + 1;
+	}
 	memset(&el, 0, sizeof(el));
 	el.addr = *addr;
-	if (rs_set_add_elem(s, &el) < 0)
+	return rs_set_add_elem(s, &el);
+}
+
+/* Sorts each static set once and drops repeats and prefixes inside others. */
+static void static_sets_finish(struct ruleset *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n_sets; i++)
+		if (!rs->sets[i].dynamic && rs->sets[i].n_elems)
+			rs_set_drop_covered(&rs->sets[i]);
+}
+
+static int binding_cmp(const void *a, const void *b)
+{
+	const struct fqdn_binding *x = *(const struct fqdn_binding *const *)a;
+	const struct fqdn_binding *y = *(const struct fqdn_binding *const *)b;
+	int r = strcmp(x->fqdn, y->fqdn);
+
+	if (!r)
+		r = strcmp(x->set_v4, y->set_v4);
+	return r ? r : (x > y) - (x < y);
+}
+
+/* Drops every binding that repeats an earlier one (same name, same sets); keeps the order. */
+static int names_dedup(struct plan *p)
+{
+	struct fqdn_binding **v, *keep;
+	size_t i, n = 0;
+
+	if (p->n_names < 2)
+		return 0;
+	v = malloc(p->n_names * sizeof(*v));
+	if (!v)
 		return -ENOMEM;
-	rs_set_drop_covered(s);
+	for (i = 0; i < p->n_names; i++)
+		v[i] = &p->names[i];
+	/* Equal keys sort by position, so the first of a run is the one to keep. */
+	qsort(v, p->n_names, sizeof(*v), binding_cmp);
+	for (keep = v[0], i = 1; i < p->n_names; i++) {
+		if (strcmp(v[i]->fqdn, keep->fqdn) || strcmp(v[i]->set_v4, keep->set_v4)) {
+			keep = v[i];
+			continue;
+		}
+		binding_clear(v[i]);
+		v[i]->fqdn = NULL;
+	}
+	free(v);
+	for (i = 0; i < p->n_names; i++)
+		if (p->names[i].fqdn)
+			p->names[n++] = p->names[i];
+	p->n_names = n;
 	return 0;
 }
 
@@ -299,27 +378,72 @@ static void rule_free_strings(struct rs_rule *r)
 	free(r->origin);
 }
 
+/* Whether the ", "-separated list list[0..len) holds item[0..n) as one of its items. */
+static bool has_item(const char *list, size_t len, const char *item, size_t n)
+{
+	const char *p = list, *end;
+
+	while (p <= list + len) {
+		end = memmem(p, (size_t)(list + len - p), ", ", 2);
+		if (!end)
+			end = list + len;
+		if ((size_t)(end - p) == n && !memcmp(p, item, n))
+			return true;
+		p = end + 2;
+	}
+	return false;
+}
+
+/* side[0..side_len) into buf, then each ", "-separated item of add that side lacks. */
+static void merge_items(char *buf, size_t len, const char *side, size_t side_len, const char *add,
+			size_t add_len)
+{
+	const char *item = add, *end;
+	size_t n, off;
+
+	off = (size_t)snprintf(buf, len, "%.*s", (int)side_len, side);
+	while (item < add + add_len && off < len) {
+		end = memmem(item, (size_t)(add + add_len - item), ", ", 2);
+		n = end ? (size_t)(end - item) : (size_t)(add + add_len - item);
+		if (!has_item(side, side_len, item, n))
+			off += (size_t)snprintf(buf + off, len - off, ", %.*s", (int)n, item);
+		item += n + 2;
+	}
+}
+
+/* "TAGS: FROM -> TO" into its three parts; false if c is not such a comment. */
+static bool comment_split(const char *c, const char **tags_end, const char **arrow)
+{
+	*tags_end = c ? strstr(c, ": ") : NULL;
+	*arrow = *tags_end ? strstr(*tags_end, " -> ") : NULL;
+	return *arrow != NULL;
+}
+
 /*
- * Two flows that make the same rule share it; the comment then names both, e.g.
- * "agent-relay (row 11), relay-parent (row 20): Agents -> Relays", so that no vendor
- * row disappears from the table an admin reads. Skipped if it would not fit.
+ * Two flows that make the same rule share it; the comment then names both flows and each
+ * origin, e.g. "agent-relay (row 11), relay-parent (row 20): Agents, Relays -> Relays", so
+ * that no vendor row or origin disappears from the table an admin reads. Left as it was
+ * if the result would not fit.
  */
 static int merge_comment(struct rs_rule *r, const char *other)
 {
-	const char *tag_end = strstr(other, ": "), *at = r->comment ? strstr(r->comment, ": ") : NULL;
-	size_t tag_len, len;
-	char *c;
+	const char *at, *arrow, *o_at, *o_arrow;
+	char tags[RS_COMMENT_MAX], from[RS_COMMENT_MAX], to[RS_COMMENT_MAX], *c;
 
-	if (!tag_end || !at)
+	if (!comment_split(r->comment, &at, &arrow) || !comment_split(other, &o_at, &o_arrow))
 		return 0;
-	tag_len = (size_t)(tag_end - other);
-	len = strlen(r->comment);
-	if (len + tag_len + 2 >= RS_COMMENT_MAX || memmem(r->comment, len, other, tag_len))
-		return 0;
-	c = malloc(len + tag_len + 3);
-	if (!c)
+	merge_items(tags, sizeof(tags), r->comment, (size_t)(at - r->comment), other,
+		    (size_t)(o_at - other));
+	merge_items(from, sizeof(from), at + 2, (size_t)(arrow - at - 2), o_at + 2,
+		    (size_t)(o_arrow - o_at - 2));
+	merge_items(to, sizeof(to), arrow + 4, strlen(arrow + 4), o_arrow + 4,
+		    strlen(o_arrow + 4));
+	if (asprintf(&c, "%s: %s -> %s", tags, from, to) < 0)
 		return -ENOMEM;
-	sprintf(c, "%.*s, %.*s%s", (int)(at - r->comment), r->comment, (int)tag_len, other, at);
+	if (strlen(c) >= RS_COMMENT_MAX) {
+		free(c);
+		return 0;
+	}
 	free(r->comment);
 	r->comment = c;
 	return 0;
@@ -405,38 +529,69 @@ static int emit_ports(const struct rule_shape *sh, const struct dest_sets *ds, u
 	return 0;
 }
 
-/* Why a flow for one of this host's roles does not apply; NULL when it does. */
-static const char *flow_skip_reason(const struct emit *e, const struct cat_flow *fl)
+/* The built-in conditions (WHEN_*) that hold on this host. */
+static unsigned int conditions_held(const struct emit *e)
 {
 	bool proxy = e->f->lists[FACT_PROXY] && e->f->lists[FACT_PROXY]->n;
+	bool syslog = e->f->lists[FACT_SYSLOG] && e->f->lists[FACT_SYSLOG]->n;
+	unsigned int held = proxy ? WHEN_PROXY : WHEN_DIRECT;
 
-	if ((fl->when & WHEN_DIRECT) && proxy)
+	if (e->f->comm != COMM_AGENT_INITIATED)
+		held |= WHEN_MANAGER_INITIATED;
+	if (syslog)
+		held |= e->cfg->syslog_transport == SYSLOG_TLS ? WHEN_SYSLOG_TLS : WHEN_SYSLOG_UDP;
+	return held;
+}
+
+/* Why a flow for one of this host's roles does not apply (into buf); NULL when it does. */
+static const char *flow_skip_reason(const struct emit *e, const struct cat_flow *fl, char *buf,
+				    size_t len)
+{
+	unsigned int held = conditions_held(e), missing = fl->when & ~held;
+	uint32_t excluded = fl->unless_features & e->f->features;
+	bool syslog = held & (WHEN_SYSLOG_UDP | WHEN_SYSLOG_TLS);
+	size_t i;
+
+	if (missing & WHEN_DIRECT)
 		return "a proxy is configured";
-	if ((fl->when & WHEN_PROXY) && !proxy)
+	if (missing & WHEN_PROXY)
 		return "no proxy configured";
-	if ((fl->when & WHEN_MANAGER_INITIATED) && e->f->comm == COMM_AGENT_INITIATED)
+	if (missing & WHEN_MANAGER_INITIATED)
 		return "communication is agent-initiated";
+	if (missing & (WHEN_SYSLOG_UDP | WHEN_SYSLOG_TLS))
+		return !syslog ? "no syslog configured" : held & WHEN_SYSLOG_TLS ?
+			"the syslog transport is tls" : "the syslog transport is udp";
 	if ((fl->when_features & e->f->features) != fl->when_features)
 		return "an opt-in feature it needs is not enabled";
+	for (i = 0; excluded && i < e->cat->n_features; i++) {
+		if (excluded & (1U << i)) {
+			snprintf(buf, len, "feature %s is enabled", e->cat->features[i].id);
+			return buf;
+		}
+	}
+	if (fl->unless & held)
+		return "a condition in its 'unless' holds";
 	return NULL;
 }
 
-static const char *first_role_title(const struct emit *e, unsigned int roles)
+/* The titles of this host's roles the flow serves, joined with ", ". */
+static void role_titles(const struct emit *e, unsigned int roles, char *buf, size_t len)
 {
-	size_t i;
+	size_t i, off = 0;
 
+	buf[0] = '\0';
 	for (i = 0; i < ROLE_MAX; i++)
 		if (roles & e->f->roles & (1U << i))
-			return e->cat->roles[i].title;
-	return "?";
+			off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s",
+						off ? ", " : "", e->cat->roles[i].title);
 }
 
 static void flow_comment(const struct emit *e, const struct cat_flow *fl, char *buf, size_t len)
 {
-	const char *role = first_role_title(e, fl->roles);
 	const char *peer = e->cat->dests[fl->peer].title;
-	char row[24] = "";
+	char row[24] = "", role[RS_COMMENT_MAX];
 
+	role_titles(e, fl->roles, role, sizeof(role));
 	if (fl->row)
 		snprintf(row, sizeof(row), " (row %u)", fl->row);
 	if (fl->dir == DIR_INGRESS)
@@ -445,11 +600,71 @@ static void flow_comment(const struct emit *e, const struct cat_flow *fl, char *
 		snprintf(buf, len, "%s%s: %s -> %s", fl->id, row, role, peer);
 }
 
+/* The distinct ports of l's entries, at most FLOW_MAX_PORTS; an entry without one has def. */
+static size_t endpoint_ports(const struct endpoint_list *l, const uint16_t *def, size_t n_def,
+			     uint16_t *ports)
+{
+	size_t i, j, k, n = 0;
+
+	for (i = 0; i < l->n; i++) {
+		for (j = 0; j < (l->v[i].port ? 1 : n_def); j++) {
+			uint16_t port = l->v[i].port ? l->v[i].port : def[j];
+
+			for (k = 0; k < n && ports[k] != port; k++)
+				;
+			if (k == n && n < FLOW_MAX_PORTS)
+				ports[n++] = port;
+		}
+	}
+	return n;
+}
+
+/*
+ * A host peer left unset that means any address: said at every generation, not silently,
+ * on stderr or in the log (d) and in the plan (its header, the agent's status).
+ */
+static int warn_any(struct emit *e, const struct cat_flow *fl, const char *comment,
+		    const uint16_t *ports, size_t n_ports)
+{
+	struct loc loc = { e->cfg->n_docs ? e->cfg->docs[0]->file : "config", 0, 0 };
+	const char *fact = fact_names[e->cat->dests[fl->peer].fact];
+	char list[FLOW_MAX_PORTS * 7] = "";
+	size_t i, off = 0;
+
+	for (i = 0; i < n_ports; i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%u", i ? ", " : "",
+					ports[i]);
+	diag_warn(e->d, &loc, "%s is not set: any address may connect to port %s (%s); list the "
+		  "networks that need it under %s", fact, list, comment, fact);
+	return add_warning(e->p, "%s is not set: any address may connect to port %s (%s)", fact,
+			   list, comment);
+}
+
+/*
+ * A host fact left to 'auto' that detection did not find (no DNS or NTP server): the flow
+ * is left out, and enforce mode then drops that traffic. Said in the plan, and once per
+ * fact as a warning (check, plan, the agent's log).
+ */
+static int note_auto_none(struct emit *e, const char *comment, unsigned int fact)
+{
+	struct loc loc = { e->cfg->n_docs ? e->cfg->docs[0]->file : "config", 0, 0 };
+
+	if (!(e->auto_none_warned & (1U << fact))) {
+		e->auto_none_warned |= 1U << fact;
+		diag_warn(e->d, &loc, "%s: auto, and detection found none: no rule allows them "
+			  "(%s, and any other flow to them; in enforce mode that traffic is "
+			  "dropped); set %s", fact_names[fact], comment, fact_names[fact]);
+	}
+	return add_note(e->p, "%s: %s: auto found none", comment, fact_names[fact]);
+}
+
 static int emit_flow(struct emit *e, const struct cat_flow *fl)
 {
 	const struct cat_dest *dst = &e->cat->dests[fl->peer];
+	const struct endpoint_list *from = e->f->lists[fl->port_fact];
 	char comment[RS_COMMENT_MAX], origin[512];
 	struct rule_shape sh = { .comment = comment, .origin = origin };
+	uint16_t configured[FLOW_MAX_PORTS];
 	const uint16_t *ports = fl->ports;
 	struct dest_sets ds;
 	size_t n_ports = fl->n_ports;
@@ -458,8 +673,15 @@ static int emit_flow(struct emit *e, const struct cat_flow *fl)
 	flow_comment(e, fl, comment, sizeof(comment));
 	if (fl->dir == DIR_INGRESS && !e->in)
 		return add_note(e->p, "%s: ingress is not managed ('ingress: off')", comment);
+	if (fl->port_configured && !(from && from->n))
+		return add_note(e->p, "%s: no %s configured", comment, fact_names[fl->port_fact]);
 	loc_origin(origin, sizeof(origin), &fl->loc, "flow", fl->id);
 	r = dest_sets(e, dst, origin, &ds);
+	if (r == -ENOENT && dst->kind == DEST_REGION_FQDN)
+		return add_note(e->p, "%s: the catalog has no %s list for region %s", comment,
+				dst->key, e->f->region->code);
+	if (r == -ENOENT && dst->kind == DEST_HOST && e->cfg->facts[dst->fact].is_auto)
+		return note_auto_none(e, comment, dst->fact);
 	if (r == -ENOENT)
 		return add_note(e->p, "%s: no %s configured", comment, dst->id);
 	if (r == -EINVAL) {
@@ -469,9 +691,11 @@ static int emit_flow(struct emit *e, const struct cat_flow *fl)
 	if (r < 0)
 		return r;
 	if (fl->port_configured) {
-		ports = &e->f->lists[dst->fact]->v[0].port;
-		n_ports = 1;
+		n_ports = endpoint_ports(from, fl->ports, fl->n_ports, configured);
+		ports = configured;
 	}
+	if (ds.any && dst->kind == DEST_HOST && warn_any(e, fl, comment, ports, n_ports) < 0)
+		return -ENOMEM;
 	sh.chain = fl->dir == DIR_INGRESS ? e->in : e->out;
 	sh.dir = fl->dir == DIR_INGRESS ? RS_DIR_SRC : RS_DIR_DST;
 	sh.lo = fl->dir == DIR_LOCAL;
@@ -486,12 +710,12 @@ static int emit_flows(struct emit *e, bool local)
 
 	for (i = 0; i < e->cat->n_flows; i++) {
 		const struct cat_flow *fl = &e->cat->flows[i];
-		char comment[RS_COMMENT_MAX];
+		char comment[RS_COMMENT_MAX], buf[96];
 		const char *why;
 
 		if ((fl->dir == DIR_LOCAL) != local || !(fl->roles & e->f->roles))
 			continue;
-		why = flow_skip_reason(e, fl);
+		why = flow_skip_reason(e, fl, buf, sizeof(buf));
 		if (why) {
 			flow_comment(e, fl, comment, sizeof(comment));
 			r = add_note(e->p, "%s: %s", comment, why);
@@ -543,12 +767,12 @@ static int emit_allow(struct emit *e)
  */
 static int emit_resolver(struct emit *e)
 {
+	static const uint16_t dns_port = 53;
 	const struct endpoint_list *l = &e->cfg->resolver.servers;
 	struct rule_shape sh = { .chain = e->out, .dir = RS_DIR_DST };
 	uint16_t ports[FLOW_MAX_PORTS];
 	char origin[512];
 	struct dest_sets ds;
-	size_t i, k, n = 0;
 	int r;
 
 	if (!l->n)
@@ -558,15 +782,8 @@ static int emit_resolver(struct emit *e)
 	sh.comment = "flowguard resolver: resolver.servers";
 	sh.origin = origin;
 	r = endpoint_sets(e, "resolver", "DNS servers flowguard resolves with", origin, l, &ds);
-	for (i = 0; r == 0 && i < l->n; i++) {
-		uint16_t port = l->v[i].port ? l->v[i].port : 53;
-
-		for (k = 0; k < n && ports[k] != port; k++)
-			;
-		if (k == n && n < FLOW_MAX_PORTS)
-			ports[n++] = port;
-	}
-	return r ? r : emit_ports(&sh, &ds, PROTO_UDP | PROTO_TCP, ports, n);
+	return r ? r : emit_ports(&sh, &ds, PROTO_UDP | PROTO_TCP, ports,
+				  endpoint_ports(l, &dns_port, 1, ports));
 }
 
 /* Appends a base rule; comment is a literal. */
@@ -635,8 +852,27 @@ static int rule_lo(struct rs_chain *c, bool out, uint8_t l4, uint16_t dport, con
 	return 0;
 }
 
+/*
+ * The DHCP client's exchanges for the families in dhcp (DHCP_V4 | DHCP_V6); both by
+ * default, since a host that cannot renew its lease loses its address, and the rules
+ * match only the client's port pairs.
+ * meta nfproto ipv4 udp sport 68 udp dport 67 counter accept (and the reverse, and 546/547)
+ */
+static int dhcp_rules(struct rs_chain *c, bool out, unsigned int dhcp)
+{
+	int r = 0;
+
+	if (dhcp & DHCP_V4)
+		r |= out ? rule_udp_pair(c, NFPROTO_IPV4, 68, 67, "DHCPv4 lease and renewal") :
+			   rule_udp_pair(c, NFPROTO_IPV4, 67, 68, "DHCPv4 server replies");
+	if (dhcp & DHCP_V6)
+		r |= out ? rule_udp_pair(c, NFPROTO_IPV6, 546, 547, "DHCPv6 lease and renewal") :
+			   rule_udp_pair(c, NFPROTO_IPV6, 547, 546, "DHCPv6 server replies");
+	return r ? -ENOMEM : 0;
+}
+
 /* What any host needs to stay reachable under a default drop (both directions). */
-static int host_essentials(struct rs_chain *c, bool out)
+static int host_essentials(struct rs_chain *c, bool out, unsigned int dhcp)
 {
 	int r = 0;
 
@@ -645,15 +881,9 @@ static int host_essentials(struct rs_chain *c, bool out)
 	r |= rule_icmp(c, IPPROTO_ICMPV6, 135, -1, "IPv6 neighbour discovery");
 	r |= rule_icmp(c, IPPROTO_ICMPV6, 136, -1, "IPv6 neighbour discovery");
 	r |= rule_icmp(c, IPPROTO_ICMPV6, out ? 133 : 134, -1, "IPv6 router discovery");
-	if (out) {
+	if (out)
 		r |= rule_icmp(c, IPPROTO_ICMPV6, 143, -1, "IPv6 multicast listener report");
-		r |= rule_udp_pair(c, NFPROTO_IPV4, 68, 67, "DHCPv4 lease and renewal");
-		r |= rule_udp_pair(c, NFPROTO_IPV6, 546, 547, "DHCPv6 lease and renewal");
-	} else {
-		r |= rule_udp_pair(c, NFPROTO_IPV4, 67, 68, "DHCPv4 server replies");
-		r |= rule_udp_pair(c, NFPROTO_IPV6, 547, 546, "DHCPv6 server replies");
-	}
-	return r ? -ENOMEM : 0;
+	return r ? -ENOMEM : dhcp_rules(c, out, dhcp);
 }
 
 static int loopback_rules(struct emit *e)
@@ -732,9 +962,9 @@ static int build(struct emit *e)
 	if (r == 0)
 		r = loopback_rules(e);
 	if (r == 0)
-		r = host_essentials(e->out, true);
+		r = host_essentials(e->out, true, e->cfg->dhcp);
 	if (r == 0 && e->in)
-		r = host_essentials(e->in, false);
+		r = host_essentials(e->in, false, e->cfg->dhcp);
 	if (r == 0)
 		r = emit_flows(e, false);
 	if (r == 0)
@@ -745,6 +975,54 @@ static int build(struct emit *e)
 		r = final_rules(e->out, &e->cfg->events, e->cfg->mode == MODE_ENFORCE, "egress");
 	if (r == 0 && e->in)
 		r = final_rules(e->in, &e->cfg->events, e->cfg->ingress == INGRESS_ENFORCE, "ingress");
+	return r;
+}
+
+/* Whether binding b feeds set (by name). */
+static bool feeds(const struct fqdn_binding *b, const char *set)
+{
+	return !strcmp(b->set_v4, set) || !strcmp(b->set_v6, set);
+}
+
+/*
+ * "Server & Workload Protection: addresses of a.example, b.example": a DNS-fed set's
+ * comment names the names that feed it when they fit the kernel's comment (127 bytes);
+ * else it counts them, and plan and status list them.
+ */
+static int name_dns_set(const struct plan *p, struct rs_set *s)
+{
+	const char *title_end = s->comment ? strstr(s->comment, ": addresses from DNS") : NULL;
+	char buf[RS_COMMENT_MAX + 256];
+	size_t i, n = 0, off;
+
+	if (!title_end)
+		return 0;
+	off = (size_t)snprintf(buf, sizeof(buf), "%.*s: addresses of",
+			       (int)(title_end - s->comment), s->comment);
+	for (i = 0; i < p->n_names; i++) {
+		if (!feeds(&p->names[i], s->name))
+			continue;
+		if (off < sizeof(buf))
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s %s", n ? "," : "",
+						p->names[i].fqdn);
+		n++;
+	}
+	if (!n)
+		return 0;
+	if (off >= RS_COMMENT_MAX)
+		snprintf(buf, sizeof(buf), "%.*s: addresses of %zu DNS names (flowguard status "
+			 "lists them)", (int)(title_end - s->comment), s->comment, n);
+	return rs_strset(&s->comment, buf);
+}
+
+static int name_dns_sets(struct plan *p)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < p->rs->n_sets; i++)
+		if (p->rs->sets[i].dynamic)
+			r = name_dns_set(p, &p->rs->sets[i]);
 	return r;
 }
 
@@ -778,6 +1056,12 @@ int compile(const struct catalog *cat, const struct config *cfg, const struct ho
 	r = e.p->rs ? make_summary(e.p, cat, cfg, f) : -ENOMEM;
 	if (r == 0)
 		r = build(&e);
+	if (r == 0) {
+		static_sets_finish(e.p->rs);
+		r = names_dedup(e.p);
+	}
+	if (r == 0)
+		r = name_dns_sets(e.p);
 	if (r == 0 && diag_failed(d))
 		r = -EINVAL;
 	if (r < 0) {
@@ -794,15 +1078,15 @@ void plan_free(struct plan *p)
 
 	if (!p)
 		return;
-	for (i = 0; i < p->n_names; i++) {
-		free(p->names[i].fqdn);
-		free(p->names[i].set_v4);
-		free(p->names[i].set_v6);
-	}
+	for (i = 0; i < p->n_names; i++)
+		binding_clear(&p->names[i]);
 	for (i = 0; i < p->n_notes; i++)
 		free(p->notes[i]);
+	for (i = 0; i < p->n_warnings; i++)
+		free(p->warnings[i]);
 	free(p->names);
 	free(p->notes);
+	free(p->warnings);
 	free(p->summary);
 	ruleset_free(p->rs);
 	free(p);
@@ -903,16 +1187,65 @@ int facts_from_config(const struct config *cfg, const struct catalog *cat,
 	return facts_resolve(cfg, cat, NULL, ret, d);
 }
 
-int plan_print(const struct plan *p, FILE *out)
+/* The same names feed both sets (a destination's v4 and v6 sets share their bindings). */
+static bool same_feeds(const struct plan *p, const struct rs_set *a, const struct rs_set *b)
 {
 	size_t i;
 
+	for (i = 0; i < p->n_names; i++)
+		if (feeds(&p->names[i], a->name) != feeds(&p->names[i], b->name))
+			return false;
+	return true;
+}
+
+/*
+ * Inside each DNS-fed set: "# from DNS: a.example", one line per name that feeds it; the
+ * v6 twin of a set with the same names says so in one line.
+ */
+static void set_names_lines(FILE *out, const struct rs_set *set, const void *data)
+{
+	const struct plan *p = data;
+	const struct rs_set *prev = set > p->rs->sets ? set - 1 : NULL;
+	size_t i;
+
+	if (!set->dynamic)
+		return;
+	if (prev && prev->dynamic && same_feeds(p, prev, set)) {
+		fprintf(out, "\t\t# from DNS: the names of %s\n", prev->name);
+		return;
+	}
+	for (i = 0; i < p->n_names; i++)
+		if (feeds(&p->names[i], set->name))
+			fprintf(out, "\t\t# from DNS: %s\n", p->names[i].fqdn);
+}
+
+static bool dns_filled(const struct ruleset *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n_sets; i++)
+		if (rs->sets[i].dynamic && rs->sets[i].n_elems)
+			return true;
+	return false;
+}
+
+int plan_print(const struct plan *p, FILE *out)
+{
+	struct rs_print_hooks h = { .set_lines = set_names_lines, .data = p };
+	size_t i;
+
 	fprintf(out, "#!/usr/sbin/nft -f\n# %s\n", p->summary);
-	fputs("# Sets with 'flags timeout' are filled from DNS at run time; they are empty here.\n",
-	      out);
+	if (dns_filled(p->rs))
+		fputs("# Sets with 'flags timeout' hold what their names resolved to now; the agent "
+		      "keeps them current.\n", out);
+	else
+		fputs("# Sets with 'flags timeout' are filled from DNS at run time; they are empty "
+		      "here.\n", out);
+	for (i = 0; i < p->n_warnings; i++)
+		fprintf(out, "# warning: %s\n", p->warnings[i]);
 	for (i = 0; i < p->n_notes; i++)
 		fprintf(out, "# not applied: %s\n", p->notes[i]);
 	/* Makes the script re-runnable: nft -f replaces the table in one transaction. */
 	fprintf(out, "table inet %s\ndelete table inet %s\n\n", p->rs->table, p->rs->table);
-	return ruleset_print_nft(p->rs, out);
+	return ruleset_print_nft_hooks(p->rs, &h, out);
 }

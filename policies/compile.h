@@ -44,6 +44,8 @@ struct plan {
 	size_t n_names, cap_names;
 	char **notes; /* why flows were left out, for the admin */
 	size_t n_notes, cap_notes;
+	char **warnings; /* what the admin should narrow (a peer that means any address) */
+	size_t n_warnings, cap_warnings;
 	char *summary;
 };
 

@@ -18,6 +18,11 @@
 
 /* Caps one list's share of the table; a host with more belongs in a CIDR. */
 #define CONFIG_MAX_LIST 1024
+/*
+ * An allow entry's addresses, prefixes and names: a sanity bound, no longer a cost guard
+ * (compile is n log n). 65,536 addresses fit in one file (YAML_MAX_BYTES) as a flow list.
+ */
+#define CONFIG_MAX_ALLOW_PEERS 65536
 #define CONFIG_MAX_ALLOW 256
 #define CONFIG_MAX_FILES 64
 #define ALLOW_NAME_MAX 32
@@ -26,13 +31,16 @@ static const char *const top_keys[] = {
 	"mode", "roles", "region", "proxy", "relays", "smart-protection-server",
 	"service-gateway", "syslog", "communication", "ingress", "loopback", "features",
 	"dns-servers", "ntp-servers", "dc-gateway", "relay-clients", "resolver", "allow",
-	"blocked", "metrics", NULL,
+	"blocked", "metrics", "dhcp", "download-mirror", NULL,
 };
 static const char *const mode_names[] = { "enforce", "audit", NULL };
 static const char *const ingress_names[] = { "off", "audit", "enforce", NULL };
 static const char *const comm_names[] = { "agent-initiated", "manager-initiated",
 					  "bidirectional", NULL };
 static const char *const loopback_names[] = { "allow", "restrict", NULL };
+static const char *const transport_names[] = { "udp", "tls", NULL };
+/* dhcp: index -> DHCP_* mask (both = 3, v4 = 1, v6 = 2, off = 0) */
+static const char *const dhcp_names[] = { "off", "v4", "v6", "both", NULL };
 
 /* What an endpoint may be, per config key. */
 enum {
@@ -79,9 +87,9 @@ static int one_endpoint(const struct ynode *n, unsigned int allowed, const char 
 	return 0;
 }
 
-/* Appends the endpoints in n (a scalar or a list, or "auto" if allowed) to l. */
-static int endpoint_list(const struct ynode *n, unsigned int allowed, bool may_auto,
-			 const char *what, struct endpoint_list *l, struct diag *d)
+/* Appends the endpoints in n (a scalar or a list, or "auto" if allowed) to l; at most max. */
+static int endpoint_list_max(const struct ynode *n, unsigned int allowed, bool may_auto,
+			     const char *what, size_t max, struct endpoint_list *l, struct diag *d)
 {
 	const struct ynode *const *items = &n;
 	size_t i, count = 1;
@@ -103,8 +111,9 @@ static int endpoint_list(const struct ynode *n, unsigned int allowed, bool may_a
 			 "remove the key)" : " (remove the key instead)");
 		return -EINVAL;
 	}
-	if (l->n + count > CONFIG_MAX_LIST) {
-		diag_err(d, &n->loc, "%s: more than %d entries", what, CONFIG_MAX_LIST);
+	if (l->n + count > max) {
+		diag_err(d, &n->loc, "%s: %zu entries, more than the limit of %zu", what,
+			 l->n + count, max);
 		return -E2BIG;
 	}
 	v = realloc(l->v, (l->n + count) * sizeof(*v));
@@ -116,6 +125,12 @@ static int endpoint_list(const struct ynode *n, unsigned int allowed, bool may_a
 		if (one_endpoint(items[i], allowed, what, &l->v[l->n], d) == 0)
 			l->n++;
 	return 0;
+}
+
+static int endpoint_list(const struct ynode *n, unsigned int allowed, bool may_auto,
+			 const char *what, struct endpoint_list *l, struct diag *d)
+{
+	return endpoint_list_max(n, allowed, may_auto, what, CONFIG_MAX_LIST, l, d);
 }
 
 static int load_roles(struct config *cfg, const struct ynode *n, struct diag *d)
@@ -277,8 +292,8 @@ static int allow_peers(struct allow_entry *a, const struct ynode *n, struct diag
 		return -EINVAL;
 	}
 	a->ingress = from != NULL;
-	return endpoint_list(to ? to : from, EP_ADDR | EP_PREFIX | EP_NAME, false,
-			     to ? "allow.to" : "allow.from", &a->peers, d);
+	return endpoint_list_max(to ? to : from, EP_ADDR | EP_PREFIX | EP_NAME, false,
+				 to ? "allow.to" : "allow.from", CONFIG_MAX_ALLOW_PEERS, &a->peers, d);
 }
 
 static int load_allow_entry(struct allow_entry *a, const struct ynode *n, struct diag *d)
@@ -375,7 +390,7 @@ static const struct {
 	{ "service-gateway", FACT_SERVICE_GATEWAY, EP_ADDR | EP_NAME, false },
 	{ "relay-clients", FACT_RELAY_CLIENTS, EP_ADDR | EP_PREFIX, false },
 	{ "proxy", FACT_PROXY, EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT, false },
-	{ "syslog", FACT_SYSLOG, EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT, false },
+	{ "download-mirror", FACT_DOWNLOAD_MIRROR, EP_ADDR | EP_NAME | EP_PORT, false },
 };
 
 static void load_lists(struct config *cfg, const struct ynode *root, struct diag *d)
@@ -389,8 +404,8 @@ static void load_lists(struct config *cfg, const struct ynode *root, struct diag
 		n = ymap_get(root, list_keys[i].key);
 		if (!n)
 			continue;
-		/* proxy and syslog are one endpoint: a later file replaces, not extends. */
-		if (list_keys[i].fact == FACT_PROXY || list_keys[i].fact == FACT_SYSLOG) {
+		/* proxy is one endpoint: a later file replaces, not extends. */
+		if (list_keys[i].fact == FACT_PROXY) {
 			if (ynode_expect(n, YN_SCALAR, list_keys[i].key, d) < 0)
 				continue;
 			l->n = 0;
@@ -398,6 +413,42 @@ static void load_lists(struct config *cfg, const struct ynode *root, struct diag
 		endpoint_list(n, list_keys[i].allowed, list_keys[i].may_auto, list_keys[i].key, l,
 			      d);
 	}
+}
+
+/*
+ * syslog: SERVER:PORT, or the vendor's Syslog Configuration as a mapping (server, transport,
+ * and on a SIEM the agents that forward to it directly). A later file replaces the server
+ * and the transport and extends the agents.
+ */
+static void load_syslog(struct config *cfg, const struct ynode *n, struct diag *d)
+{
+	static const char *const keys[] = { "server", "transport", "agents", NULL };
+	const struct ynode *server = n, *v;
+	const char *what = "syslog";
+	int t;
+
+	if (n->type == YN_MAP) {
+		ymap_check_keys(n, keys, "syslog", d);
+		server = ymap_get(n, "server");
+		what = "syslog.server";
+		v = ymap_get(n, "transport");
+		if (v && ynode_enum(v, "syslog.transport", transport_names, &t, d) == 0)
+			cfg->syslog_transport = (enum fg_syslog_transport)t;
+		v = ymap_get(n, "agents");
+		if (v)
+			endpoint_list(v, EP_ADDR | EP_PREFIX, false, "syslog.agents",
+				      &cfg->facts[FACT_SYSLOG_AGENTS], d);
+	}
+	if (!server) {
+		cfg->syslog_loc = n->loc; /* an error unless another file names the server */
+		return;
+	}
+	cfg->syslog_loc.line = 0;
+	if (ynode_expect(server, YN_SCALAR, what, d) < 0)
+		return;
+	cfg->facts[FACT_SYSLOG].n = 0;
+	endpoint_list(server, EP_ADDR | EP_NAME | EP_PORT | EP_NEED_PORT, false, what,
+		      &cfg->facts[FACT_SYSLOG], d);
 }
 
 static void apply_doc(struct config *cfg, const struct ydoc *doc, struct diag *d)
@@ -410,10 +461,17 @@ static void apply_doc(struct config *cfg, const struct ydoc *doc, struct diag *d
 	if (ynode_expect(root, YN_MAP, "the configuration", d) < 0)
 		return;
 	ymap_check_keys(root, top_keys, "the configuration", d);
-	if (load_enum(root, "mode", mode_names, &v, d) == 0 && ymap_get(root, "mode"))
+	if (load_enum(root, "mode", mode_names, &v, d) == 0 && (n = ymap_get(root, "mode"))) {
 		cfg->mode = (enum fg_mode)v;
-	if (load_enum(root, "ingress", ingress_names, &v, d) == 0 && ymap_get(root, "ingress"))
+		cfg->mode_loc = n->loc;
+	}
+	if (load_enum(root, "ingress", ingress_names, &v, d) == 0 &&
+	    (n = ymap_get(root, "ingress"))) {
 		cfg->ingress = (enum fg_ingress)v;
+		cfg->ingress_loc = n->loc;
+	}
+	if (load_enum(root, "dhcp", dhcp_names, &v, d) == 0 && ymap_get(root, "dhcp"))
+		cfg->dhcp = (unsigned int)v;
 	if (load_enum(root, "communication", comm_names, &v, d) == 0 &&
 	    ymap_get(root, "communication")) {
 		cfg->comm = (enum fg_comm)v;
@@ -431,6 +489,8 @@ static void apply_doc(struct config *cfg, const struct ydoc *doc, struct diag *d
 			cfg->region = NULL;
 	}
 	load_lists(cfg, root, d);
+	if ((n = ymap_get(root, "syslog")))
+		load_syslog(cfg, n, d);
 	if ((n = ymap_get(root, "features")))
 		load_features(cfg, n, d);
 	if ((n = ymap_get(root, "dc-gateway")))
@@ -516,6 +576,8 @@ static void set_defaults(struct config *cfg)
 	cfg->ingress = INGRESS_OFF;
 	cfg->comm = COMM_AGENT_INITIATED;
 	cfg->loopback = LOOPBACK_ALLOW;
+	cfg->syslog_transport = SYSLOG_UDP;
+	cfg->dhcp = DHCP_V4 | DHCP_V6;
 	cfg->facts[FACT_DNS_SERVERS].is_auto = true;
 	cfg->facts[FACT_NTP_SERVERS].is_auto = true;
 	cfg->resolver.min_ttl = 30;
@@ -536,8 +598,12 @@ static void check_conflicts(const struct config *cfg, struct diag *d)
 	struct loc loc = { cfg->n_docs ? cfg->docs[0]->file : "config", 0, 0 };
 
 	if (cfg->ingress == INGRESS_ENFORCE && cfg->mode == MODE_AUDIT)
-		diag_err(d, &loc, "conflicting settings: 'ingress: enforce' with 'mode: audit'; "
-			 "enforce egress first, or use 'ingress: audit'");
+		diag_err(d, &cfg->ingress_loc, "conflicting settings: 'ingress: enforce' with "
+			 "'mode: audit' (set at %s:%u:%u); enforce egress first, or use 'ingress: audit'",
+			 cfg->mode_loc.file, cfg->mode_loc.line, cfg->mode_loc.col);
+	if (cfg->syslog_loc.line && !cfg->facts[FACT_SYSLOG].n)
+		diag_err(d, &cfg->syslog_loc, "syslog: missing 'server' (host:port, the Syslog "
+			 "Configuration's server and port)");
 	if (rc->min_ttl > rc->max_ttl)
 		diag_err(d, &loc, "conflicting settings: resolver.min-ttl (%llus) is above "
 			 "resolver.max-ttl (%llus)", (unsigned long long)rc->min_ttl,
@@ -577,14 +643,19 @@ int config_load(const char *path, bool strict_perms, const struct catalog *cat,
 
 int config_validate(const struct config *cfg, const struct catalog *cat, struct diag *d)
 {
+	const char *names[CAT_MAX_FEATURES + 1];
 	const struct ynode *n;
-	const char *hint;
+	char hint[128];
 	size_t i;
 
+	for (i = 0; i < cat->n_features; i++)
+		names[i] = cat->features[i].id;
+	names[i] = NULL;
 	for (i = 0; i < cfg->n_features; i++)
 		if (catalog_find_feature(cat, cfg->features[i]) < 0)
-			diag_err(d, &cfg->feature_locs[i], "unknown feature '%s' (catalog %s %s)",
-				 cfg->features[i], cat->name, cat->version);
+			diag_err(d, &cfg->feature_locs[i], "unknown feature '%s' (catalog %s %s)%s",
+				 cfg->features[i], cat->name, cat->version,
+				 closest_hint(cfg->features[i], names, hint, sizeof(hint)));
 	if (!cfg->region || catalog_find_region(cat, cfg->region))
 		return diag_failed(d) ? -EINVAL : 0;
 	for (i = cfg->n_docs; i-- > 0;) {
@@ -592,7 +663,6 @@ int config_validate(const struct config *cfg, const struct catalog *cat, struct 
 		if (n && n->value == cfg->region)
 			break;
 	}
-	hint = NULL;
 	if (i < cfg->n_docs) {
 		const char *codes[64];
 		size_t k;
@@ -600,9 +670,8 @@ int config_validate(const struct config *cfg, const struct catalog *cat, struct 
 		for (k = 0; k < cat->n_regions && k < 63; k++)
 			codes[k] = cat->regions[k].code;
 		codes[k] = NULL;
-		hint = closest_word(cfg->region, codes);
-		diag_err(d, &n->loc, "unknown region '%s'%s%s%s", cfg->region,
-			 hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+		diag_err(d, &n->loc, "unknown region '%s'%s", cfg->region,
+			 closest_hint(cfg->region, codes, hint, sizeof(hint)));
 	}
 	return -EINVAL;
 }

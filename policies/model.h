@@ -42,6 +42,8 @@ enum host_fact {
 	FACT_VCENTER,
 	FACT_AD,
 	FACT_RELAY_CLIENTS,
+	FACT_SYSLOG_AGENTS,   /* agents that forward syslog directly to this SIEM */
+	FACT_DOWNLOAD_MIRROR, /* a local web server mirroring the Download Center */
 	FACT_MAX
 };
 extern const char *const fact_names[FACT_MAX + 1];
@@ -59,11 +61,15 @@ enum {
 	WHEN_DIRECT = 1U << 0,            /* no proxy configured */
 	WHEN_PROXY = 1U << 1,             /* a proxy is configured */
 	WHEN_MANAGER_INITIATED = 1U << 2, /* communication: manager-initiated or bidirectional */
+	WHEN_SYSLOG_UDP = 1U << 3,        /* syslog configured with transport udp */
+	WHEN_SYSLOG_TLS = 1U << 4,        /* syslog configured with transport tls */
 };
 
 /* A feature bit per catalog feature; bounds the catalog to 32 features. */
 #define CAT_MAX_FEATURES 32
 #define FLOW_MAX_PORTS 16
+/* Per-region fqdn lists (regions.<r>.<key>) a region may name. */
+#define CAT_REGION_LISTS 8
 
 struct cat_name {
 	const char *name; /* may contain "{region}" */
@@ -95,8 +101,13 @@ struct cat_region {
 	const char *name;
 	struct cat_cidr *cidrs;
 	size_t n_cidrs;
-	const char *endpoint_sensor; /* id of an fqdn destination */
-	const char *also;            /* another region whose ranges are allowed too */
+	struct cat_region_list {
+		const char *key;  /* a region-fqdn destination's key, e.g. endpoint-sensor */
+		const char *dest; /* id of an fqdn destination */
+		struct loc loc;
+	} lists[CAT_REGION_LISTS];
+	size_t n_lists;
+	const char *also; /* another region whose ranges are allowed too */
 	struct loc loc;
 };
 
@@ -109,9 +120,10 @@ struct cat_flow {
 	unsigned int protos;
 	uint16_t ports[FLOW_MAX_PORTS];
 	size_t n_ports;
-	bool port_configured; /* the port comes from the configured endpoint */
-	unsigned int when;
-	uint32_t when_features;
+	bool port_configured; /* ports come from the entries of port_fact (else: ports) */
+	enum host_fact port_fact;
+	unsigned int when, unless; /* all of when must hold, none of unless */
+	uint32_t when_features, unless_features;
 	const char *description;
 	const char *source;
 	const char *confidence;
@@ -154,12 +166,17 @@ int catalog_load_checked(const char *path, bool strict_perms, struct catalog **r
 void catalog_free(struct catalog *cat);
 const struct cat_region *catalog_find_region(const struct catalog *cat, const char *code);
 const struct cat_dest *catalog_find_dest(const struct catalog *cat, const char *id);
+/* The fqdn destination a region names under key (regions.<r>.<key>), or NULL. */
+const struct cat_dest *catalog_region_list(const struct catalog *cat, const struct cat_region *reg,
+					   const char *key);
 int catalog_find_feature(const struct catalog *cat, const char *id);
 
 enum fg_mode { MODE_ENFORCE, MODE_AUDIT };
 enum fg_ingress { INGRESS_OFF, INGRESS_AUDIT, INGRESS_ENFORCE };
 enum fg_comm { COMM_AGENT_INITIATED, COMM_MANAGER_INITIATED, COMM_BIDIRECTIONAL };
 enum fg_loopback { LOOPBACK_ALLOW, LOOPBACK_RESTRICT };
+enum fg_syslog_transport { SYSLOG_UDP, SYSLOG_TLS };
+enum { DHCP_V4 = 1U << 0, DHCP_V6 = 1U << 1 };
 
 /* An address, prefix or DNS name, with an optional port. */
 struct endpoint {
@@ -218,11 +235,15 @@ struct config {
 	unsigned int roles;
 	const char *region; /* NULL: auto */
 	struct loc roles_loc, region_loc; /* where they were set (line 0: defaults) */
+	struct loc mode_loc, ingress_loc;
+	struct loc syslog_loc; /* a syslog mapping that lacks the server (line 0: none) */
 	struct endpoint_list facts[FACT_MAX];
 	enum fg_comm comm;
 	bool comm_set; /* given in a file (else detection may decide) */
 	enum fg_ingress ingress;
 	enum fg_loopback loopback;
+	enum fg_syslog_transport syslog_transport;
+	unsigned int dhcp; /* DHCP_V4 | DHCP_V6: the client's lease traffic is allowed */
 	const char *features[CAT_MAX_FEATURES];
 	struct loc feature_locs[CAT_MAX_FEATURES];
 	size_t n_features;

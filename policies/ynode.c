@@ -4,10 +4,12 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
+#include "fileread.h"
 #include "ynode.h"
 
 struct builder {
@@ -19,24 +21,52 @@ struct builder {
 	bool failed;
 };
 
-static void node_free(struct ynode *n)
-{
-	size_t i;
+/*
+ * A tree's memory in a few large zeroed chunks: a node and its text were two allocations
+ * each and as many frees, most of the cost of loading and freeing a long list beyond
+ * libyaml's own.
+ */
+struct yarena {
+	struct yarena *next;
+	size_t used, cap;
+	max_align_t data[];
+};
 
-	if (!n)
-		return;
-	for (i = 0; i < n->n; i++)
-		node_free(n->items[i]);
-	free(n->items);
-	free(n->value);
-	free(n);
+#define ARENA_MIN (16 * 1024)
+#define ARENA_MAX (1024 * 1024)
+
+/* n zeroed bytes that live until ydoc_free(); NULL on OOM. */
+static void *arena_alloc(struct ydoc *doc, size_t n)
+{
+	struct yarena *a = doc->arena;
+	size_t cap;
+
+	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	if (!a || a->cap - a->used < n) {
+		cap = a ? (a->cap < ARENA_MAX ? a->cap * 2 : ARENA_MAX) : ARENA_MIN;
+		if (cap < n)
+			cap = n; /* a long list's item array or a long text: a chunk of its own */
+		a = calloc(1, sizeof(*a) + cap);
+		if (!a)
+			return NULL;
+		a->cap = cap;
+		a->next = doc->arena;
+		doc->arena = a;
+	}
+	a->used += n;
+	return (char *)a->data + a->used - n;
 }
 
 void ydoc_free(struct ydoc *doc)
 {
+	struct yarena *a, *next;
+
 	if (!doc)
 		return;
-	node_free(doc->root);
+	for (a = doc->arena; a; a = next) {
+		next = a->next;
+		free(a);
+	}
 	free(doc->file);
 	free(doc);
 }
@@ -94,12 +124,16 @@ static int attach(struct builder *b, struct ynode *n)
 		return 0;
 	}
 	parent = b->stack[b->depth - 1];
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): depth > 0: on_start() pushed it */
 	if (parent->n == parent->cap) {
 		size_t ncap = parent->cap ? parent->cap * 2 : 8;
 
-		items = realloc(parent->items, ncap * sizeof(*items));
+		/* The old array stays in the arena: at most as much again as the final one. */
+		items = arena_alloc(b->doc, ncap * sizeof(*items));
 		if (!items)
 			return -ENOMEM;
+		if (parent->n)
+			memcpy(items, parent->items, parent->n * sizeof(*items));
 		parent->items = items;
 		parent->cap = ncap;
 	}
@@ -127,7 +161,7 @@ static int check_duplicate_key(struct builder *b, const struct ynode *key)
 
 static struct ynode *node_new(struct builder *b, enum ynode_type type, const yaml_mark_t *m)
 {
-	struct ynode *n = calloc(1, sizeof(*n));
+	struct ynode *n = arena_alloc(b->doc, sizeof(*n));
 
 	if (!n)
 		return NULL;
@@ -138,26 +172,25 @@ static struct ynode *node_new(struct builder *b, enum ynode_type type, const yam
 
 static int on_scalar(struct builder *b, const yaml_event_t *ev)
 {
+	size_t len = ev->data.scalar.length;
 	struct ynode *n;
 	int r;
 
 	n = node_new(b, YN_SCALAR, &ev->start_mark);
 	if (!n)
 		return -ENOMEM;
-	n->value = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+	n->value = arena_alloc(b->doc, len + 1); /* zeroed: the NUL is there */
+	if (!n->value)
+		return -ENOMEM;
+	memcpy(n->value, ev->data.scalar.value, len);
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-	if (!n->value || strlen(n->value) != ev->data.scalar.length) {
-		r = n->value ? -EINVAL : -ENOMEM;
-		if (r == -EINVAL)
-			diag_err(b->d, &n->loc, "NUL byte in a string");
-		node_free(n);
-		return r;
+	if (memchr(n->value, '\0', len)) {
+		diag_err(b->d, &n->loc, "NUL byte in a string");
+		return -EINVAL;
 	}
 	r = attach(b, n);
-	if (r < 0) {
-		node_free(n);
+	if (r < 0)
 		return r;
-	}
 	return b->depth ? check_duplicate_key(b, n) : 0;
 }
 
@@ -171,14 +204,11 @@ static int on_start(struct builder *b, enum ynode_type type, const yaml_event_t 
 		return -ENOMEM;
 	if (b->depth >= YAML_MAX_DEPTH) {
 		diag_err(b->d, &n->loc, "nesting deeper than %d levels", YAML_MAX_DEPTH);
-		node_free(n);
 		return -E2BIG;
 	}
 	r = attach(b, n);
-	if (r < 0) {
-		node_free(n);
+	if (r < 0)
 		return r;
-	}
 	b->stack[b->depth++] = n;
 	return 0;
 }
@@ -312,46 +342,60 @@ int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret,
 	return parse_max(file, buf, len, YAML_MAX_BYTES, ret, d);
 }
 
-static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
+static const struct yimage *image_find(const char *buf, size_t len)
 {
-	size_t len = 0, cap = 8192;
-	char *buf = malloc(cap), *p;
-	ssize_t n;
+	size_t i;
 
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			if (cap > max)
-				break; /* over the limit: parse_max() reports the size */
-			p = realloc(buf, cap * 2);
-			if (!p) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = p;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	for (i = 0; i < yimages_n; i++)
+		/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): file_read_bounded() set buf */
+		if (yimages[i].len == len && !memcmp(yimages[i].bytes, buf, len))
+			return &yimages[i];
+	return NULL;
+}
+
+/* The tree of im as ydoc_parse() would build it, in the arena; scalars point into im. */
+static int doc_from_image(const char *file, const struct yimage *im, struct ydoc **ret)
+{
+	struct ydoc *doc = calloc(1, sizeof(*doc));
+	struct ynode *nodes, **items;
+	size_t i, k;
+
+	if (!doc || !(doc->file = strdup(file)))
+		goto fail;
+	if (!im->n_nodes) {
+		*ret = doc;
+		return 0;
 	}
-	*ret = buf;
-	*ret_len = len;
+	nodes = arena_alloc(doc, im->n_nodes * sizeof(*nodes));
+	items = arena_alloc(doc, (im->n_items ? im->n_items : 1) * sizeof(*items));
+	if (!nodes || !items)
+		goto fail;
+	for (k = 0; k < im->n_items; k++)
+		items[k] = &nodes[im->items[k]];
+	for (i = 0; i < im->n_nodes; i++) {
+		const struct yimage_node *in = &im->nodes[i];
+		struct ynode *n = &nodes[i];
+
+		n->type = (enum ynode_type)in->type;
+		n->loc = (struct loc){ doc->file, in->line, in->col };
+		n->value = in->type == YN_SCALAR ? im->strings + in->value : NULL;
+		n->plain = in->plain;
+		n->items = in->n ? &items[in->first] : NULL;
+		n->n = n->cap = in->n;
+	}
+	doc->root = &nodes[0];
+	*ret = doc;
 	return 0;
+fail:
+	ydoc_free(doc);
+	return -ENOMEM;
 }
 
 static int load_fd(int fd, const char *path, size_t max, ydoc_check_fn check, void *userdata,
 		   struct ydoc **ret, struct diag *d)
 {
 	struct loc loc = { path, 0, 0 };
+	const struct yimage *im;
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
@@ -373,12 +417,17 @@ static int load_fd(int fd, const char *path, size_t max, ydoc_check_fn check, vo
 			 (long long)st.st_size, max);
 		return -E2BIG;
 	}
-	r = read_all(fd, max, &buf, &len);
+	r = file_read_bounded(fd, max, 0, &buf, &len);
+	if (r == -EFBIG) { /* not a regular file, or it grew since fstat */
+		diag_err(d, &loc, "file is larger than the limit of %zu", max);
+		return -E2BIG;
+	}
 	if (r < 0) {
 		diag_err(d, &loc, "cannot read: %s", strerror(-r));
 		return r;
 	}
-	r = parse_max(path, buf, len, max, ret, d);
+	im = len <= max ? image_find(buf, len) : NULL;
+	r = im ? doc_from_image(path, im, ret) : parse_max(path, buf, len, max, ret, d);
 	free(buf);
 	return r;
 }
@@ -449,6 +498,8 @@ const char *closest_word(const char *s, const char *const *allowed)
 	const char *hit = NULL;
 
 	for (; *allowed; allowed++) {
+		if (!strcasecmp(s, *allowed))
+			return *allowed;
 		dist = edit_distance(s, *allowed);
 		if (dist < best) {
 			best = dist;
@@ -456,6 +507,18 @@ const char *closest_word(const char *s, const char *const *allowed)
 		}
 	}
 	return hit;
+}
+
+const char *closest_hint(const char *s, const char *const *allowed, char *buf, size_t len)
+{
+	const char *hit = closest_word(s, allowed);
+
+	if (!hit)
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, "; did you mean '%s'?%s", hit,
+			 strcasecmp(s, hit) ? "" : " (only the case differs)");
+	return buf;
 }
 
 static bool word_in(const char *s, const char *const *list)
@@ -470,7 +533,7 @@ void ymap_check_keys(const struct ynode *map, const char *const *allowed, const 
 		     struct diag *d)
 {
 	const struct ynode *k;
-	const char *hint;
+	char hint[128];
 	size_t i;
 
 	for (i = 0; map && map->type == YN_MAP && i < map->n; i += 2) {
@@ -481,12 +544,8 @@ void ymap_check_keys(const struct ynode *map, const char *const *allowed, const 
 		}
 		if (word_in(k->value, allowed))
 			continue;
-		hint = closest_word(k->value, allowed);
-		if (hint)
-			diag_err(d, &k->loc, "unknown key '%s' in %s; did you mean '%s'?", k->value,
-				 what, hint);
-		else
-			diag_err(d, &k->loc, "unknown key '%s' in %s", k->value, what);
+		diag_err(d, &k->loc, "unknown key '%s' in %s%s", k->value, what,
+			 closest_hint(k->value, allowed, hint, sizeof(hint)));
 	}
 }
 
@@ -555,7 +614,7 @@ int ynode_uint(const struct ynode *n, const char *what, uint64_t min, uint64_t m
 int ynode_enum(const struct ynode *n, const char *what, const char *const *names, int *ret,
 	       struct diag *d)
 {
-	const char *hint;
+	char hint[128];
 	int i;
 
 	if (ynode_expect(n, YN_SCALAR, what, d) < 0)
@@ -570,11 +629,8 @@ int ynode_enum(const struct ynode *n, const char *what, const char *const *names
 			return 0;
 		}
 	}
-	hint = closest_word(n->value, names);
-	if (hint)
-		diag_err(d, &n->loc, "unknown %s '%s'; did you mean '%s'?", what, n->value, hint);
-	else
-		diag_err(d, &n->loc, "unknown %s '%s'", what, n->value);
+	diag_err(d, &n->loc, "unknown %s '%s'%s", what, n->value,
+		 closest_hint(n->value, names, hint, sizeof(hint)));
 	return -EINVAL;
 }
 

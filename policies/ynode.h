@@ -33,10 +33,42 @@ struct ynode {
 	size_t cap;
 };
 
+struct yarena;
+
 struct ydoc {
 	char *file;
 	struct ynode *root; /* NULL for an empty document */
+	/* The nodes, their item arrays and texts: freed together (texts of a yimage aside). */
+	struct yarena *arena;
 };
+
+/*
+ * A YAML file parsed at build time (policies/gen/catgen.c writes policies/yimages.c for
+ * the catalogs): the file's exact bytes and its tree, flattened. ydoc_load() of a file
+ * whose bytes equal an image's builds the tree from it instead of running libyaml, which
+ * was most of the work of loading the 47 KB catalog. Any other byte makes it a miss.
+ */
+struct yimage_node {
+	uint8_t type;  /* enum ynode_type */
+	uint8_t plain;
+	uint32_t line, col;
+	uint32_t value;       /* YN_SCALAR: offset of its text in strings */
+	uint32_t first, n;    /* items: yimage.items[first .. first + n) */
+};
+
+struct yimage {
+	const char *source; /* the file it was made from, for the record */
+	const char *bytes;
+	size_t len;
+	const struct yimage_node *nodes; /* nodes[0] is the root; none: an empty document */
+	size_t n_nodes;
+	const uint32_t *items; /* node indexes */
+	size_t n_items;
+	char *strings; /* scalars' texts, each NUL-terminated; never written */
+};
+
+extern const struct yimage yimages[];
+extern const size_t yimages_n;
 
 /* Parses buf (len bytes) named file. On error returns -EINVAL with diagnostics in d. */
 int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret, struct diag *d);
@@ -63,8 +95,16 @@ const struct ynode *ymap_get(const struct ynode *map, const char *key);
 /* Reports every key of map not in allowed (NULL-terminated), with a "did you mean" hint. */
 void ymap_check_keys(const struct ynode *map, const char *const *allowed, const char *what,
 		     struct diag *d);
-/* Returns the allowed[] entry closest to s (a small edit distance for its length), or NULL. */
+/*
+ * Returns the allowed[] entry closest to s (a small edit distance for its length), or NULL.
+ * An entry that differs from s only in case is the closest of all.
+ */
 const char *closest_word(const char *s, const char *const *allowed);
+/*
+ * "; did you mean 'x'?" for the closest_word() of s into buf, with "(only the case differs)"
+ * after it when that is the only difference; "" when nothing is close. Returns buf.
+ */
+const char *closest_hint(const char *s, const char *const *allowed, char *buf, size_t len);
 
 /* Typed access; each reports a located error and returns -EINVAL on a type mismatch. */
 int ynode_expect(const struct ynode *n, enum ynode_type type, const char *what, struct diag *d);

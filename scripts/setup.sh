@@ -3,7 +3,7 @@
 # Idempotent: with everything installed it does nothing (and needs no root).
 set -eu
 PKGS="build-essential pkg-config make gcc
-libnftnl-dev libmnl-dev libyaml-dev libc-ares-dev libsystemd-dev libcmocka-dev
+libnftnl-dev libmnl-dev libyaml-dev libc-ares-dev libcmocka-dev
 nftables iptables iproute2 unbound bind9-dnsutils python3 clang libclang-rt-14-dev"
 # make bench: iperf3 (packet path), strace (idle wake-ups)
 PKGS="$PKGS iperf3 strace"

@@ -2,7 +2,8 @@
 # flowguard check/plan on the fixtures, as an admin runs them (from the repository root):
 #   - every bad fixture: `flowguard check` exits 2 and stderr holds each of its '# expect:'
 #     lines (tests/fixtures/bad/NAME.yaml, or bad/NAME/flowguard.yaml with a conf.d/);
-#   - every good fixture: `flowguard check` exits 0;
+#   - every good fixture: `flowguard check` exits 0, and stderr holds each of its
+#     '# expect-warning:' lines;
 #   - every golden (good/NAME.nft): `flowguard plan` prints exactly those bytes, and
 #     `nft -c -f` accepts them inside a fresh network namespace (never the host's ruleset);
 #   - generated inputs: an oversized file; a group-writable file on the strict default path.
@@ -38,6 +39,13 @@ expect_lines() {
 		-e 's|^# expect-line: ||p' \
 		-e "s|^# expect: error: |$1: error: |p" \
 		-e "s|^# expect: |$1:|p" "$1"
+}
+
+# The full stderr lines a good fixture's '# expect-warning:' lines announce.
+warning_lines() {
+	sed -n -e '/^#/!q' \
+		-e "s|^# expect-warning: warning: |$1: warning: |p" \
+		-e "s|^# expect-warning: |$1:|p" "$1"
 }
 
 # nft -c in a namespace of our own: root gets a network namespace, others a user one too.
@@ -98,10 +106,19 @@ for f in $(fixtures "$GOOD"); do
 		bad "$f: flowguard check exited $?, not 0"
 		sed 's/^/    stderr: /' "$tmp/err" >&2
 	fi
+	warning_lines "$f" >"$tmp/want"
+	while IFS= read -r line; do
+		if grep -Fxq -- "$line" "$tmp/err"; then
+			ok
+		else
+			bad "$f: flowguard check did not warn: $line"
+			sed 's/^/    stderr: /' "$tmp/err" >&2
+		fi
+	done <"$tmp/want"
 
 	golden=${f%.yaml}.nft
 	[ -f "$golden" ] || continue
-	if ! $FG plan -c "$f" --catalog "$CATALOG" >"$tmp/plan.nft" 2>"$tmp/err"; then
+	if ! $FG plan --no-resolve -c "$f" --catalog "$CATALOG" >"$tmp/plan.nft" 2>"$tmp/err"; then
 		bad "$f: flowguard plan failed"
 		sed 's/^/    stderr: /' "$tmp/err" >&2
 		continue
@@ -130,14 +147,51 @@ size=$((1024 * 1024 + 1))
 	head -c $((size - 16)) /dev/zero | tr '\0' '#'
 	printf '\n'
 } >"$big"
-$FG check -c "$big" --catalog "$CATALOG" >/dev/null 2>"$tmp/err"
-rc=$?
-want="$big: error: file is $size bytes, larger than the limit of 1048576"
-if [ "$rc" -eq 2 ] && grep -Fxq -- "$want" "$tmp/err"; then
+# `flowguard check` of FILE exits 2 and prints the line WANT on stderr.
+expect_refused() { # what file want
+	$FG check -c "$2" --catalog "$CATALOG" >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -Fxq -- "$3" "$tmp/err"; then
+		ok
+	else
+		bad "$1: exit $rc, want 2 and: $3"
+		sed 's/^/    stderr: /' "$tmp/err" >&2
+	fi
+}
+expect_refused oversized "$big" "$big: error: file is $size bytes, larger than the limit of 1048576"
+
+# ---- an allow entry's limit: 65,536 addresses compile, one more is refused where it is ------
+# One flow list in one file (under YAML_MAX_BYTES); 10.0.0.0 upwards, one address each.
+allow_list() { # count
+	awk -v n="$1" 'BEGIN {
+		printf "mode: enforce\nroles: [agent]\nregion: de-1\ndns-servers: [192.0.2.53]\n"
+		printf "ntp-servers: [192.0.2.123]\nallow:\n  - name: many\n    ports: [443]\n    to: ["
+		for (i = 0; i < n; i++)
+			printf "%s10.%d.%d.%d", i ? "," : "", int(i / 65536), int(i / 256) % 256, i % 256
+		printf "]\n"
+	}'
+}
+allow_list 65536 >"$tmp/allow-max.yaml"
+if out=$($FG check -c "$tmp/allow-max.yaml" --catalog "$CATALOG" 2>&1) &&
+	$FG plan --no-resolve -c "$tmp/allow-max.yaml" --catalog "$CATALOG" 2>&1 |
+	grep -o '10\.[0-9]*\.[0-9]*\.[0-9]*' | sort -u | wc -l | grep -qx 65536; then
 	ok
 else
-	bad "oversized: exit $rc, want 2 and: $want"
-	sed 's/^/    stderr: /' "$tmp/err" >&2
+	bad "allow entry of 65536 addresses: $out"
+fi
+allow_list 65537 >"$tmp/allow-over.yaml"
+expect_refused "allow entry over the limit" "$tmp/allow-over.yaml" \
+	"$tmp/allow-over.yaml:9:9: error: allow.to: 65537 entries, more than the limit of 65536"
+
+# ---- the catalog compiled into the binary answers only for its exact bytes ----------------
+# A copy with one port changed must plan that port: it is parsed, not taken from the image.
+sed 's/ports: \[4122\]/ports: [4199]/' "$CATALOG" >"$tmp/catalog.yaml"
+$FG plan --no-resolve -c "$GOOD/relay-jp1.yaml" --catalog "$tmp/catalog.yaml" >"$tmp/plan.nft" 2>"$tmp/err"
+if grep -q 'dport 4199' "$tmp/plan.nft" && ! grep -q 'dport 4122' "$tmp/plan.nft" &&
+	$FG plan --no-resolve -c "$GOOD/relay-jp1.yaml" --catalog "$CATALOG" | grep -q 'dport 4122'; then
+	ok
+else
+	bad "a changed catalog copy was not planned as written: $(cat "$tmp/err")"
 fi
 
 # ---- the strict default config path (--root, no -c): group-writable is refused -------------
@@ -222,9 +276,9 @@ if [ "$(id -u)" -eq 0 ]; then
 			diff -u "$dir/expected.json" "$tmp/facts.out" | head -20 >&2
 			sed 's/^/    stderr: /' "$tmp/err" >&2
 		fi
-		$FG plan -c "$cfg" --catalog "$CATALOG" --root "$dir/root" >"$tmp/live.nft" 2>"$tmp/live.err"
+		$FG plan --no-resolve -c "$cfg" --catalog "$CATALOG" --root "$dir/root" >"$tmp/live.nft" 2>"$tmp/live.err"
 		live_rc=$?
-		$FG plan -c "$cfg" --catalog "$CATALOG" --facts "$facts" >"$tmp/facts.nft" 2>"$tmp/facts.err"
+		$FG plan --no-resolve -c "$cfg" --catalog "$CATALOG" --facts "$facts" >"$tmp/facts.nft" 2>"$tmp/facts.err"
 		facts_rc=$?
 		grep -v ': warning: ' "$tmp/live.err" >"$tmp/live.errors"
 		if [ "$live_rc" -eq "$facts_rc" ] && cmp -s "$tmp/live.nft" "$tmp/facts.nft" &&
@@ -242,7 +296,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	facts_refused() {
 		local name=$1 file=$2 line good_case=1
 		shift 2
-		$FG plan -c tests/detect/auto.yaml --catalog "$CATALOG" --facts "$file" \
+		$FG plan --no-resolve -c tests/detect/auto.yaml --catalog "$CATALOG" --facts "$file" \
 			>"$tmp/out" 2>"$tmp/err"
 		rc=$?
 		[ "$rc" -eq 2 ] || good_case=0
@@ -328,6 +382,25 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 fi
 
+# ---- auto that finds nothing: check warns, the plan says why the flows are left out ----------
+mkdir -p "$tmp/bare"
+printf 'mode: enforce\nroles: [agent]\nregion: de-1\n' >"$tmp/auto.yaml"
+if $FG check -c "$tmp/auto.yaml" --catalog "$CATALOG" --root "$tmp/bare" >"$tmp/out" 2>"$tmp/err" &&
+	grep -q "^$tmp/auto.yaml: warning: dns-servers: auto, and detection found none: no rule allows them (agent-dns (row 7)" "$tmp/err" &&
+	grep -q "^$tmp/auto.yaml: warning: ntp-servers: auto, and detection found none: no rule allows them (agent-ntp (row 8)" "$tmp/err"; then
+	ok
+else
+	bad "check: no warning for auto DNS/NTP servers found nowhere: $(cat "$tmp/err")"
+fi
+if $FG plan --no-resolve -c "$tmp/auto.yaml" --catalog "$CATALOG" --root "$tmp/bare" >"$tmp/out" 2>/dev/null &&
+	grep -qx '# not applied: agent-dns (row 7): Agents -> DNS server: dns-servers: auto found none' "$tmp/out" &&
+	grep -qx '# not applied: agent-ntp (row 8): Agents -> NTP server: ntp-servers: auto found none' "$tmp/out" &&
+	! grep -q 'none configured\|no dns-servers configured' "$tmp/out"; then
+	ok
+else
+	bad "plan: the reason is not 'auto found none': $(grep 'not applied' "$tmp/out")"
+fi
+
 # ---- suggest: status files -> a drop-in that check accepts; errors exact -----------------
 # tests/fixtures/status/NAME.json with NAME.yaml: suggest prints exactly that (the generated
 # time aside); as conf.d/ of a base config, `check` accepts it and `plan` has a rule for
@@ -374,7 +447,7 @@ for golden in "$ST"/*.yaml; do
 		bad "suggest $f: flowguard check refuses the drop-in"
 		sed 's/^/    stderr: /' "$tmp/err" >&2
 	fi
-	$FG plan -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" \
+	$FG plan --no-resolve -c "$sg/flowguard.yaml" --catalog "$CATALOG" --root "$tmp/emptyroot" \
 		>"$tmp/plan" 2>/dev/null
 	missing=
 	for e in $(sed -n 's/^  - name: //p' "$tmp/out"); do
@@ -538,6 +611,73 @@ else
 	bad "suggest without a readable configuration: exit $rc, want 0, a warning, every flow"
 	cat "$tmp/err" >&2
 fi
+
+# ---- per-command options: one a command does not take is a usage error naming it --------
+# In a network namespace of our own, with a time limit: a command that wrongly ran would
+# touch only that namespace's (empty) ruleset.
+in_netns() {
+	if [ "$(id -u)" -eq 0 ]; then
+		unshare -n timeout 20 "$@"
+	else
+		unshare -Urn timeout 20 "$@"
+	fi
+}
+# wrong_opt COMMAND OPTION-NAME ARGS...: exit 2, the option named, the command's usage.
+wrong_opt() {
+	_cmd=$1 _opt=$2
+	shift 2
+	in_netns $FG "$@" >"$tmp/out" 2>"$tmp/err"
+	_rc=$?
+	if [ "$_rc" -eq 2 ] && [ "$(sed -n 1p "$tmp/err")" = "flowguard: $_cmd does not take --$_opt" ] &&
+		sed -n 2p "$tmp/err" | grep -q "^Usage: flowguard $_cmd\( \|$\)" && [ ! -s "$tmp/out" ]; then
+		ok
+	else
+		bad "$_cmd --$_opt: exit $_rc, want 2 naming the option; stderr:"
+		sed 's/^/    /' "$tmp/err" >&2
+	fi
+}
+wrong_opt plan json plan -c init/flowguard.yaml --json
+wrong_opt check save check --save "$tmp/x.json"
+wrong_opt apply json apply -c policies/examples/demo.yaml --catalog "$CATALOG" --json
+wrong_opt audit no-resolve audit -c policies/examples/demo.yaml --catalog "$CATALOG" --no-resolve
+wrong_opt disable root disable --root /
+wrong_opt run json run -c policies/examples/demo.yaml --catalog "$CATALOG" --json \
+	--state-dir "$tmp" --run-dir "$tmp"
+wrong_opt status config status -c init/flowguard.yaml
+wrong_opt detect output detect -o "$tmp/x.json"
+wrong_opt detect catalog detect --catalog "$CATALOG"
+wrong_opt suggest facts suggest --status "$ST/audit.json" --facts "$tmp/x.json"
+wrong_opt plan json --json plan -c init/flowguard.yaml
+[ ! -e "$tmp/x.json" ] && ok || bad "a refused command wrote $tmp/x.json"
+
+# ---- exit status: the kernel's refusal is a runtime failure (1), bad input stays 2 ------
+# exit_case NAME WANT-RC WANT-TEXT COMMAND...: its exit status, and WANT-TEXT on stderr.
+exit_case() {
+	_name=$1 _rc=$2 _want=$3
+	shift 3
+	"$@" >/dev/null 2>"$tmp/err"
+	_got=$?
+	if [ "$_got" -eq "$_rc" ] && grep -Fq -- "$_want" "$tmp/err"; then
+		ok
+	else
+		bad "$_name: exit $_got, want $_rc and: $_want; stderr:"
+		sed 's/^/    /' "$tmp/err" >&2
+	fi
+}
+demo="-c policies/examples/demo.yaml --catalog $CATALOG"
+missing="-c $tmp/nosuch.yaml --catalog $CATALOG"
+dirs="--state-dir $tmp/nobody --run-dir $tmp/nobody"
+mkdir -p "$tmp/nobody" && chmod 777 "$tmp/nobody"
+# Unprivileged in a namespace of our own, so nf_tables says EPERM (no CAP_NET_ADMIN there).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	eperm="Operation not permitted (needs CAP_NET_ADMIN)"
+	nobody="unshare -n setpriv --reuid=65534 --regid=65534 --clear-groups timeout 20 $FG"
+	exit_case "apply without CAP_NET_ADMIN" 1 "$eperm" $nobody apply $demo
+	exit_case "run without CAP_NET_ADMIN" 1 "$eperm" $nobody run $demo $dirs
+fi
+enoent="$tmp/nosuch.yaml: error: cannot open: No such file or directory"
+exit_case "apply with a missing configuration" 2 "$enoent" in_netns $FG apply $missing
+exit_case "run with a missing configuration" 2 "$enoent" in_netns $FG run $missing $dirs
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -20,61 +20,86 @@
 #define EXIT_RUNTIME 1
 #define EXIT_INVALID 2
 
+/* Every option; a command takes the ones its entry in commands[] names. */
+enum opt {
+	OPT_CONFIG,
+	OPT_CATALOG,
+	OPT_ROOT,
+	OPT_NO_RESOLVE,
+	OPT_JSON,
+	OPT_STATE_DIR,
+	OPT_RUN_DIR,
+	OPT_FACTS,
+	OPT_SAVE,
+	OPT_STATUS,
+	OPT_OUTPUT,
+	OPT_FORCE,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_MAX,
+};
+
+#define OPT_BIT(opt) (1U << (opt))
+/* What loading a generation reads: plan, check, apply, audit and run take them all. */
+#define OPTS_GEN (OPT_BIT(OPT_CONFIG) | OPT_BIT(OPT_CATALOG) | OPT_BIT(OPT_ROOT) | \
+		  OPT_BIT(OPT_FACTS))
+
+/* getopt_long's table, indexed by enum opt; a long option's val is OPT_VAL + its index. */
+#define OPT_VAL 256
+static const struct option longopts[] = {
+	[OPT_CONFIG] = { "config", required_argument, NULL, 'c' },
+	[OPT_CATALOG] = { "catalog", required_argument, NULL, OPT_VAL + OPT_CATALOG },
+	[OPT_ROOT] = { "root", required_argument, NULL, OPT_VAL + OPT_ROOT },
+	[OPT_NO_RESOLVE] = { "no-resolve", no_argument, NULL, OPT_VAL + OPT_NO_RESOLVE },
+	[OPT_JSON] = { "json", no_argument, NULL, OPT_VAL + OPT_JSON },
+	[OPT_STATE_DIR] = { "state-dir", required_argument, NULL, OPT_VAL + OPT_STATE_DIR },
+	[OPT_RUN_DIR] = { "run-dir", required_argument, NULL, OPT_VAL + OPT_RUN_DIR },
+	[OPT_FACTS] = { "facts", required_argument, NULL, OPT_VAL + OPT_FACTS },
+	[OPT_SAVE] = { "save", required_argument, NULL, OPT_VAL + OPT_SAVE },
+	[OPT_STATUS] = { "status", required_argument, NULL, OPT_VAL + OPT_STATUS },
+	[OPT_OUTPUT] = { "output", required_argument, NULL, 'o' },
+	[OPT_FORCE] = { "force", no_argument, NULL, OPT_VAL + OPT_FORCE },
+	[OPT_HELP] = { "help", no_argument, NULL, 'h' },
+	[OPT_VERSION] = { "version", no_argument, NULL, OPT_VAL + OPT_VERSION },
+	[OPT_MAX] = { NULL, 0, NULL, 0 },
+};
+
+/* How a command's usage line shows each option's argument ("" for a flag). */
+static const char *const opt_args[OPT_MAX] = {
+	[OPT_CONFIG] = "FILE",	  [OPT_CATALOG] = "FILE", [OPT_ROOT] = "DIR",
+	[OPT_STATE_DIR] = "DIR",  [OPT_RUN_DIR] = "DIR",  [OPT_FACTS] = "FILE",
+	[OPT_SAVE] = "FILE",	  [OPT_STATUS] = "FILE",  [OPT_OUTPUT] = "FILE",
+};
+
+struct command;
+
 struct opts {
-	const char *command;
+	const struct command *cmd;
+	const char *arg[OPT_MAX]; /* each option's argument ("" for a flag); NULL: not given */
+	unsigned int given;	  /* OPT_BIT() of every option given */
 	char config[PATH_MAX];
 	char catalog[PATH_MAX];
 	char root[PATH_MAX]; /* the host to detect: "/" or a fixture tree */
 	bool strict; /* the real config path: refuse files others could have written */
 	bool strict_catalog; /* the default catalog path: the same */
-	bool no_resolve;
-	bool json;
-	const char *state_dir, *run_dir; /* run, status: NULL for the defaults */
-	const char *facts; /* --facts: host facts from this file instead of detecting */
-	const char *save;  /* detect --save: write the JSON report to this file */
-	const char *status, *output; /* suggest: --status, -o */
-	bool force;		     /* suggest: replace the -o file */
 };
 
+/*
+ * One command: what it does (NULL: not listed in the help) and the options it takes;
+ * any other option is a usage error naming the command. fn returns 0, a positive value
+ * (drift: 1), or -errno, -EINVAL meaning invalid usage or configuration.
+ */
+struct command {
+	const char *name;
+	int (*fn)(const struct opts *o, struct diag *d);
+	unsigned int opts;
+	const char *summary;
+};
 
-static void usage(FILE *out)
+static bool has(const struct opts *o, enum opt opt)
 {
-	fputs("Usage: flowguard COMMAND [OPTIONS]\n"
-	      "\n"
-	      "Commands:\n"
-	      "  plan     print the table flowguard would apply, as nft syntax (no kernel access)\n"
-	      "  check    validate the configuration and the catalog\n"
-	      "  apply    program the table in one transaction and exit\n"
-	      "  audit    compare the kernel's table with the desired one (1: drift)\n"
-	      "  disable  remove the table (break-glass)\n"
-	      "  run      the agent: keep the table current as DNS, config and kernel change\n"
-	      "  status   what the running agent applied, and the table's flags and owner\n"
-	      "  detect   show the detected roles, region and host facts, with evidence\n"
-	      "  suggest  print allow entries (a conf.d/ file) for what the agent blocked\n"
-	      "\n"
-	      "Options:\n"
-	      "  -c, --config FILE    configuration (default " FG_CONFIG ")\n"
-	      "      --catalog FILE   vendor catalog (default " FG_CATALOG_DIR "/swp.yaml)\n"
-	      "      --root DIR       read the host under DIR instead of /\n"
-	      "      --no-resolve     plan: leave DNS-fed sets empty (the default for now)\n"
-	      "      --json           detect, status: print JSON\n"
-	      "      --state-dir DIR  run: last good answers (default " FG_STATE_DIR ")\n"
-	      "      --run-dir DIR    run, status, suggest: status file (default " FG_RUN_DIR ")\n"
-	      "      --facts FILE     host facts from FILE (written by detect --save) instead\n"
-	      "                       of detecting; the unit's way to run unprivileged\n"
-	      "      --save FILE      detect: write the JSON report to FILE (atomically, 0644)\n"
-	      "      --status FILE    suggest: the agent's status file (default RUN-DIR/status.json)\n"
-	      "  -o, --output FILE    suggest: write FILE (atomically, 0644) instead of stdout\n"
-	      "      --force          suggest: replace an existing -o FILE\n"
-	      "  -h, --help           show this help\n"
-	      "      --version        show the version\n"
-	      "\n"
-	      "Exit status: 0 ok; 1 runtime failure or drift; 2 invalid usage or configuration.\n",
-	      out);
+	return o->given & OPT_BIT(opt);
 }
-
-enum { OPT_CATALOG = 256, OPT_ROOT, OPT_NO_RESOLVE, OPT_VERSION, OPT_JSON, OPT_STATE_DIR,
-       OPT_RUN_DIR, OPT_FACTS, OPT_SAVE, OPT_STATUS, OPT_FORCE };
 
 static int set_path(char *dst, const char *root, const char *path)
 {
@@ -83,88 +108,8 @@ static int set_path(char *dst, const char *root, const char *path)
 	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "catalog", required_argument, NULL, OPT_CATALOG },
-		{ "root", required_argument, NULL, OPT_ROOT },
-		{ "no-resolve", no_argument, NULL, OPT_NO_RESOLVE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
-		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
-		{ "facts", required_argument, NULL, OPT_FACTS },
-		{ "save", required_argument, NULL, OPT_SAVE },
-		{ "status", required_argument, NULL, OPT_STATUS },
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *config = NULL, *catalog = NULL, *root = NULL;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "c:ho:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config = optarg;
-			break;
-		case OPT_CATALOG:
-			catalog = optarg;
-			break;
-		case OPT_ROOT:
-			root = optarg;
-			break;
-		case OPT_NO_RESOLVE:
-			o->no_resolve = true;
-			break;
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_STATE_DIR:
-			o->state_dir = optarg;
-			break;
-		case OPT_RUN_DIR:
-			o->run_dir = optarg;
-			break;
-		case OPT_FACTS:
-			o->facts = optarg;
-			break;
-		case OPT_SAVE:
-			o->save = optarg;
-			break;
-		case OPT_STATUS:
-			o->status = optarg;
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case OPT_FORCE:
-			o->force = true;
-			break;
-		case 'h':
-			o->command = "help";
-			return 0;
-		case OPT_VERSION:
-			o->command = "version";
-			return 0;
-		default:
-			return -EINVAL;
-		}
-	}
-	if (optind != argc - 1)
-		return -EINVAL;
-	o->command = argv[optind];
-	o->strict = !config;
-	o->strict_catalog = !catalog;
-	snprintf(o->root, sizeof(o->root), "%s", root ? root : "/");
-	if (set_path(o->config, config ? NULL : root, config ? config : FG_CONFIG) < 0 ||
-	    set_path(o->catalog, catalog ? NULL : root,
-		     catalog ? catalog : FG_CATALOG_DIR "/swp.yaml") < 0)
-		return -ENAMETOOLONG;
-	return 0;
-}
+/* getopt_long's answer as an enum opt; OPT_MAX for an unknown option. */
+static void usage(FILE *out);
 
 static void gen_opts_of(const struct opts *o, struct gen_opts *ret)
 {
@@ -173,7 +118,7 @@ static void gen_opts_of(const struct opts *o, struct gen_opts *ret)
 	ret->root = o->root;
 	ret->strict = o->strict;
 	ret->strict_catalog = o->strict_catalog;
-	ret->facts = o->facts;
+	ret->facts = o->arg[OPT_FACTS];
 }
 
 /* Catalog, config, detection, facts and plan for one command. */
@@ -185,12 +130,30 @@ static int load(const struct opts *o, struct gen *g, struct diag *d)
 	return gen_build(&go, g, d);
 }
 
+/* load() with its diagnostics printed first: they come before what the kernel says. */
+static int load_shown(const struct opts *o, struct gen *g, struct diag *d)
+{
+	int r = load(o, g, d);
+
+	diag_print(d, stderr);
+	diag_clear(d);
+	return r;
+}
+
+/* What went wrong after the input was accepted is reported; it is a runtime failure (1). */
+static int runtime(int r)
+{
+	return r < 0 && r != -ENOMEM ? -EIO : r;
+}
+
 static int cmd_plan(const struct opts *o, struct diag *d)
 {
 	struct gen l = { 0 };
 	int r;
 
 	r = load(o, &l, d);
+	if (r == 0 && !has(o, OPT_NO_RESOLVE))
+		r = gen_plan_resolve(&l, stderr);
 	if (r == 0)
 		r = plan_print(l.plan, stdout);
 	gen_clear(&l);
@@ -235,98 +198,334 @@ static int cmd_apply(const struct opts *o, struct diag *d)
 	struct gen l = { 0 };
 	int r;
 
-	r = load(o, &l, d);
-	diag_print(d, stderr);
-	diag_clear(d);
+	r = load_shown(o, &l, d);
 	if (r == 0) {
 		kernel_opts_init(&ko);
-		r = kernel_apply(l.plan->rs, &ko, stderr);
-		/* Reported already; whatever the kernel said, it is a runtime failure (1). */
-		if (r < 0 && r != -ENOMEM)
-			r = -EIO;
+		r = runtime(kernel_apply(l.plan->rs, &ko, stderr));
 	}
 	gen_clear(&l);
 	return r;
 }
 
-/* 0 in sync, 1 drift (as a positive return), or -errno. */
+/*
+ * 0 in sync, 1 drift (as a positive return), or -errno. The running agent's answers and
+ * what it saw come from its status file.
+ */
 static int cmd_audit(const struct opts *o, struct diag *d)
 {
+	struct audit_agent ag = { 0 };
+	struct audit_opts ao = { .agent = &ag, .json = has(o, OPT_JSON) };
 	struct gen l = { 0 };
 	int r;
 
-	r = load(o, &l, d);
-	diag_print(d, stderr);
-	diag_clear(d);
+	r = load_shown(o, &l, d);
+	if (r == 0 && status_agent_read(o->arg[OPT_RUN_DIR], &ag) < 0)
+		fprintf(stderr, "flowguard: the agent's status file is damaged; DNS-fed sets are "
+				"not compared\n");
 	if (r == 0) {
-		r = kernel_audit(l.plan->rs, stdout);
-		if (r < 0 && r != -ENOMEM)
-			r = -EIO;
+		ao.names = l.plan->names;
+		ao.n_names = l.plan->n_names;
+		r = runtime(kernel_audit(l.plan->rs, &ao, stdout));
 	}
+	kernel_audit_agent_clear(&ag);
 	gen_clear(&l);
 	return r;
+}
+
+/*
+ * Validates the configuration as the agent will (the same facts), then tells the agent
+ * and waits for its verdict; an invalid configuration is told too, so that the agent's
+ * STATUS= and status say the reload was refused. 2 when invalid, 1 when refused otherwise.
+ */
+static int cmd_reload(const struct opts *o, struct diag *d)
+{
+	struct gen l = { 0 };
+	int r, k;
+
+	r = load_shown(o, &l, d);
+	gen_clear(&l);
+	k = status_reload_agent(o->arg[OPT_RUN_DIR], stderr);
+	if (r == -ENOMEM || k == -ENOMEM)
+		return -ENOMEM;
+	if (r < 0 || k == -EINVAL)
+		return -EINVAL;
+	return k < 0 ? -EIO : 0;
 }
 
 /* Detected here, or read from --facts (what the daemon would use); printed or --save'd. */
 static int cmd_detect(const struct opts *o, struct diag *d)
 {
+	const char *facts = o->arg[OPT_FACTS], *save = o->arg[OPT_SAVE];
+
 	struct detection *det = NULL;
 	int r;
 
-	r = o->facts ? detection_load(o->facts, &det, d) : detect_host(o->root, &det, d);
+	r = facts ? detection_load(facts, &det, d) : detect_host(o->root, &det, d);
 	if (r < 0)
-		return r == -ENOMEM || o->facts ? r : -EIO;
-	if (o->save) {
-		r = detection_save(det, o->save);
+		return r == -ENOMEM || facts ? r : -EIO;
+	if (save) {
+		r = detection_save(det, save);
 		if (r < 0)
-			fprintf(stderr, "flowguard: cannot write %s: %s\n", o->save, strerror(-r));
+			fprintf(stderr, "flowguard: cannot write %s: %s\n", save, strerror(-r));
 	} else {
-		r = o->json ? detection_print_json(det, stdout) : detection_print(det, stdout);
+		r = has(o, OPT_JSON) ? detection_print_json(det, stdout) :
+				       detection_print(det, stdout);
 	}
 	detection_free(det);
-	return r < 0 && r != -ENOMEM ? -EIO : r;
+	return runtime(r);
 }
 
-static int cmd_run(const struct opts *o)
+static int cmd_run(const struct opts *o, struct diag *d)
 {
-	struct daemon_opts d = { .config = o->config, .catalog = o->catalog, .root = o->root,
-				 .strict = o->strict, .strict_catalog = o->strict_catalog, .state_dir = o->state_dir,
-				 .run_dir = o->run_dir, .facts = o->facts };
+	struct daemon_opts dop = { .config = o->config, .catalog = o->catalog, .root = o->root,
+				   .strict = o->strict, .strict_catalog = o->strict_catalog,
+				   .state_dir = o->arg[OPT_STATE_DIR],
+				   .run_dir = o->arg[OPT_RUN_DIR], .facts = o->arg[OPT_FACTS] };
 
-	return daemon_run(&d);
+	(void)d; /* the daemon logs its own */
+	return daemon_run(&dop);
 }
 
 /* Every failure is a runtime one (1): the status file is the agent's, not the admin's. */
 static int cmd_suggest(const struct opts *o, struct diag *d)
 {
-	struct suggest_opts so = { .status = o->status, .output = o->output, .force = o->force,
-				   .now_s = (int64_t)time(NULL) };
+	struct suggest_opts so = { .status = o->arg[OPT_STATUS], .output = o->arg[OPT_OUTPUT],
+				   .force = has(o, OPT_FORCE), .now_s = (int64_t)time(NULL) };
+	const char *run_dir = o->arg[OPT_RUN_DIR];
 	struct gen_opts go;
 	char path[PATH_MAX];
 	int r;
 
-	if (o->force && !o->output) {
+	if (so.force && !so.output) {
 		fprintf(stderr, "flowguard: --force needs -o FILE\n");
 		return -EINVAL;
 	}
 	if (!so.status) {
-		snprintf(path, sizeof(path), "%s/%s", o->run_dir ? o->run_dir : FG_RUN_DIR,
+		snprintf(path, sizeof(path), "%s/%s", run_dir ? run_dir : FG_RUN_DIR,
 			 FG_STATUS_FILE);
 		so.status = path;
 	}
 	gen_opts_of(o, &go);
 	so.gen = &go;
 	r = suggest_run(&so, d);
-	return r < 0 && r != -ENOMEM ? -EIO : r;
+	return runtime(r);
 }
 
-/* -EINVAL from the policy side means "invalid input" (2); anything else is runtime (1). */
+static int cmd_disable(const struct opts *o, struct diag *d)
+{
+	(void)o;
+	(void)d;
+	return kernel_disable(FG_TABLE, stderr) < 0 ? -EIO : 0;
+}
+
+static int cmd_status(const struct opts *o, struct diag *d)
+{
+	int r;
+
+	(void)d;
+	r = status_print(o->arg[OPT_RUN_DIR], has(o, OPT_JSON), stdout);
+	return runtime(r);
+}
+
+static int cmd_help(const struct opts *o, struct diag *d)
+{
+	(void)o;
+	(void)d;
+	usage(stdout);
+	return 0;
+}
+
+static int cmd_version(const struct opts *o, struct diag *d)
+{
+	(void)o;
+	(void)d;
+	printf("flowguard %s\n", fg_version);
+	return 0;
+}
+
+static const struct command commands[] = {
+	{ "plan", cmd_plan, OPTS_GEN | OPT_BIT(OPT_NO_RESOLVE),
+	  "print the table as nft syntax, DNS-fed sets resolved once (no kernel access)" },
+	{ "check", cmd_check, OPTS_GEN, "validate the configuration and the catalog" },
+	{ "apply", cmd_apply, OPTS_GEN, "program the table in one transaction and exit" },
+	{ "audit", cmd_audit, OPTS_GEN | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_RUN_DIR),
+	  "what drifted from the desired table, in words, then a diff (1: drift)" },
+	{ "disable", cmd_disable, 0, "remove the table (break-glass)" },
+	{ "run", cmd_run, OPTS_GEN | OPT_BIT(OPT_STATE_DIR) | OPT_BIT(OPT_RUN_DIR),
+	  "the agent: keep the table current as DNS, config and kernel change" },
+	{ "reload", cmd_reload, OPTS_GEN | OPT_BIT(OPT_RUN_DIR),
+	  "validate, have the running agent reload, and its verdict (2: invalid)" },
+	{ "status", cmd_status, OPT_BIT(OPT_RUN_DIR) | OPT_BIT(OPT_JSON),
+	  "a summary (agent, table, DNS health), then what the agent applied" },
+	{ "detect", cmd_detect,
+	  OPT_BIT(OPT_ROOT) | OPT_BIT(OPT_FACTS) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_SAVE),
+	  "show the detected roles, region and host facts, with evidence" },
+	{ "suggest", cmd_suggest,
+	  OPT_BIT(OPT_CONFIG) | OPT_BIT(OPT_CATALOG) | OPT_BIT(OPT_ROOT) | OPT_BIT(OPT_RUN_DIR) |
+		  OPT_BIT(OPT_STATUS) | OPT_BIT(OPT_OUTPUT) | OPT_BIT(OPT_FORCE),
+	  "print allow entries (a conf.d/ file) for what the agent blocked" },
+	{ "help", cmd_help, 0, NULL },
+	{ "version", cmd_version, 0, NULL },
+	{ NULL, NULL, 0, NULL },
+};
+
+static void usage(FILE *out)
+{
+	const struct command *c;
+
+	fputs("Usage: flowguard COMMAND [OPTIONS]\n"
+	      "\n"
+	      "Commands:\n", out);
+	for (c = commands; c->name; c++)
+		if (c->summary)
+			fprintf(out, "  %-8s %s\n", c->name, c->summary);
+	fputs("\n"
+	      "Options:\n"
+	      "  -c, --config FILE    configuration (default " FG_CONFIG ")\n"
+	      "      --catalog FILE   vendor catalog (default " FG_CATALOG_DIR "/swp.yaml)\n"
+	      "      --root DIR       read the host under DIR instead of /\n"
+	      "      --no-resolve     plan: leave DNS-fed sets empty (the offline view)\n"
+	      "      --json           detect, status, audit: print JSON\n"
+	      "      --state-dir DIR  run: last good answers (default " FG_STATE_DIR ")\n"
+	      "      --run-dir DIR    run, status, suggest, audit, reload: status file\n"
+	      "                       (default " FG_RUN_DIR ")\n"
+	      "      --facts FILE     host facts from FILE (written by detect --save) instead\n"
+	      "                       of detecting; the unit's way to run unprivileged\n"
+	      "      --save FILE      detect: write the JSON report to FILE (atomically, 0644)\n"
+	      "      --status FILE    suggest: the agent's status file (default RUN-DIR/status.json)\n"
+	      "  -o, --output FILE    suggest: write FILE (atomically, 0644) instead of stdout\n"
+	      "      --force          suggest: replace an existing -o FILE\n"
+	      "  -h, --help           show this help\n"
+	      "      --version        show the version\n"
+	      "\n"
+	      "Exit status: 0 ok; 1 runtime failure or drift; 2 invalid usage or configuration.\n",
+	      out);
+}
+
+/* "Usage: flowguard plan [--config FILE] [--catalog FILE] ...": the options it takes. */
+static void usage_command(const struct command *c, FILE *out)
+{
+	unsigned int i;
+
+	fprintf(out, "Usage: flowguard %s", c->name);
+	for (i = 0; i < OPT_MAX; i++)
+		if (c->opts & OPT_BIT(i))
+			fprintf(out, " [--%s%s%s]", longopts[i].name, opt_args[i] ? " " : "",
+				opt_args[i] ? opt_args[i] : "");
+	fputc('\n', out);
+}
+
+static enum opt opt_of(int c)
+{
+	switch (c) {
+	case 'c': return OPT_CONFIG;
+	case 'o': return OPT_OUTPUT;
+	case 'h': return OPT_HELP;
+	}
+	return c >= OPT_VAL && c < OPT_VAL + OPT_MAX ? (enum opt)(c - OPT_VAL) : OPT_MAX;
+}
+
+static const struct command *command_find(const char *name)
+{
+	const struct command *c;
+
+	for (c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+/* Options in any order around the command; --help and --version end the parsing. */
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	enum opt opt;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:ho:", longopts, NULL)) != -1) {
+		opt = opt_of(c);
+		if (opt == OPT_MAX)
+			return -EINVAL; /* getopt_long said why */
+		if (opt == OPT_HELP || opt == OPT_VERSION) {
+			o->cmd = command_find(opt == OPT_HELP ? "help" : "version");
+			return 1;
+		}
+		o->arg[opt] = optarg ? optarg : "";
+		o->given |= OPT_BIT(opt);
+	}
+	return 0;
+}
+
+/* The command given, or NULL (usage printed). */
+static const struct command *parse_command(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (optind != argc - 1) {
+		usage(stderr);
+		return NULL;
+	}
+	c = command_find(argv[optind]);
+	if (!c) {
+		fprintf(stderr, "flowguard: unknown command '%s'\n", argv[optind]);
+		usage(stderr);
+	}
+	return c;
+}
+
+/* An option the command does not take: named, with the command's own usage line. */
+static int check_opts(const struct opts *o)
+{
+	unsigned int extra = o->given & ~o->cmd->opts, i;
+
+	for (i = 0; i < OPT_MAX; i++) {
+		if (extra & OPT_BIT(i)) {
+			fprintf(stderr, "flowguard: %s does not take --%s\n", o->cmd->name,
+				longopts[i].name);
+			usage_command(o->cmd, stderr);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The command and its options; -EINVAL (with the usage printed) for anything wrong. */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	const char *config, *catalog, *root;
+	int r;
+
+	r = parse_opts(argc, argv, o);
+	if (r < 0)
+		usage(stderr);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	o->cmd = parse_command(argc, argv);
+	if (!o->cmd || check_opts(o) < 0)
+		return -EINVAL;
+	config = o->arg[OPT_CONFIG];
+	catalog = o->arg[OPT_CATALOG];
+	root = o->arg[OPT_ROOT];
+	o->strict = !config;
+	o->strict_catalog = !catalog;
+	snprintf(o->root, sizeof(o->root), "%s", root ? root : "/");
+	if (set_path(o->config, config ? NULL : root, config ? config : FG_CONFIG) < 0 ||
+	    set_path(o->catalog, catalog ? NULL : root,
+		     catalog ? catalog : FG_CATALOG_DIR "/swp.yaml") < 0) {
+		usage(stderr);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+/*
+ * Invalid usage or configuration (2) is -EINVAL: the generation maps every refusal of its
+ * input to it (agent/gen/gen.h). Anything else, whatever the kernel said, is runtime (1).
+ */
 static int exit_code(int r)
 {
 	if (r >= 0)
 		return r ? EXIT_RUNTIME : 0;
-	return r == -EINVAL || r == -EPERM || r == -E2BIG || r == -ENOENT ? EXIT_INVALID :
-									       EXIT_RUNTIME;
+	return r == -EINVAL ? EXIT_INVALID : EXIT_RUNTIME;
 }
 
 int main(int argc, char **argv)
@@ -335,42 +534,9 @@ int main(int argc, char **argv)
 	struct diag d = { 0 };
 	int r;
 
-	if (parse_args(argc, argv, &o) < 0) {
-		usage(stderr);
+	if (parse_args(argc, argv, &o) < 0)
 		return EXIT_INVALID;
-	}
-	if (!strcmp(o.command, "help")) {
-		usage(stdout);
-		return 0;
-	}
-	if (!strcmp(o.command, "version")) {
-		printf("flowguard %s\n", fg_version);
-		return 0;
-	}
-	if (!strcmp(o.command, "plan")) {
-		r = cmd_plan(&o, &d);
-	} else if (!strcmp(o.command, "check")) {
-		r = cmd_check(&o, &d);
-	} else if (!strcmp(o.command, "detect")) {
-		r = cmd_detect(&o, &d);
-	} else if (!strcmp(o.command, "apply")) {
-		r = cmd_apply(&o, &d);
-	} else if (!strcmp(o.command, "audit")) {
-		r = cmd_audit(&o, &d);
-	} else if (!strcmp(o.command, "disable")) {
-		r = kernel_disable(FG_TABLE, stderr) < 0 ? -EIO : 0;
-	} else if (!strcmp(o.command, "run")) {
-		r = cmd_run(&o);
-	} else if (!strcmp(o.command, "suggest")) {
-		r = cmd_suggest(&o, &d);
-	} else if (!strcmp(o.command, "status")) {
-		r = status_print(o.run_dir, o.json, stdout);
-		r = r < 0 && r != -ENOMEM ? -EIO : r;
-	} else {
-		fprintf(stderr, "flowguard: unknown command '%s'\n", o.command);
-		usage(stderr);
-		return EXIT_INVALID;
-	}
+	r = o.cmd->fn(&o, &d);
 	diag_print(&d, stderr);
 	diag_clear(&d);
 	if (r == -ENOMEM)

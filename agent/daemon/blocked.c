@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What is blocked and why (issue 7): the final rules log to NFLOG group blocked.log-group
- * (rate-limited in the kernel); the daemon binds that group, aggregates every packet in
- * the blocked store (agent/blocked.h) and explains it against the current plan and names.
+ * (rate-limited in the kernel); the daemon binds that group, aggregates every packet in the
+ * blocked store (agent/report/blocked.h) and explains it against the current plan and names.
  * A new flow is one journal line at once (notice); repeats are one summary line per flow
  * at most every blocked.report-interval. The status file follows at most once a second, never
  * per packet. Another listener on the group (ulogd2, a second flowguard) is a warning:
@@ -15,8 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/util/json.h"
 #include "agent/daemon/daemon_int.h"
+#include "agent/util/clock.h"
+#include "agent/util/json.h"
 #include "agent/util/log.h"
 
 /* Headers are all the explanation reads; 256 bytes hold IPv6 with extension headers. */
@@ -24,15 +25,14 @@
 /* The status file lists this many flows, most recent first (the store may hold 65536). */
 #define STATUS_FLOWS_MAX 1024
 
-static void ctx_now(const struct daemon *dm, struct blocked_ctx *c)
+static void ctx_now(const struct plan *p, const struct names *ns, struct blocked_ctx *c)
 {
-	*c = (struct blocked_ctx){ .plan = dm->gen->plan, .names = dm->names,
-				   .now_ms = now_ms(), .wall_ms = wall_ms() };
+	*c = (struct blocked_ctx){ .plan = p, .names = ns, .now_ms = now_ms(),
+				   .wall_ms = wall_ms() };
 }
 
-static void listen_group(struct daemon *dm, uint16_t group)
+static void listen_group(struct events *ev, uint16_t group)
 {
-	struct events *ev = &dm->ev;
 	int r;
 
 	ev->group = group;
@@ -51,41 +51,40 @@ static void listen_group(struct daemon *dm, uint16_t group)
 		ev->nl = NULL;
 }
 
-int events_open(struct daemon *dm)
+int events_open(struct events *ev, const struct events_cfg *c)
 {
-	const struct events_cfg *c = &dm->gen->cfg->events;
 	int r;
 
-	r = blocked_new(c->max_tracked, &dm->ev.store);
+	*ev = (struct events){ 0 };
+	r = blocked_new(c->max_tracked, &ev->store);
 	if (r < 0)
 		return log_err(r, "Failed to set up the blocked-flow store: %m");
-	dm->ev.max_tracked = c->max_tracked;
-	blocked_set_report_ms(dm->ev.store, c->report_interval * 1000);
-	listen_group(dm, (uint16_t)c->log_group);
+	ev->max_tracked = c->max_tracked;
+	blocked_set_report_ms(ev->store, c->report_interval * 1000);
+	listen_group(ev, (uint16_t)c->log_group);
 	return 0;
 }
 
-void events_close(struct daemon *dm)
+void events_close(struct events *ev)
 {
-	nflog_close(dm->ev.nl);
-	dm->ev.nl = NULL;
-	blocked_free(dm->ev.store);
-	dm->ev.store = NULL;
+	nflog_close(ev->nl);
+	ev->nl = NULL;
+	blocked_free(ev->store);
+	ev->store = NULL;
 }
 
-void events_reexplain(struct daemon *dm)
+void events_reexplain(struct events *ev, const struct plan *p, const struct names *ns)
 {
 	struct blocked_ctx c;
 
-	if (!dm->ev.store || !blocked_count(dm->ev.store))
+	if (!ev->store || !blocked_count(ev->store))
 		return;
-	ctx_now(dm, &c);
-	blocked_reexplain(dm->ev.store, &c);
-	dm->ev.dirty = true;
+	ctx_now(p, ns, &c);
+	blocked_reexplain(ev->store, &c);
 }
 
 /* A new size starts a new store: the old entries are given up, the totals too. */
-static void resize_store(struct daemon *dm, size_t max)
+static void resize_store(struct events *ev, size_t max)
 {
 	struct blocked *b;
 	int r;
@@ -93,37 +92,35 @@ static void resize_store(struct daemon *dm, size_t max)
 	r = blocked_new(max, &b);
 	if (r < 0) {
 		log_warn(r, "Failed to resize the blocked-flow store to %zu: %m; keeping %zu, "
-			    "ignoring", max, dm->ev.max_tracked);
+			    "ignoring", max, ev->max_tracked);
 		return;
 	}
-	blocked_free(dm->ev.store);
-	dm->ev.store = b;
-	dm->ev.max_tracked = max;
+	blocked_free(ev->store);
+	ev->store = b;
+	ev->max_tracked = max;
 }
 
-void events_reload(struct daemon *dm)
+void events_reload(struct events *ev, const struct events_cfg *c, const struct plan *p,
+		   const struct names *ns)
 {
-	const struct events_cfg *c = &dm->gen->cfg->events;
-
-	if (c->max_tracked != dm->ev.max_tracked)
-		resize_store(dm, c->max_tracked);
-	blocked_set_report_ms(dm->ev.store, c->report_interval * 1000);
-	if (!dm->ev.nl || c->log_group != dm->ev.group) {
-		nflog_close(dm->ev.nl);
-		dm->ev.nl = NULL;
-		listen_group(dm, (uint16_t)c->log_group);
+	if (c->max_tracked != ev->max_tracked)
+		resize_store(ev, c->max_tracked);
+	blocked_set_report_ms(ev->store, c->report_interval * 1000);
+	if (!ev->nl || c->log_group != ev->group) {
+		nflog_close(ev->nl);
+		ev->nl = NULL;
+		listen_group(ev, (uint16_t)c->log_group);
 	}
-	events_reexplain(dm);
-	dm->ev.dirty = true;
+	events_reexplain(ev, p, ns);
 }
 
-int events_fd(const struct daemon *dm)
+int events_fd(const struct events *ev)
 {
-	return dm->ev.nl ? nflog_fd(dm->ev.nl) : -1;
+	return ev->nl ? nflog_fd(ev->nl) : -1;
 }
 
 struct read_ctx {
-	struct daemon *dm;
+	struct events *ev;
 	struct blocked_ctx c;
 	size_t n;
 };
@@ -136,32 +133,29 @@ static void on_packet(void *data, const struct nflog_pkt *p)
 	bool is_new;
 
 	rc->n++;
-	if (blocked_add(rc->dm->ev.store, p, &rc->c, &e, &is_new) < 0 || !e || !is_new)
+	if (blocked_add(rc->ev->store, p, &rc->c, &e, &is_new) < 0 || !e || !is_new)
 		return;
 	blocked_format(e, line, sizeof(line));
 	log_notice("%s", line);
 	blocked_mark_reported(e, rc->c.now_ms);
 }
 
-void events_read(struct daemon *dm)
+bool events_read(struct events *ev, const struct plan *p, const struct names *ns)
 {
-	struct read_ctx rc = { .dm = dm };
+	struct read_ctx rc = { .ev = ev };
 	uint64_t lost = 0;
 	int r;
 
-	if (!dm->ev.nl)
-		return;
+	if (!ev->nl)
+		return false;
 	/* One clock reading per batch: a burst is read in well under a millisecond. */
-	ctx_now(dm, &rc.c);
-	r = nflog_read(dm->ev.nl, on_packet, &rc, &lost);
+	ctx_now(p, ns, &rc.c);
+	r = nflog_read(ev->nl, on_packet, &rc, &lost);
 	if (r < 0 && r != -EAGAIN)
-		log_warn(r, "Failed to read NFLOG group %u: %m, ignoring", dm->ev.group);
+		log_warn(r, "Failed to read NFLOG group %u: %m, ignoring", ev->group);
 	if (lost)
-		blocked_count_lost(dm->ev.store, lost);
-	if (rc.n || lost) {
-		dm->ev.dirty = true;
-		state_status_soon(dm);
-	}
+		blocked_count_lost(ev->store, lost);
+	return rc.n || lost;
 }
 
 struct flush_ctx {
@@ -182,17 +176,17 @@ static void on_summary(void *data, const struct blocked_entry *e, uint64_t new_p
 		   new_packets == 1 ? "" : "s", (since + 500) / 1000);
 }
 
-void events_flush(struct daemon *dm, uint64_t now)
+void events_flush(struct events *ev, uint64_t now)
 {
 	struct flush_ctx fc = { .now = now };
 
-	if (dm->ev.store)
-		blocked_flush(dm->ev.store, now, on_summary, &fc);
+	if (ev->store)
+		blocked_flush(ev->store, now, on_summary, &fc);
 }
 
-uint64_t events_next_deadline(const struct daemon *dm)
+uint64_t events_next_deadline(const struct events *ev)
 {
-	return dm->ev.store ? blocked_next_deadline(dm->ev.store) : NEVER;
+	return ev->store ? blocked_next_deadline(ev->store) : NEVER;
 }
 
 /* ---- status file ---- */
@@ -272,38 +266,38 @@ static void write_flow(FILE *f, const struct blocked_entry *e)
 	fputc('}', f);
 }
 
-static void write_totals(FILE *f, const struct daemon *dm)
+static void write_totals(FILE *f, const struct events *ev)
 {
-	const struct blocked_stats *st = blocked_get_stats(dm->ev.store);
+	const struct blocked_stats *st = blocked_get_stats(ev->store);
 
 	fprintf(f, "    \"totals\": {\"egress_blocked\": %" PRIu64 ", \"egress_would_block\": %"
 		   PRIu64 ", \"ingress_blocked\": %" PRIu64 ", \"ingress_would_block\": %" PRIu64
 		   ", \"flows\": %zu, \"flows_created\": %" PRIu64 ", \"evicted\": %" PRIu64
 		   ", \"lost\": %" PRIu64 ", \"foreign\": %" PRIu64 "},\n",
 		st->packets[1][0], st->packets[1][1], st->packets[0][0], st->packets[0][1],
-		blocked_count(dm->ev.store), st->entries_created, st->evicted, st->lost,
+		blocked_count(ev->store), st->entries_created, st->evicted, st->lost,
 		st->foreign);
 }
 
-void events_write_status(FILE *f, const struct daemon *dm)
+void events_write_status(FILE *f, const struct events *ev)
 {
 	size_t i, n;
 
 	fprintf(f, "  \"blocked\": {\n    \"log_group\": %u,\n    \"listening\": %s,\n"
-		   "    \"error\": ", dm->ev.group, dm->ev.nl ? "true" : "false");
-	json_str(f, dm->ev.error == -EBUSY ? "group taken by another listener" :
-					   dm->ev.error < 0 ? strerror(-dm->ev.error) : "");
+		   "    \"error\": ", ev->group, ev->nl ? "true" : "false");
+	json_str(f, ev->error == -EBUSY ? "group taken by another listener" :
+				       ev->error < 0 ? strerror(-ev->error) : "");
 	fputs(",\n", f);
-	if (!dm->ev.store) {
+	if (!ev->store) {
 		fputs("    \"totals\": {},\n    \"flows\": []\n  },\n", f);
 		return;
 	}
-	write_totals(f, dm);
+	write_totals(f, ev);
 	fputs("    \"flows\": [", f);
-	n = blocked_count(dm->ev.store);
+	n = blocked_count(ev->store);
 	for (i = 0; i < n && i < STATUS_FLOWS_MAX; i++) {
 		fputs(i ? ",\n" : "\n", f);
-		write_flow(f, blocked_get(dm->ev.store, i));
+		write_flow(f, blocked_get(ev->store, i));
 	}
 	fputs(n ? "\n    ]\n  },\n" : "]\n  },\n", f);
 }

@@ -15,7 +15,7 @@
  * per flow every minute, and status.json's "blocked" object (rewritten at most once a
  * second while packets arrive) lists the flows for `flowguard status` and `suggest`.
  * With metrics.textfile set, the Prometheus text file is rewritten every
- * metrics.interval seconds (agent/metrics.h); unset, there is no timer at all.
+ * metrics.interval seconds (agent/report/metrics.h); unset, there is no timer at all.
  */
 #ifndef FLOWGUARD_DAEMON_H
 #define FLOWGUARD_DAEMON_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Keeping the DNS-fed sets equal to the names store. dm->applied remembers what each set
+ * Keeping the DNS-fed sets equal to the names store. s->applied remembers what each set
  * holds in the kernel as we last sent it, with each element's absolute end (CLOCK_BOOTTIME
  * ms): the timeout the kernel counts down. An element needs re-arming only when the store
  * moved its end, so an answer that changes nothing for a set sends nothing.
@@ -10,8 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/daemon/daemon_int.h"
+#include "agent/kernel/kernel.h"
+#include "agent/util/clock.h"
 #include "agent/util/log.h"
 #include "netlink/setdiff.h"
 
@@ -60,7 +63,7 @@ static int applied_replace(struct rs_set *app, const struct rs_set *want, uint64
 	return r;
 }
 
-/* A new dm->applied from a committed ruleset whose DNS-fed sets were filled at now. */
+/* A new s->applied from a committed ruleset whose DNS-fed sets were filled at now. */
 static int applied_build(const struct ruleset *rs, uint64_t now, struct ruleset **ret)
 {
 	struct ruleset *a;
@@ -129,9 +132,59 @@ static void log_nft_error(int r, const struct nft_error *err, const char *what)
 		err->msg[0] ? ")" : "");
 }
 
-int sets_commit_all(struct daemon *dm, struct gen *g, struct names *ns, const char *why)
+/*
+ * Opens the table socket before any other netlink socket, so that its portid is our pid:
+ * disable finds the agent that owns the table that way (kernel.h).
+ */
+int sets_open(struct sets *s)
 {
-	struct nft_commit_opts co = { .table_flags = dm->table_flags };
+	struct kernel_opts ko;
+	int r;
+
+	kernel_opts_init(&ko);
+	ko.daemon = true;
+	ko.refresh_timeouts = true;
+	r = kernel_open(&ko, &s->nft);
+	if (r < 0)
+		return log_err(r, "Cannot talk to nf_tables: %m%s",
+			       r == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
+	s->table_flags = kernel_table_flags(&s->nft, &ko);
+	if (s->nft.portid != (uint32_t)getpid())
+		log_warn(0, "netlink portid %u is not our pid %ld: flowguard disable will not find "
+			    "this agent, ignoring", s->nft.portid, (long)getpid());
+	return 0;
+}
+
+void sets_close(struct sets *s)
+{
+	ruleset_free(s->applied);
+	s->applied = NULL;
+	nft_close(&s->nft);
+}
+
+int sets_read_table(struct sets *s, struct nft_table_state *ret_st, struct ruleset **ret)
+{
+	int r;
+
+	r = nft_table_state(&s->nft, FG_TABLE, ret_st);
+	if (r == 0)
+		r = nft_dump_table(&s->nft, FG_TABLE, ret);
+	return r;
+}
+
+static void count_apply(struct sets *s, enum metrics_apply_kind k, double took, int r)
+{
+	struct metrics_apply *a = &s->apply[k];
+
+	a->count++;
+	a->failures += r < 0;
+	a->sum_s += took;
+	a->last_s = took;
+}
+
+int sets_commit_all(struct sets *s, struct plan *p, const struct names *ns, const char *why)
+{
+	struct nft_commit_opts co = { .table_flags = s->table_flags };
 	struct ruleset *app = NULL;
 	struct nft_error err = { 0 };
 	bool changed = false;
@@ -140,27 +193,27 @@ int sets_commit_all(struct daemon *dm, struct gen *g, struct names *ns, const ch
 	int r;
 
 	now = now_ms();
-	r = fill_dynamic(g->plan->rs, ns, now);
+	r = fill_dynamic(p->rs, ns, now);
 	if (r == 0) {
 		t0 = mono_s();
-		r = nft_commit_ruleset(&dm->nft, g->plan->rs, &co, &changed, &err);
-		count_apply(dm, APPLY_FULL, mono_s() - t0, r);
+		r = nft_commit_ruleset(&s->nft, p->rs, &co, &changed, &err);
+		count_apply(s, METRICS_APPLY_FULL, mono_s() - t0, r);
 	}
 	if (r < 0 && r != -ENOMEM) {
 		log_nft_error(r, &err, why);
 		return r;
 	}
 	if (r == 0)
-		r = applied_build(g->plan->rs, now, &app);
-	release_dynamic(g->plan->rs);
+		r = applied_build(p->rs, now, &app);
+	release_dynamic(p->rs);
 	if (r < 0)
 		return log_err(r, "%s: %m", why);
-	ruleset_free(dm->applied);
-	dm->applied = app;
+	ruleset_free(s->applied);
+	s->applied = app;
 	malloc_trim(0); /* a whole-table commit frees a lot at once: hand it back */
 	log_info("%s: table inet %s %s (%zu sets, %zu addresses from DNS)", why, FG_TABLE,
-		 changed ? "programmed" : "already up to date", g->plan->rs->n_sets,
-		 sets_count_addrs(dm));
+		 changed ? "programmed" : "already up to date", p->rs->n_sets,
+		 sets_count_addrs(s));
 	return 0;
 }
 
@@ -223,8 +276,8 @@ static void log_diff(const struct rs_set *set, const struct setdiff *d)
 }
 
 /* Failing to update a set leaves the kernel as it was; a full commit repairs it soon. */
-static void sync_failed(struct daemon *dm, int r, const struct rs_set *set,
-			const struct setdiff *d, const struct nft_error *err)
+static void log_sync_failed(int r, const struct rs_set *set, const struct setdiff *d,
+			    const struct nft_error *err)
 {
 	char add[1024], del[1024];
 
@@ -234,7 +287,6 @@ static void sync_failed(struct daemon *dm, int r, const struct rs_set *set,
 		   "what it had, restoring the whole table", set->name, d->n_add ? add : "nothing",
 		d->n_del ? del : "nothing", err->msg[0] ? " (" : "", err->msg,
 		err->msg[0] ? ")" : "");
-	dm->heal_due_ms = now_ms();
 }
 
 /* The kernel drops an element when its timeout runs out; the log says so all the same. */
@@ -259,10 +311,11 @@ static void log_expired(const struct rs_set *app, const struct rs_set *want, uin
 	log_info("set '%s': removed %s (grace or staleness bound over)", app->name, buf);
 }
 
-/* Makes the kernel's set `want` (a DNS-fed set of the plan) equal to the store at now. */
-static int sync_set(struct daemon *dm, struct rs_set *want, uint64_t now)
+/* Makes the kernel's set `want` (a DNS-fed set of the plan) equal to ns at now. */
+static int sync_set(struct sets *s, struct rs_set *want, const struct names *ns, uint64_t now,
+		    bool *refused)
 {
-	struct rs_set *app = ruleset_find_set(dm->applied, want->name);
+	struct rs_set *app = ruleset_find_set(s->applied, want->name);
 	struct setdiff d = { 0 };
 	struct rs_elem *cur = NULL;
 	struct nft_error err;
@@ -272,17 +325,18 @@ static int sync_set(struct daemon *dm, struct rs_set *want, uint64_t now)
 
 	if (!app)
 		return -ENOENT;
-	r = fill_one(dm->names, want, now);
+	r = fill_one(ns, want, now);
 	if (r == 0)
 		r = kernel_view(app, now, &cur, &n_cur);
 	if (r == 0)
 		r = setdiff_compute(cur, n_cur, want->elems, want->n_elems, 0, &d);
 	if (r == 0 && setdiff_count(&d)) {
 		t0 = mono_s();
-		r = nft_set_apply_diff(&dm->nft, FG_TABLE, want, &d, &err);
-		count_apply(dm, APPLY_SETS, mono_s() - t0, r);
+		r = nft_set_apply_diff(&s->nft, FG_TABLE, want, &d, &err);
+		count_apply(s, METRICS_APPLY_SETS, mono_s() - t0, r);
+		*refused = *refused || r < 0;
 		if (r < 0)
-			sync_failed(dm, r, want, &d, &err);
+			log_sync_failed(r, want, &d, &err);
 		else
 			log_diff(want, &d);
 	}
@@ -290,62 +344,65 @@ static int sync_set(struct daemon *dm, struct rs_set *want, uint64_t now)
 		log_expired(app, want, now);
 	if (r == 0)
 		r = applied_replace(app, want, now);
-	/* dm->applied keeps the copy; the plan's set is refilled on the next change. */
+	/* s->applied keeps the copy; the plan's set is refilled on the next change. */
 	elems_release(want);
 	setdiff_clear(&d);
 	free(cur);
 	return r;
 }
 
-static int sync_by_name(struct daemon *dm, const char *set, uint64_t now)
+static int sync_by_name(struct sets *s, struct plan *p, const struct names *ns, const char *set,
+			uint64_t now, bool *refused)
 {
-	struct rs_set *s;
+	struct rs_set *want;
 
 	if (!set)
 		return 0;
-	s = ruleset_find_set(dm->gen->plan->rs, set);
-	return s ? sync_set(dm, s, now) : -ENOENT;
+	want = ruleset_find_set(p->rs, set);
+	return want ? sync_set(s, want, ns, now, refused) : -ENOENT;
 }
 
-int sets_sync_name(struct daemon *dm, const char *fqdn)
+int sets_sync_name(struct sets *s, struct plan *p, const struct names *ns, const char *fqdn,
+		   bool *ret_refused)
 {
-	const struct plan *p = dm->gen->plan;
 	uint64_t now = now_ms();
 	size_t i;
 	int r = 0, k;
 
+	*ret_refused = false;
 	for (i = 0; i < p->n_names; i++) {
 		if (strcmp(p->names[i].fqdn, fqdn))
 			continue;
-		k = sync_by_name(dm, p->names[i].set_v4, now);
+		k = sync_by_name(s, p, ns, p->names[i].set_v4, now, ret_refused);
 		r = r ? r : k;
-		k = sync_by_name(dm, p->names[i].set_v6, now);
+		k = sync_by_name(s, p, ns, p->names[i].set_v6, now, ret_refused);
 		r = r ? r : k;
 	}
 	return r;
 }
 
-int sets_sync_all(struct daemon *dm)
+int sets_sync_all(struct sets *s, struct plan *p, const struct names *ns, bool *ret_refused)
 {
-	struct ruleset *rs = dm->gen->plan->rs;
+	struct ruleset *rs = p->rs;
 	uint64_t now = now_ms();
 	size_t i;
 	int r = 0, k;
 
+	*ret_refused = false;
 	for (i = 0; i < rs->n_sets; i++) {
 		if (!rs->sets[i].dynamic)
 			continue;
-		k = sync_set(dm, &rs->sets[i], now);
+		k = sync_set(s, &rs->sets[i], ns, now, ret_refused);
 		r = r ? r : k;
 	}
 	return r;
 }
 
-size_t sets_count_addrs(const struct daemon *dm)
+size_t sets_count_addrs(const struct sets *s)
 {
 	size_t i, n = 0;
 
-	for (i = 0; dm->applied && i < dm->applied->n_sets; i++)
-		n += dm->applied->sets[i].n_elems;
+	for (i = 0; s->applied && i < s->applied->n_sets; i++)
+		n += s->applied->sets[i].n_elems;
 	return n;
 }

@@ -25,7 +25,7 @@ static void *push(void **arr, size_t *n, size_t *cap, size_t sz)
 	return p;
 }
 
-const char *det_intern(struct detection *det, const char *s)
+const char *detect_intern(struct detection *det, const char *s)
 {
 	char **slot;
 	size_t i;
@@ -53,8 +53,8 @@ static int dup_opt(char **dst, const char *src)
 	return *dst ? 0 : -ENOMEM;
 }
 
-int det_evidence(struct detection *det, const char *fact, const char *value, const char *source,
-		 const char *note)
+int detect_evidence(struct detection *det, const char *fact, const char *value, const char *source,
+		    const char *note)
 {
 	struct evidence *ev;
 
@@ -79,10 +79,10 @@ static bool list_has(const struct endpoint_list *l, const char *text)
 	return false;
 }
 
-int det_endpoint(struct detection *det, enum host_fact fact, const char *text, const char *file,
-		 unsigned int line, struct diag *d)
+int detect_endpoint(struct detection *det, enum host_fact fact, const char *text, const char *file,
+		    unsigned int line, struct diag *d)
 {
-	return det_endpoint_note(det, fact, text, file, line, NULL, d);
+	return detect_endpoint_note(det, fact, text, file, line, NULL, d);
 }
 
 static void source_of(char *buf, size_t len, const char *file, unsigned int line)
@@ -93,11 +93,11 @@ static void source_of(char *buf, size_t len, const char *file, unsigned int line
 		snprintf(buf, len, "%s", file);
 }
 
-int det_endpoint_note(struct detection *det, enum host_fact fact, const char *text,
-		      const char *file, unsigned int line, const char *note, struct diag *d)
+int detect_endpoint_note(struct detection *det, enum host_fact fact, const char *text,
+			 const char *file, unsigned int line, const char *note, struct diag *d)
 {
 	struct endpoint_list *l = &det->lists[fact];
-	struct loc loc = { det_intern(det, file), line, 1 };
+	struct loc loc = { detect_intern(det, file), line, 1 };
 	char source[512];
 	const char *why;
 	struct endpoint e, *v;
@@ -111,7 +111,7 @@ int det_endpoint_note(struct detection *det, enum host_fact fact, const char *te
 	source_of(source, sizeof(source), file, line);
 	/* A repeat adds nothing to the list, but a note about it is still evidence. */
 	if (list_has(l, e.text) || l->n >= DETECT_MAX_ITEMS)
-		return note ? det_evidence(det, fact_names[fact], text, source, note) : 0;
+		return note ? detect_evidence(det, fact_names[fact], text, source, note) : 0;
 	v = realloc(l->v, (l->n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -119,20 +119,20 @@ int det_endpoint_note(struct detection *det, enum host_fact fact, const char *te
 	e.loc = loc;
 	l->v[l->n++] = e;
 	l->set = true;
-	return det_evidence(det, fact_names[fact], text, source, note);
+	return detect_evidence(det, fact_names[fact], text, source, note);
 }
 
-int det_role(struct detection *det, enum fg_role role, const char *value, const char *source)
+int detect_role(struct detection *det, enum fg_role role, const char *value, const char *source)
 {
 	char fact[64];
 
 	det->roles |= 1U << role;
 	snprintf(fact, sizeof(fact), "role %s", role_names[role]);
-	return det_evidence(det, fact, value, source, NULL);
+	return detect_evidence(det, fact, value, source, NULL);
 }
 
-int det_conflict(struct detection *det, const char *where, const char *hook, int priority,
-		 const char *policy, const char *meaning)
+int detect_conflict(struct detection *det, const char *where, const char *hook, int priority,
+		    const char *policy, const char *meaning)
 {
 	struct fw_conflict *c;
 
@@ -148,7 +148,7 @@ int det_conflict(struct detection *det, const char *where, const char *hook, int
 	return 0;
 }
 
-int det_path(const char *root, const char *path, char *buf, size_t len)
+int detect_path(const char *root, const char *path, char *buf, size_t len)
 {
 	int n;
 
@@ -178,8 +178,8 @@ int detect_host(const char *root, struct detection **ret, struct diag *d)
 		}
 	}
 	if (!det->roles)
-		r = det_evidence(det, "roles", NULL, "all detectors",
-				 "no SWP software found: configure the roles (roles: [...])");
+		r = detect_evidence(det, "roles", NULL, "all detectors",
+				    "no SWP software found: configure the roles (roles: [...])");
 	*ret = det;
 	return r < 0 ? r : 0;
 }

@@ -71,7 +71,7 @@ int detection_print_json(const struct detection *det, FILE *out);
 extern const char *const detect_comm_names[];
 
 /*
- * The facts file (agent/detect_load.c): detect --save writes what detect --json prints,
+ * The facts file (agent/detect/load.c): detect --save writes what detect --json prints,
  * atomically (a temporary file renamed into place), mode 0644. 0 or -errno.
  */
 int detection_save(const struct detection *det, const char *path);

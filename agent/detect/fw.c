@@ -120,10 +120,10 @@ static int legacy_table(struct detection *det, const char *tool, const char *tab
 		 "legacy iptables rules run beside nftables; flowguard cannot see their verdicts: "
 		 "check `%s%s%s -S`", tool, strcmp(table, "filter") ? " -t " : "",
 		 strcmp(table, "filter") ? table : "");
-	r = det_evidence(det, FW_FACT, where, source, "legacy x_tables table in use");
+	r = detect_evidence(det, FW_FACT, where, source, "legacy x_tables table in use");
 	if (r == 0)
-		r = det_conflict(det, where, "netfilter (x_tables)", legacy_priority(table),
-				 "unknown", meaning);
+		r = detect_conflict(det, where, "netfilter (x_tables)", legacy_priority(table),
+				    "unknown", meaning);
 	return r;
 }
 
@@ -157,16 +157,16 @@ static int detect_legacy(struct detection *det, const char *root, size_t i, stru
 	size_t len = 0;
 	int r;
 
-	r = det_read_file(root, file, &buf, &len, d);
+	r = detect_read_file(root, file, &buf, &len, d);
 	if (r == -ENOMEM)
 		return r;
 	if (r == -ENOENT)
-		return det_evidence(det, FW_FACT, NULL, file,
-				    "no legacy iptables tables (x_tables not loaded)");
+		return detect_evidence(det, FW_FACT, NULL, file,
+				       "no legacy iptables tables (x_tables not loaded)");
 	if (r < 0) {
 		snprintf(note, sizeof(note), "unreadable: %s; legacy iptables unknown",
 			 strerror(-r));
-		return det_evidence(det, FW_FACT, NULL, file, note);
+		return detect_evidence(det, FW_FACT, NULL, file, note);
 	}
 	r = legacy_lines(det, file, legacy_files[i].tool, buf, d);
 	free(buf);
@@ -250,7 +250,7 @@ static int report_tables(struct detection *det, const struct tables *t)
 		snprintf(value, sizeof(value), "table %s %s", tables_family_name(x->family),
 			 x->name);
 		table_origin(t, x->family, x->name, origin, sizeof(origin));
-		r = det_evidence(det, FW_FACT, value, NFT_SOURCE, origin);
+		r = detect_evidence(det, FW_FACT, value, NFT_SOURCE, origin);
 	}
 	return r;
 }
@@ -309,9 +309,9 @@ static int report_vendor_rules(struct detection *det, const struct tables_chain 
 				continue;
 			snprintf(value, sizeof(value), "tcp dport %u accept in %s", vendor_ports[k],
 				 where);
-			r = det_evidence(det, FW_FACT, value, NFT_SOURCE,
-					 "the Deep Security Agent's own iptables rule; suppressed "
-					 "by /etc/do_not_open_ports_on_iptables");
+			r = detect_evidence(det, FW_FACT, value, NFT_SOURCE,
+					    "the Deep Security Agent's own iptables rule; "
+					    "suppressed by /etc/do_not_open_ports_on_iptables");
 		}
 	}
 	return r;
@@ -330,12 +330,12 @@ static int report_chain(struct detection *det, const struct tables *t, const str
 	table_origin(t, c->family, c->table, origin, sizeof(origin));
 	if (may_drop(c)) {
 		conflict_meaning(c, where, origin, text, sizeof(text));
-		r = det_conflict(det, where, hook, c->priority, policy, text);
+		r = detect_conflict(det, where, hook, c->priority, policy, text);
 	} else {
 		snprintf(text, sizeof(text), "%s (hook %s, priority %d, policy %s)", where, hook,
 			 c->priority, policy);
 		append(origin, sizeof(origin), "; coexists: policy accept and no drop or reject rule");
-		r = det_evidence(det, FW_FACT, text, NFT_SOURCE, origin);
+		r = detect_evidence(det, FW_FACT, text, NFT_SOURCE, origin);
 	}
 	return r ? r : report_vendor_rules(det, c, where);
 }
@@ -349,7 +349,7 @@ static int unreadable(struct detection *det, int err, struct diag *d)
 		 "on the host are unknown", strerror(-err),
 		 err == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
 	diag_warn(d, NULL, "%s", note);
-	return det_evidence(det, FW_FACT, NULL, NFT_SOURCE, note);
+	return detect_evidence(det, FW_FACT, NULL, NFT_SOURCE, note);
 }
 
 static int detect_nftables(struct detection *det, struct diag *d)
@@ -386,6 +386,6 @@ int detect_firewalls(struct detection *det, const char *root, struct diag *d)
 	if (r < 0)
 		return r;
 	if (root && strcmp(root, "/"))
-		return det_evidence(det, FW_FACT, NULL, NFT_SOURCE, "not the live host");
+		return detect_evidence(det, FW_FACT, NULL, NFT_SOURCE, "not the live host");
 	return detect_nftables(det, d);
 }

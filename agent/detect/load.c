@@ -166,7 +166,7 @@ static int load_endpoint(struct detection *det, enum host_fact fact, const struc
 		return -EINVAL;
 	}
 	/* Where it came from is now this file; the evidence keeps the host file and line. */
-	e.loc.file = det_intern(det, n->loc.file);
+	e.loc.file = detect_intern(det, n->loc.file);
 	e.loc.line = n->loc.line;
 	e.loc.col = n->loc.col;
 	if (!e.loc.file)
@@ -233,7 +233,7 @@ static int load_evidence(const struct ynode *seq, struct detection *det, struct 
 			diag_err(d, &n->loc, "evidence needs a fact and a source");
 			return -EINVAL;
 		}
-		if (det_evidence(det, f[0], f[1], f[2], f[3]) < 0)
+		if (detect_evidence(det, f[0], f[1], f[2], f[3]) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -257,7 +257,7 @@ static int load_conflicts(const struct ynode *seq, struct detection *det, struct
 		    get_str(ymap_get(n, "policy"), "policy", &policy, d) < 0 ||
 		    get_str(ymap_get(n, "meaning"), "meaning", &meaning, d) < 0)
 			return -EINVAL;
-		if (det_conflict(det, where, hook, prio, policy, meaning) < 0)
+		if (detect_conflict(det, where, hook, prio, policy, meaning) < 0)
 			return -ENOMEM;
 	}
 	return 0;

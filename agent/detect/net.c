@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * DNS and NTP servers of the host: which files name them, read strictly under the
- * detection root and handed to the pure parsers of agent/detect_parse.c.
+ * detection root and handed to the pure parsers of agent/detect/parse.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent/detect/parse.h"
+#include "policies/fileread.h"
 
 /* Include nesting: real configurations nest one or two deep; deeper is a loop or hostile. */
 #define NET_MAX_DEPTH 8
@@ -109,7 +110,7 @@ static int open_checked(const char *root, const char *path, int flags)
 	size_t n;
 	int r;
 
-	r = det_path(root, path, full, sizeof(full));
+	r = detect_path(root, path, full, sizeof(full));
 	if (r < 0)
 		return r;
 	if (!realpath(full, real) || !realpath(root, real_root))
@@ -151,35 +152,6 @@ static int open_in_root(const char *root, const char *path, int flags)
 	return fd;
 }
 
-/* Reads an open file of at most DETECT_MAX_FILE bytes (it may grow while we read). */
-static int read_all(int fd, char **ret, size_t *ret_len)
-{
-	size_t len = 0;
-	char *buf, *p;
-	ssize_t n;
-
-	buf = malloc(DETECT_MAX_FILE + 2);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		n = read(fd, buf + len, DETECT_MAX_FILE + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || (len += (size_t)n) > DETECT_MAX_FILE)
-			break;
-	}
-	if (n != 0) {
-		n = n < 0 ? -errno : -EFBIG;
-		free(buf);
-		return (int)n;
-	}
-	buf[len] = '\0';
-	p = realloc(buf, len + 1);
-	*ret = p ? p : buf;
-	*ret_len = len;
-	return 0;
-}
-
 static int read_in_root(const char *root, const char *path, char **ret, size_t *ret_len,
 			struct stat *ret_st, struct diag *d)
 {
@@ -200,17 +172,17 @@ static int read_in_root(const char *root, const char *path, char **ret, size_t *
 	else if (st.st_size > DETECT_MAX_FILE)
 		r = -EFBIG;
 	else
-		r = read_all(fd, ret, ret_len);
+		r = file_read_bounded(fd, DETECT_MAX_FILE, 0, ret, ret_len);
 	close(fd);
 	if (r == -EFBIG)
 		diag_warn(d, &loc, "larger than %d bytes, ignoring", DETECT_MAX_FILE);
-	else if (r == 0)
+	else if (r >= 0)
 		*ret_st = st;
 	return r;
 }
 
-int det_read_file(const char *root, const char *path, char **ret, size_t *ret_len,
-		  struct diag *d)
+int detect_read_file(const char *root, const char *path, char **ret, size_t *ret_len,
+		     struct diag *d)
 {
 	struct stat st;
 
@@ -414,7 +386,7 @@ static int client_evidence(struct detection *det, const char *root, const struct
 	}
 	snprintf(text, sizeof(text), "configuration found; %s%s",
 		 *link ? "enabled: " : "no systemd enablement link found", *link ? *link : "");
-	return det_evidence(det, "ntp-client", c->name, path, text);
+	return detect_evidence(det, "ntp-client", c->name, path, text);
 }
 
 /* Parses a file read by walk_file(); the servers it and its includes name, or -ENOMEM. */
@@ -427,9 +399,9 @@ static int walk_parse(struct walk *w, const char *path, const char *buf, unsigne
 	w->seen[w->n_files++].ino = st->st_ino;
 	w->depth++;
 	if (w->client->ntpd)
-		r = parse_ntp_conf(w->det, path, buf, walk_ref, w, w->d);
+		r = detect_parse_ntp_conf(w->det, path, buf, walk_ref, w, w->d);
 	else
-		r = parse_chrony_conf(w->det, path, buf, flags, walk_ref, w, w->d);
+		r = detect_parse_chrony_conf(w->det, path, buf, flags, walk_ref, w, w->d);
 	w->depth--;
 	if (r > 0)
 		w->n_servers += r;
@@ -494,7 +466,7 @@ static int walk_dirs(struct walk *w, const char *const *args, size_t n_args, con
 	size_t i, n = 0;
 
 	for (i = 0; i < n_args && i < CHRONY_MAX_DIRS; i++) {
-		if (parse_conf_path(args[i], dirs[n], sizeof(dirs[n]), &why) < 0) {
+		if (detect_parse_conf_path(args[i], dirs[n], sizeof(dirs[n]), &why) < 0) {
 			diag_warn(w->d, from, "'%s': %s, ignoring", args[i], why);
 			continue;
 		}
@@ -516,7 +488,7 @@ static int walk_include(struct walk *w, const char *arg, const struct loc *from)
 	const char *why, *dir;
 	int r;
 
-	if (parse_conf_path(arg, path, sizeof(path), &why) < 0) {
+	if (detect_parse_conf_path(arg, path, sizeof(path), &why) < 0) {
 		diag_warn(w->d, from, "include '%s': %s, ignoring", arg, why);
 		return 0;
 	}
@@ -543,7 +515,7 @@ static int walk_includefile(struct walk *w, const char *arg, const struct loc *f
 	const char *why, *dir = path;
 	int fd, r;
 
-	if (parse_conf_path(arg, path, sizeof(path), &why) < 0) {
+	if (detect_parse_conf_path(arg, path, sizeof(path), &why) < 0) {
 		diag_warn(w->d, from, "includefile '%s': %s, ignoring", arg, why);
 		return 0;
 	}
@@ -591,8 +563,8 @@ static int detect_client(struct detection *det, const char *root, const struct n
 			return r;
 		*found |= r > 0;
 		if (r > 0 && w.n_servers == before)
-			r = det_evidence(det, fact_names[FACT_NTP_SERVERS], NULL, c->conf[i],
-					 "no server, pool or peer line in it or its includes");
+			r = detect_evidence(det, fact_names[FACT_NTP_SERVERS], NULL, c->conf[i],
+					    "no server, pool or peer line in it or its includes");
 		if (r < 0)
 			return r;
 	}
@@ -610,7 +582,7 @@ static int timesyncd_file(struct detection *det, const char *root, struct timesy
 	r = load(root, path, &buf, &sb, d);
 	if (r < 0)
 		return r == -ENOMEM ? r : 0;
-	r = parse_timesyncd_conf(det, st, path, buf, d);
+	r = detect_parse_timesyncd_conf(det, st, path, buf, d);
 	free(buf);
 	return r < 0 ? r : 1;
 }
@@ -663,7 +635,7 @@ static int detect_timesyncd(struct detection *det, const char *root, bool *found
 		*found = true;
 		r = client_evidence(det, root, &timesyncd, first);
 		if (r == 0)
-			r = timesyncd_record(det, st, first, d);
+			r = detect_timesyncd_record(det, st, first, d);
 	}
 	free(st);
 	return r < 0 ? r : 0;
@@ -681,10 +653,10 @@ int detect_ntp(struct detection *det, const char *root, struct diag *d)
 		r = detect_client(det, root, &ntpd, &found, d);
 	if (r < 0 || found)
 		return r;
-	return det_evidence(det, fact_names[FACT_NTP_SERVERS], NULL,
-			    "/etc/chrony/chrony.conf /etc/chrony.conf /etc/systemd/timesyncd.conf "
-			    "/etc/ntpsec/ntp.conf /etc/ntp.conf",
-			    "no NTP client configuration found; configure ntp-servers");
+	return detect_evidence(det, fact_names[FACT_NTP_SERVERS], NULL,
+			       "/etc/chrony/chrony.conf /etc/chrony.conf "
+			       "/etc/systemd/timesyncd.conf /etc/ntpsec/ntp.conf /etc/ntp.conf",
+			       "no NTP client configuration found; configure ntp-servers");
 }
 
 /* ---- DNS ------------------------------------------------------------------------------- */
@@ -701,18 +673,18 @@ static int detect_resolved(struct detection *det, const char *root, struct diag 
 	r = load(root, RESOLVED_UPSTREAM, &buf, &st, d);
 	if (r < 0)
 		return r == -ENOMEM ? r :
-		       det_evidence(det, fact, NULL, RESOLVED_UPSTREAM,
-				    r == -ENOENT ? "not found: the stub's upstream servers are "
-						   "unknown; configure dns-servers" :
-						   "unreadable: the stub's upstream servers are "
-						   "unknown; configure dns-servers");
-	r = parse_resolv_conf(det, RESOLVED_UPSTREAM, buf, RESOLV_UPSTREAM, &stub, d);
+		       detect_evidence(det, fact, NULL, RESOLVED_UPSTREAM,
+				       r == -ENOENT ? "not found: the stub's upstream servers are "
+						      "unknown; configure dns-servers" :
+						      "unreadable: the stub's upstream servers are "
+						      "unknown; configure dns-servers");
+	r = detect_parse_resolv_conf(det, RESOLVED_UPSTREAM, buf, RESOLV_UPSTREAM, &stub, d);
 	free(buf);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	return det_evidence(det, fact, NULL, RESOLVED_UPSTREAM,
-			    "no nameserver line: systemd-resolved knows no upstream server; "
-			    "configure dns-servers");
+	return detect_evidence(det, fact, NULL, RESOLVED_UPSTREAM,
+			       "no nameserver line: systemd-resolved knows no upstream server; "
+			       "configure dns-servers");
 }
 
 int detect_dns(struct detection *det, const char *root, struct diag *d)
@@ -726,17 +698,17 @@ int detect_dns(struct detection *det, const char *root, struct diag *d)
 	r = load(root, RESOLV_CONF, &buf, &st, d);
 	if (r < 0)
 		return r == -ENOMEM ? r :
-		       det_evidence(det, fact, NULL, RESOLV_CONF,
-				    r == -ENOENT ? "not found: glibc then queries 127.0.0.1 "
-						   "(loopback, allowed by the loopback rule)" :
-						   "unreadable, see the warning");
-	r = parse_resolv_conf(det, RESOLV_CONF, buf, 0, &stub, d);
+		       detect_evidence(det, fact, NULL, RESOLV_CONF,
+				       r == -ENOENT ? "not found: glibc then queries 127.0.0.1 "
+						      "(loopback, allowed by the loopback rule)" :
+						      "unreadable, see the warning");
+	r = detect_parse_resolv_conf(det, RESOLV_CONF, buf, 0, &stub, d);
 	free(buf);
 	if (r < 0)
 		return r;
 	if (r == 0)
-		return det_evidence(det, fact, NULL, RESOLV_CONF,
-				    "no nameserver line: glibc then queries 127.0.0.1 "
-				    "(loopback, allowed by the loopback rule)");
+		return detect_evidence(det, fact, NULL, RESOLV_CONF,
+				       "no nameserver line: glibc then queries 127.0.0.1 "
+				       "(loopback, allowed by the loopback rule)");
 	return stub ? detect_resolved(det, root, d) : 0;
 }

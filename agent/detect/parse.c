@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Parsers of resolv.conf, chrony.conf, timesyncd.conf and ntp.conf: text in, facts out.
- * No I/O here (agent/detect_net.c reads the files), so the fuzzers reach every line.
+ * No I/O here (agent/detect/net.c reads the files), so the fuzzers reach every line.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -143,7 +143,7 @@ static int note(struct lines *l, enum host_fact fact, const char *value, const c
 	char source[PARSE_MAX_SOURCE];
 
 	snprintf(source, sizeof(source), "%s:%u", l->file, l->line);
-	return det_evidence(l->det, fact_names[fact], value, source, text);
+	return detect_evidence(l->det, fact_names[fact], value, source, text);
 }
 
 static bool is_full_addr(const char *s, struct rs_addr *a)
@@ -187,11 +187,12 @@ static int ntp_server_add(struct detection *det, const char *word, const char *f
 
 	if (is_refclock(word)) {
 		snprintf(source, sizeof(source), "%s:%u", file, line);
-		r = det_evidence(det, fact_names[FACT_NTP_SERVERS], word, source,
-				 "skipped: 127.127.t.u is a local reference clock, not a server");
+		r = detect_evidence(det, fact_names[FACT_NTP_SERVERS], word, source,
+				    "skipped: 127.127.t.u is a local reference clock, "
+				    "not a server");
 		return r < 0 ? r : 0;
 	}
-	r = det_endpoint_note(det, FACT_NTP_SERVERS, word, file, line, note, d);
+	r = detect_endpoint_note(det, FACT_NTP_SERVERS, word, file, line, note, d);
 	return r < 0 ? r : 1;
 }
 
@@ -260,7 +261,7 @@ static int resolv_nameserver(struct lines *l, const char *word, unsigned int fla
 		why = "systemd-resolved stub: queries leave through its upstream servers "
 		      "(/run/systemd/resolve/resolv.conf)";
 	}
-	r = det_endpoint_note(l->det, FACT_DNS_SERVERS, addr, l->file, l->line, why, l->d);
+	r = detect_endpoint_note(l->det, FACT_DNS_SERVERS, addr, l->file, l->line, why, l->d);
 	return r < 0 ? r : 1;
 }
 
@@ -283,8 +284,8 @@ static void resolv_indented(struct lines *l)
 		     "ignoring");
 }
 
-int parse_resolv_conf(struct detection *det, const char *file, const char *buf,
-		      unsigned int flags, bool *ret_stub, struct diag *d)
+int detect_parse_resolv_conf(struct detection *det, const char *file, const char *buf,
+			     unsigned int flags, bool *ret_stub, struct diag *d)
 {
 	struct lines l;
 	char *words[2];
@@ -415,8 +416,8 @@ static int chrony_line(struct lines *l, char **words, size_t n, unsigned int fla
 	return 0;
 }
 
-int parse_chrony_conf(struct detection *det, const char *file, const char *buf,
-		      unsigned int flags, conf_ref_fn ref, void *ctx, struct diag *d)
+int detect_parse_chrony_conf(struct detection *det, const char *file, const char *buf,
+			     unsigned int flags, conf_ref_fn ref, void *ctx, struct diag *d)
 {
 	char *words[PARSE_MAX_WORDS];
 	struct lines l;
@@ -456,8 +457,8 @@ static int ntp_line(struct lines *l, char **words, size_t n, conf_ref_fn ref, vo
 	return ntp_server(l, words[0], words[i], NULL);
 }
 
-int parse_ntp_conf(struct detection *det, const char *file, const char *buf, conf_ref_fn ref,
-		   void *ctx, struct diag *d)
+int detect_parse_ntp_conf(struct detection *det, const char *file, const char *buf, conf_ref_fn ref,
+			  void *ctx, struct diag *d)
 {
 	char *words[PARSE_MAX_WORDS], *hash;
 	struct lines l;
@@ -515,8 +516,8 @@ static int ts_add(struct lines *l, struct timesyncd_server *v, size_t *n, const 
 		warn(l, word, "more than %d servers, ignoring the rest", TIMESYNCD_MAX_SERVERS);
 		return -ENOSPC;
 	}
-	name = det_intern(l->det, word);
-	file = det_intern(l->det, l->file);
+	name = detect_intern(l->det, word);
+	file = detect_intern(l->det, l->file);
 	if (!name || !file)
 		return -ENOMEM;
 	v[(*n)++] = (struct timesyncd_server){ name, file, l->line };
@@ -570,8 +571,8 @@ static int ts_line(struct lines *l, struct timesyncd_state *st, char *s)
 	return 0;
 }
 
-int parse_timesyncd_conf(struct detection *det, struct timesyncd_state *st, const char *file,
-			 const char *buf, struct diag *d)
+int detect_parse_timesyncd_conf(struct detection *det, struct timesyncd_state *st, const char *file,
+				const char *buf, struct diag *d)
 {
 	bool in_time = false;
 	struct lines l;
@@ -608,7 +609,7 @@ static int ts_note(struct detection *det, const struct timesyncd_server *s, cons
 	char source[PARSE_MAX_SOURCE];
 
 	snprintf(source, sizeof(source), "%s:%u", s->file, s->line);
-	return det_evidence(det, fact_names[FACT_NTP_SERVERS], s->name, source, text);
+	return detect_evidence(det, fact_names[FACT_NTP_SERVERS], s->name, source, text);
 }
 
 /* FallbackNTP= servers: recorded when NTP= names none, as timesyncd may then use them. */
@@ -633,8 +634,8 @@ static int ts_record_fallbacks(struct detection *det, const struct timesyncd_sta
 	return r < 0 ? r : 0;
 }
 
-int timesyncd_record(struct detection *det, const struct timesyncd_state *st, const char *file,
-		     struct diag *d)
+int detect_timesyncd_record(struct detection *det, const struct timesyncd_state *st,
+			    const char *file, struct diag *d)
 {
 	size_t i;
 	int r;
@@ -648,8 +649,8 @@ int timesyncd_record(struct detection *det, const struct timesyncd_state *st, co
 	r = ts_record_fallbacks(det, st, d);
 	if (r < 0 || st->n_ntp || st->n_fallback)
 		return r;
-	return det_evidence(det, fact_names[FACT_NTP_SERVERS], NULL, file,
-			    st->fallback_set ? ts_only_dhcp : ts_defaults);
+	return detect_evidence(det, fact_names[FACT_NTP_SERVERS], NULL, file,
+			       st->fallback_set ? ts_only_dhcp : ts_defaults);
 }
 
 /* ---- include paths --------------------------------------------------------------------- */
@@ -664,7 +665,7 @@ static bool has_dotdot(const char *path)
 	return false;
 }
 
-int parse_conf_path(const char *arg, char *buf, size_t len, const char **why)
+int detect_parse_conf_path(const char *arg, char *buf, size_t len, const char **why)
 {
 	const char *p;
 	size_t n;

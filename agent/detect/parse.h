@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Pure parsers of the host files that name DNS and NTP servers (agent/detect_parse.c).
- * Each reads a NUL-terminated buffer and records what it finds with det_endpoint() and
- * det_evidence(), naming file (the host path, without the detection root) and line. They
- * do no I/O: what a file includes is handed to a callback, which agent/detect_net.c
+ * Pure parsers of the host files that name DNS and NTP servers (agent/detect/parse.c).
+ * Each reads a NUL-terminated buffer and records what it finds with detect_endpoint() and
+ * detect_evidence(), naming file (the host path, without the detection root) and line. They
+ * do no I/O: what a file includes is handed to a callback, which agent/detect/net.c
  * resolves under the root. Problems in the text are warnings in d ("file:line:col") and
  * parsing goes on with the next line.
  */
@@ -34,8 +34,8 @@ enum resolv_flags {
  * the systemd-resolved stub (127.0.0.53, 127.0.0.54). Returns the number of servers in use
  * (>= 0), or -ENOMEM.
  */
-int parse_resolv_conf(struct detection *det, const char *file, const char *buf,
-		      unsigned int flags, bool *ret_stub, struct diag *d);
+int detect_parse_resolv_conf(struct detection *det, const char *file, const char *buf,
+			     unsigned int flags, bool *ret_stub, struct diag *d);
 
 /* Directives that pull in other files; the callback decides what to read. */
 enum conf_ref {
@@ -57,12 +57,12 @@ enum chrony_flags {
  * chrony.conf: server, pool and peer lines; include, confdir and sourcedir go to ref
  * (NULL: ignored). Returns the number of server/pool/peer lines (>= 0), or -ENOMEM.
  */
-int parse_chrony_conf(struct detection *det, const char *file, const char *buf,
-		      unsigned int flags, conf_ref_fn ref, void *ctx, struct diag *d);
+int detect_parse_chrony_conf(struct detection *det, const char *file, const char *buf,
+			     unsigned int flags, conf_ref_fn ref, void *ctx, struct diag *d);
 
 /* ntp.conf of ntpd or ntpsec: server, pool, peer; includefile goes to ref. As above. */
-int parse_ntp_conf(struct detection *det, const char *file, const char *buf, conf_ref_fn ref,
-		   void *ctx, struct diag *d);
+int detect_parse_ntp_conf(struct detection *det, const char *file, const char *buf, conf_ref_fn ref,
+			  void *ctx, struct diag *d);
 
 /* One server name of a timesyncd list; strings are interned in the detection. */
 struct timesyncd_server {
@@ -83,15 +83,15 @@ struct timesyncd_state {
 };
 
 /* Applies one timesyncd.conf or drop-in, in systemd's order, to st. 0 or -ENOMEM. */
-int parse_timesyncd_conf(struct detection *det, struct timesyncd_state *st, const char *file,
-			 const char *buf, struct diag *d);
+int detect_parse_timesyncd_conf(struct detection *det, struct timesyncd_state *st, const char *file,
+				const char *buf, struct diag *d);
 
 /*
  * Records the outcome once every file is applied: NTP= servers, or the fallbacks with a
  * note saying when timesyncd uses them. file names the main file for "none set". 0 or -ENOMEM.
  */
-int timesyncd_record(struct detection *det, const struct timesyncd_state *st, const char *file,
-		     struct diag *d);
+int detect_timesyncd_record(struct detection *det, const struct timesyncd_state *st,
+			    const char *file, struct diag *d);
 
 /*
  * An include/confdir path as written into an absolute host path in buf (relative paths are
@@ -99,6 +99,6 @@ int timesyncd_record(struct detection *det, const struct timesyncd_state *st, co
  * control characters or a ".." component (detection never leaves the root);
  * -ENAMETOOLONG if it does not fit.
  */
-int parse_conf_path(const char *arg, char *buf, size_t len, const char **why);
+int detect_parse_conf_path(const char *arg, char *buf, size_t len, const char **why);
 
 #endif

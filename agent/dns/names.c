@@ -1,24 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The names store (rules in names.h): answers in; query times, expiry and the desired
- * elements of each DNS-fed set out; and the state file for a fast boot. Time is the
- * caller's "now" (CLOCK_BOOTTIME ms); only names_save()/names_load() touch the disk.
+ * elements of each DNS-fed set out; and what a state file read by names_file.c restores.
+ * Pure: time is the caller's "now" (CLOCK_BOOTTIME ms), and nothing here touches a file.
  */
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "agent/util/fileio.h"
 #include "agent/util/hash.h"
-#include "agent/dns/names.h"
+#include "agent/dns/names_int.h"
 
 /* The first retry after a failure waits this long; each further failure doubles it... */
 #define BACKOFF_MIN_MS 1000ULL
@@ -35,15 +28,6 @@
  * is 24 s. A slow failure then still finds it, and the stale bound takes over.
  */
 #define ANSWER_WAIT_MS 30000ULL
-
-#define STATE_MAGIC "flowguard-names 1"
-/* fqdn (253) + IPv6 text (45) + seen (20 digits) + TTL (10 digits) + 3 spaces + '\n'. */
-#define STATE_LINE_MAX 384
-/* A few hundred names x max_addresses; a file with more lines is not one we wrote. */
-#define STATE_LINES_MAX 65536
-#define STATE_BYTES_MAX ((size_t)STATE_LINE_MAX * (STATE_LINES_MAX + 1))
-/* RFC 1035's limit on a name's text form. */
-#define FQDN_MAX 253
 
 /* An address that stopped being allowed, and when. */
 struct npast {
@@ -80,14 +64,6 @@ struct names {
 struct set_ref {
 	const char *name;
 	uint8_t family;
-};
-
-/* One line of the state file, parsed. */
-struct loaded {
-	size_t name;
-	struct rs_addr addr;
-	uint64_t seen_s;
-	uint32_t ttl_s;
 };
 
 /* One candidate element of a set: an address and the name that allows it. */
@@ -423,7 +399,7 @@ static uint64_t current_hold(const struct names_opts *o)
 	return max_u64(o->grace_ms, ANSWER_WAIT_MS);
 }
 
-static bool addr_valid(const struct rs_addr *a)
+bool names_addr_valid(const struct rs_addr *a)
 {
 	return (a->family == AF_INET && a->prefix == 32) ||
 	       (a->family == AF_INET6 && a->prefix == 128);
@@ -445,7 +421,7 @@ static int answer_addrs(const struct res_answer *a, size_t max, struct rs_addr *
 	if (!v)
 		return -ENOMEM;
 	for (i = 0; i < a->n_addrs; i++)
-		if (addr_valid(&a->addrs[i]))
+		if (names_addr_valid(&a->addrs[i]))
 			v[n++] = a->addrs[i];
 	qsort(v, n, sizeof(*v), addr_cmp);
 	for (i = 1, *ret_n = n ? 1 : 0; i < n; i++)
@@ -754,230 +730,29 @@ int names_fill_set(const struct names *ns, const char *set, uint64_t now_ms, str
 	return 0;
 }
 
-/* ---- the state file ---- */
+/* ---- what the state file restores (names_file.c reads and writes it) ---- */
 
-static bool fqdn_valid(const char *s)
+bool names_find(const struct names *ns, const char *fqdn, size_t *ret)
 {
-	size_t n = strlen(s);
+	const struct nentry *e = find_name(ns, fqdn);
 
-	return n && n <= FQDN_MAX &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == n;
-}
-
-/*
- * How long ago the name's last good answer was, derived from its stale bound: an entry
- * that came from the file thus keeps its age when saved again, even before a boot's
- * clock could express it.
- */
-static uint64_t answer_age_ms(const struct names *ns, const struct nentry *e, uint64_t now)
-{
-	uint64_t bound = sat_add(now, ns->o.max_stale_ms);
-
-	return bound > e->stale_end_ms ? bound - e->stale_end_ms : 0;
-}
-
-/* Writes the name's last good addresses, while *lines stays within the bound. */
-static void write_name(const struct names *ns, const struct nentry *e, FILE *f, uint64_t now,
-		       uint64_t wall_s, size_t *lines)
-{
-	uint64_t age_ms, age_s, seen_s;
-	char buf[64];
-	size_t i;
-
-	if (e->stale_end_ms <= now || !fqdn_valid(e->st.fqdn))
-		return;
-	age_ms = answer_age_ms(ns, e, now);
-	/* Rounded up: a name must never come back younger than it went. */
-	age_s = age_ms / 1000 + !!(age_ms % 1000);
-	seen_s = wall_s > age_s ? wall_s - age_s : 0;
-	for (i = 0; i < e->st.n_addrs && *lines < STATE_LINES_MAX; i++) {
-		if (!e->st.addrs[i].current || e->st.addrs[i].allowed_until_ms <= now)
-			continue;
-		fprintf(f, "%s %s %" PRIu64 " %" PRIu32 "\n", e->st.fqdn,
-			rs_addr_format(&e->st.addrs[i].addr, buf, sizeof(buf)), seen_s, e->st.ttl_s);
-		(*lines)++;
-	}
-}
-
-struct save_args {
-	const struct names *ns;
-	uint64_t now, wall_s;
-};
-
-static int write_state(FILE *f, const void *data)
-{
-	const struct save_args *a = data;
-	size_t i, lines = 0;
-
-	fprintf(f, "%s\n", STATE_MAGIC);
-	for (i = 0; i < a->ns->n; i++)
-		write_name(a->ns, &a->ns->v[i], f, a->now, a->wall_s, &lines);
-	return 0;
-}
-
-int names_save(const struct names *ns, const char *path, uint64_t now_ms, uint64_t wall_now_s)
-{
-	const struct save_args a = { ns, now_ms, wall_now_s };
-
-	return file_replace(path, 0600, write_state, &a);
-}
-
-static int read_all(int fd, char *buf, size_t size, size_t *ret_len)
-{
-	size_t len = 0;
-	ssize_t k;
-
-	while (len < size) {
-		k = read(fd, buf + len, size - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	*ret_len = len;
-	return 0;
-}
-
-/* The whole file, NUL-terminated; a file too large to be ours is -EINVAL. */
-static int read_file(const char *path, char **ret, size_t *ret_len)
-{
-	struct stat stb;
-	char *buf;
-	int fd, r;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &stb) < 0) {
-		r = -errno;
-		goto out_close;
-	}
-	r = -EINVAL;
-	if (!S_ISREG(stb.st_mode) || (uint64_t)stb.st_size > STATE_BYTES_MAX)
-		goto out_close;
-	r = -ENOMEM;
-	buf = malloc((size_t)stb.st_size + 1);
-	if (!buf)
-		goto out_close;
-	r = read_all(fd, buf, (size_t)stb.st_size, ret_len);
-	if (r < 0) {
-		free(buf);
-		goto out_close;
-	}
-	buf[*ret_len] = '\0';
-	*ret = buf;
-out_close:
-	close(fd);
-	return r;
-}
-
-/* Splits line at single spaces into exactly n non-empty fields. */
-static int split(char *line, char **f, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		f[i] = line;
-		line = strchr(line, ' ');
-		if ((i + 1 < n) != !!line)
-			return -EINVAL;
-		if (line)
-			*line++ = '\0';
-		if (!*f[i])
-			return -EINVAL;
-	}
-	return 0;
-}
-
-/* Decimal digits only: no sign, no spaces, no overflow. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (max - (uint64_t)(*s - '0')) / 10)
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*ret = v;
-	return 0;
-}
-
-/* "fqdn address seen ttl": 0, 1 for a name the plan does not have, or -EINVAL. */
-static int parse_line(const struct names *ns, char *line, struct loaded *ret)
-{
-	struct nentry *e;
-	uint64_t ttl;
-	char *f[4];
-
-	if (split(line, f, 4) < 0 || !fqdn_valid(f[0]) || strchr(f[1], '/'))
-		return -EINVAL;
-	if (rs_addr_parse(f[1], &ret->addr) < 0 || !addr_valid(&ret->addr))
-		return -EINVAL;
-	if (parse_u64(f[2], UINT64_MAX, &ret->seen_s) < 0 || parse_u64(f[3], UINT32_MAX, &ttl) < 0)
-		return -EINVAL;
-	ret->ttl_s = (uint32_t)ttl;
-	e = find_name(ns, f[0]);
 	if (!e)
-		return 1;
-	ret->name = (size_t)(e - ns->v);
-	return 0;
+		return false;
+	*ret = (size_t)(e - ns->v);
+	return true;
 }
 
-/* Every line checked before anything is used: a damaged file changes nothing. */
-static int parse_state(const struct names *ns, char *buf, size_t len, struct loaded **ret,
-		       size_t *ret_n)
+/* The age comes from the stale bound, which a load sets from the file's age (names_int.h). */
+bool names_answer_age(const struct names *ns, size_t name, uint64_t now_ms,
+		      uint64_t *ret_age_ms)
 {
-	size_t n_lines = 0, n = 0, i;
-	char *line = buf, *end;
-	struct loaded *v;
-	int r = 0;
+	const struct nentry *e = &ns->v[name];
+	uint64_t bound = sat_add(now_ms, ns->o.max_stale_ms);
 
-	if (!len || buf[len - 1] != '\n' || memchr(buf, '\0', len))
-		return -EINVAL;
-	for (i = 0; i < len; i++)
-		n_lines += buf[i] == '\n';
-	if (n_lines > STATE_LINES_MAX + 1)
-		return -EINVAL;
-	v = calloc(n_lines, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < n_lines && r >= 0; i++, line = end + 1) {
-		end = strchr(line, '\n');
-		*end = '\0';
-		if (end - line > STATE_LINE_MAX)
-			r = -EINVAL;
-		else if (i == 0)
-			r = strcmp(line, STATE_MAGIC) ? -EINVAL : 0;
-		else if ((r = parse_line(ns, line, &v[n])) == 0)
-			n++;
-	}
-	if (r < 0) {
-		free(v);
-		return r;
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
-}
-
-static int loaded_cmp(const void *x, const void *y)
-{
-	const struct loaded *a = x, *b = y;
-	int c;
-
-	if (a->name != b->name)
-		return a->name < b->name ? -1 : 1;
-	c = rs_addr_cmp(&a->addr, &b->addr);
-	if (c)
-		return c;
-	/* The newest sighting of an address first. */
-	return (a->seen_s < b->seen_s) - (a->seen_s > b->seen_s);
+	if (e->stale_end_ms <= now_ms)
+		return false;
+	*ret_age_ms = bound > e->stale_end_ms ? bound - e->stale_end_ms : 0;
+	return true;
 }
 
 /* Wall-clock age; a time "from the future" (the clock went back) counts as now. */
@@ -1007,7 +782,7 @@ static uint64_t loaded_ttl_end(uint64_t now, uint64_t age, uint64_t ttl, uint64_
 	return past < grace ? 1 : 0;
 }
 
-static void load_addr(const struct names *ns, struct nentry *e, const struct loaded *l,
+static void load_addr(const struct names *ns, struct nentry *e, const struct names_loaded *l,
 		      uint64_t age, uint64_t now, struct name_addr *out)
 {
 	uint64_t ttl, stale_end;
@@ -1027,10 +802,10 @@ static void load_addr(const struct names *ns, struct nentry *e, const struct loa
 	e->st.last_good_ms = max_u64(e->st.last_good_ms, now > age ? now - age : 1);
 }
 
-/* One name's lines (sorted by loaded_cmp); a name that already has an answer keeps it. */
-static int load_name(struct names *ns, struct nentry *e, const struct loaded *l, size_t k,
-		     uint64_t now, uint64_t wall_s)
+int names_restore(struct names *ns, size_t name, const struct names_loaded *l, size_t k,
+		  uint64_t now, uint64_t wall_s)
 {
+	struct nentry *e = &ns->v[name];
 	struct name_addr *v;
 	size_t i, n = 0;
 	uint64_t age;
@@ -1058,30 +833,6 @@ static int load_name(struct names *ns, struct nentry *e, const struct loaded *l,
 	e->st.n_addrs = n;
 	e->st.cap_addrs = k;
 	return 0;
-}
-
-int names_load(struct names *ns, const char *path, uint64_t now_ms, uint64_t wall_now_s)
-{
-	struct loaded *v = NULL;
-	size_t len = 0, n = 0, i, j;
-	char *buf = NULL;
-	int r;
-
-	r = read_file(path, &buf, &len);
-	if (r < 0)
-		return r;
-	r = parse_state(ns, buf, len, &v, &n);
-	free(buf);
-	if (r < 0)
-		return r;
-	qsort(v, n, sizeof(*v), loaded_cmp);
-	for (i = 0; i < n && r == 0; i = j) {
-		for (j = i + 1; j < n && v[j].name == v[i].name; j++)
-			;
-		r = load_name(ns, &ns->v[v[i].name], &v[i], j - i, now_ms, wall_now_s);
-	}
-	free(v);
-	return r;
 }
 
 /* ---- reverse lookup ---- */

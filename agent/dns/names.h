@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The names store: every DNS name of the compiled plan, what it resolved to, until when
- * each address stays allowed, and when to ask again. Pure: time comes in as "now"
- * (CLOCK_BOOTTIME milliseconds, so a wall-clock jump changes nothing), no I/O, no
- * netlink. The daemon feeds it answers and asks it for the desired elements of each
+ * each address stays allowed, and when to ask again. The store (names.c) is pure: time
+ * comes in as "now" (CLOCK_BOOTTIME milliseconds, so a wall-clock jump changes nothing),
+ * no I/O, no netlink. Only its state file (names_save/names_load, names_file.c) touches
+ * the disk. The daemon feeds it answers and asks it for the desired elements of each
  * DNS-fed set; netlink/setdiff.c turns those into element diffs.
  *
  * Rules (issue 5):
@@ -145,12 +146,12 @@ size_t names_count(const struct names *ns);
 const struct name_state *names_get(const struct names *ns, size_t i);
 
 /*
- * Last known good answers, so the next start can fill the sets before DNS is up:
- * a small text file written atomically (temp file, fsync, rename). Load ignores names
- * the plan does not have, entries older than max_stale and names that already have an
- * answer; a damaged file is -EINVAL and changes nothing (the daemon logs and starts
- * without it); no file is -ENOENT. Save writes mode 0600; names whose addresses are all
- * past max_stale are left out. 0 or -errno.
+ * The state file (names_file.c): last known good answers, so the next start can fill the
+ * sets before DNS is up: a small text file written atomically (temp file, fsync, rename).
+ * Load ignores names the plan does not have, entries older than max_stale and names that
+ * already have an answer; a damaged file is -EINVAL and changes nothing (the daemon logs
+ * and starts without it); no file is -ENOENT. Save writes mode 0600; names whose
+ * addresses are all past max_stale are left out. 0 or -errno.
  */
 int names_save(const struct names *ns, const char *path, uint64_t now_ms, uint64_t wall_now_s);
 int names_load(struct names *ns, const char *path, uint64_t now_ms, uint64_t wall_now_s);

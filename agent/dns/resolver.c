@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
 
 #include <ares.h>
 
@@ -243,6 +245,42 @@ static int channel_open(struct resolver *r, const struct resolver_opts *o)
 		}
 	}
 	return 0;
+}
+
+/* One server as an admin writes it: "192.0.2.53", "127.0.0.1:5399", "[2001:db8::53]:5353". */
+static size_t server_text(const struct ares_addr_port_node *n, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	int port = n->udp_port && n->udp_port != 53 ? n->udp_port : 0;
+	int w;
+
+	inet_ntop(n->family, n->family == AF_INET ? (const void *)&n->addr.addr4 :
+						    (const void *)&n->addr.addr6, a, sizeof(a));
+	if (!port)
+		w = snprintf(buf, len, "%s", a);
+	else if (n->family == AF_INET6)
+		w = snprintf(buf, len, "[%s]:%d", a, port);
+	else
+		w = snprintf(buf, len, "%s:%d", a, port);
+	return w < 0 ? 0 : (size_t)w;
+}
+
+const char *resolver_servers_text(const struct resolver *r, char *buf, size_t len)
+{
+	struct ares_addr_port_node *servers = NULL, *n;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (!r || ares_get_servers_ports(r->ch, &servers) != ARES_SUCCESS)
+		return buf;
+	for (n = servers; n && off < len; n = n->next) {
+		if (off)
+			off += (size_t)snprintf(buf + off, len - off, ", ");
+		if (off < len)
+			off += server_text(n, buf + off, len - off);
+	}
+	ares_free_data(servers);
+	return buf;
 }
 
 int resolver_new(const struct resolver_opts *o, resolver_cb cb, void *userdata,
@@ -491,4 +529,24 @@ void resolver_process(struct resolver *r, const struct pollfd *pfd, size_t n)
 	/* Expired timeouts: retries, the next server, or the end of a query. */
 	ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	deliver(r, false);
+}
+
+const char *resolver_error_text(int err)
+{
+	switch (err) {
+	case 0:
+		return "";
+	case -ENOENT:
+		return "NXDOMAIN";
+	case -ETIMEDOUT:
+		return "timeout";
+	case -ECONNREFUSED:
+		return "refused, unreachable or SERVFAIL";
+	case -EINVAL:
+		return "not a DNS name";
+	case -EIO:
+		return "malformed answer";
+	default:
+		return strerror(-err);
+	}
 }

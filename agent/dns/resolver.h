@@ -55,6 +55,12 @@ int resolver_new(const struct resolver_opts *o, resolver_cb cb, void *userdata,
 /* Cancels what is in flight (each callback runs with -ECANCELED) and frees. NULL ok. */
 void resolver_free(struct resolver *r);
 
+/* A res_answer status in words: "NXDOMAIN", "timeout", ...; "" for 0. */
+const char *resolver_error_text(int err);
+
+/* The servers it asks, as an admin writes them ("127.0.0.1:5399, 192.0.2.53"), into buf. */
+const char *resolver_servers_text(const struct resolver *r, char *buf, size_t len);
+
 /* Starts resolving fqdn (A and AAAA). 0 or -ENOMEM (and then no callback). */
 int resolver_query(struct resolver *r, const char *fqdn);
 

@@ -16,6 +16,16 @@ static bool needs_detection(const struct config *cfg)
 	       cfg->facts[FACT_NTP_SERVERS].is_auto;
 }
 
+/*
+ * The loaders refuse a file that is missing (-ENOENT), insecure (-EPERM), oversized
+ * (-E2BIG) or invalid (-EINVAL), each with its reason in d: to every caller that is one
+ * thing, invalid input. Kept apart from what the kernel may say with the same errnos.
+ */
+static int input_refused(int r)
+{
+	return r == -ENOENT || r == -EPERM || r == -E2BIG ? -EINVAL : r;
+}
+
 int gen_load_config(const struct gen_opts *o, struct gen *g, struct diag *d)
 {
 	int r;
@@ -23,7 +33,7 @@ int gen_load_config(const struct gen_opts *o, struct gen *g, struct diag *d)
 	r = catalog_load_checked(o->catalog, o->strict_catalog, &g->cat, d);
 	if (r == 0)
 		r = config_load(o->config, o->strict, g->cat, &g->cfg, d);
-	return r;
+	return input_refused(r);
 }
 
 int gen_detect(const struct gen_opts *o, struct gen *g, struct diag *d)
@@ -31,7 +41,7 @@ int gen_detect(const struct gen_opts *o, struct gen *g, struct diag *d)
 	if (g->det || !needs_detection(g->cfg))
 		return 0;
 	if (o->facts)
-		return detection_load(o->facts, &g->det, d);
+		return input_refused(detection_load(o->facts, &g->det, d));
 	return detect_host(o->root, &g->det, d);
 }
 
@@ -67,7 +77,7 @@ int gen_compile(const struct gen_opts *o, struct gen *g, struct diag *d)
 		r = resolve_facts(g, d);
 	if (r == 0)
 		r = compile(g->cat, g->cfg, &g->facts, &g->plan, d);
-	return r;
+	return input_refused(r);
 }
 
 int gen_build(const struct gen_opts *o, struct gen *g, struct diag *d)
@@ -169,4 +179,41 @@ void gen_summary(const struct gen *g, char *buf, size_t len)
 
 	snprintf(buf, len, "%s %s", roles_format(g->facts.roles, roles, sizeof(roles)),
 		 g->facts.region ? g->facts.region->code : "-");
+}
+
+/* What plan's resolution reports: "flowguard: plan: 30 of 33 names resolved; ..." */
+static void resolve_report(const struct dns_once *o, FILE *log)
+{
+	size_t i;
+
+	if (o->answered == o->names)
+		return;
+	fprintf(log, "flowguard: plan: %zu of %zu names resolved", o->answered, o->names);
+	for (i = 0; i < o->n_failed && i < 4; i++)
+		fprintf(log, "%s%s (%s)", i ? ", " : "; not: ", o->failed[i].fqdn,
+			resolver_error_text(o->failed[i].error));
+	if (o->n_failed > 4)
+		fprintf(log, " and %zu more", o->n_failed - 4);
+	if (o->unanswered)
+		fprintf(log, "; %zu without an answer in time", o->unanswered);
+	fputs("; their sets show what did resolve (--no-resolve: the offline view)\n", log);
+}
+
+int gen_plan_resolve(struct gen *g, FILE *log)
+{
+	struct resolver_opts ro = { .servers = &g->cfg->resolver.servers,
+				    .timeout_ms = GEN_RESOLVE_TRY_MS, .tries = 2 };
+	struct names_opts no;
+	struct dns_once o;
+	int r;
+
+	gen_names_opts(g, &no);
+	r = dns_once_fill(g->plan, &no, &ro, GEN_RESOLVE_MS, &o);
+	if (r < 0)
+		fprintf(log, "flowguard: plan: cannot resolve: %s; DNS-fed sets left empty\n",
+			strerror(-r));
+	else
+		resolve_report(&o, log);
+	dns_once_clear(&o);
+	return r == -ENOMEM ? r : 0;
 }

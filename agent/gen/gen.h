@@ -9,6 +9,7 @@
 #define FLOWGUARD_PIPELINE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "agent/detect/detect.h"
 #include "agent/dns/dns.h"
@@ -31,7 +32,13 @@ struct gen_opts {
 	const char *facts; /* a facts file (detect --save) instead of detecting; NULL: detect */
 };
 
-/* Loads and validates catalog and config into g (zeroed by the caller). 0 or -errno. */
+/*
+ * Every step below returns 0, -EINVAL when it refused its input (a missing, insecure,
+ * oversized or invalid file; the reasons in d), -ENOMEM, or another -errno (a file that
+ * could not be read). -EINVAL is what the command line calls invalid configuration (2).
+ */
+
+/* Loads and validates catalog and config into g (zeroed by the caller). */
 int gen_load_config(const struct gen_opts *o, struct gen *g, struct diag *d);
 /*
  * Runs detection if the config leaves something to it and it has not run yet; with
@@ -41,7 +48,7 @@ int gen_load_config(const struct gen_opts *o, struct gen *g, struct diag *d);
 int gen_detect(const struct gen_opts *o, struct gen *g, struct diag *d);
 /* True if roles or region are left to detection and it found none. */
 bool gen_facts_incomplete(const struct gen *g);
-/* Detection (if needed), facts, compile. 0 or -errno (-EINVAL: reasons in d). */
+/* Detection (if needed), facts, compile. */
 int gen_compile(const struct gen_opts *o, struct gen *g, struct diag *d);
 /* All of the above. */
 int gen_build(const struct gen_opts *o, struct gen *g, struct diag *d);
@@ -58,6 +65,16 @@ int gen_load(const struct gen_opts *o, struct gen **ret);
 void gen_free(struct gen *g);
 /* The names store's options from g's resolver settings, with a per-host jitter seed. */
 void gen_names_opts(const struct gen *g, struct names_opts *ret);
+/*
+ * plan's view of the DNS-fed sets: every name resolved once as the daemon does at start
+ * (its resolver settings; GEN_RESOLVE_TRY_MS a try, 2 tries, GEN_RESOLVE_MS in all), the
+ * sets filled with the answers; what did not resolve is said on log. 0 (a resolver that
+ * fails leaves the sets empty, said on log) or -ENOMEM.
+ */
+#define GEN_RESOLVE_TRY_MS 1500
+#define GEN_RESOLVE_MS 4000
+int gen_plan_resolve(struct gen *g, FILE *log);
+
 /* "agent,relay de-1": what STATUS= and the log call this host. */
 void gen_summary(const struct gen *g, char *buf, size_t len);
 

@@ -8,14 +8,11 @@
 #include <unistd.h>
 
 #include "agent/kernel/kernel.h"
+#include "agent/util/unit.h"
 #include "netlink/nft.h"
-#include "netlink/rscmp.h"
 
 /* How long disable waits for a signalled agent to release the table. */
 #define DISABLE_WAIT_MS 5000
-/* Above this many cells the audit diff skips alignment and lists removed, then added. */
-#define DIFF_MAX_CELLS (4U * 1000 * 1000)
-#define DIFF_CONTEXT 3
 
 static bool env_on(const char *name)
 {
@@ -122,6 +119,25 @@ static size_t count_rules(const struct ruleset *rs)
 	return n;
 }
 
+/*
+ * A running agent holds the table (owner): the kernel refuses everyone else, root included.
+ * Says so, and what to do instead, when the owner is a flowguard process.
+ */
+static bool held_by_agent(struct nft_ctx *ctx, const char *table, FILE *log)
+{
+	struct nft_table_state st;
+
+	if (nft_table_state(ctx, table, &st) < 0 || !(st.flags & NFT_TABLE_F_OWNER) ||
+	    !kernel_pid_is_flowguard((pid_t)st.owner))
+		return false;
+	fprintf(log, "flowguard: table inet %s is held by the running flowguard agent (pid %u), "
+		     "which keeps it as its configuration says; the kernel lets no other process "
+		     "change it. Edit the configuration and run 'systemctl reload flowguard' "
+		     "(without systemd: kill -HUP %u); 'flowguard disable' stops the agent and "
+		     "removes the table\n", table, st.owner, st.owner);
+	return true;
+}
+
 int kernel_apply(const struct ruleset *desired, const struct kernel_opts *o, FILE *log)
 {
 	struct nft_commit_opts co = { .refresh_timeouts = o->refresh_timeouts,
@@ -142,179 +158,14 @@ int kernel_apply(const struct ruleset *desired, const struct kernel_opts *o, FIL
 		co.table_flags = kernel_table_flags(&ctx, o);
 		r = nft_commit_ruleset(&ctx, desired, &co, &changed, &err);
 	}
-	if (r < 0)
+	if (r < 0 && !(r == -EPERM && held_by_agent(&ctx, desired->table, log)))
 		report(log, r, &err);
-	else
+	else if (r == 0)
 		fprintf(log, "flowguard: %s table inet %s (%zu sets, %zu chains, %zu rules; flags %s)\n",
 			changed ? "applied" : "unchanged:", desired->table, desired->n_sets,
 			desired->n_chains, count_rules(desired),
 			flags_text(co.table_flags, fl, sizeof(fl)));
 	nft_close(&ctx);
-	return r;
-}
-
-/* Text lines of a buffer, split in place. */
-struct lines {
-	char **v;
-	size_t n;
-};
-
-static int split_lines(char *buf, struct lines *ret)
-{
-	size_t cap = 1;
-	char **v;
-	char *p;
-
-	for (p = buf; *p; p++)
-		cap += *p == '\n';
-	v = malloc(cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	ret->v = v;
-	ret->n = 0;
-	for (p = buf; *p; p++) {
-		ret->v[ret->n++] = p;
-		p = strchrnul(p, '\n');
-		if (!*p)
-			break;
-		*p = '\0';
-	}
-	return 0;
-}
-
-/* Prints a[0..n) vs b[0..m) aligned by longest common subsequence, or plainly if big. */
-static void diff_middle(FILE *out, char **a, size_t n, char **b, size_t m)
-{
-	size_t i, j, w = m + 1;
-	unsigned int *L = NULL;
-
-	if (n * m <= DIFF_MAX_CELLS)
-		L = calloc((n + 1) * w, sizeof(*L));
-	if (!L) {
-		for (i = 0; i < n; i++)
-			fprintf(out, "-%s\n", a[i]);
-		for (j = 0; j < m; j++)
-			fprintf(out, "+%s\n", b[j]);
-		return;
-	}
-	for (i = n; i-- > 0;)
-		for (j = m; j-- > 0;)
-			L[i * w + j] = !strcmp(a[i], b[j]) ? L[(i + 1) * w + j + 1] + 1 :
-			       L[(i + 1) * w + j] > L[i * w + j + 1] ? L[(i + 1) * w + j] :
-									 L[i * w + j + 1];
-	for (i = 0, j = 0; i < n || j < m;) {
-		if (i < n && j < m && !strcmp(a[i], b[j])) {
-			fprintf(out, " %s\n", a[i++]);
-			j++;
-		} else if (j < m && (i == n || L[i * w + j + 1] >= L[(i + 1) * w + j])) {
-			fprintf(out, "+%s\n", b[j++]);
-		} else {
-			fprintf(out, "-%s\n", a[i++]);
-		}
-	}
-	free(L);
-}
-
-/* One hunk: the common head and tail are trimmed to DIFF_CONTEXT lines of context. */
-static void diff_lines(FILE *out, const struct lines *a, const struct lines *b)
-{
-	size_t pre = 0, suf = 0, ctx_pre, ctx_suf, i;
-
-	while (pre < a->n && pre < b->n && !strcmp(a->v[pre], b->v[pre]))
-		pre++;
-	while (suf < a->n - pre && suf < b->n - pre &&
-	       !strcmp(a->v[a->n - 1 - suf], b->v[b->n - 1 - suf]))
-		suf++;
-	ctx_pre = pre < DIFF_CONTEXT ? pre : DIFF_CONTEXT;
-	ctx_suf = suf < DIFF_CONTEXT ? suf : DIFF_CONTEXT;
-	fprintf(out, "@@ -%zu,%zu +%zu,%zu @@\n", pre - ctx_pre + 1,
-		a->n - pre - suf + ctx_pre + ctx_suf, pre - ctx_pre + 1,
-		b->n - pre - suf + ctx_pre + ctx_suf);
-	for (i = pre - ctx_pre; i < pre; i++)
-		fprintf(out, " %s\n", a->v[i]);
-	diff_middle(out, a->v + pre, a->n - pre - suf, b->v + pre, b->n - pre - suf);
-	for (i = a->n - suf; i < a->n - suf + ctx_suf; i++)
-		fprintf(out, " %s\n", a->v[i]);
-}
-
-/* The canonical nft text of rs, as audit compares it. *ret is malloc'ed. */
-static int audit_text(const struct ruleset *rs, const struct ruleset *dyn_ref, char **ret)
-{
-	struct ruleset *c, *d = NULL;
-	size_t len = 0;
-	FILE *mem;
-	int r;
-
-	c = rscmp_canonical(rs, 0);
-	if (c) {
-		rscmp_copy_dynamic(c, dyn_ref);
-		d = rscmp_canonical(c, RSCMP_DROP_DYNAMIC_ELEMS | RSCMP_DROP_EXPIRY);
-	}
-	ruleset_free(c);
-	if (!d)
-		return -ENOMEM;
-	mem = open_memstream(ret, &len);
-	r = mem ? ruleset_print_nft(d, mem) : -ENOMEM;
-	if (mem && fclose(mem) != 0 && r == 0)
-		r = -EIO;
-	ruleset_free(d);
-	return r;
-}
-
-static int compare(const struct ruleset *desired, const struct ruleset *cur, FILE *out)
-{
-	struct lines la = { 0 }, lb = { 0 };
-	char *a = NULL, *b = NULL;
-	int r;
-
-	r = audit_text(desired, desired, &a);
-	if (r == 0)
-		r = audit_text(cur, desired, &b);
-	if (r == 0 && strcmp(a, b)) {
-		r = split_lines(a, &la);
-		if (r == 0)
-			r = split_lines(b, &lb);
-		if (r == 0) {
-			fprintf(out, "--- desired (flowguard plan)\n+++ kernel (table inet %s)\n",
-				desired->table);
-			diff_lines(out, &la, &lb);
-			r = 1;
-		}
-	}
-	free(la.v);
-	free(lb.v);
-	free(a);
-	free(b);
-	return r;
-}
-
-int kernel_audit(const struct ruleset *desired, FILE *out)
-{
-	struct ruleset *cur = NULL;
-	struct nft_ctx ctx;
-	int r;
-
-	r = nft_open(&ctx);
-	if (r < 0) {
-		fprintf(out, "flowguard: cannot talk to nf_tables: %s\n", strerror(-r));
-		return r;
-	}
-	r = nft_dump_table(&ctx, desired->table, &cur);
-	nft_close(&ctx);
-	if (r == -ENOENT) {
-		fprintf(out, "flowguard: table inet %s does not exist\n", desired->table);
-		return 1;
-	}
-	if (r < 0) {
-		fprintf(out, "flowguard: cannot read table inet %s: %s\n", desired->table,
-			strerror(-r));
-		return r;
-	}
-	r = compare(desired, cur, out);
-	if (r == 0)
-		fprintf(out, "flowguard: table inet %s matches the desired ruleset\n",
-			desired->table);
-	ruleset_free(cur);
 	return r;
 }
 
@@ -373,18 +224,42 @@ static int release_owner(struct nft_ctx *ctx, const char *table, uint32_t owner,
 	return r;
 }
 
+/*
+ * The journal keeps what disable did and who ran it; an enabled unit would start the agent
+ * again (at boot, or with systemctl start), and with it the table: say so.
+ */
+static void disable_trail(const char *table, int r, long stopped, FILE *log)
+{
+	char agent[64] = "";
+
+	if (stopped)
+		snprintf(agent, sizeof(agent), "stopped the agent (pid %ld), ", stopped);
+	if (r == 0 || r == -ENOENT)
+		unit_journal("flowguard disable: %s%s table inet %s", agent,
+			     r == 0 ? "removed" : "there was no", table);
+	else
+		unit_journal("flowguard disable failed: %s%s", agent, strerror(-r));
+	if (unit_enabled(FG_UNIT))
+		fprintf(log, "flowguard: %s is still enabled: it starts the agent again at the next "
+			     "boot (or systemctl start), which puts the table back; to turn flowguard "
+			     "off for good: systemctl disable --now flowguard\n", FG_UNIT);
+}
+
 int kernel_disable(const char *table, FILE *log)
 {
 	struct nft_table_state st;
 	struct nft_error err;
 	struct nft_ctx ctx = { 0 };
+	long stopped = 0;
 	int r;
 
 	r = nft_open(&ctx);
 	if (r == 0)
 		r = nft_table_state(&ctx, table, &st);
-	if (r == 0 && (st.flags & NFT_TABLE_F_OWNER) && st.owner != ctx.portid)
+	if (r == 0 && (st.flags & NFT_TABLE_F_OWNER) && st.owner != ctx.portid) {
 		r = release_owner(&ctx, table, st.owner, log);
+		stopped = r == 0 ? (long)st.owner : 0;
+	}
 	if (r == 0) {
 		r = nft_delete_table(&ctx, table, &err);
 		if (r < 0 && r != -ENOENT)
@@ -397,29 +272,58 @@ int kernel_disable(const char *table, FILE *log)
 	else if (r != -EPERM)
 		fprintf(log, "flowguard: disable failed: %s\n", strerror(-r));
 	nft_close(&ctx);
+	disable_trail(table, r, stopped, log);
 	return r == -ENOENT ? 0 : r;
 }
 
-/* Per-rule counters of the live table: what each required flow has carried. */
+/* Whether an earlier counted rule of c has this comment (then it was summed there). */
+static bool comment_seen(const struct rs_chain *c, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (c->rules[j].counter && c->rules[j].comment && c->rules[i].comment &&
+		    !strcmp(c->rules[j].comment, c->rules[i].comment))
+			return true;
+	return false;
+}
+
+/* One line per flow: its rules (v4 and v6, each port) share the comment, so their sum. */
+static void print_chain_counters(const struct rs_chain *ch, FILE *out)
+{
+	uint64_t packets, bytes;
+	size_t i, j;
+
+	fprintf(out, "\nchain %s\n  %20s %14s  rule\n", ch->name, "packets", "bytes");
+	for (i = 0; i < ch->n_rules; i++) {
+		const struct rs_rule *r = &ch->rules[i];
+
+		if (!r->counter || comment_seen(ch, i))
+			continue;
+		packets = r->packets;
+		bytes = r->bytes;
+		for (j = i + 1; r->comment && j < ch->n_rules; j++) {
+			if (ch->rules[j].counter && ch->rules[j].comment &&
+			    !strcmp(ch->rules[j].comment, r->comment)) {
+				packets += ch->rules[j].packets;
+				bytes += ch->rules[j].bytes;
+			}
+		}
+		fprintf(out, "  %20llu %14llu  %s\n", (unsigned long long)packets,
+			(unsigned long long)bytes, r->comment ? r->comment : "");
+	}
+}
+
+/* Per-flow counters of the live table: what each required flow has carried. */
 static void print_counters(struct nft_ctx *ctx, const char *table, FILE *out)
 {
 	struct ruleset *rs = NULL;
-	size_t c, i;
+	size_t c;
 
 	if (nft_dump_table(ctx, table, &rs) < 0)
 		return;
-	for (c = 0; c < rs->n_chains; c++) {
-		const struct rs_chain *ch = &rs->chains[c];
-
-		fprintf(out, "\nchain %s\n  %20s %14s  rule\n", ch->name, "packets", "bytes");
-		for (i = 0; i < ch->n_rules; i++) {
-			const struct rs_rule *r = &ch->rules[i];
-
-			if (r->counter)
-				fprintf(out, "  %20llu %14llu  %s\n", (unsigned long long)r->packets,
-					(unsigned long long)r->bytes, r->comment ? r->comment : "");
-		}
-	}
+	for (c = 0; c < rs->n_chains; c++)
+		print_chain_counters(&rs->chains[c], out);
 	ruleset_free(rs);
 }
 

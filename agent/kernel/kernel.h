@@ -20,10 +20,13 @@
  * an unknown flag; EINVAL on older kernels), which aborts the whole batch; apply then commits
  * once more without flags.
  *
- * Audit compares the kernel's table with the desired one as nft text, ignoring handles,
- * counter values, element expiry and table flags. Sets filled from DNS (rs_set.dynamic)
- * are compared by existence, type, flags and comment, not by elements: the desired side
- * has none at plan time and the kernel's come and go with TTLs.
+ * Audit compares the kernel's table with the desired one object by object (netlink/rsdiff.h),
+ * ignoring handles, counter values and element expiry, and says what drifted in words before
+ * the diff of the nft text. Sets filled from DNS (rs_set.dynamic) are compared by existence,
+ * type, flags and comment; their elements only against a running agent's current answers
+ * (the desired side has none at plan time, and the kernel's come and go with TTLs),
+ * leaving out addresses within seconds of expiry on either side. Table flags count when an
+ * agent runs (it must own the table) or a process other than flowguard owns it.
  *
  * Disable deletes the table. If a running agent owns it, the kernel refuses everyone
  * else, so disable asks that agent to stop: the owner's netlink portid is the pid of the
@@ -40,6 +43,7 @@
 #include <sys/types.h>
 
 #include "netlink/ruleset.h"
+#include "policies/compile.h"
 
 struct kernel_opts {
 	bool daemon;	      /* a long-running process: keep the table owned */
@@ -75,8 +79,57 @@ uint32_t kernel_table_flags(const struct nft_ctx *ctx, const struct kernel_opts 
  */
 int kernel_apply(const struct ruleset *desired, const struct kernel_opts *o, FILE *log);
 
-/* 0: the kernel's table equals desired; 1: drift, with a unified diff on out; -errno. */
-int kernel_audit(const struct ruleset *desired, FILE *out);
+/* One address a running agent's name resolves to now, and how long it stays allowed. */
+struct audit_answer {
+	char *fqdn;
+	struct rs_addr addr;
+	uint64_t left_ms;
+};
+
+/* What the running agent says about the table (its status file); pid 0: no agent runs. */
+struct audit_agent {
+	long pid;
+	uint32_t table_flags;		/* NFT_TABLE_F_* it committed the table with */
+	bool answers_known;		/* answers below are its current ones */
+	struct audit_answer *answers;
+	size_t n_answers;
+	unsigned int changes;		/* foreign changes it saw (and undid) */
+	uint32_t change_pid;		/* the last one: who, what, how long ago */
+	char change_comm[32];
+	char change_what[128];
+	uint64_t change_ago_s;
+};
+void kernel_audit_agent_clear(struct audit_agent *a);
+
+struct audit_opts {
+	/* The plan's DNS bindings: with the agent's answers, what each DNS-fed set holds. */
+	const struct fqdn_binding *names;
+	size_t n_names;
+	const struct audit_agent *agent; /* NULL or pid 0: DNS-fed elements are not compared */
+	bool json;
+};
+
+/*
+ * Compares the kernel's table with desired and prints, on out, what drifted in words (one
+ * line per rule missing, extra or changed, with flow id and vendor row; elements missing
+ * or extra per set; set, chain, policy, table comment, owner), who changed it if the
+ * agent saw it, then a unified diff with 3 lines of context; or all of it as one JSON
+ * object (o->json). o may be NULL. 0 in sync, 1 drift (or no table), -errno.
+ */
+int kernel_audit(const struct ruleset *desired, const struct audit_opts *o, FILE *out);
+
+/* How kernel_drift_words() names the two sides. */
+enum kernel_drift_view {
+	KERNEL_DRIFT_AUDIT,  /* want: the plan, have: the kernel ("missing", "extra") */
+	KERNEL_DRIFT_RELOAD, /* want: the new plan, have: the old ("added", "removed") */
+};
+typedef void (*kernel_line_fn)(void *data, const char *line);
+/*
+ * The differences from want to have in words, one call of fn per line; the elements of
+ * DNS-fed sets (want's) are left out. Returns how many lines, or -ENOMEM.
+ */
+int kernel_drift_words(const struct ruleset *want, const struct ruleset *have,
+		       enum kernel_drift_view view, kernel_line_fn fn, void *data);
 
 /* Removes table inet TABLE (see the header comment). 0 (also if absent) or -errno. */
 int kernel_disable(const char *table, FILE *log);

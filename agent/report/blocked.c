@@ -513,14 +513,15 @@ static bool rule_port_ok(const struct rs_rule *r, const struct blocked_entry *e)
 	return nfproto_ok(r, e->daddr.family);
 }
 
-/* Appends s to a ", "-joined list if it fits. */
-static void list_add(char *list, size_t len, const char *s)
+/* Appends the first n bytes of s to a ", "-joined list; false if it does not fit. */
+static bool list_add(char *list, size_t len, const char *s, size_t n)
 {
-	size_t n = strlen(list);
+	size_t used = strlen(list);
 
-	if (n + (n ? 2 : 0) + strlen(s) + 1 > len)
-		return;
-	snprintf(list + n, len - n, "%s%s", n ? ", " : "", s);
+	if (used + (used ? 2 : 0) + n + 1 > len)
+		return false;
+	snprintf(list + used, len - used, "%s%.*s", used ? ", " : "", (int)n, s);
+	return true;
 }
 
 /* A flow's rules (one per set and port) share its comment: name it once. */
@@ -535,16 +536,36 @@ static bool port_flow_seen(const struct rs_chain *c, size_t i, const struct bloc
 	return false;
 }
 
-static void find_port_flows(const struct explain *x, struct blocked_why *w)
+/*
+ * Every flow that allows the port, named in full ("agent-swp (row 10): Agents -> ...") when
+ * all fit, else by their tags ("agent-swp (row 10)"); never one left out without a count.
+ */
+static size_t port_flows_list(const struct explain *x, struct blocked_why *w, bool tags)
 {
 	const struct rs_rule *r;
-	size_t i;
+	const char *colon;
+	size_t i, left = 0;
 
+	w->port_flows[0] = '\0';
 	for (i = 0; x->chain && i < x->chain->n_rules; i++) {
 		r = &x->chain->rules[i];
-		if (flow_rule(r) && rule_port_ok(r, x->e) && !port_flow_seen(x->chain, i, x->e))
-			list_add(w->port_flows, sizeof(w->port_flows), r->comment);
+		if (!flow_rule(r) || !rule_port_ok(r, x->e) || port_flow_seen(x->chain, i, x->e))
+			continue;
+		colon = tags ? strstr(r->comment, ": ") : NULL;
+		if (left || !list_add(w->port_flows, sizeof(w->port_flows) - 24, r->comment,
+				      colon ? (size_t)(colon - r->comment) : strlen(r->comment)))
+			left++;
 	}
+	if (left)
+		snprintf(w->port_flows + strlen(w->port_flows),
+			 sizeof(w->port_flows) - strlen(w->port_flows), " and %zu more", left);
+	return left;
+}
+
+static void find_port_flows(const struct explain *x, struct blocked_why *w)
+{
+	if (port_flows_list(x, w, false))
+		port_flows_list(x, w, true);
 }
 
 /* The flow allowing this address elsewhere; else the first allowing the port elsewhere. */

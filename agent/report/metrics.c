@@ -1,19 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Prometheus text exposition of the daemon's state; see metrics.h. */
+/* Prometheus text exposition of a snapshot of the daemon; see metrics.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "agent/util/fileio.h"
-#include "agent/daemon/daemon_int.h"
+#include "agent/dns/dns.h"
 #include "agent/report/metrics.h"
-#include "agent/util/version.h"
+#include "agent/util/fileio.h"
+#include "netlink/ruleset.h"
 
-static const char *const kind_name[APPLY_KINDS] = { "full", "sets" };
+static const char *const kind_name[METRICS_APPLY_KINDS] = { "full", "sets" };
 
 void metrics_label_value(FILE *f, const char *s)
 {
@@ -41,22 +37,19 @@ static void sample1(FILE *f, const char *name, const char *k, const char *v)
 	fputc('"', f);
 }
 
-static void info(struct daemon *dm, FILE *f)
+static void info(const struct metrics_snapshot *snap, FILE *f)
 {
-	const struct gen *g = dm->gen;
-	char roles[128];
-
 	family(f, "flowguard_info", "gauge", "The running agent: mode, roles, region, version.");
-	sample1(f, "flowguard_info", "mode", g->cfg->mode == MODE_AUDIT ? "audit" : "enforce");
+	sample1(f, "flowguard_info", "mode", snap->mode);
 	fputs(",roles=\"", f);
-	metrics_label_value(f, roles_format(g->facts.roles, roles, sizeof(roles)));
+	metrics_label_value(f, snap->roles);
 	fputs("\",region=\"", f);
-	metrics_label_value(f, g->facts.region ? g->facts.region->code : "");
+	metrics_label_value(f, snap->region);
 	fputs("\",version=\"", f);
-	metrics_label_value(f, fg_version);
+	metrics_label_value(f, snap->version);
 	fputs("\"} 1\n", f);
 	family(f, "flowguard_start_time_seconds", "gauge", "When the agent started (Unix time).");
-	fprintf(f, "flowguard_start_time_seconds %llu\n", (unsigned long long)dm->started_wall_s);
+	fprintf(f, "flowguard_start_time_seconds %llu\n", (unsigned long long)snap->started_wall_s);
 }
 
 static void rule_samples(FILE *f, const struct ruleset *rs, const char *name, bool bytes)
@@ -80,20 +73,15 @@ static void rule_samples(FILE *f, const struct ruleset *rs, const char *name, bo
 	}
 }
 
-/* One dump of the live table; without it the families stay, empty. */
-static void rules(struct daemon *dm, FILE *f)
+/* Without a dump of the live table the families stay, empty. */
+static void rules(const struct metrics_snapshot *snap, FILE *f)
 {
-	struct ruleset *rs = NULL;
-
-	if (nft_dump_table(&dm->nft, FG_TABLE, &rs) < 0)
-		rs = NULL;
 	family(f, "flowguard_rule_packets_total", "counter",
 	       "Packets counted by each rule of table inet flowguard.");
-	rule_samples(f, rs, "flowguard_rule_packets_total", false);
+	rule_samples(f, snap->rules, "flowguard_rule_packets_total", false);
 	family(f, "flowguard_rule_bytes_total", "counter",
 	       "Bytes counted by each rule of table inet flowguard.");
-	rule_samples(f, rs, "flowguard_rule_bytes_total", true);
-	ruleset_free(rs);
+	rule_samples(f, snap->rules, "flowguard_rule_bytes_total", true);
 }
 
 /* Seconds until the latest TTL of the name's current answer ends; 0 if it has. */
@@ -119,6 +107,21 @@ static bool is_stale(const struct name_state *s, uint64_t now)
 	return false;
 }
 
+void metrics_name_fill(const struct name_state *s, uint64_t now_ms, uint64_t wall_ms,
+		       struct metrics_name *ret)
+{
+	uint64_t ago = now_ms > s->last_good_ms ? now_ms - s->last_good_ms : 0;
+
+	*ret = (struct metrics_name){
+		.fqdn = s->fqdn,
+		.addrs = s->n_addrs,
+		.ttl_remaining_s = ttl_remaining(s, now_ms),
+		.failures = s->failures,
+		.last_success_s = s->last_good_ms ? (double)(wall_ms - ago) / 1000 : 0,
+		.stale = is_stale(s, now_ms),
+	};
+}
+
 enum name_field { NF_ADDRS, NF_TTL, NF_FAILURES, NF_SUCCESS, NF_STALE, NF_COUNT };
 
 static const struct {
@@ -133,78 +136,70 @@ static const struct {
 				  "queries fail." },
 };
 
-static double name_value(const struct name_state *s, enum name_field k, uint64_t now,
-			 uint64_t wall)
+static double name_value(const struct metrics_name *n, enum name_field k)
 {
 	switch (k) {
 	case NF_ADDRS:
-		return (double)s->n_addrs;
+		return (double)n->addrs;
 	case NF_TTL:
-		return ttl_remaining(s, now);
+		return n->ttl_remaining_s;
 	case NF_FAILURES:
-		return s->failures;
+		return n->failures;
 	case NF_SUCCESS:
-		if (!s->last_good_ms)
-			return 0;
-		return (double)(wall - (now > s->last_good_ms ? now - s->last_good_ms : 0)) / 1000;
+		return n->last_success_s;
 	default:
-		return is_stale(s, now);
+		return n->stale;
 	}
 }
 
-static void names(struct daemon *dm, FILE *f)
+static void names(const struct metrics_snapshot *snap, FILE *f)
 {
-	const struct name_state *s;
-	uint64_t now = now_ms(), wall = wall_ms();
-	size_t i, n = names_count(dm->names);
+	size_t i;
 	int k;
 
 	for (k = 0; k < NF_COUNT; k++) {
 		family(f, name_fam[k].name, "gauge", name_fam[k].help);
-		for (i = 0; i < n; i++) {
-			s = names_get(dm->names, i);
-			if (!s)
-				continue;
-			sample1(f, name_fam[k].name, "name", s->fqdn);
-			fprintf(f, "} %.15g\n", name_value(s, (enum name_field)k, now, wall));
+		for (i = 0; i < snap->n_names; i++) {
+			sample1(f, name_fam[k].name, "name", snap->names[i].fqdn);
+			fprintf(f, "} %.15g\n", name_value(&snap->names[i], (enum name_field)k));
 		}
 	}
 }
 
-static void applies(struct daemon *dm, FILE *f)
+static void applies(const struct metrics_snapshot *snap, FILE *f)
 {
-	const struct apply_stats *a = dm->ctr.apply;
+	const struct metrics_apply *a = snap->apply;
 	int k;
 
 	family(f, "flowguard_applies_total", "counter",
 	       "Commits to the kernel: full (whole table) or sets (one set's element diff).");
-	for (k = 0; k < APPLY_KINDS; k++)
+	for (k = 0; k < METRICS_APPLY_KINDS; k++)
 		fprintf(f, "flowguard_applies_total{kind=\"%s\"} %llu\n", kind_name[k],
 			(unsigned long long)a[k].count);
 	family(f, "flowguard_apply_failures_total", "counter", "Commits the kernel refused.");
-	for (k = 0; k < APPLY_KINDS; k++)
+	for (k = 0; k < METRICS_APPLY_KINDS; k++)
 		fprintf(f, "flowguard_apply_failures_total{kind=\"%s\"} %llu\n", kind_name[k],
 			(unsigned long long)a[k].failures);
 	family(f, "flowguard_apply_duration_seconds", "summary",
 	       "Time spent in the netlink commit.");
-	for (k = 0; k < APPLY_KINDS; k++)
+	for (k = 0; k < METRICS_APPLY_KINDS; k++)
 		fprintf(f, "flowguard_apply_duration_seconds_sum{kind=\"%s\"} %.6f\n"
 			   "flowguard_apply_duration_seconds_count{kind=\"%s\"} %llu\n",
 			kind_name[k], a[k].sum_s, kind_name[k], (unsigned long long)a[k].count);
 	family(f, "flowguard_heals_total", "counter",
 	       "Whole-table restores after foreign changes or failed set updates.");
-	fprintf(f, "flowguard_heals_total %llu\n", (unsigned long long)dm->ctr.heals);
+	fprintf(f, "flowguard_heals_total %llu\n", (unsigned long long)snap->heals);
 	family(f, "flowguard_reloads_total", "counter", "Reloads (SIGHUP) by result.");
 	fprintf(f, "flowguard_reloads_total{result=\"ok\"} %llu\n"
 		   "flowguard_reloads_total{result=\"refused\"} %llu\n",
-		(unsigned long long)dm->ctr.reloads_ok, (unsigned long long)dm->ctr.reloads_refused);
+		(unsigned long long)snap->reloads_ok, (unsigned long long)snap->reloads_refused);
 }
 
-static void blocked(struct daemon *dm, FILE *f)
+static void blocked(const struct metrics_snapshot *snap, FILE *f)
 {
 	static const char *const chain[2] = { "ingress", "egress" };
 	static const char *const verdict[2] = { "drop", "audit" };
-	const struct blocked_stats *st = dm->ev.store ? blocked_get_stats(dm->ev.store) : NULL;
+	const struct blocked_stats *st = &snap->blocked;
 	int e, a;
 
 	family(f, "flowguard_blocked_packets_total", "counter",
@@ -213,39 +208,38 @@ static void blocked(struct daemon *dm, FILE *f)
 		for (a = 0; a < 2; a++)
 			fprintf(f, "flowguard_blocked_packets_total{chain=\"%s\",verdict=\"%s\"} "
 				   "%llu\n", chain[e], verdict[a],
-				(unsigned long long)(st ? st->packets[e][a] : 0));
+				(unsigned long long)st->packets[e][a]);
 	family(f, "flowguard_blocked_flows", "gauge", "Blocked flows tracked now.");
-	fprintf(f, "flowguard_blocked_flows %zu\n", dm->ev.store ? blocked_count(dm->ev.store) : 0);
+	fprintf(f, "flowguard_blocked_flows %zu\n", snap->blocked_flows);
 	family(f, "flowguard_blocked_evicted_total", "counter",
 	       "Tracked flows dropped to make room (blocked.max-tracked).");
 	fprintf(f, "flowguard_blocked_evicted_total %llu\n",
-		(unsigned long long)(st ? st->evicted : 0));
+		(unsigned long long)st->evicted);
 	family(f, "flowguard_blocked_lost_total", "counter",
 	       "Logged packets lost before the agent read them (socket overrun, unparsable).");
-	fprintf(f, "flowguard_blocked_lost_total %llu\n", (unsigned long long)(st ? st->lost : 0));
+	fprintf(f, "flowguard_blocked_lost_total %llu\n", (unsigned long long)st->lost);
 	family(f, "flowguard_blocked_listening", "gauge",
 	       "1 while the agent holds the NFLOG group of blocked flows.");
-	fprintf(f, "flowguard_blocked_listening %d\n", dm->ev.nl ? 1 : 0);
+	fprintf(f, "flowguard_blocked_listening %d\n", snap->blocked_listening ? 1 : 0);
 }
 
-int metrics_format(struct daemon *dm, FILE *f)
+int metrics_format(const struct metrics_snapshot *snap, FILE *f)
 {
-	info(dm, f);
-	rules(dm, f);
-	names(dm, f);
-	applies(dm, f);
-	blocked(dm, f);
+	info(snap, f);
+	rules(snap, f);
+	names(snap, f);
+	applies(snap, f);
+	blocked(snap, f);
 	return ferror(f) ? -EIO : 0;
 }
 
-static int fill(FILE *f, const void *dm)
+static int fill(FILE *f, const void *snap)
 {
-	/* metrics_format() reads the kernel's counters through dm's netlink socket. */
-	return metrics_format((struct daemon *)(uintptr_t)dm, f);
+	return metrics_format(snap, f);
 }
 
 /* 0644: node-exporter's textfile collector runs as another user. */
-int metrics_write(struct daemon *dm, const char *path)
+int metrics_write(const struct metrics_snapshot *snap, const char *path)
 {
-	return file_replace(path, 0644, fill, dm);
+	return file_replace(path, 0644, fill, snap);
 }

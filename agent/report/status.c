@@ -134,10 +134,8 @@ static void print_events(FILE *out, const struct view *v)
 			str(r, "heals"), (unsigned long long)ago_s(heal, v->now),
 			str(r, "last_heal_pid"), str(r, "last_heal_comm"), str(r, "last_heal_what"));
 	print_commits(out, ymap_get(r, "metrics"));
-	if (reload && str(r, "reload_error")[0])
-		fprintf(out, "last reload %llu s ago was REFUSED: %s (the table before it stays)\n",
-			(unsigned long long)ago_s(reload, v->now), str(r, "reload_error"));
-	else if (reload)
+	/* A refused one is in the summary at the top. */
+	if (reload && !str(r, "reload_error")[0])
 		fprintf(out, "last reload %llu s ago: applied\n",
 			(unsigned long long)ago_s(reload, v->now));
 }
@@ -185,16 +183,161 @@ static void print_blocked(FILE *out, const struct ynode *b)
 		fprintf(out, "  ... %zu more (flowguard status --json)\n", flows->n - TEXT_FLOWS);
 }
 
+/* "a.example (NXDOMAIN), b.example (timeout)": the first few names that fail. */
+static void failing_names(const struct ynode *names, char *buf, size_t len)
+{
+	const struct ynode *n;
+	size_t i, k = 0, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; names && names->type == YN_SEQ && i < names->n && off < len; i++) {
+		n = names->items[i];
+		if (!num(n, "failures"))
+			continue;
+		if (k++ == 3) {
+			snprintf(buf + off, len - off, ", ...");
+			break;
+		}
+		off += (size_t)snprintf(buf + off, len - off, "%s%s (%s)", k > 1 ? ", " : "",
+					str(n, "fqdn"), str(n, "error"));
+	}
+}
+
+/* DNS health in one line: an outage, names failing, or all well. */
+static void print_dns(FILE *out, const struct view *v)
+{
+	const struct ynode *r = v->root, *dns = ymap_get(r, "dns");
+	uint64_t next = num(dns, "next_retry_ms"), refresh = num(r, "last_refresh_ms");
+	char list[512];
+
+	if (!dns)
+		return;
+	if (!strcmp(str(dns, "outage"), "true")) {
+		fprintf(out, "DNS: %s not answering (%s) for %llu s: %s of %s names affected, %s "
+			     "cached addresses kept", str(dns, "servers"), str(dns, "error"),
+			(unsigned long long)ago_s(num(dns, "since_ms"), v->now),
+			str(dns, "failing"), str(dns, "names"), str(dns, "kept"));
+	} else if (num(dns, "failing")) {
+		failing_names(ymap_get(r, "names"), list, sizeof(list));
+		fprintf(out, "DNS: %s of %s names fail: %s; %s cached addresses kept",
+			str(dns, "failing"), str(dns, "names"), list, str(dns, "kept"));
+	} else {
+		fprintf(out, "DNS: ok, %s names resolve (%s), ", str(dns, "names"),
+			str(dns, "servers"));
+		if (refresh)
+			fprintf(out, "last answer %llu s ago\n",
+				(unsigned long long)ago_s(refresh, v->now));
+		else
+			fputs("no answer yet\n", out);
+		return;
+	}
+	if (next)
+		fprintf(out, "; next retry in %llu s", (unsigned long long)left_s(next, v->now));
+	fputc('\n', out);
+}
+
+/* The table as the kernel has it, against what the agent (if any) should hold. */
+static void print_table(FILE *out, const struct view *v)
+{
+	struct nft_table_state st = { 0 };
+	struct nft_ctx ctx;
+	int r;
+
+	r = nft_open(&ctx);
+	if (r == 0) {
+		r = nft_table_state(&ctx, FG_TABLE, &st);
+		nft_close(&ctx);
+	}
+	if (r == -ENOENT)
+		fprintf(out, "table inet %s: MISSING%s\n", FG_TABLE,
+			v->running ? " (the agent restores it)" : "");
+	else if (r < 0)
+		fprintf(out, "table inet %s: cannot read it: %s\n", FG_TABLE, strerror(-r));
+	else if (!v->running)
+		fprintf(out, "table inet %s: KEPT (fail closed) but NO LONGER MAINTAINED: nothing "
+			     "follows DNS, its DNS-fed addresses age out at their timeouts, and nothing "
+			     "restores it; start the agent (systemctl status flowguard and journalctl -u "
+			     "flowguard say why it stopped) or remove the table (flowguard disable)\n",
+			FG_TABLE);
+	else if ((st.flags & NFT_TABLE_F_OWNER) && st.owner == (uint32_t)v->pid)
+		fprintf(out, "table inet %s: present, held by the agent\n", FG_TABLE);
+	else if (st.flags & NFT_TABLE_F_OWNER)
+		fprintf(out, "table inet %s: present, owned by netlink portid %u, NOT the agent\n",
+			FG_TABLE, st.owner);
+	else
+		fprintf(out, "table inet %s: present, maintained by the agent (not owned: others "
+			     "can change it; the agent restores it)\n", FG_TABLE);
+}
+
+/* The first lines: agent, table, DNS, a refused reload. Details follow. */
+static void print_summary(FILE *out, const struct view *v)
+{
+	const struct ynode *r = v->root;
+	uint64_t reload = num(r, "last_reload_ms");
+
+	fprintf(out, "agent: running, pid %ld, version %s, up %llu s, mode %s\n", v->pid,
+		str(r, "version"), (unsigned long long)ago_s(num(r, "started_ms"), v->now),
+		str(r, "mode"));
+	print_table(out, v);
+	print_dns(out, v);
+	if (reload && str(r, "reload_error")[0])
+		fprintf(out, "last reload %llu s ago was REFUSED: %s (the table before it stays; "
+			     "journalctl -u flowguard has every error)\n",
+			(unsigned long long)ago_s(reload, v->now), str(r, "reload_error"));
+	fputc('\n', out);
+}
+
+static bool same_names(const struct ynode *a, const struct ynode *b)
+{
+	size_t i;
+
+	if (!a || !b || a->type != YN_SEQ || b->type != YN_SEQ || a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (a->items[i]->type != YN_SCALAR || b->items[i]->type != YN_SCALAR ||
+		    strcmp(a->items[i]->value, b->items[i]->value))
+			return false;
+	return true;
+}
+
+/* Each DNS-fed set (v4 and v6 together when the same names feed both) and its names. */
+static void print_sets(FILE *out, const struct ynode *sets)
+{
+	const struct ynode *s, *names, *next;
+	size_t i, k;
+
+	if (!sets || sets->type != YN_SEQ || !sets->n)
+		return;
+	fputs("DNS-fed sets and the names that feed them:\n", out);
+	for (i = 0; i < sets->n; i++) {
+		s = sets->items[i];
+		names = ymap_get(s, "names");
+		next = i + 1 < sets->n ? sets->items[i + 1] : NULL;
+		fprintf(out, "  %s", str(s, "name"));
+		if (next && same_names(names, ymap_get(next, "names"))) {
+			fprintf(out, ", %s", str(next, "name"));
+			i++;
+		}
+		fputs(":", out);
+		for (k = 0; names && names->type == YN_SEQ && k < names->n; k++)
+			fprintf(out, "%s%s", k ? ", " : " ", names->items[k]->value);
+		fputc('\n', out);
+	}
+}
+
 static void print_text(FILE *out, const struct view *v)
 {
 	const struct ynode *r = v->root, *names = ymap_get(r, "names");
+	const struct ynode *warnings = ymap_get(r, "warnings");
 	uint64_t refresh = num(r, "last_refresh_ms");
 	size_t i;
 
-	fprintf(out, "agent: running, pid %ld, version %s, up %llu s\n", v->pid,
-		str(r, "version"), (unsigned long long)ago_s(num(r, "started_ms"), v->now));
+	print_summary(out, v);
 	fprintf(out, "roles %s, region %s, mode %s (config %s)\n", str(r, "roles"),
 		str(r, "region"), str(r, "mode"), str(r, "config"));
+	for (i = 0; warnings && warnings->type == YN_SEQ && i < warnings->n; i++)
+		if (warnings->items[i]->type == YN_SCALAR)
+			fprintf(out, "warning: %s\n", warnings->items[i]->value);
 	fprintf(out, "table inet %s: flags %s as the agent set them\n", str(r, "table"),
 		str(r, "table_flags"));
 	fprintf(out, "%s names, %s addresses from DNS, ", str(r, "names_count"),
@@ -205,6 +348,7 @@ static void print_text(FILE *out, const struct view *v)
 		fputs("no answer yet\n", out);
 	print_events(out, v);
 	print_blocked(out, ymap_get(r, "blocked"));
+	print_sets(out, ymap_get(r, "sets"));
 	if (names && names->type == YN_SEQ && names->n)
 		fputs("names:\n", out);
 	for (i = 0; names && names->type == YN_SEQ && i < names->n; i++)
@@ -377,6 +521,147 @@ static int print_conflicts(FILE *out)
 	return r;
 }
 
+/* The running agent's answers: every address of every name, with what it has left. */
+static int read_answers(const struct ynode *names, uint64_t now, struct audit_agent *ag)
+{
+	const struct ynode *n, *addrs, *a;
+	struct audit_answer *v;
+	size_t i, k, total = 0;
+
+	for (i = 0; names && names->type == YN_SEQ && i < names->n; i++) {
+		addrs = ymap_get(names->items[i], "addresses");
+		total += addrs && addrs->type == YN_SEQ ? addrs->n : 0;
+	}
+	ag->answers_known = true;
+	if (!total)
+		return 0;
+	v = calloc(total, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ag->answers = v;
+	for (i = 0; i < names->n; i++) {
+		n = names->items[i];
+		addrs = ymap_get(n, "addresses");
+		for (k = 0; addrs && addrs->type == YN_SEQ && k < addrs->n; k++) {
+			a = addrs->items[k];
+			if (rs_addr_parse(str(a, "address"), &v[ag->n_answers].addr) < 0 ||
+			    num(a, "allowed_until_ms") <= now)
+				continue;
+			v[ag->n_answers].left_ms = num(a, "allowed_until_ms") - now;
+			v[ag->n_answers].fqdn = strdup(str(n, "fqdn"));
+			if (!v[ag->n_answers++].fqdn)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void read_change(const struct ynode *r, uint64_t now, struct audit_agent *ag)
+{
+	ag->changes = (unsigned int)num(r, "heals");
+	ag->change_pid = (uint32_t)num(r, "last_heal_pid");
+	snprintf(ag->change_comm, sizeof(ag->change_comm), "%s", str(r, "last_heal_comm"));
+	snprintf(ag->change_what, sizeof(ag->change_what), "%s", str(r, "last_heal_what"));
+	ag->change_ago_s = ago_s(num(r, "last_heal_ms"), now);
+}
+
+static uint32_t read_flags(const char *s)
+{
+	return (strstr(s, "owner") ? NFT_TABLE_F_OWNER : 0) |
+	       (strstr(s, "persist") ? NFT_TABLE_F_PERSIST : 0);
+}
+
+int status_agent_read(const char *run_dir, struct audit_agent *ret)
+{
+	struct diag d = { 0 };
+	struct ydoc *doc = NULL;
+	const struct ynode *root;
+	char path[4096];
+	uint64_t now = wall_now_ms();
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	snprintf(path, sizeof(path), "%s/%s", run_dir ? run_dir : FG_RUN_DIR, FG_STATUS_FILE);
+	r = ydoc_load_max(path, YAML_MAX_STATUS_BYTES, NULL, NULL, &doc, &d);
+	diag_clear(&d);
+	if (r < 0)
+		return r == -ENOENT || r == -EACCES ? 0 : r;
+	root = doc->root && doc->root->type == YN_MAP ? doc->root : NULL;
+	if (root && agent_alive((long)num(root, "pid"))) {
+		ret->pid = (long)num(root, "pid");
+		ret->table_flags = read_flags(str(root, "table_flags"));
+		read_change(root, now, ret);
+		r = read_answers(ymap_get(root, "names"), now, ret);
+	}
+	ydoc_free(doc);
+	if (r < 0)
+		kernel_audit_agent_clear(ret);
+	return r;
+}
+
+/* How long reload waits for the agent's verdict: a reload compiles and commits once. */
+#define RELOAD_WAIT_MS 30000
+#define RELOAD_POLL_MS 50
+
+/* The agent's pid (0: none alive), when its last reload ran, and why it was refused. */
+static int reload_mark(const char *path, long *ret_pid, uint64_t *ret_ms, char *err, size_t len)
+{
+	struct diag d = { 0 };
+	struct ydoc *doc = NULL;
+	const struct ynode *root;
+	int r;
+
+	*ret_pid = 0;
+	r = ydoc_load_max(path, YAML_MAX_STATUS_BYTES, NULL, NULL, &doc, &d);
+	diag_clear(&d);
+	if (r < 0)
+		return r;
+	root = doc->root && doc->root->type == YN_MAP ? doc->root : NULL;
+	if (root && agent_alive((long)num(root, "pid")))
+		*ret_pid = (long)num(root, "pid");
+	*ret_ms = num(root, "last_reload_ms");
+	snprintf(err, len, "%s", str(root, "reload_error"));
+	ydoc_free(doc);
+	return 0;
+}
+
+int status_reload_agent(const char *run_dir, FILE *log)
+{
+	struct timespec ts = { 0, RELOAD_POLL_MS * 1000000L };
+	char path[4096], err[256];
+	uint64_t before, after = 0;
+	long pid, now_pid;
+	int i, r;
+
+	snprintf(path, sizeof(path), "%s/%s", run_dir ? run_dir : FG_RUN_DIR, FG_STATUS_FILE);
+	r = reload_mark(path, &pid, &before, err, sizeof(err));
+	if (r < 0 || !pid) {
+		fprintf(log, "flowguard: no agent runs (%s: %s): nothing to reload\n", path,
+			r < 0 ? strerror(-r) : "its pid has exited");
+		return -ESRCH;
+	}
+	if (kill((pid_t)pid, SIGHUP) < 0)
+		return -errno;
+	for (i = 0, r = -ETIMEDOUT; i < RELOAD_WAIT_MS / RELOAD_POLL_MS; i++) {
+		nanosleep(&ts, NULL);
+		if (reload_mark(path, &now_pid, &after, err, sizeof(err)) == 0 && after != before) {
+			r = 0;
+			break;
+		}
+	}
+	if (r < 0)
+		fprintf(log, "flowguard: the agent (pid %ld) did not report a reload within %d s\n",
+			pid, RELOAD_WAIT_MS / 1000);
+	else if (err[0])
+		fprintf(log, "flowguard: the agent (pid %ld) refused the reload: %s; its table "
+			     "stays as it was\n", pid, err);
+	else
+		fprintf(log, "flowguard: the agent (pid %ld) reloaded\n", pid);
+	if (r == 0 && err[0])
+		r = strstr(err, "is invalid") ? -EINVAL : -EIO;
+	return r;
+}
+
 int status_print(const char *run_dir, bool json, FILE *out)
 {
 	struct view v = { .now = wall_now_ms() };
@@ -400,10 +685,12 @@ int status_print(const char *run_dir, bool json, FILE *out)
 	if (json) {
 		print_json(out, &v);
 	} else {
-		if (v.running)
+		if (v.running) {
 			print_text(out, &v);
-		else
+		} else {
 			print_not_running(out, &v, path);
+			print_table(out, &v);
+		}
 		r = kernel_status(FG_TABLE, out);
 		if (r == 0)
 			r = print_conflicts(out);

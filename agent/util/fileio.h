@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Replacing a file so a reader sees the old one or the new one, never half of one. */
+/*
+ * Replacing a file so a reader sees the old one or the new one, never half of one. The
+ * reading side, file_read_bounded(), is in policies/fileread.h: policies/ reads files too
+ * and may not include agent/.
+ */
 #ifndef FLOWGUARD_FILEIO_H
 #define FLOWGUARD_FILEIO_H
 

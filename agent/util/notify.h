@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * systemd Type=notify (and notify-reload) messages through libsystemd's sd_notify. Each
+ * systemd Type=notify (and notify-reload) messages, sd_notify's protocol (notify.c). Each
  * is a no-op without NOTIFY_SOCKET, so the daemon calls them unconditionally. Failures
  * to notify never stop the agent: they return -errno for the caller to log at most.
  */
@@ -8,6 +8,12 @@
 #define FLOWGUARD_NOTIFY_H
 
 #include <stdint.h>
+
+/*
+ * One datagram with msg to the AF_UNIX socket at path ("/path", or "@name" in the abstract
+ * namespace): sd_notify's transport, and the journal's native one. 0 or -errno.
+ */
+int notify_datagram(const char *path, const char *msg);
 
 /* READY=1 with STATUS=status (status may be NULL). */
 int notify_ready(const char *status);

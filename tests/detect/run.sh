@@ -9,7 +9,8 @@
 # Prints "detect: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-FG="./flowguard --catalog policies/catalog/swp.yaml"
+FG=./flowguard
+CATALOG=policies/catalog/swp.yaml
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0
@@ -41,7 +42,7 @@ for dir in tests/detect/*/; do
 	if [ -s "$tmp/warn" ] || [ -f "$dir/detect.err" ]; then
 		compare "$name" "$dir/detect.err" "$tmp/warn"
 	fi
-	if $FG plan -c "$cfg" --root "$dir/root" >"$tmp/plan" 2>"$tmp/err"; then
+	if $FG plan --no-resolve -c "$cfg" --catalog "$CATALOG" --root "$dir/root" >"$tmp/plan" 2>"$tmp/err"; then
 		compare "$name" "$dir/plan.nft" "$tmp/plan"
 	else
 		compare "$name" "$dir/plan.err" "$tmp/err"

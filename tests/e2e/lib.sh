@@ -8,6 +8,7 @@ TOP=$(pwd)
 FG=${FG:-$TOP/flowguard}
 CATALOG=$TOP/policies/catalog/swp.yaml
 HELPER=$TOP/tests/e2e/helper.py
+NFTWATCH=$TOP/tests/e2e/nftwatch.py
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 C=fge2e-c-$$
@@ -37,11 +38,25 @@ now_ms() {
 	date +%s%3N
 }
 
+# Waits until the processes $@ have exited (they may still write into $T); SIGKILL for any
+# still there after 10 s.
+reap() {
+	_i=0
+	for _p in "$@"; do
+		while kill -0 "$_p" 2>/dev/null && [ $_i -lt 200 ]; do
+			sleep 0.05
+			_i=$((_i + 1))
+		done
+		kill -9 "$_p" 2>/dev/null
+	done
+}
+
 cleanup() {
-	[ -n "$AGENT" ] && kill "$AGENT" 2>/dev/null
 	# shellcheck disable=SC2086
-	[ -n "$BG$DNS" ] && kill $BG $DNS 2>/dev/null
-	[ -n "$AGENT$BG$DNS" ] && sleep 0.2
+	if [ -n "$AGENT$BG$DNS" ]; then
+		kill $AGENT $BG $DNS 2>/dev/null
+		reap $AGENT $BG $DNS
+	fi
 	ip netns del "$C" 2>/dev/null
 	ip netns del "$P" 2>/dev/null
 	if [ "$fails" -ne 0 ] && [ -f "$LOG" ]; then
@@ -62,7 +77,8 @@ inp() {
 	ip netns exec "$P" "$@"
 }
 
-# Polls a shell condition every 0.1 s for up to $1 seconds.
+# Polls a shell condition every 0.1 s, $1 * 10 times (so at least $1 seconds, and longer
+# when a busy machine makes each try slow: the deadline stretches with the load).
 # sh has no locals: helpers use _-prefixed names so that a test's own variables survive.
 wait_for() {
 	_limit=$(($1 * 10))
@@ -243,6 +259,63 @@ listing() {
 	inc nft list table inet flowguard 2>&1 |
 		sed -e 's/counter packets [0-9]* bytes [0-9]*/counter/g' \
 		    -e 's/ timeout [0-9hms]*//g' -e 's/ expires [0-9dhms]*//g'
+}
+
+# The value of a python expression over the agent's status.json ("" if there is none yet):
+# s is the document, name(F) the entry of name F.
+status_eval() {
+	"$PY" - "$T/run/status.json" "$1" <<-'EOP' 2>/dev/null
+	import json, sys
+	s = json.load(open(sys.argv[1]))
+	name = lambda f: [n for n in s["names"] if n["fqdn"] == f][0]
+	print(eval(sys.argv[2]))
+	EOP
+}
+
+# nflog_drained GROUP: the agent has read every packet logged to NFLOG group GROUP: none
+# waits in the kernel's buffer for the group (qlen; read first: once it is empty and nothing
+# sends, nothing more comes) nor in the socket bound to it (Rmem).
+nflog_drained() {
+	inc awk -v g="$1" '$1 == g { print $2, $3 }' /proc/net/netfilter/nfnetlink_log >"$T/nflog"
+	read -r _peer _qlen <"$T/nflog" && [ "$_qlen" -eq 0 ] &&
+		inc awk -v p="$_peer" '$3 == p && $5 == 0 { ok = 1 } END { exit !ok }' /proc/net/netlink
+}
+
+# Records `nft monitor` in the client namespace into $1 (tests/e2e/nftwatch.py) from now on,
+# so that a test can say what the table held at every moment, not only when it looked.
+watch_start() {
+	_cap=$1
+	"$PY" "$NFTWATCH" --self-test >"$T/nftwatch.self" 2>&1 ||
+		{ fail "nftwatch.py --self-test: $(cat "$T/nftwatch.self")"; return 1; }
+	ip netns exec "$C" "$PY" "$NFTWATCH" record "$_cap" 2>>"$T/nftwatch.err" &
+	BG="$BG $!"
+	wait_for 30 'grep -q " # ready$" "$_cap" 2>/dev/null' ||
+		{ fail "nft monitor not recording: $(cat "$T/nftwatch.err")"; return 1; }
+}
+
+# Makes sure capture $1 holds every event up to now: events come in order, so once a probe
+# made now is in it, so is everything before.
+watch_sync() {
+	_cap=$1
+	_probe=fgsync_$(now_ms)
+	inc nft "add table ip $_probe; delete table ip $_probe" || return 1
+	wait_for 30 'grep -q " add table ip $_probe$" "$_cap"'
+}
+
+# watch_states CAP SET FROM TO: what set SET held from FROM to TO (epoch ms), one line per
+# stretch: "START END ADDR...".
+watch_states() {
+	"$PY" "$NFTWATCH" states "$@"
+}
+
+# watch_missing CAP SET ADDR FROM TO: the stretches in which ADDR was not in SET ("-": in
+# which SET was empty); nothing if there were none.
+watch_missing() {
+	watch_states "$1" "$2" "$4" "$5" | awk -v a="$3" '{
+		hit = 0
+		for (i = 3; i <= NF; i++) if ($i == a || a == "-") hit = 1
+		if (!hit) print $1 "-" $2 " (" $2 - $1 " ms)"
+	}'
 }
 
 finish() {

@@ -23,11 +23,12 @@ if [ ! -x ./flowguard ]; then
 fi
 pass=0
 fail=0
+suite=$(date +%s)
 for t in tests/e2e/t_*.sh; do
 	[ -n "${1:-}" ] && [ "$t" != "$1" ] && continue
 	echo "$t"
 	start=$(date +%s)
-	if timeout 180 sh "$t"; then
+	if timeout 300 sh "$t"; then
 		pass=$((pass + 1))
 	else
 		echo "FAILED: $t" >&2
@@ -35,5 +36,5 @@ for t in tests/e2e/t_*.sh; do
 	fi
 	echo "  ($(($(date +%s) - start)) s)"
 done
-echo "e2e: $pass passed, $fail failed"
+echo "e2e: $pass passed, $fail failed ($(($(date +%s) - suite)) s)"
 [ "$fail" -eq 0 ]

@@ -2,8 +2,9 @@
 # Malformed and hostile DNS answers (issue 9) from tests/e2e/dnsbad.py instead of unbound:
 # each fault has its own name (BEH.bad.test, set allow_bad_BEH_names_v4), all at once.
 # Every name first answers 10.99.0.2 (A); then its fault is served for a while: the agent
-# stays up, warns, and the set holds exactly A the whole time (sampled every 0.2 s: no
-# address of a faulty reply, 10.99.0.9 or 10.99.1.x, ever appears, and A never goes);
+# stays up, warns, and the set holds exactly A the whole time (nft monitor records every
+# change, tests/e2e/nftwatch.py: no address of a faulty reply, 10.99.0.9 or 10.99.1.x, ever
+# appears, and A never goes);
 # then the name answers 10.99.0.3 (B) and the set converges to exactly B (no stuck refresh).
 . tests/e2e/lib.sh
 DNSBAD=$TOP/tests/e2e/dnsbad.py
@@ -98,31 +99,25 @@ wait_for 5 'grep -q ready "$T/dnsbad.out"' || { fail "dnsbad.py: $(cat "$T/dnsba
 inc dig @127.0.0.1 -p 5399 +time=1 +tries=1 +short trunc.bad.test | grep -qx $A ||
 	{ fail "dnsbad.py does not answer"; finish; }
 write_bad_config
-agent_start || finish
+watch_start "$T/mon" || finish
+agent_start FLOWGUARD_DEBUG=1 || finish
 for b in $ALL; do
 	wait_for 5 has_addr "$(set_of "$b")" $A || fail "$b: start: $(set_addrs "$(set_of "$b")")"
 done
 [ "$fails" -eq 0 ] && ok "start: every name's set holds $A"
 
-# Samples every set while the faults are served and while B comes in: one line per set,
-# "SET ADDR...", then ".". An empty set is a line with the name alone.
-cat >"$T/sets.awk" <<'EOA'
-/^\tset allow_bad_/ { name = $2; addrs = ""; next }
-/^\t}/ { if (name != "") print name addrs; name = ""; next }
-name != "" {
-	for (i = 1; i <= NF; i++) {
-		f = $i
-		sub(/,$/, "", f)
-		if (f ~ /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/)
-			addrs = addrs " " f
-	}
+# What every set holds from here on, while the faults are served and while B comes in.
+w0=$(now_ms)
+
+# held FILE FROM TO: the contents a set had from FROM to TO, each once ("< A>;< A B>;"),
+# from FILE, what watch_states printed for it.
+held() {
+	awk -v lo="$2" -v hi="$3" '$1 < hi && $2 > lo {
+		k = ""
+		for (i = 3; i <= NF; i++) k = k " " $i
+		print "<" k ">"
+	}' "$1" | sort -u | tr '\n' ';'
 }
-EOA
-ip netns exec "$C" sh -c 'while [ ! -e "$1" ]; do
-	nft list table inet flowguard 2>/dev/null | awk -f "$3" >>"$2"
-	echo . >>"$2"; sleep 0.2; done' sh "$T/stop-sampler" "$T/samples" "$T/sets.awk" &
-SAMPLER=$!
-BG="$BG $SAMPLER"
 
 ctl $A $FAST $SLOW
 t0=$(now_ms)
@@ -151,7 +146,7 @@ wait_for 15 '[ "$(set_addrs allow_bad_huge_names_v4 | tr "\n" " ")" = "$HUGE" ]'
 	fail "huge: set $(set_addrs allow_bad_huge_names_v4 | tr '\n' ' '), log: $(grep "'huge.bad.test'" "$LOG" | tail -1)"
 bad_ms=$(($(now_ms) - t0))
 kill -0 "$AGENT" 2>/dev/null && ok "agent alive after ${bad_ms} ms of faulty answers" || fail "agent died"
-mark=$(wc -l <"$T/samples")
+wmark=$(now_ms)
 
 ctl $B
 t1=$(now_ms)
@@ -160,26 +155,28 @@ for b in $ALL huge; do
 		fail "$b: no convergence to $B: $(set_addrs "$(set_of "$b")" | tr '\n' ' ')"
 done
 conv_ms=$(($(now_ms) - t1))
-touch "$T/stop-sampler"
-wait "$SAMPLER"
+wend=$(now_ms)
+watch_sync "$T/mon" || fail "nft monitor lags"
 
-# One verdict per fault, from the samples: during the fault exactly A; afterwards A, B or
+# One verdict per fault, from the capture: during the fault exactly A; afterwards A, B or
 # both (A leaves after its grace); never anything else, never empty.
+# shellcheck disable=SC2046
+"$PY" "$NFTWATCH" states-of "$T/mon" "$w0" "$wend" $(for b in $ALL; do set_of "$b"; done) >"$T/states.all"
 for b in $ALL; do
-	s=$(set_of "$b")
-	during=$(head -n "$mark" "$T/samples" | awk -v s="$s" '$1 == s { $1 = ""; print "<" $0 ">" }' | sort -u |
-		tr '\n' ';')
-	after=$(tail -n +"$((mark + 1))" "$T/samples" | awk -v s="$s" '$1 == s { $1 = ""; print "<" $0 ">" }' |
-		sort -u | tr '\n' ';')
-	n=$(head -n "$mark" "$T/samples" | awk -v s="$s" '$1 == s' | wc -l)
+	awk -v s="$(set_of "$b")" '$1 == s { sub(/^[^ ]* /, ""); print }' "$T/states.all" >"$T/states"
+	during=$(held "$T/states" "$w0" "$wmark")
+	after=$(held "$T/states" "$wmark" "$wend")
 	[ "$during" = "< $A>;" ] || { fail "$b: during the fault the set was: '$during'"; continue; }
 	echo "$after" | tr ';' '\n' | grep . | grep -vxF -e "< $A>" -e "< $B>" -e "< $A $B>" |
 		grep -q . && { fail "$b: after the fault the set was: '$after'"; continue; }
-	[ "$n" -ge 10 ] || { fail "$b: only $n samples"; continue; }
-	ok "$b: $(served "$b") faulty replies; set held exactly $A in $n samples, then $B; warned: $(eval echo "\"\$why_$b\"")"
+	covered=$(awk '{ n += $2 - $1 } END { print n + 0 }' "$T/states")
+	[ "$covered" -eq $((wend - w0)) ] ||
+		{ fail "$b: the capture covers $covered of $((wend - w0)) ms"; continue; }
+	ok "$b: $(served "$b") faulty replies; set held exactly $A for $((wmark - w0)) ms, then $B; warned: $(eval echo "\"\$why_$b\"")"
 done
 ok "every name converged to $B within $conv_ms ms of good answers"
-grep -q "10\.99\.0\.9\|10\.99\.1\." "$T/samples" && fail "an address of a faulty reply reached a set" ||
+grep "element inet flowguard allow_bad_" "$T/mon" | grep -q "10\.99\.0\.9\|10\.99\.1\." &&
+	fail "an address of a faulty reply reached a set" ||
 	ok "no address of a faulty reply (10.99.0.9, 10.99.1.x) ever in a set"
 kill -0 "$AGENT" 2>/dev/null && ok "agent alive at the end" || fail "agent died"
 finish

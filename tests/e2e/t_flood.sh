@@ -27,7 +27,9 @@ drop() {
 # Warm up the path (first entry, first log line, first status write), then measure.
 can_connect 10.99.0.9 9090
 wait_for 10 '[ "$(flow count destination=10.99.0.9)" = 1 ]' || fail "warm-up entry not seen"
-sleep 1
+wait_for 10 'grep -q "blocked tcp 10\.99\.0\.1:[0-9]* -> 10\.99\.0\.9:9090 " "$LOG"' ||
+	fail "warm-up line not logged"
+wait_for 10 'nflog_drained 4100' || fail "warm-up: NFLOG not drained: $(cat "$T/nflog")"
 hwm0=$(kb VmHWM)
 rss0=$(kb VmRSS)
 drop0=$(drop)
@@ -49,8 +51,8 @@ print(n)
 ' "$N" 2>&1 | tail -1)
 [ "$sent" = "$N" ] && ok "sent $sent UDP packets to 10.99.0.3-6" || fail "sender: $sent"
 # Let the agent drain the NFLOG socket and rewrite the status file.
-wait_for 10 '[ "$(flow count protocol=udp)" = 4 ]'
-sleep 2
+wait_for 10 '[ "$(flow count protocol=udp)" = 4 ]' || fail "not 4 flows: $(flow count protocol=udp)"
+wait_for 30 'nflog_drained 4100' || fail "NFLOG not drained: $(cat "$T/nflog")"
 kill -0 "$AGENT" 2>/dev/null && ok "agent alive after the flood" || fail "agent died"
 
 hwm1=$(kb VmHWM)

@@ -1,30 +1,41 @@
 #!/bin/sh
 # Self-healing with ownership forced off (FLOWGUARD_FORCE_NO_OWNER=1): whatever another
-# process does to table inet flowguard is undone within 1 s, and the log names it.
+# process does to table inet flowguard is undone within 1 s, and the log names it. The 1 s
+# is timed by nft monitor (tests/e2e/nftwatch.py), from the other process's commit to the
+# agent's restoring one, as the monitor reads them (two commits read at once show as 0 ms): a
+# busy machine slows the shell that checks, not what is measured.
 . tests/e2e/lib.sh
 S=allow_test_web_names_v4
 
-# Runs "nft $*" in the client namespace; then waits (1 s at most) until the table is back
-# to $want and says how long that took.
+# Runs "nft $*" in the client namespace; then waits until the table is back to $want and
+# says how long the agent took.
 heal_check() {
 	what=$1
 	shift
-	inc nft "$@" || { fail "$what: nft $*"; return; }
 	t0=$(now_ms)
-	if wait_for 1 '[ "$(listing)" = "$want" ]'; then
-		ok "$what: restored in $(($(now_ms) - t0)) ms"
-	else
-		fail "$what: not restored within 1 s"
+	inc nft "$@" || { fail "$what: nft $*"; return; }
+	if ! wait_for 20 '[ "$(listing)" = "$want" ]'; then
+		fail "$what: not restored within 20 s"
 		listing | diff - "$T/want" >&2
+		return
 	fi
+	watch_sync "$T/mon" || fail "$what: nft monitor lags"
+	ms=$("$PY" "$NFTWATCH" reaction "$T/mon" "$t0")
+	[ -n "$ms" ] && [ "$ms" -le 1000 ] && ok "$what: restored in $ms ms" ||
+		fail "$what: restored in '$ms' ms, not within 1 s: $(tail -n 20 "$T/mon")"
 }
 
 topo_up || { fail "topology"; finish; }
+watch_start "$T/mon" || finish
 dns_up 'web.test. 60 IN A 10.99.0.2' || finish
 write_config enforce 3s
 agent_start FLOWGUARD_FORCE_NO_OWNER=1 || finish
 wait_for 5 has_addr $S 10.99.0.2 && ok "start: 10.99.0.2" || fail "set: $(set_addrs $S)"
-sleep 0.3
+# The table changes by itself only while the first answers come in: once every name has
+# answered or failed (TTL 60 s, and the catalog's names have no address), it holds still,
+# and each commit of the agent's from here on is a restore.
+wait_for 20 '[ "$(status_eval "all(n[\"failures\"] or n[\"last_good_ms\"] for n in s[\"names\"])")" = True ]' ||
+	fail "the first answers did not all come in: $(status_eval 's["names"]')"
 want=$(listing)
 echo "$want" >"$T/want"
 

@@ -111,6 +111,15 @@ agent_stop || fail "agent exit $rc"
 rm -rf "$T/textfile"
 mkdir "$T/textfile"
 agent_start || finish
-sleep 2
-[ -z "$(ls "$T/textfile")" ] && ok "metrics unset: no file" || fail "files: $(ls "$T/textfile")"
+# With metrics set, the file would have been written at start and every interval since: wait
+# for a refresh of web.test (TTL 2 s) to be in status.json, and say there is none.
+wait_for 10 '[ "$(status_eval "name(\"web.test\")[\"last_good_ms\"]")" -gt 0 ] 2>/dev/null' ||
+	fail "no answer for web.test"
+# shellcheck disable=SC2034 # read by wait_for's eval
+g=$(status_eval 'name("web.test")["last_good_ms"]')
+wait_for 15 '[ "$(status_eval "name(\"web.test\")[\"last_good_ms\"]")" -gt "$g" ] 2>/dev/null' ||
+	fail "no refresh of web.test"
+[ -z "$(ls "$T/textfile")" ] && [ "$(status_eval 'repr(s["metrics"]["textfile"])')" = "''" ] &&
+	ok "metrics unset: no file, and status.json names none" ||
+	fail "files: $(ls "$T/textfile"), status: $(status_eval 's["metrics"]')"
 finish

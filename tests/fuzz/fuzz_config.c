@@ -1,13 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: the YAML loader and config validator on arbitrary bytes. */
-#include <stdint.h>
-#include <stdio.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include "policies/model.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,15 +10,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[64];
 	int fd;
 
-	/* config_load() reads a path; a memfd gives it one without touching the disk. */
-	fd = memfd_create("fuzz", MFD_CLOEXEC);
+	fd = fuzz_memfd(data, size, 0600, path, sizeof(path));
 	if (fd < 0)
 		return 0;
-	if (write(fd, data, size) == (ssize_t)size) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		if (config_load(path, false, NULL, &cfg, &d) == 0)
-			config_free(cfg);
-	}
+	if (config_load(path, false, NULL, &cfg, &d) == 0)
+		config_free(cfg);
 	diag_clear(&d);
 	close(fd);
 	return 0;

@@ -4,19 +4,10 @@
  * the unprivileged daemon reads) on arbitrary bytes. Besides memory errors it traps on a
  * broken round trip: whatever loads must print as JSON that loads again and prints the same.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "agent/detect/detect.h"
+#include "tests/fuzz/fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Loads size bytes of data as a facts file; NULL if refused. */
+/* Loads size bytes of data as a facts file (0644, as the loader wants); NULL if refused. */
 static struct detection *load(const void *data, size_t size)
 {
 	struct detection *det = NULL;
@@ -24,15 +15,11 @@ static struct detection *load(const void *data, size_t size)
 	char path[64];
 	int fd;
 
-	/* A memfd gives the loader a path without touching the disk; 0644 as the loader wants. */
-	fd = memfd_create("facts", MFD_CLOEXEC);
+	fd = fuzz_memfd(data, size, 0644, path, sizeof(path));
 	if (fd < 0)
 		return NULL;
-	if (fchmod(fd, 0644) == 0 && write(fd, data, size) == (ssize_t)size) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		if (detection_load(path, &det, &d) < 0)
-			det = NULL;
-	}
+	if (detection_load(path, &det, &d) < 0)
+		det = NULL;
 	diag_clear(&d);
 	close(fd);
 	return det;

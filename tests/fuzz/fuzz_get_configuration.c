@@ -1,23 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: the sendCommand GetConfiguration XML parser on arbitrary bytes. */
-#include <stdint.h>
-#include <stdlib.h>
-
-#include "agent/detect/vendor.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/detect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct detection *det;
-	struct diag d = { 0 };
-
-	det = calloc(1, sizeof(*det));
-	if (!det)
-		return 0;
-	parse_get_configuration(det, "sendCommand --get GetConfiguration", (const char *)data, size,
-				&d);
-	detection_free(det);
-	diag_clear(&d);
-	return 0;
+	return fuzz_vendor(detect_parse_get_configuration, "sendCommand --get GetConfiguration",
+			   data, size);
 }

@@ -5,19 +5,12 @@
  * whatever loads is sorted, capped and allowed for no longer than the bound.
  */
 #include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "agent/dns/names.h"
+#include "tests/fuzz/fuzz.h"
 
 /* The wall clock the seed corpus is written around. */
 #define WALL 1700000000ULL
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct fqdn_binding bindings[] = {
 	{ "a.example", "web_v4", "web_v6" },
@@ -96,15 +89,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[64];
 	int fd;
 
-	/* names_load() reads a path; a memfd gives it one without touching the disk. */
-	fd = memfd_create("fuzz", MFD_CLOEXEC);
+	fd = fuzz_memfd(data, size, 0600, path, sizeof(path));
 	if (fd < 0)
 		return 0;
-	if (write(fd, data, size) == (ssize_t)size) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		one_load(path, 5000);
-		one_load(path, 1000000000);
-	}
+	one_load(path, 5000);
+	one_load(path, 1000000000);
 	close(fd);
 	return 0;
 }

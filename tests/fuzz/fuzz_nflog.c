@@ -14,11 +14,10 @@
 #include <libmnl/libmnl.h>
 
 #include "netlink/nflog.h"
+#include "tests/fuzz/fuzz.h"
 
 #define HDR (MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)))
 #define PREFIX_ATTR 12 /* "fuzz: " with its NUL, aligned */
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void put_attr(uint8_t *at, uint16_t type, const void *v, size_t len)
 {

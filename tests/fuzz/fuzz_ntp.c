@@ -1,41 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer target: parse_ntp_conf (ntpd, ntpsec) on arbitrary bytes; includefile paths go
- * through parse_conf_path as the detector's walk does. */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "agent/detect/parse.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int check_paths(void *ctx, enum conf_ref kind, const char *const *args, size_t n_args,
-		       const struct loc *loc)
-{
-	char path[512];
-	const char *why;
-	size_t i;
-
-	(void)ctx, (void)kind, (void)loc;
-	for (i = 0; i < n_args; i++)
-		parse_conf_path(args[i], path, sizeof(path), &why);
-	return 0;
-}
+/*
+ * libFuzzer target: detect_parse_ntp_conf (ntpd, ntpsec) on arbitrary bytes; includefile
+ * paths go through detect_parse_conf_path as the detector's walk does.
+ */
+#include "tests/fuzz/detect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct detection *det;
+	struct detection *det = calloc(1, sizeof(*det));
+	char *buf = fuzz_cstr(data, size);
 	struct diag d = { 0 };
-	char *buf;
 
-	/* the parsers read C strings; the file loader refuses NUL bytes before them */
-	buf = malloc(size + 1);
-	det = calloc(1, sizeof(*det));
-	if (buf && det) {
-		memcpy(buf, data, size);
-		buf[size] = '\0';
-		parse_ntp_conf(det, "/etc/ntpsec/ntp.conf", buf, check_paths, NULL, &d);
-	}
+	if (buf && det)
+		detect_parse_ntp_conf(det, "/etc/ntpsec/ntp.conf", buf, fuzz_conf_paths, NULL, &d);
 	diag_clear(&d);
 	detection_free(det);
 	free(buf);

@@ -1,14 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: the /proc/net/tcp{,6} socket-table parser on arbitrary bytes. */
-#include <stdint.h>
-#include <stdlib.h>
-
-#include "agent/detect/vendor.h"
+#include "tests/fuzz/detect.h"
 
 /* Small, so the "more sockets than room" path runs too. */
 #define FUZZ_MAX_SOCKS 8
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,7 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct diag d = { 0 };
 	size_t n;
 
-	parse_proc_net_tcp("/proc/net/tcp", (const char *)data, size, v, FUZZ_MAX_SOCKS, &n, &d);
+	detect_parse_proc_net_tcp("/proc/net/tcp", (const char *)data, size, v, FUZZ_MAX_SOCKS, &n,
+				  &d);
 	if (n > FUZZ_MAX_SOCKS)
 		abort();
 	diag_clear(&d);

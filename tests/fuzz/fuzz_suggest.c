@@ -13,8 +13,7 @@
 #include "agent/report/suggest.h"
 #include "policies/model.h"
 #include "policies/ynode.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz.h"
 
 static void check_name(const struct ynode *n, const char **seen, size_t i)
 {

@@ -3,7 +3,7 @@
  * fgnl: the netns tests' driver for netlink/ and agent/kernel.c, until "flowguard apply"
  * exists. Only ever run inside a network namespace the test made.
  *
- *   fgnl print|apply|audit|hold SRC   SRC: "sample", "sample-dyn" or a config (catalog: $FG_CATALOG)
+ *   fgnl print|apply|audit|audit-json|hold SRC   SRC: "sample", "sample-dyn" or a config (catalog: $FG_CATALOG)
  *   fgnl bad SRC                      apply SRC plus one set the kernel rejects
  *   fgnl disable | status | genid
  *   fgnl big N                        apply a table with an N-element set
@@ -357,8 +357,11 @@ static int run(int argc, char **argv, struct ruleset **rsp, struct plan **p)
 		return ruleset_print_nft(*rsp, stdout) < 0;
 	if (!strcmp(cmd, "apply"))
 		return kernel_apply(*rsp, &o, stdout) < 0;
-	if (!strcmp(cmd, "audit"))
-		return kernel_audit(*rsp, stdout) ? 1 : 0;
+	if (!strcmp(cmd, "audit") || !strcmp(cmd, "audit-json")) {
+		struct audit_opts ao = { .json = !strcmp(cmd, "audit-json") };
+
+		return kernel_audit(*rsp, &ao, stdout) ? 1 : 0;
+	}
 	if (!strcmp(cmd, "hold"))
 		return cmd_hold(*rsp, argc > 3 ? atoi(argv[3]) : 3);
 	if (!strcmp(cmd, "bad")) {
@@ -375,7 +378,7 @@ int main(int argc, char **argv)
 	int r;
 
 	if (argc < 2) {
-		fputs("usage: fgnl print|apply|audit|hold|bad SRC | disable | status | genid |"
+		fputs("usage: fgnl print|apply|audit|audit-json|hold|bad SRC | disable | status | genid |"
 		      " big N | bigdiff N M | conflicts\n", stderr);
 		return 2;
 	}

@@ -34,20 +34,34 @@ genid() {
 	"$FGNL" genid
 }
 
-# Waits (up to ~5 s) until "nft list table" succeeds or fails as asked.
-wait_table() {
-	want=$1
-	i=0
-	while [ $i -lt 100 ]; do
-		if nft list table inet flowguard >/dev/null 2>&1; then
-			[ "$want" = present ] && return 0
-		else
-			[ "$want" = absent ] && return 0
-		fi
+# Polls "$@" every 0.05 s until it succeeds, 400 times: at least 20 s, and longer when a
+# busy machine makes each try slow.
+wait_until() {
+	_i=0
+	while [ $_i -lt 400 ]; do
+		"$@" && return 0
 		sleep 0.05
-		i=$((i + 1))
+		_i=$((_i + 1))
 	done
 	return 1
+}
+
+table_is() {
+	if nft list table inet flowguard >/dev/null 2>&1; then
+		[ "$1" = present ]
+	else
+		[ "$1" = absent ]
+	fi
+}
+
+# Waits until "nft list table" succeeds or fails as asked.
+wait_table() {
+	wait_until table_is "$1"
+}
+
+# "$FGNL" status says $1 (a fixed string).
+status_says() {
+	"$FGNL" status | grep -qF "$1"
 }
 
 finish() {

@@ -39,6 +39,11 @@ want="limit rate $RATE/second burst $((2 * RATE)) packets log prefix \"flowguard
 nft list chain inet flowguard egress | grep -qF "$want" && ok "final rule: $want" ||
 	fail "no final rule '$want': $(nft list chain inet flowguard egress)"
 
+# nflogcat $name said "ready", or is gone.
+cat_settled() {
+	grep -q '^ready$' "$TMPD/$name.out" 2>/dev/null || ! kill -0 "$cat_pid" 2>/dev/null
+}
+
 # Starts nflogcat ARGS... in the background (output in $TMPD/$1.out/.err); waits for "ready".
 start_cat() {
 	name=$1
@@ -46,13 +51,8 @@ start_cat() {
 	"$NFLOGCAT" "$@" >"$TMPD/$name.out" 2>"$TMPD/$name.err" &
 	cat_pid=$!
 	pids="$pids $cat_pid"
-	i=0
-	while [ $i -lt 100 ]; do
-		grep -q '^ready$' "$TMPD/$name.out" 2>/dev/null && return 0
-		kill -0 "$cat_pid" 2>/dev/null || break
-		sleep 0.05
-		i=$((i + 1))
-	done
+	wait_until cat_settled
+	grep -q '^ready$' "$TMPD/$name.out" 2>/dev/null && return 0
 	fail "$name: nflogcat not ready: $(cat "$TMPD/$name.err")"
 	return 1
 }

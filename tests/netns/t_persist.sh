@@ -95,8 +95,7 @@ nft flush ruleset
 ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
 LD_PRELOAD=$FAULTSHIM FG_FAULT_NO_PERSIST=1 FG_FAULT_LOG=$LOGF "$FGNL" hold sample 30 >/dev/null &
 holder=$!
-i=0
-while [ $i -lt 100 ] && ! "$FGNL" status | grep -q 'flags owner (owner'; do sleep 0.05; i=$((i + 1)); done
+wait_until status_says 'flags owner (owner'
 "$FGNL" status | grep -q 'flags owner (owner' && ok "no persist, daemon path: owner only" ||
 	fail "holder flags: $("$FGNL" status | grep '^table')"
 kill "$holder"

@@ -88,16 +88,15 @@ EOF
 } >"$D/unbound.conf"
 UC="unbound-control -c $D/unbound.conf"
 
+unbound_up() {
+	$UC status >/dev/null 2>&1
+}
+
 start_unbound() {
 	# Not the driver's fifos: unbound holding one open would keep fgres -i from its EOF.
 	unbound -d -c "$D/unbound.conf" >"$D/unbound.log" 2>&1 3>&- 4<&- &
 	UPID=$!
-	i=0
-	while [ $i -lt 100 ]; do
-		$UC status >/dev/null 2>&1 && return 0
-		sleep 0.05
-		i=$((i + 1))
-	done
+	wait_until unbound_up && return 0
 	cat "$D/unbound.log" >&2
 	return 1
 }

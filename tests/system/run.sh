@@ -223,6 +223,10 @@ boot "container booted"
 
 # ---- 4. the package and the unit ---------------------------------------------------------------
 check "dpkg -i" eval 'c dpkg -i /root/flowguard.deb >"$WORK/install.log" 2>&1'
+check "install says what to do next, in one line" \
+	eval 'grep -c "^flowguard: installed, not enabled. Next: .*systemctl enable --now flowguard" "$WORK/install.log" | grep -qx 1'
+check "README under /usr/share/doc/flowguard" \
+	eval 'c zgrep -q "## Troubleshooting a blocked connection" /usr/share/doc/flowguard/README.md.gz'
 check "installed, not enabled" test "$(c systemctl is-enabled flowguard.service)" = disabled
 check "installed, not started" test "$(c systemctl is-active flowguard.service)" = inactive
 has_table() { c nft list table inet flowguard >/dev/null 2>&1; }
@@ -356,6 +360,28 @@ check "reload: new allow entry applied" wait_for 5 table_has '203.0.113.9'
 check "reload: same process, still active" \
 	test "$(mainpid)" = "$PID" -a "$(c systemctl is-active flowguard.service)" = active
 
+# A reload with an invalid configuration fails (validated with the agent's facts first), the
+# table stays, and STATUS= says so until a good reload lands; the journal names the files
+# and what each good reload changed.
+table >"$WORK/table.before"
+c sh -c 'echo "mode: bogus" > /etc/flowguard/conf.d/98-bad.yaml'
+check "invalid config: systemctl reload fails" eval '! c systemctl reload flowguard.service 2>/dev/null'
+check "invalid config: the error located in the journal" eval "c journalctl -u flowguard.service \
+	--no-pager | grep -q '/etc/flowguard/conf.d/98-bad.yaml:1:7: error: unknown mode'"
+check "invalid config: STATUS= says the reload was refused" \
+	eval 'c systemctl show -p StatusText --value flowguard.service | grep -q "last reload REFUSED"'
+check "invalid config: same process, still active, table unchanged" \
+	eval 'test "$(mainpid)" = "$PID" && state_is active && table >"$WORK/table.after" &&
+	diff <(grep -v "expires\|counter packets" "$WORK/table.before") <(grep -v "expires\|counter packets" "$WORK/table.after") >/dev/null'
+c rm -f /etc/flowguard/conf.d/98-bad.yaml
+check "fixed config: systemctl reload succeeds" c systemctl reload flowguard.service
+check "fixed config: STATUS= no longer says refused" \
+	eval '! c systemctl show -p StatusText --value flowguard.service | grep -q REFUSED'
+check "journal: the files each reload read" eval "c journalctl -u flowguard.service --no-pager |
+	grep -q 'Reload read catalog /usr/share/flowguard/catalog/swp.yaml; configuration /etc/flowguard/flowguard.yaml, /etc/flowguard/conf.d/10-backup.yaml, /etc/flowguard/conf.d/20-more.yaml; facts /run/flowguard/detected.json'"
+check "journal: what a reload added" eval "c journalctl -u flowguard.service --no-pager |
+	grep -q 'reload: rule added in chain egress: allow entry more (local configuration): ip daddr @allow_more_v4 tcp dport 2222 counter accept'"
+
 # Reload detects again as root: the vendor agent now reports a jp-1 manager.
 c sed -i 's/\.de-1\./.jp-1./' /opt/ds_agent/dsa_query
 check "reload re-detects: systemctl reload" c systemctl reload flowguard.service
@@ -376,7 +402,9 @@ c chmod 0666 /run/flowguard/detected.json
 c kill -HUP "$PID"
 check "insecure facts file: refused, logged" wait_for 5 eval "c journalctl -u flowguard.service \
 	--no-pager | grep -qF '/run/flowguard/detected.json: error: refusing a file writable by others (mode 0666); chmod go-w'"
-sleep 0.5
+# The refusal reaches the status file once the agent is done with the SIGHUP; anything it
+# would do to the table comes before.
+check "insecure facts file: status shows the refusal" wait_for 5 eval 'c flowguard status | grep -q REFUSED'
 table >"$WORK/table.after"
 check "insecure facts file: table unchanged, agent still active" \
 	eval 'grep -v "expires\|counter packets" "$WORK/table.before" >"$WORK/tb" &&
@@ -416,7 +444,11 @@ active_new_pid() { # the agent is active again under a new pid
 poll_start
 check "systemctl restart" c systemctl restart flowguard.service
 check "restart: active under a new pid" active_new_pid
-sleep 0.5
+check "journal: the restarted agent adopted the table" eval "c journalctl -u flowguard.service \
+	--no-pager | grep -q 'start: adopting table inet flowguard, left in place by an earlier agent'"
+# The poller looks a few more times with the new agent in charge.
+polls=$(grep -c . "$ROOT/root/fgpoll.log")
+wait_for 5 eval '[ "$(grep -c . "$ROOT/root/fgpoll.log")" -ge $((polls + 5)) ]'
 poll_stop "restart"
 PID=$(mainpid)
 
@@ -454,14 +486,20 @@ check "boot: first table had the saved answers" eval "c journalctl -b -u flowgua
 	grep 'table inet flowguard programmed' | head -1 | grep -Eq '\([0-9]+ sets, [1-9][0-9]* addresses from DNS'"
 check "boot: table has svc.test and the drop-ins" eval "table_has 192.0.2.10 && table_has 203.0.113.9"
 
-# An invalid configuration: the restart fails at "flowguard check" (exit 2), systemd does not
-# loop on it, and the table stays as it was (fail closed).
+# An invalid configuration: the restart fails (the agent exits 2), systemd does not retry
+# it (RestartPreventExitStatus=2, as the README says), the table stays as it was (fail
+# closed), and flowguard status says it is kept but no longer maintained.
 c sh -c 'echo "mode: bogus" > /etc/flowguard/conf.d/99-bad.yaml'
 check "bad config: restart fails" eval '! c systemctl restart flowguard.service 2>/dev/null'
 check "bad config: table stays" has_table
-check "bad config: retries end (start limit), unit failed" \
-	wait_for 20 state_is failed
-check "bad config: no agent ran, table still there" eval '! agent_running && has_table'
+check "bad config: unit failed" wait_for 20 state_is failed
+sleep 3 # RestartSec=2s: a retry would have started by now
+check "bad config: not retried (NRestarts 0, the agent exited 2)" \
+	eval 'test "$(c systemctl show -p NRestarts --value flowguard.service)" = 0 &&
+	test "$(c systemctl show -p ExecMainStatus --value flowguard.service)" = 2 && state_is failed'
+check "bad config: no agent runs, table still there" eval '! agent_running && has_table'
+check "bad config: status says the table is kept but no longer maintained" \
+	eval 'c flowguard status 2>/dev/null | grep -q "^table inet flowguard: KEPT (fail closed) but NO LONGER MAINTAINED"'
 c rm -f /etc/flowguard/conf.d/99-bad.yaml
 c systemctl reset-failed flowguard.service
 check "fixed config: starts again" eval 'c systemctl start flowguard.service && has_table'
@@ -475,8 +513,14 @@ check "stop: the table has no owner now, nftables.service's flush removes it" \
 	eval 'c systemctl restart nftables.service && ! has_table'
 check "start: table back" eval 'c systemctl start flowguard.service && has_table'
 check "stop again" c systemctl stop flowguard.service
-check "flowguard disable removes the table" eval 'c flowguard disable >/dev/null 2>&1 && ! has_table'
+check "flowguard disable removes the table" eval 'c flowguard disable >"$WORK/disable.out" 2>&1 && ! has_table'
+check "disable says the enabled unit will put the table back" \
+	grep -q "flowguard.service is still enabled: it starts the agent again" "$WORK/disable.out"
+check "journal: disable, and who ran it" eval "c journalctl -u flowguard.service --no-pager |
+	grep -q 'flowguard disable: removed table inet flowguard (by uid 0'"
 check "start again: table back" eval 'c systemctl start flowguard.service && has_table'
+check "journal: after disable, the start programs a new table" eval "c journalctl -u flowguard.service -b \
+	--no-pager | grep -q 'start: no table inet flowguard yet: programming it'"
 
 # Purge: agent stopped, table removed, configuration and state gone.
 check "apt purge" eval 'c env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q flowguard >"$WORK/purge.log" 2>&1'
@@ -487,5 +531,8 @@ check "purge: /etc/flowguard and /var/lib/flowguard gone" \
 check "purge: unit gone" eval '! c test -e /lib/systemd/system/flowguard.service'
 check "purge: the system user stays (Debian practice; debian/flowguard.postrm)" \
 	eval 'c getent passwd flowguard >/dev/null'
+check "journal: package removal and purge" eval "c journalctl -t flowguard --no-pager |
+	grep -q 'package removal: stopping the agent and removing table inet flowguard' &&
+	c journalctl -t flowguard --no-pager | grep -q 'package purge: removed /etc/flowguard'"
 
 finish

@@ -19,6 +19,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 
 #include "netlink/batch.h"
 #include "netlink/expr.h"
@@ -200,6 +201,65 @@ static void test_interval_elems(void **state)
 	ruleset_free(rs);
 }
 
+/*
+ * A DNS-fed element as libnftnl reads it back: key, timeout, expiration (refresh only)
+ * and the comment; a DELSETELEM carries the key alone.
+ */
+static void test_elem_attrs(void **state)
+{
+	struct ruleset *rs = ruleset_new("t");
+	struct rs_set *set = ruleset_add_set(rs, "d4", AF_INET, RS_SET_TIMEOUT);
+	struct rs_elem e = { .addr = { .family = AF_INET, .prefix = 32, .addr = { 192, 0, 2, 7 } },
+			     .timeout_ms = 3600000, .comment = (char *)"web.example.com" };
+	const struct rs_elem *v[1] = { &e };
+	static const uint16_t types[3] = { NFT_MSG_NEWSETELEM, NFT_MSG_NEWSETELEM,
+					   NFT_MSG_DELSETELEM };
+	static const unsigned int flags[3] = { 0, BATCH_ELEM_REFRESH, 0 };
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *se;
+	struct nftnl_set *s;
+	struct nl_batch *b;
+	const void *p;
+	char *comment;
+	uint32_t len;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		b = batch_new(1);
+		assert_int_equal(batch_elems(b, types[i], "t", set, v, 1, flags[i]), 0);
+		s = nftnl_set_alloc();
+		assert_int_equal(nftnl_set_elems_nlmsg_parse((const void *)b->buf, s), 0);
+		it = nftnl_set_elems_iter_create(s);
+		se = nftnl_set_elems_iter_next(it);
+		assert_non_null(se);
+		p = nftnl_set_elem_get(se, NFTNL_SET_ELEM_KEY, &len);
+		assert_int_equal(len, 4);
+		assert_memory_equal(p, e.addr.addr, 4);
+		assert_false(nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_FLAGS));
+		assert_int_equal(nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_TIMEOUT), i < 2);
+		assert_int_equal(nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_EXPIRATION), i == 1);
+		assert_int_equal(nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_USERDATA), i < 2);
+		if (i < 2) {
+			assert_int_equal(nftnl_set_elem_get_u64(se, NFTNL_SET_ELEM_TIMEOUT), 3600000);
+			p = nftnl_set_elem_get(se, NFTNL_SET_ELEM_USERDATA, &len);
+			comment = NULL;
+			assert_int_equal(expr_udata_get_comment(p, len, NFTNL_UDATA_SET_ELEM_COMMENT,
+								&comment), 0);
+			assert_string_equal(comment, "web.example.com");
+			free(comment);
+		}
+		if (i == 1)
+			assert_int_equal(nftnl_set_elem_get_u64(se, NFTNL_SET_ELEM_EXPIRATION),
+					 3600000);
+		assert_null(nftnl_set_elems_iter_next(it));
+		nftnl_set_elems_iter_destroy(it);
+		nftnl_set_free(s);
+		batch_free(b);
+	}
+	ruleset_free(rs);
+}
+
 static size_t count_elems(struct nftnl_set *s)
 {
 	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
@@ -294,7 +354,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_framing),	       cmocka_unit_test(test_rules_round_trip),
 		cmocka_unit_test(test_interval_elems), cmocka_unit_test(test_split),
-		cmocka_unit_test(test_plan_in_place),
+		cmocka_unit_test(test_plan_in_place),  cmocka_unit_test(test_elem_attrs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -574,6 +574,35 @@ static void test_explain_port_elsewhere(void **state)
 	assert_string_equal(why.name, "");
 }
 
+/*
+ * Many flows on one port: every one is named, by its tag ("flow-3 (row 13)") when the
+ * full comments do not fit, never left out in silence.
+ */
+static void test_explain_every_port_flow(void **state)
+{
+	struct world *w = *state;
+	struct nflog_pkt p = tcp_out("8.8.8.8", 443);
+	struct rs_chain *c = ruleset_find_chain(w->plan.rs, "egress");
+	struct blocked_why why;
+	char comment[128], tag[32];
+	int i;
+
+	for (i = 1; i <= 8; i++) {
+		snprintf(comment, sizeof(comment), "flow-%d (row %d): Agents -> a destination "
+			 "whose title takes quite a few bytes, number %d", i, 10 + i, i);
+		add_rule(c, RS_DIR_DST, "relay_v4", IPPROTO_TCP, 443, comment);
+	}
+	why = explain(w, &p);
+	for (i = 1; i <= 8; i++) {
+		snprintf(tag, sizeof(tag), "flow-%d (row %d)", i, 10 + i);
+		assert_non_null(strstr(why.port_flows, tag));
+		assert_non_null(strstr(why.text, tag));
+	}
+	assert_null(strstr(why.port_flows, "more"));
+	assert_null(strstr(why.port_flows, "Agents -> a destination"));
+	assert_non_null(strstr(why.port_flows, "relay (row 7)"));
+}
+
 /* A static set holding the address through a prefix. */
 static void test_explain_closest_by_address(void **state)
 {
@@ -704,6 +733,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_explain_current_wrong_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_explain_grace_is_current, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_explain_port_elsewhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_explain_every_port_flow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_explain_closest_by_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_explain_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_explain_ingress, setup, teardown),

@@ -10,7 +10,9 @@
  *     The set of error lines from loading, validating and (roles given) compiling must be
  *     exactly these: none missing, none extra.
  *   tests/fixtures/good/NAME.yaml (and good/NAME/flowguard.yaml):
- *     loads, validates and compiles without a diagnostic; if NAME.nft exists, plan_print()
+ *     loads, validates and compiles without an error; its warnings are exactly its
+ *     '# expect-warning: [LINE:COL: ]warning: MESSAGE' lines (none if it has none);
+ *     if NAME.nft exists, plan_print()
  *     gives it byte for byte; if NAME.names exists, the DNS bindings (fqdn set_v4 set_v6,
  *     one a line, in plan order) match it.
  *
@@ -130,13 +132,13 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The error lines of d, in the order they were reported. */
-static void diag_errors(const struct diag *d, struct lines *out)
+/* The lines of d at level (or all, with all), in the order they were reported. */
+static void diag_lines(const struct diag *d, enum diag_level level, bool all, struct lines *out)
 {
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
-		if (d->msgs[i].level == DIAG_ERROR)
+		if (all || d->msgs[i].level == level)
 			lines_add(out, xstrdup(d->msgs[i].text));
 	if (d->oom)
 		lines_add(out, xstrdup("error: out of memory while reporting errors"));
@@ -215,13 +217,20 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Asserts that the error lines are exactly want (as sets), listing what differs. */
+static void diag_errors(const struct diag *d, struct lines *out)
+{
+	diag_lines(d, DIAG_ERROR, false, out);
+}
+
+/* Asserts that the diagnostic lines are exactly want (as sets), listing what differs. */
 static void assert_errors(const char *path, struct lines *want, struct lines *got)
 {
 	size_t i = 0, j = 0, bad = 0;
 
-	qsort(want->v, want->n, sizeof(*want->v), cmp_str);
-	qsort(got->v, got->n, sizeof(*got->v), cmp_str);
+	if (want->n) /* qsort() wants a non-NULL array even for 0 items */
+		qsort(want->v, want->n, sizeof(*want->v), cmp_str);
+	if (got->n)
+		qsort(got->v, got->n, sizeof(*got->v), cmp_str);
 	while (i < want->n || j < got->n) {
 		int c = i == want->n ? 1 : j == got->n ? -1 : strcmp(want->v[i], got->v[j]);
 
@@ -237,16 +246,28 @@ static void assert_errors(const char *path, struct lines *want, struct lines *go
 		}
 	}
 	if (bad)
-		fail_msg("%s: %zu diagnostic line(s) differ from the '# expect:' lines", path, bad);
+		fail_msg("%s: %zu diagnostic line(s) differ from the fixture's '# expect' lines", path, bad);
 }
 
-/* The "# expect:" lines at the top of a bad fixture, as full diagnostic lines. */
-static void parse_expect(const char *path, struct lines *want)
+/*
+ * The "# expect:" lines at the top of a fixture (or its "# expect-warning:" lines, with
+ * warnings), as full diagnostic lines.
+ */
+static void parse_expect(const char *path, bool warnings, struct lines *want)
 {
 	char *buf = read_file(path, NULL), *line, *save = NULL;
 
 	assert_non_null(buf);
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (warnings) {
+			if (!strncmp(line, "# expect-warning: warning: ", 27))
+				lines_add(want, xasprintf("%s: %s", path, line + 18));
+			else if (!strncmp(line, "# expect-warning: ", 18))
+				lines_add(want, xasprintf("%s:%s", path, line + 18));
+			else if (line[0] != '#')
+				break;
+			continue;
+		}
 		if (!strncmp(line, "# expect-line: ", 15))
 			lines_add(want, xstrdup(line + 15));
 		else if (!strncmp(line, "# expect: error: ", 17))
@@ -257,7 +278,7 @@ static void parse_expect(const char *path, struct lines *want)
 			break; /* the expectations end with the leading comment block */
 	}
 	free(buf);
-	if (!want->n)
+	if (!want->n && !warnings)
 		fail_msg("%s: a bad fixture must start with '# expect:' lines", path);
 }
 
@@ -267,7 +288,7 @@ static void test_bad_fixture(void **state)
 {
 	const char *path = *state;
 
-	parse_expect(path, &cur.want);
+	parse_expect(path, false, &cur.want);
 	run_pipeline(path, false, &cur.run);
 	diag_errors(&cur.run.d, &cur.got);
 	if (cur.run.r == 0)
@@ -337,11 +358,13 @@ static void test_good_fixture(void **state)
 	FILE *f;
 
 	run_pipeline(path, false, &cur.run);
-	if (cur.run.r < 0 || cur.run.d.n) {
+	if (cur.run.r < 0 || diag_failed(&cur.run.d)) {
 		print_diag(path, &cur.run.d);
-		fail_msg("%s: a good fixture must load, validate and compile without diagnostics",
-			 path);
+		fail_msg("%s: a good fixture must load, validate and compile without errors", path);
 	}
+	parse_expect(path, true, &cur.want);
+	diag_lines(&cur.run.d, DIAG_WARNING, true, &cur.got);
+	assert_errors(path, &cur.want, &cur.got);
 	assert_false(cur.run.cfg->roles_auto); /* detection is a later issue: roles are explicit */
 	p = cur.run.plan;
 	assert_non_null(p);
@@ -577,6 +600,63 @@ static void test_catalog(void **state)
 		fail_msg("the catalog has %zu problem(s)", bad);
 }
 
+/*
+ * The catalog with one text replaced must fail to load with exactly one error, whose
+ * message (after "error: ") is want: the loader's checks of region lists, 'unless:' and
+ * 'port-from:'.
+ */
+static void expect_catalog_error(const char *from, const char *to, const char *want)
+{
+	char *text, *hit, *mod, path[] = "/tmp/fg-test-catalog.XXXXXX";
+	struct catalog *cat = NULL;
+	struct diag d = { 0 };
+	size_t len = 0;
+	int fd;
+
+	text = read_file(CATALOG, &len);
+	assert_non_null(text);
+	hit = strstr(text, from);
+	if (!hit)
+		fail_msg("the catalog has no '%s'", from);
+	mod = xasprintf("%.*s%s%s", (int)(hit - text), text, to, hit + strlen(from));
+	free(text);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, mod, strlen(mod), 0644);
+	free(mod);
+	assert_int_equal(catalog_load(path, &cat, &d), -EINVAL);
+	unlink(path);
+	if (d.n_errors != 1 || !strstr(d.msgs[0].text, "error: ") ||
+	    strcmp(strstr(d.msgs[0].text, "error: ") + 7, want)) {
+		print_diag("catalog", &d);
+		diag_clear(&d);
+		fail_msg("want exactly: %s", want);
+	}
+	diag_clear(&d);
+}
+
+static void test_catalog_errors(void **state)
+{
+	(void)state;
+	expect_catalog_error("    v1-portal: v1-portal-mea", "    v1-portals: v1-portal-mea",
+			     "unknown key 'v1-portals' in a region; did you mean 'v1-portal'?");
+	expect_catalog_error("    v1-portal: v1-portal-mea", "    v1-portal: v1-portal-xx",
+			     "region 'ae-1': v1-portal 'v1-portal-xx' is not an fqdn destination");
+	expect_catalog_error("    v1-portal: v1-portal-mea", "    v1-portal: [v1-portal-mea]",
+			     "region 'ae-1': v1-portal '(not a single value)' is not an fqdn "
+			     "destination");
+	expect_catalog_error("    unless: [sg-spn-proxy]", "    unless: [sg-spn-prxy]",
+			     "unknown condition 'sg-spn-prxy' (conditions: direct, proxy, "
+			     "manager-initiated, syslog-udp, syslog-tls, or a feature)");
+	expect_catalog_error("    port-from: download-mirror", "    port-from: download-mirrors",
+			     "unknown host fact 'download-mirrors'; did you mean 'download-mirror'?");
+	expect_catalog_error("    ports: [443]\n    port-from: download-mirror",
+			     "    ports: configured\n    port-from: download-mirror",
+			     "flow 'relay-download-mirror': 'ports: configured' needs the port of "
+			     "proxy or syslog, which always carry one");
+}
+
 /* ---- the test list, from the fixture directories ----------------------------------- */
 
 struct list {
@@ -675,6 +755,7 @@ int main(int argc, char **argv)
 	add_test(&l, xstrdup("strict-perms-owner"), test_strict_perms_owner, NULL);
 	for (i = 1; i < 4; i++)
 		l.v[i].teardown_func = tmp_remove;
+	add_test(&l, xstrdup("catalog-errors"), test_catalog_errors, NULL);
 	add_fixtures(&l, BAD_DIR, "bad", test_bad_fixture);
 	add_fixtures(&l, GOOD_DIR, "good", test_good_fixture);
 

@@ -2,7 +2,7 @@
 /*
  * detect_firewalls() on fixture trees: legacy iptables tables are conflicts, garbage in
  * ip_tables_names is a warning naming file:line, and the kernel's ruleset is not read for
- * a tree that is not the live host. det_read_file is wrapped (-Wl,--wrap) with a plain
+ * a tree that is not the live host. detect_read_file is wrapped (-Wl,--wrap) with a plain
  * reader, so this tests the firewall detector alone; the live part is tests/netns/t_conflict.sh.
  */
 #include <errno.h>
@@ -21,11 +21,11 @@
 
 #define LEGACY_ROOT "tests/detect/legacy-iptables/root"
 
-int __wrap_det_read_file(const char *root, const char *path, char **ret, size_t *ret_len,
-			 struct diag *d);
+int __wrap_detect_read_file(const char *root, const char *path, char **ret, size_t *ret_len,
+			    struct diag *d);
 
-int __wrap_det_read_file(const char *root, const char *path, char **ret, size_t *ret_len,
-			 struct diag *d)
+int __wrap_detect_read_file(const char *root, const char *path, char **ret, size_t *ret_len,
+			    struct diag *d)
 {
 	char full[4096], *buf;
 	size_t n;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The facts file (agent/detect_load.c): a detection with awkward strings (quotes,
+ * The facts file (agent/detect/load.c): a detection with awkward strings (quotes,
  * backslashes, control bytes, UTF-8, null values, IPv6 with a port, a negative priority)
  * survives detection_save + detection_load byte for byte in its JSON; wrong types and
  * missing fields are refused with file:line:col. Loading needs a root-owned file, so the
@@ -84,18 +84,19 @@ static void test_roundtrip(void **state)
 	if (geteuid() != 0)
 		skip();
 	assert_non_null(det);
-	assert_int_equal(det_role(det, ROLE_RELAY, "4122 \"open\"", "/proc/net/tcp{,6}"), 0);
+	assert_int_equal(detect_role(det, ROLE_RELAY, "4122 \"open\"", "/proc/net/tcp{,6}"), 0);
 	det->region = strdup("de-1");
 	det->manager_url = strdup("https://m.example/\\path?q=\"x\"\x01\t\xc3\xa9");
 	det->legacy_dsaas = true;
 	det->comm_known = true;
 	det->comm = COMM_BIDIRECTIONAL;
-	assert_int_equal(det_endpoint(det, FACT_PROXY, "[2001:db8::1]:3128", "/etc/x", 3, &d), 0);
-	assert_int_equal(det_endpoint(det, FACT_DNS_SERVERS, "192.0.2.53", "/etc/resolv.conf", 1,
-				      &d), 0);
-	assert_int_equal(det_evidence(det, "firewall", NULL, "nf_tables \\ dump", NULL), 0);
-	assert_int_equal(det_conflict(det, "table ip filter chain OUTPUT", "output", -150, "drop",
-				      "drops \"everything\""), 0);
+	assert_int_equal(detect_endpoint(det, FACT_PROXY, "[2001:db8::1]:3128", "/etc/x", 3, &d),
+			 0);
+	assert_int_equal(detect_endpoint(det, FACT_DNS_SERVERS, "192.0.2.53", "/etc/resolv.conf",
+					 1, &d), 0);
+	assert_int_equal(detect_evidence(det, "firewall", NULL, "nf_tables \\ dump", NULL), 0);
+	assert_int_equal(detect_conflict(det, "table ip filter chain OUTPUT", "output", -150,
+					 "drop", "drops \"everything\""), 0);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(detection_save(det, path), 0);
 	assert_int_equal(detection_load(path, &back, &d), 0);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * DNS and NTP detection: the pure parsers of agent/detect_parse.c, table-driven (input,
+ * DNS and NTP detection: the pure parsers of agent/detect/parse.c, table-driven (input,
  * servers recorded, include callbacks, the exact warnings with file:line:col), then
- * det_read_file's confinement to the root, then detect_dns/detect_ntp on the fixture trees
+ * detect_read_file's confinement to the root, then detect_dns/detect_ntp on the fixture trees
  * tests/detect/<name>/root. No root needed; paths are relative to the repository root.
  */
 #include <errno.h>
@@ -172,7 +172,7 @@ static void check_resolv_case(const struct resolv_case *c)
 	bool stub = !c->stub;
 	int r;
 
-	r = parse_resolv_conf(det, RC, c->input, c->flags, &stub, &d);
+	r = detect_parse_resolv_conf(det, RC, c->input, c->flags, &stub, &d);
 	if (r != c->ret || strcmp(list_str(det, FACT_DNS_SERVERS), c->servers) ||
 	    stub != c->stub || strcmp(diag_str(&d), c->warnings))
 		fail_msg("case '%s': ret %d (want %d), servers '%s' (want '%s'), stub %d, "
@@ -199,10 +199,10 @@ static void test_resolv_notes(void **state)
 	bool stub;
 
 	(void)state;
-	assert_int_equal(parse_resolv_conf(det, RC,
-					   "nameserver 127.0.0.53\nnameserver fe80::1%eth0\n"
-					   "nameserver 192.0.2.1\nnameserver 192.0.2.2\n",
-					   0, &stub, &d),
+	assert_int_equal(detect_parse_resolv_conf(det, RC,
+						  "nameserver 127.0.0.53\nnameserver fe80::1%eth0\n"
+						  "nameserver 192.0.2.1\nnameserver 192.0.2.2\n",
+						  0, &stub, &d),
 			 3);
 	assert_non_null(find_ev(det, "127.0.0.53", RC ":1", "systemd-resolved stub"));
 	assert_non_null(find_ev(det, "fe80::1", RC ":2", "scope 'eth0' dropped"));
@@ -232,7 +232,7 @@ static void test_resolv_overlong_and_flood(void **state)
 	p += sprintf(p, "\nnameserver 192.0.2.1\n");
 	for (i = 0; i < 30; i++)
 		p += sprintf(p, "nameserver bad%d\n", i);
-	assert_int_equal(parse_resolv_conf(det, RC, buf, 0, &stub, &d), 1);
+	assert_int_equal(detect_parse_resolv_conf(det, RC, buf, 0, &stub, &d), 1);
 	assert_string_equal(list_str(det, FACT_DNS_SERVERS), "192.0.2.1");
 	assert_string_equal(d.msgs[0].text,
 			    RC ":1:1: warning: line longer than 2048 bytes, ignoring");
@@ -348,9 +348,9 @@ static void check_conf_case(const struct conf_case *c, bool ntpd)
 
 	log.buf[0] = '\0';
 	if (ntpd)
-		r = parse_ntp_conf(det, NC, c->input, log_ref, &log, &d);
+		r = detect_parse_ntp_conf(det, NC, c->input, log_ref, &log, &d);
 	else
-		r = parse_chrony_conf(det, CC, c->input, c->flags, log_ref, &log, &d);
+		r = detect_parse_chrony_conf(det, CC, c->input, c->flags, log_ref, &log, &d);
 	if (r != c->ret || strcmp(list_str(det, FACT_NTP_SERVERS), c->servers) ||
 	    strcmp(log.buf, c->refs) || strcmp(diag_str(&d), c->warnings))
 		fail_msg("case '%s': ret %d (want %d), servers '%s' (want '%s'), refs '%s' "
@@ -381,19 +381,17 @@ static void test_ntp_table(void **state)
 
 static void test_chrony_notes(void **state)
 {
+	static const char conf[] = "server nts.example.com iburst nts\n"
+				   "server odd.example.com port 1123\n"
+				   "server std.example.com port 123\nserver 127.127.28.0\n"
+				   "server both.example.com nts ntsport 4461 port 1123\n"
+				   "server bad.example.com port x123\n"
+				   "server 127.0.0.53\nserver 127.0.0.53 nts\n";
 	struct detection *det = det_new();
 	struct diag d = { 0 };
 
 	(void)state;
-	assert_int_equal(parse_chrony_conf(det, CC,
-					   "server nts.example.com iburst nts\n"
-					   "server odd.example.com port 1123\n"
-					   "server std.example.com port 123\nserver 127.127.28.0\n"
-					   "server both.example.com nts ntsport 4461 port 1123\n"
-					   "server bad.example.com port x123\n"
-					   "server 127.0.0.53\nserver 127.0.0.53 nts\n",
-					   0, NULL, NULL, &d),
-			 7);
+	assert_int_equal(detect_parse_chrony_conf(det, CC, conf, 0, NULL, NULL, &d), 7);
 	assert_non_null(find_ev(det, "nts.example.com", CC ":1", "TCP 4460"));
 	assert_non_null(find_ev(det, "odd.example.com", CC ":2", "NTP to UDP 1123"));
 	assert_non_null(find_ev(det, "std.example.com", CC ":3", NULL));
@@ -467,9 +465,9 @@ static void check_ts_case(const struct ts_case *c)
 
 	assert_non_null(st);
 	for (i = 0; i < 4 && c->files[i][0]; i++)
-		assert_int_equal(parse_timesyncd_conf(det, st, c->files[i][0], c->files[i][1], &d),
-				 0);
-	assert_int_equal(timesyncd_record(det, st, TC, &d), 0);
+		assert_int_equal(detect_parse_timesyncd_conf(det, st, c->files[i][0],
+							     c->files[i][1], &d), 0);
+	assert_int_equal(detect_timesyncd_record(det, st, TC, &d), 0);
 	if (strcmp(list_str(det, FACT_NTP_SERVERS), c->servers) ||
 	    strcmp(diag_str(&d), c->warnings) ||
 	    (c->fallback_note && !find_ev(det, "f.example.net", NULL, c->fallback_note)) ||
@@ -498,11 +496,11 @@ static void test_timesyncd_source_lines(void **state)
 
 	(void)state;
 	assert_non_null(st);
-	assert_int_equal(parse_timesyncd_conf(det, st, TC, "[Time]\n\nNTP=a.example.net\n", &d),
-			 0);
-	assert_int_equal(parse_timesyncd_conf(det, st, TD, "[Time]\nNTP=b.example.net\n", &d),
-			 0);
-	assert_int_equal(timesyncd_record(det, st, TC, &d), 0);
+	assert_int_equal(detect_parse_timesyncd_conf(det, st, TC, "[Time]\n\nNTP=a.example.net\n",
+						     &d), 0);
+	assert_int_equal(detect_parse_timesyncd_conf(det, st, TD, "[Time]\nNTP=b.example.net\n",
+						     &d), 0);
+	assert_int_equal(detect_timesyncd_record(det, st, TC, &d), 0);
 	assert_non_null(find_ev(det, "a.example.net", TC ":3", NULL));
 	assert_non_null(find_ev(det, "b.example.net", TD ":2", NULL));
 	free(st);
@@ -538,17 +536,17 @@ static void test_conf_path(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		r = parse_conf_path(cases[i].in, buf, sizeof(buf), &why);
+		r = detect_parse_conf_path(cases[i].in, buf, sizeof(buf), &why);
 		if (r != cases[i].ret || (r == 0 && strcmp(buf, cases[i].out)) || (r < 0 && !why))
 			fail_msg("'%s': %d '%s'", cases[i].in, r, r == 0 ? buf : why);
 	}
-	assert_int_equal(parse_conf_path("/a/very/long/path/that/does/not/fit/into/sixty/four/"
-					 "bytes/of/buffer",
-					 buf, sizeof(buf), &why),
+	assert_int_equal(detect_parse_conf_path("/a/very/long/path/that/does/not/fit/into/sixty/"
+						"four/bytes/of/buffer",
+						buf, sizeof(buf), &why),
 			 -ENAMETOOLONG);
 }
 
-/* ---- det_read_file under a root ------------------------------------------------------ */
+/* ---- detect_read_file under a root --------------------------------------------------- */
 
 struct tmp_root {
 	char dir[64];
@@ -602,7 +600,7 @@ static int read_rel(struct tmp_root *t, const char *path, char **buf, struct dia
 {
 	size_t len;
 
-	return det_read_file(t->dir, path, buf, &len, d);
+	return detect_read_file(t->dir, path, buf, &len, d);
 }
 
 /* Absolute symlinks and ".." resolve inside the root, as if it were "/". */
@@ -671,7 +669,7 @@ static void test_read_file_limit(void **state)
 	snprintf(p, sizeof(p), "%s/etc/limit", t->dir);
 	write_file(p, big, DETECT_MAX_FILE);
 	free(big);
-	assert_int_equal(det_read_file(t->dir, "/etc/limit", &buf, &len, &d), 0);
+	assert_int_equal(detect_read_file(t->dir, "/etc/limit", &buf, &len, &d), 0);
 	assert_int_equal(len, DETECT_MAX_FILE);
 	assert_int_equal(buf[len], '\0');
 	free(buf);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Vendor-software detection (agent/detect_vendor.c): the parsers on captured-format and
- * broken text, det_run_tool() on small scripts (exit codes, clean environment, output cap,
+ * Vendor-software detection (agent/detect/vendor_*.c): the parsers on captured-format and
+ * broken text, detect_run_tool() on small scripts (exit codes, clean environment, output cap,
  * a hung tool and what it started), the relay and communication-direction thresholds on
  * generated socket tables, and detect_agent/relay/dcgw on the fixture trees under
  * tests/detect/NAME/root. No root needed; paths are relative to the repository root.
@@ -169,15 +169,56 @@ static char *agent_root(void)
 }
 
 /* Runs the three vendor detectors in detect_host()'s order. */
-static struct detection *detect_vendor(const char *root, struct diag *d)
+static void detect_vendor(const char *root, struct detection *det, struct diag *d)
 {
-	struct detection *det = det_new();
-
 	assert_int_equal(detect_agent(det, root, d), 0);
 	assert_int_equal(detect_relay(det, root, d), 0);
 	assert_int_equal(detect_dcgw(det, root, d), 0);
 	assert_int_equal(d->n_errors, 0);
-	return det;
+}
+
+/* What most tests start from: an empty detection and no diagnostics (root: a tmp_root()). */
+struct vendor_fixture {
+	struct detection *det;
+	struct diag d;
+	char *root;
+};
+
+static int setup(void **state)
+{
+	struct vendor_fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->det = det_new();
+	*state = f;
+	return 0;
+}
+
+/* The vendor detectors on the fixture tree tests/detect/NAME/root: no diagnostic allowed. */
+static struct detection *fixture_tree(void **state, const char *name)
+{
+	struct vendor_fixture *f = *state;
+	char root[PATH_MAX];
+
+	snprintf(root, sizeof(root), FIXTURES "/%s/root", name);
+	detect_vendor(root, f->det, &f->d);
+	if (f->d.n) {
+		diag_dump(&f->d);
+		fail_msg("%s: %zu diagnostics", name, f->d.n);
+	}
+	return f->det;
+}
+
+static int teardown(void **state)
+{
+	struct vendor_fixture *f = *state;
+
+	detection_free(f->det);
+	diag_clear(&f->d);
+	if (f->root)
+		rm_root(f->root);
+	free(f);
+	return 0;
 }
 
 static const char TCP_HEADER[] =
@@ -188,7 +229,7 @@ static const char TCP_HEADER[] =
 	"   " sl ": " local " " remote " " st " 00000000:00000000 00:00000000 00000000     0 " \
 	"       0 1234 1 0000000000000000 100 0 0 10 0\n"
 
-/* ---- region_from_url ------------------------------------------------------------------ */
+/* ---- detect_region_from_url ----------------------------------------------------------- */
 
 static void test_region_from_url(void **state)
 {
@@ -228,17 +269,17 @@ static void test_region_from_url(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int r = region_from_url(cases[i].url, buf, sizeof(buf));
+		int r = detect_region_from_url(cases[i].url, buf, sizeof(buf));
 
 		if (r != cases[i].r)
 			fail_msg("%s: %d, expected %d", cases[i].url, r, cases[i].r);
 		if (!r)
 			assert_string_equal(buf, cases[i].region);
 	}
-	assert_int_equal(region_from_url(cases[0].url, buf, 4), -ENAMETOOLONG);
+	assert_int_equal(detect_region_from_url(cases[0].url, buf, 4), -ENAMETOOLONG);
 }
 
-/* ---- parse_agent_status --------------------------------------------------------------- */
+/* ---- detect_parse_agent_status -------------------------------------------------------- */
 
 static const char STATUS_DE1[] =
 	"AgentStatus.0: agentState\n"
@@ -249,21 +290,19 @@ static const char STATUS_DE1[] =
 
 static void test_status_region(void **state)
 {
-	struct detection *det = det_new();
-	struct diag d = { 0 };
+	struct vendor_fixture *f = *state;
+	struct detection *det = f->det;
+	struct diag *d = &f->d;
 
-	(void)state;
-	assert_int_equal(parse_agent_status(det, "dsa_query", STATUS_DE1, strlen(STATUS_DE1), &d),
-			 0);
-	assert_int_equal(d.n, 0);
+	assert_int_equal(detect_parse_agent_status(det, "dsa_query", STATUS_DE1, strlen(STATUS_DE1),
+						   d), 0);
+	assert_int_equal(d->n, 0);
 	assert_string_equal(det->region, "de-1");
 	assert_string_equal(det->manager_url,
 			    "https://agents-004.workload.de-1.cloudone.trendmicro.com:443/");
 	assert_false(det->legacy_dsaas);
 	assert_ev(det, "region", "de-1");
 	assert_ev(det, "agent-state", "green");
-	detection_free(det);
-	diag_clear(&d);
 }
 
 /* One captured script prints "AgentStatus.dsmUrl:https://..." without the space; CRLF too. */
@@ -271,15 +310,13 @@ static void test_status_no_space_crlf(void **state)
 {
 	static const char out[] = "AgentStatus.dsmUrl:https://agents.workload.au-1.cloudone."
 				  "trendmicro.com:443/\r\n";
-	struct detection *det = det_new();
-	struct diag d = { 0 };
+	struct vendor_fixture *f = *state;
+	struct detection *det = f->det;
+	struct diag *d = &f->d;
 
-	(void)state;
-	assert_int_equal(parse_agent_status(det, "q", out, strlen(out), &d), 0);
-	assert_int_equal(d.n, 0);
+	assert_int_equal(detect_parse_agent_status(det, "q", out, strlen(out), d), 0);
+	assert_int_equal(d->n, 0);
 	assert_string_equal(det->region, "au-1");
-	detection_free(det);
-	diag_clear(&d);
 }
 
 static void test_status_legacy(void **state)
@@ -287,33 +324,29 @@ static void test_status_legacy(void **state)
 	static const char out[] =
 		"AgentStatus.dsmUrl: https://agents.deepsecurity.trendmicro.com:443/\n";
 	static const char host[] = "agents.deepsecurity.trendmicro.com";
-	struct detection *det = det_new();
-	struct diag d = { 0 };
+	struct vendor_fixture *f = *state;
+	struct detection *det = f->det;
+	struct diag *d = &f->d;
 
-	(void)state;
-	assert_int_equal(parse_agent_status(det, "q", out, strlen(out), &d), 0);
+	assert_int_equal(detect_parse_agent_status(det, "q", out, strlen(out), d), 0);
 	assert_true(det->legacy_dsaas);
 	assert_null(det->region);
 	assert_ev(det, "legacy-dsaas", host);
 	assert_non_null(strstr(ev_find(det, "legacy-dsaas", host)->note, "region"));
-	detection_free(det);
-	diag_clear(&d);
 }
 
 static void test_status_on_prem(void **state)
 {
 	static const char out[] = "AgentStatus.dsmUrl: https://192.168.100.48:4120/\n";
-	struct detection *det = det_new();
-	struct diag d = { 0 };
+	struct vendor_fixture *f = *state;
+	struct detection *det = f->det;
+	struct diag *d = &f->d;
 
-	(void)state;
-	assert_int_equal(parse_agent_status(det, "q", out, strlen(out), &d), 0);
+	assert_int_equal(detect_parse_agent_status(det, "q", out, strlen(out), d), 0);
 	assert_null(det->region);
 	assert_false(det->legacy_dsaas);
 	assert_string_equal(det->manager_url, "https://192.168.100.48:4120/");
 	assert_non_null(strstr(ev_find(det, "region", NULL)->note, "on-premises"));
-	detection_free(det);
-	diag_clear(&d);
 }
 
 static void test_status_garbage(void **state)
@@ -326,58 +359,52 @@ static void test_status_garbage(void **state)
 				  "\x01\x02 binary\n"
 				  "AgentStatus.dsmUrl: https://agents.workload.sg-1.cloudone."
 				  "trendmicro.com/\n";
-	struct detection *det = det_new();
-	struct diag d = { 0 };
+	struct vendor_fixture *f = *state;
+	struct detection *det = f->det;
+	struct diag *d = &f->d;
 
-	(void)state;
-	assert_int_equal(parse_agent_status(det, "/opt/ds_agent/dsa_query -c GetAgentStatus", out,
-					    sizeof(out) - 1, &d),
+	assert_int_equal(detect_parse_agent_status(det, "/opt/ds_agent/dsa_query -c GetAgentStatus",
+						   out, sizeof(out) - 1, d),
 			 0);
-	assert_int_equal(d.n_errors, 0);
-	assert_warned(&d, "/opt/ds_agent/dsa_query -c GetAgentStatus:1:1: warning: not "
-			  "'AgentStatus.field: value'");
-	assert_warned(&d, ":2:1: warning: manager URL 'http://agents.workload.de-1");
-	assert_warned(&d, ":3:1: warning: not 'AgentStatus.field: value'");
-	assert_warned(&d, ":4:1: warning: not 'AgentStatus.field: value'");
-	assert_warned(&d, ":5:1: warning: line too long or not text");
+	assert_int_equal(d->n_errors, 0);
+	assert_warned(d, "/opt/ds_agent/dsa_query -c GetAgentStatus:1:1: warning: not "
+			 "'AgentStatus.field: value'");
+	assert_warned(d, ":2:1: warning: manager URL 'http://agents.workload.de-1");
+	assert_warned(d, ":3:1: warning: not 'AgentStatus.field: value'");
+	assert_warned(d, ":4:1: warning: not 'AgentStatus.field: value'");
+	assert_warned(d, ":5:1: warning: line too long or not text");
 	/* A bad first dsmUrl does not hide a good later one. */
 	assert_string_equal(det->region, "sg-1");
-	detection_free(det);
-	diag_clear(&d);
 }
 
 static void test_status_not_activated(void **state)
 {
 	static const char out[] = "AgentStatus.0: dsmUrl\nAgentStatus.dsmUrl: \n";
-	struct detection *det = det_new();
-	struct diag d = { 0 };
+	struct vendor_fixture *f = *state;
+	struct detection *det = f->det;
+	struct diag *d = &f->d;
 
-	(void)state;
-	assert_int_equal(parse_agent_status(det, "q", out, strlen(out), &d), 0);
+	assert_int_equal(detect_parse_agent_status(det, "q", out, strlen(out), d), 0);
 	assert_null(det->manager_url);
 	assert_non_null(strstr(ev_find(det, "manager-url", NULL)->note, "index lists dsmUrl"));
-	detection_free(det);
-	diag_clear(&d);
 }
 
 /* Embedded NUL bytes and an overlong line: warnings, never a read past the buffer. */
 static void test_status_binary(void **state)
 {
 	char out[3000];
-	struct detection *det = det_new();
-	struct diag d = { 0 };
+	struct vendor_fixture *f = *state;
+	struct detection *det = f->det;
+	struct diag *d = &f->d;
 
-	(void)state;
 	memset(out, 'A', sizeof(out));
 	memcpy(out, "AgentStatus.dsmUrl: https://x\0y\n", 33);
-	assert_int_equal(parse_agent_status(det, "q", out, sizeof(out), &d), 0);
-	assert_int_equal(diag_count(&d, "line too long or not text"), 2);
+	assert_int_equal(detect_parse_agent_status(det, "q", out, sizeof(out), d), 0);
+	assert_int_equal(diag_count(d, "line too long or not text"), 2);
 	assert_null(det->manager_url);
-	detection_free(det);
-	diag_clear(&d);
 }
 
-/* ---- parse_get_configuration ---------------------------------------------------------- */
+/* ---- detect_parse_get_configuration --------------------------------------------------- */
 
 static const char CONFIG_XML[] =
 	"<?xml version='1.0' encoding='UTF-8'?>\n"
@@ -393,27 +420,25 @@ static const char CONFIG_XML[] =
 
 static void test_config_urls_and_proxies(void **state)
 {
-	struct detection *det = det_new();
-	struct diag d = { 0 };
+	struct vendor_fixture *f = *state;
+	struct detection *det = f->det;
+	struct diag *d = &f->d;
 
-	(void)state;
-	assert_int_equal(parse_get_configuration(det, "sendCommand", CONFIG_XML,
-						 strlen(CONFIG_XML), &d),
+	assert_int_equal(detect_parse_get_configuration(det, "sendCommand", CONFIG_XML,
+							strlen(CONFIG_XML), d),
 			 0);
 	assert_string_equal(det->region, "jp-1");
 	assert_true(has_endpoint(&det->lists[FACT_PROXY], "proxy.jp.example.com", 3128));
 	assert_true(has_endpoint(&det->lists[FACT_PROXY], "2001:db8::8", 1080));
 	assert_true(has_endpoint(&det->lists[FACT_PROXY], "pkg.example.com", 8080));
 	assert_int_equal(det->lists[FACT_PROXY].n, 3);
-	assert_warned(&d, "sendCommand:4:1: warning: attribute 'pacProxyUrl': a PAC file");
-	assert_warned(&d, "sendCommand:5:1: warning: attribute 'brokenProxy' is not host:port");
-	assert_int_equal(d.n, 2);
-	assert_nowhere(det, &d, "s3cret");
-	assert_nowhere(det, &d, "flowguard:");
-	assert_nowhere(det, &d, "abc");
-	assert_nowhere(det, &d, "intra.example");
-	detection_free(det);
-	diag_clear(&d);
+	assert_warned(d, "sendCommand:4:1: warning: attribute 'pacProxyUrl': a PAC file");
+	assert_warned(d, "sendCommand:5:1: warning: attribute 'brokenProxy' is not host:port");
+	assert_int_equal(d->n, 2);
+	assert_nowhere(det, d, "s3cret");
+	assert_nowhere(det, d, "flowguard:");
+	assert_nowhere(det, d, "abc");
+	assert_nowhere(det, d, "intra.example");
 }
 
 /* GetConfiguration after GetAgentStatus: the same URL adds nothing, another one is noted. */
@@ -422,18 +447,16 @@ static void test_config_second_url(void **state)
 	static const char xml[] = "<C dsmUrls='https://agents-002.workload.jp-1.cloudone.trendmicro"
 				  ".com:443/, https://agents-003.workload.jp-1.cloudone.trendmicro."
 				  "com:443/'/>";
-	struct detection *det = det_new();
-	struct diag d = { 0 };
+	struct vendor_fixture *f = *state;
+	struct detection *det = f->det;
+	struct diag *d = &f->d;
 
-	(void)state;
-	assert_int_equal(parse_get_configuration(det, "s", xml, strlen(xml), &d), 0);
+	assert_int_equal(detect_parse_get_configuration(det, "s", xml, strlen(xml), d), 0);
 	assert_string_equal(det->manager_url,
 			    "https://agents-002.workload.jp-1.cloudone.trendmicro.com:443/");
 	assert_non_null(strstr(ev_find(det, "manager-url", "https://agents-003.workload.jp-1."
 					    "cloudone.trendmicro.com:443/")->note, "differs"));
 	assert_ev(det, "proxy", NULL);
-	detection_free(det);
-	diag_clear(&d);
 }
 
 static void test_config_garbage(void **state)
@@ -444,7 +467,7 @@ static void test_config_garbage(void **state)
 	struct diag d = { 0 };
 
 	(void)state;
-	assert_int_equal(parse_get_configuration(det, "s", xml, strlen(xml), &d), 0);
+	assert_int_equal(detect_parse_get_configuration(det, "s", xml, strlen(xml), &d), 0);
 	assert_warned(&d, "s:2:1: warning: attribute 'a': value unterminated");
 	assert_int_equal(d.n_errors, 0);
 	assert_ev(det, "manager-url", NULL);
@@ -452,13 +475,13 @@ static void test_config_garbage(void **state)
 	detection_free(det);
 	diag_clear(&d);
 	det = det_new();
-	assert_int_equal(parse_get_configuration(det, "s", "no xml", 6, &d), 0);
+	assert_int_equal(detect_parse_get_configuration(det, "s", "no xml", 6, &d), 0);
 	assert_warned(&d, "s: warning: no name='value' attributes");
 	detection_free(det);
 	diag_clear(&d);
 }
 
-/* ---- parse_proc_net_tcp --------------------------------------------------------------- */
+/* ---- detect_parse_proc_net_tcp -------------------------------------------------------- */
 
 static void test_proc_net_tcp_v4(void **state)
 {
@@ -478,7 +501,8 @@ static void test_proc_net_tcp_v4(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(parse_proc_net_tcp("/proc/net/tcp", tcp, strlen(tcp), v, 8, &n, &d), 0);
+	assert_int_equal(detect_parse_proc_net_tcp("/proc/net/tcp", tcp, strlen(tcp), v, 8, &n,
+						   &d), 0);
 	assert_int_equal(n, 4); /* 4122, 4123, the session on 4118, the 4118 listener */
 	assert_string_equal(v[0].local, "0.0.0.0");
 	assert_int_equal(v[0].lport, VENDOR_PORT_RELAY);
@@ -513,7 +537,8 @@ static void test_proc_net_tcp_v6(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(parse_proc_net_tcp("/proc/net/tcp6", tcp6, strlen(tcp6), v, 8, &n, &d), 0);
+	assert_int_equal(detect_parse_proc_net_tcp("/proc/net/tcp6", tcp6, strlen(tcp6), v, 8,
+						   &n, &d), 0);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(n, 4);
 	assert_string_equal(v[0].local, "::");
@@ -525,13 +550,14 @@ static void test_proc_net_tcp_v6(void **state)
 	assert_true(v[3].remote_lo); /* ::ffff:127.0.0.1 */
 
 	/* More sockets than room: one warning, the first ones kept. */
-	assert_int_equal(parse_proc_net_tcp("/proc/net/tcp6", tcp6, strlen(tcp6), v, 1, &n, &d), 0);
+	assert_int_equal(detect_parse_proc_net_tcp("/proc/net/tcp6", tcp6, strlen(tcp6), v, 1,
+						   &n, &d), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(diag_count(&d, "more than 1 sockets"), 1);
 	diag_clear(&d);
 }
 
-/* ---- parse_dcgw_allow_list ------------------------------------------------------------ */
+/* ---- detect_parse_dcgw_allow_list ----------------------------------------------------- */
 
 static void test_dcgw_list(void **state)
 {
@@ -557,30 +583,28 @@ static void test_dcgw_list(void **state)
 		"gateway_proxy:\n"
 		"  HostName: 2001:db8::3\n"
 		"  Port: 8080\n";
-	struct detection *det = det_new();
-	struct diag d = { 0 };
+	struct vendor_fixture *f = *state;
+	struct detection *det = f->det;
+	struct diag *d = &f->d;
 
-	(void)state;
-	assert_int_equal(parse_dcgw_allow_list(det, "/conf/destination_allow_list.yaml", yaml,
-					       strlen(yaml), &d),
+	assert_int_equal(detect_parse_dcgw_allow_list(det, "/conf/destination_allow_list.yaml",
+						      yaml, strlen(yaml), d),
 			 0);
-	assert_int_equal(d.n_errors, 0);
+	assert_int_equal(d->n_errors, 0);
 	assert_int_equal(det->lists[FACT_VCENTER].n, 1);
 	assert_true(has_endpoint(&det->lists[FACT_VCENTER], "vcenter01.corp.example.com", 0));
 	assert_int_equal(det->lists[FACT_AD].n, 2);
 	assert_true(has_endpoint(&det->lists[FACT_AD], "10.10.0.21", 0));
 	assert_true(has_endpoint(&det->lists[FACT_AD], "dc01.corp.example.com", 0));
 	assert_true(has_endpoint(&det->lists[FACT_PROXY], "2001:db8::3", 8080));
-	assert_warned(&d, "/conf/destination_allow_list.yaml:9:11: warning: port 902 of "
-			  "'esx.corp.example.com' is neither vCenter (443) nor Active Directory");
-	assert_warned(&d, ":12:12: warning: 'dc02.corp.example.com' is reached through its own "
-			  "proxy");
-	assert_warned(&d, ":15:5: warning: a destination needs HostName and Port");
-	assert_warned(&d, ":16:5: warning:");
-	assert_warned(&d, ":17:1: warning: vcenter 'bad_name!'");
-	assert_int_equal(d.n, 5);
-	detection_free(det);
-	diag_clear(&d);
+	assert_warned(d, "/conf/destination_allow_list.yaml:9:11: warning: port 902 of "
+			 "'esx.corp.example.com' is neither vCenter (443) nor Active Directory");
+	assert_warned(d, ":12:12: warning: 'dc02.corp.example.com' is reached through its own "
+			 "proxy");
+	assert_warned(d, ":15:5: warning: a destination needs HostName and Port");
+	assert_warned(d, ":16:5: warning:");
+	assert_warned(d, ":17:1: warning: vcenter 'bad_name!'");
+	assert_int_equal(d->n, 5);
 }
 
 static void test_dcgw_broken(void **state)
@@ -601,8 +625,8 @@ static void test_dcgw_broken(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
 		det = det_new();
-		assert_int_equal(parse_dcgw_allow_list(det, "/c.yaml", docs[i], strlen(docs[i]),
-						       &d),
+		assert_int_equal(detect_parse_dcgw_allow_list(det, "/c.yaml", docs[i],
+							      strlen(docs[i]), &d),
 				 0);
 		assert_int_equal(d.n_errors, 0);
 		if (i < 5 && !diag_count(&d, "/c.yaml")) {
@@ -615,7 +639,7 @@ static void test_dcgw_broken(void **state)
 	}
 }
 
-/* ---- det_run_tool --------------------------------------------------------------------- */
+/* ---- detect_run_tool ------------------------------------------------------------------ */
 
 static void test_run_tool(void **state)
 {
@@ -625,19 +649,19 @@ static void test_run_tool(void **state)
 
 	(void)state;
 	put(root, "/bin/tool", "#!/bin/sh\nprintf '%s|' \"$@\"\n", 0755);
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), 0);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), 0);
 	assert_string_equal(out, "-c|Get Status|");
 	assert_int_equal(len, 14);
 	free(out);
 	put(root, "/bin/tool", "#!/bin/sh\necho partial\nexit 1\n", 0755);
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), -EIO);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), -EIO);
 	put(root, "/bin/tool", "#!/bin/sh\nkill -9 $$\n", 0755);
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), -EIO);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), -EIO);
 	put(root, "/bin/tool", "#!/bin/sh\nexit 0\n", 0644); /* not executable */
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), -EIO);
-	assert_int_equal(det_run_tool(root, "/bin/missing", argv, &out, &len), -ENOENT);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), -EIO);
+	assert_int_equal(detect_run_tool(root, "/bin/missing", argv, &out, &len), -ENOENT);
 	put(root, "/bin/tool", "#!/bin/sh\nexit 0\n", 0755);
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), 0);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), 0);
 	assert_int_equal(len, 0);
 	assert_string_equal(out, "");
 	free(out);
@@ -669,7 +693,7 @@ static void test_run_tool_isolated(void **state)
 	    "cat\n" /* stdin: must be at its end at once */
 	    "readlink /proc/$$/fd/2\n",
 	    0755);
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), 0);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), 0);
 	assert_int_equal(strncmp(out, expect, sizeof(expect) - 1), 0);
 	assert_null(strstr(out, "FG_SECRET"));
 	assert_non_null(strstr(out, "\n/dev/null\n"));
@@ -688,7 +712,7 @@ static void test_run_tool_too_much(void **state)
 	(void)state;
 	/* `yes` would never stop: the cap, not the tool, ends this. */
 	put(root, "/bin/tool", "#!/bin/sh\nexec yes flowguard\n", 0755);
-	assert_int_equal(det_run_tool(root, "/bin/tool", argv, &out, &len), -EFBIG);
+	assert_int_equal(detect_run_tool(root, "/bin/tool", argv, &out, &len), -EFBIG);
 	rm_root(root);
 }
 
@@ -755,8 +779,8 @@ static void test_tool_hangs(void **state)
 
 /* ---- relay and communication thresholds ----------------------------------------------- */
 
-static struct detection *detect_in(const char *root, const char *tcp, bool repo,
-				   struct diag *d)
+static void detect_in(const char *root, const char *tcp, bool repo, struct detection *det,
+		      struct diag *d)
 {
 	char *text;
 
@@ -767,7 +791,7 @@ static struct detection *detect_in(const char *root, const char *tcp, bool repo,
 	}
 	if (repo)
 		put(root, "/var/opt/ds_agent/relay/www/dsa/Agent-Core.zip", "x", 0644);
-	return detect_vendor(root, d);
+	detect_vendor(root, det, d);
 }
 
 static void test_relay_thresholds(void **state)
@@ -793,7 +817,8 @@ static void test_relay_thresholds(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		root = agent_root();
-		det = detect_in(root, cases[i].tcp, cases[i].repo, &d);
+		det = det_new();
+		detect_in(root, cases[i].tcp, cases[i].repo, det, &d);
 		if (!!(det->roles & (1U << ROLE_RELAY)) != cases[i].relay)
 			fail_msg("case %zu: relay %s expected", i, cases[i].relay ? "" : "not");
 		if (!cases[i].relay)
@@ -807,16 +832,12 @@ static void test_relay_thresholds(void **state)
 /* Without an agent, a 4122 listener is some other program's. */
 static void test_relay_needs_agent(void **state)
 {
-	struct detection *det;
-	struct diag d = { 0 };
-	char *root = tmp_root();
+	struct vendor_fixture *f = *state;
 
-	(void)state;
-	det = detect_in(root, TCP_LINE("0", "00000000:101A", "00000000:0000", "0A"), true, &d);
-	assert_int_equal(det->roles, 0);
-	detection_free(det);
-	diag_clear(&d);
-	rm_root(root);
+	f->root = tmp_root();
+	detect_in(f->root, TCP_LINE("0", "00000000:101A", "00000000:0000", "0A"), true, f->det,
+		  &f->d);
+	assert_int_equal(f->det->roles, 0);
 }
 
 static void test_comm_direction(void **state)
@@ -850,7 +871,8 @@ static void test_comm_direction(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		root = agent_root();
-		det = detect_in(root, cases[i].tcp, false, &d);
+		det = det_new();
+		detect_in(root, cases[i].tcp, false, det, &d);
 		if (det->comm_known != cases[i].known)
 			fail_msg("case %zu: comm_known %d", i, det->comm_known);
 		if (cases[i].known)
@@ -865,12 +887,8 @@ static void test_comm_direction(void **state)
 
 static void test_fixture_agent_de1(void **state)
 {
-	struct diag d = { 0 };
-	struct detection *det;
+	const struct detection *det = fixture_tree(state, "agent-de1");
 
-	(void)state;
-	det = detect_vendor(FIXTURES "/agent-de1/root", &d);
-	assert_int_equal(d.n, 0);
 	assert_int_equal(det->roles, 1U << ROLE_AGENT);
 	assert_string_equal(det->region, "de-1");
 	assert_string_equal(det->manager_url,
@@ -879,39 +897,28 @@ static void test_fixture_agent_de1(void **state)
 	assert_int_equal(det->comm, COMM_AGENT_INITIATED);
 	assert_ev(det, "ds_agent", "ds_agent service unit");
 	assert_ev(det, "proxy", NULL);
-	detection_free(det);
-	diag_clear(&d);
 }
 
 static void test_fixture_relay_jp1(void **state)
 {
-	struct diag d = { 0 };
-	struct detection *det;
+	const struct detection *det = fixture_tree(state, "relay-jp1-proxy");
+	struct vendor_fixture *f = *state;
 
-	(void)state;
-	det = detect_vendor(FIXTURES "/relay-jp1-proxy/root", &d);
-	assert_int_equal(d.n, 0);
 	assert_int_equal(det->roles, (1U << ROLE_AGENT) | (1U << ROLE_RELAY));
 	assert_string_equal(det->region, "jp-1");
 	assert_true(has_endpoint(&det->lists[FACT_PROXY], "proxy.jp.example.com", 3128));
 	assert_int_equal(det->lists[FACT_PROXY].n, 1);
-	assert_nowhere(det, &d, "s3cret");
+	assert_nowhere(det, &f->d, "s3cret");
 	assert_ev(det, "relay", "0.0.0.0:4122 listening");
 	assert_ev(det, "relay", "127.0.0.1:4123 listening");
 	assert_ev(det, "relay", "2 entries");
 	assert_int_equal(det->comm, COMM_AGENT_INITIATED);
-	detection_free(det);
-	diag_clear(&d);
 }
 
 static void test_fixture_us1_manager_initiated(void **state)
 {
-	struct diag d = { 0 };
-	struct detection *det;
+	const struct detection *det = fixture_tree(state, "agent-us1-manager-initiated");
 
-	(void)state;
-	det = detect_vendor(FIXTURES "/agent-us1-manager-initiated/root", &d);
-	assert_int_equal(d.n, 0);
 	assert_int_equal(det->roles, 1U << ROLE_AGENT);
 	assert_string_equal(det->region, "us-1");
 	assert_true(det->comm_known);
@@ -919,134 +926,112 @@ static void test_fixture_us1_manager_initiated(void **state)
 	assert_ev(det, "communication", "[::]:4118 listening");
 	assert_ev(det, "communication", "[::ffff:10.0.0.5]:4118 from [::ffff:34.205.5.10]:51234");
 	assert_ev(det, "ds_agent", "ds_agent init script");
-	detection_free(det);
-	diag_clear(&d);
 }
 
 static void test_fixture_legacy(void **state)
 {
-	struct diag d = { 0 };
-	struct detection *det;
+	const struct detection *det = fixture_tree(state, "legacy-dsaas");
 
-	(void)state;
-	det = detect_vendor(FIXTURES "/legacy-dsaas/root", &d);
-	assert_int_equal(d.n, 0);
 	assert_int_equal(det->roles, 1U << ROLE_AGENT);
 	assert_true(det->legacy_dsaas);
 	assert_null(det->region);
 	assert_false(det->comm_known);
 	assert_ev(det, "listeners", NULL);
-	detection_free(det);
-	diag_clear(&d);
 }
 
 static void test_fixture_dcgw(void **state)
 {
-	struct diag d = { 0 };
-	struct detection *det;
+	const struct detection *det = fixture_tree(state, "dcgw");
 
-	(void)state;
-	det = detect_vendor(FIXTURES "/dcgw/root", &d);
-	assert_int_equal(d.n, 0);
 	assert_int_equal(det->roles, 1U << ROLE_DC_GATEWAY);
 	assert_true(has_endpoint(&det->lists[FACT_VCENTER], "vcenter01.corp.example.com", 0));
 	assert_true(has_endpoint(&det->lists[FACT_AD], "10.10.0.21", 0));
 	assert_true(has_endpoint(&det->lists[FACT_AD], "dc01.corp.example.com", 0));
 	assert_true(has_endpoint(&det->lists[FACT_PROXY], "proxy.corp.example.com", 8080));
 	assert_ev(det, "vcenter", "vcenter01.corp.example.com");
-	detection_free(det);
-	diag_clear(&d);
 }
 
 /* The vendor's page also spells the file "destiantion_allow_list.yaml". */
 static void test_dcgw_misspelled_file(void **state)
 {
-	struct diag d = { 0 };
-	struct detection *det;
-	char *root = tmp_root();
+	struct vendor_fixture *f = *state;
+	struct detection *det = f->det;
+	struct diag *d = &f->d;
+	char *root = f->root = tmp_root();
 
-	(void)state;
 	put(root, "/lib/systemd/system/c1ws-dcgw.service", "[Service]\n", 0644);
 	put(root, "/var/opt/c1ws-dcgateway/conf/destiantion_allow_list.yaml",
 	    "destinations:\n  - {HostName: vc.example.com, Port: 443}\n", 0644);
-	det = detect_vendor(root, &d);
+	detect_vendor(root, det, d);
 	assert_int_equal(det->roles, 1U << ROLE_DC_GATEWAY);
 	assert_true(has_endpoint(&det->lists[FACT_VCENTER], "vc.example.com", 0));
-	detection_free(det);
-	diag_clear(&d);
-	rm_root(root);
 }
 
 static void test_fixture_no_vendor(void **state)
 {
-	struct diag d = { 0 };
-	struct detection *det;
+	const struct detection *det = fixture_tree(state, "no-vendor");
 
-	(void)state;
-	det = detect_vendor(FIXTURES "/no-vendor/root", &d);
-	assert_int_equal(d.n, 0);
 	assert_int_equal(det->roles, 0);
 	assert_null(det->region);
 	assert_null(det->manager_url);
 	assert_ev(det, "role agent", NULL);
 	assert_ev(det, "role dc-gateway", NULL);
-	detection_free(det);
-	diag_clear(&d);
 }
 
 static void test_fixture_tool_fails(void **state)
 {
-	struct diag d = { 0 };
-	struct detection *det;
+	struct vendor_fixture *f = *state;
+	struct detection *det = f->det;
+	struct diag *d = &f->d;
 
-	(void)state;
-	det = detect_vendor(FIXTURES "/tool-fails/root", &d);
+	detect_vendor(FIXTURES "/tool-fails/root", det, d);
 	assert_int_equal(det->roles, 1U << ROLE_AGENT);
 	assert_null(det->region);
 	assert_null(det->manager_url);
-	assert_warned(&d, "/opt/ds_agent/dsa_query -c GetAgentStatus: warning: failed (non-zero "
-			  "exit); manager URL and region from GetConfiguration, else from the "
-			  "config");
-	assert_warned(&d, "/opt/ds_agent/sendCommand --get GetConfiguration: warning: no "
-			  "name='value' attributes");
-	assert_int_equal(d.n, 2);
-	detection_free(det);
-	diag_clear(&d);
+	assert_warned(d, "/opt/ds_agent/dsa_query -c GetAgentStatus: warning: failed (non-zero "
+			 "exit); manager URL and region from GetConfiguration, else from the "
+			 "config");
+	assert_warned(d, "/opt/ds_agent/sendCommand --get GetConfiguration: warning: no "
+			 "name='value' attributes");
+	assert_int_equal(d->n, 2);
 }
+
+/* A test that starts from struct vendor_fixture. */
+#define T(test) cmocka_unit_test_setup_teardown(test, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_region_from_url),
-		cmocka_unit_test(test_status_region),
-		cmocka_unit_test(test_status_no_space_crlf),
-		cmocka_unit_test(test_status_legacy),
-		cmocka_unit_test(test_status_on_prem),
-		cmocka_unit_test(test_status_garbage),
-		cmocka_unit_test(test_status_not_activated),
-		cmocka_unit_test(test_status_binary),
-		cmocka_unit_test(test_config_urls_and_proxies),
-		cmocka_unit_test(test_config_second_url),
+		T(test_status_region),
+		T(test_status_no_space_crlf),
+		T(test_status_legacy),
+		T(test_status_on_prem),
+		T(test_status_garbage),
+		T(test_status_not_activated),
+		T(test_status_binary),
+		T(test_config_urls_and_proxies),
+		T(test_config_second_url),
 		cmocka_unit_test(test_config_garbage),
 		cmocka_unit_test(test_proc_net_tcp_v4),
 		cmocka_unit_test(test_proc_net_tcp_v6),
-		cmocka_unit_test(test_dcgw_list),
+		T(test_dcgw_list),
 		cmocka_unit_test(test_dcgw_broken),
 		cmocka_unit_test(test_run_tool),
 		cmocka_unit_test(test_run_tool_isolated),
 		cmocka_unit_test(test_run_tool_too_much),
 		cmocka_unit_test(test_tool_hangs),
 		cmocka_unit_test(test_relay_thresholds),
-		cmocka_unit_test(test_relay_needs_agent),
+		T(test_relay_needs_agent),
 		cmocka_unit_test(test_comm_direction),
-		cmocka_unit_test(test_fixture_agent_de1),
-		cmocka_unit_test(test_fixture_relay_jp1),
-		cmocka_unit_test(test_fixture_us1_manager_initiated),
-		cmocka_unit_test(test_fixture_legacy),
-		cmocka_unit_test(test_fixture_dcgw),
-		cmocka_unit_test(test_dcgw_misspelled_file),
-		cmocka_unit_test(test_fixture_no_vendor),
-		cmocka_unit_test(test_fixture_tool_fails),
+		T(test_fixture_agent_de1),
+		T(test_fixture_relay_jp1),
+		T(test_fixture_us1_manager_initiated),
+		T(test_fixture_legacy),
+		T(test_fixture_dcgw),
+		T(test_dcgw_misspelled_file),
+		T(test_fixture_no_vendor),
+		T(test_fixture_tool_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

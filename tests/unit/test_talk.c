@@ -106,23 +106,53 @@ static void put_errno(int r, int err)
 		io.n = r + 1;
 }
 
-/* BEGIN(seq 100), table(101), set(102), chain(103), END(104). */
-static struct nl_batch *batch(struct ruleset **rs)
+/* Each test's batch, the IR it came from, and the error talk_batch() fills in. */
+struct talk_fixture {
+	struct ruleset *rs;
+	struct nl_batch *b;
+	struct nft_error err;
+};
+
+/* A fixture with no replies queued yet; its batch starts at seq 100. */
+static struct talk_fixture *fixture_new(void)
 {
-	struct nl_batch *b = batch_new(100);
+	struct talk_fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	memset(&io, 0, sizeof(io));
+	f->rs = ruleset_new("flowguard");
+	f->b = batch_new(100);
+	assert_non_null(f->rs);
+	assert_non_null(f->b);
+	return f;
+}
+
+/* BEGIN(seq 100), table(101), set(102), chain(103), END(104). */
+static int setup_batch(void **state)
+{
+	struct talk_fixture *f = fixture_new();
 	struct rs_set *s;
 
-	memset(&io, 0, sizeof(io));
-	*rs = ruleset_new("flowguard");
-	s = ruleset_add_set(*rs, "swp_region_v4", AF_INET, RS_SET_TIMEOUT);
+	s = ruleset_add_set(f->rs, "swp_region_v4", AF_INET, RS_SET_TIMEOUT);
 	rs_strset(&s->origin, "policies/catalog/swp.yaml:120:5 (flow agent-swp)");
-	ruleset_add_chain(*rs, "input", RS_HOOK_INPUT, 0, RS_VERDICT_DROP);
-	assert_int_equal(batch_begin(b, true, 7), 0);
-	assert_int_equal(batch_table(b, NFT_MSG_NEWTABLE, *rs, 0), 0);
-	assert_int_equal(batch_set(b, NFT_MSG_NEWSET, "flowguard", &(*rs)->sets[0]), 0);
-	assert_int_equal(batch_chain(b, NFT_MSG_NEWCHAIN, "flowguard", &(*rs)->chains[0]), 0);
-	assert_int_equal(batch_end(b), 0);
-	return b;
+	ruleset_add_chain(f->rs, "input", RS_HOOK_INPUT, 0, RS_VERDICT_DROP);
+	assert_int_equal(batch_begin(f->b, true, 7), 0);
+	assert_int_equal(batch_table(f->b, NFT_MSG_NEWTABLE, f->rs, 0), 0);
+	assert_int_equal(batch_set(f->b, NFT_MSG_NEWSET, "flowguard", &f->rs->sets[0]), 0);
+	assert_int_equal(batch_chain(f->b, NFT_MSG_NEWCHAIN, "flowguard", &f->rs->chains[0]), 0);
+	assert_int_equal(batch_end(f->b), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct talk_fixture *f = *state;
+
+	batch_free(f->b);
+	ruleset_free(f->rs);
+	free(f);
+	return 0;
 }
 
 static struct nft_ctx ctx(void)
@@ -136,131 +166,112 @@ static struct nft_ctx ctx(void)
 	return c;
 }
 
-static int run(struct nl_batch *b, struct nft_error *err)
+static int run(struct talk_fixture *f)
 {
 	struct nft_ctx c = ctx();
 	int r;
 
-	r = talk_batch(&c, b, err);
+	r = talk_batch(&c, f->b, &f->err);
 	nft_close(&c);
 	return r;
 }
 
 static void test_all_acked(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 101, PORTID, 0, NULL);
 	put_ack(1, 102, PORTID, 0, NULL); /* ACKs may come in several reads */
 	put_ack(1, 103, PORTID, 0, NULL);
-	assert_int_equal(run(b, &err), 0);
-	assert_int_equal(io.sent, b->len);
+	assert_int_equal(run(f), 0);
+	assert_int_equal(io.sent, f->b->len);
 	assert_int_equal(io.next, 2);
-	batch_free(b);
-	ruleset_free(rs);
 }
 
 /* The refused set is named with its policy origin and the extended ACK text. */
 static void test_error_ext_ack(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 101, PORTID, 0, NULL);
 	put_ack(0, 102, PORTID, -EINVAL, "Attribute failed policy validation");
 	put_ack(0, 103, PORTID, -ENOENT, NULL); /* a consequence: the first error wins */
-	assert_int_equal(run(b, &err), -EINVAL);
-	assert_int_equal(err.seq, 102);
-	assert_string_equal(err.object,
+	assert_int_equal(run(f), -EINVAL);
+	assert_int_equal(f->err.seq, 102);
+	assert_string_equal(f->err.object,
 			    "set 'swp_region_v4' (policies/catalog/swp.yaml:120:5 (flow agent-swp))");
-	assert_string_equal(err.msg, "Attribute failed policy validation");
-	assert_int_equal(err.offset, 20);
-	assert_int_equal(b->objs[2].err, -EINVAL);
-	assert_int_equal(b->objs[3].err, -ENOENT);
-	batch_free(b);
-	ruleset_free(rs);
+	assert_string_equal(f->err.msg, "Attribute failed policy validation");
+	assert_int_equal(f->err.offset, 20);
+	assert_int_equal(f->b->objs[2].err, -EINVAL);
+	assert_int_equal(f->b->objs[3].err, -ENOENT);
 }
 
 static void test_wrong_seq(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 101, PORTID, 0, NULL);
 	put_ack(0, 99, PORTID, 0, NULL); /* before the batch */
 	put_ack(0, 102, PORTID, 0, NULL);
 	put_ack(0, 103, PORTID, 0, NULL);
-	assert_int_equal(run(b, &err), -EPROTO);
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -EPROTO);
 }
 
+/*
+ * A reply addressed to another socket among ours, carrying an error: -EPROTO, after every ACK
+ * of ours was read (the last one in a later read: nothing is left queued for the next
+ * request), and the foreign error is nobody's: no seq, object or text is blamed, no message
+ * marked refused. Every message was ACKed, so the batch did commit; the caller is told it
+ * failed all the same and re-reads the table.
+ */
 static void test_wrong_portid(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
+	size_t i;
 
-	(void)state;
-	put_ack(0, 101, PORTID + 1, 0, NULL);
+	put_ack(0, 101, PORTID + 1, -ENOENT, "not ours");
 	put_ack(0, 101, PORTID, 0, NULL);
 	put_ack(0, 102, PORTID, 0, NULL);
-	put_ack(0, 103, PORTID, 0, NULL);
-	assert_int_equal(run(b, &err), -EPROTO);
-	batch_free(b);
-	ruleset_free(rs);
+	put_ack(1, 103, PORTID, 0, NULL);
+	assert_int_equal(run(f), -EPROTO);
+	assert_int_equal(io.next, io.n);
+	assert_int_equal(f->err.err, -EPROTO);
+	assert_int_equal(f->err.seq, 0);
+	assert_int_equal(f->err.offset, 0);
+	assert_string_equal(f->err.object, "");
+	assert_string_equal(f->err.msg, "");
+	for (i = 0; i < f->b->n_objs; i++)
+		assert_int_equal(f->b->objs[i].err, 0);
 }
 
 /* Lost ACKs: the outcome is unknown, the caller must re-read. */
 static void test_enobufs(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 101, PORTID, 0, NULL);
 	put_errno(1, ENOBUFS);
-	assert_int_equal(run(b, &err), -ENOBUFS);
+	assert_int_equal(run(f), -ENOBUFS);
 	assert_int_equal(io.next, 2);
-	batch_free(b);
-	ruleset_free(rs);
 }
 
 /* A stale genid: the kernel refuses BATCH_BEGIN and answers nothing else; no waiting. */
 static void test_genid_refused(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 100, PORTID, -ERESTART, NULL);
-	assert_int_equal(run(b, &err), -ERESTART);
-	assert_string_equal(err.object, "batch 'begin'");
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -ERESTART);
+	assert_string_equal(f->err.object, "batch 'begin'");
 }
 
 /* No answer at all where one is owed: time out instead of hanging. */
 static void test_missing_acks(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 101, PORTID, 0, NULL);
-	assert_int_equal(run(b, &err), -ETIMEDOUT);
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -ETIMEDOUT);
 }
 
 /*
@@ -272,243 +283,184 @@ static void test_missing_acks(void **state)
 /* Without CAP_NET_ADMIN the kernel refuses BATCH_BEGIN with EPERM: no table at all. */
 static void test_fault_eperm_apply(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 100, PORTID, -EPERM, NULL);
-	assert_int_equal(run(b, &err), -EPERM);
-	assert_string_equal(err.object, "batch 'begin'");
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -EPERM);
+	assert_string_equal(f->err.object, "batch 'begin'");
 }
 
 /* An object the kernel is busy with (EBUSY: a set in use): the batch is refused, named. */
 static void test_fault_ebusy_apply(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 101, PORTID, 0, NULL);
 	put_ack(0, 102, PORTID, -EBUSY, NULL);
 	put_ack(0, 103, PORTID, 0, NULL);
-	assert_int_equal(run(b, &err), -EBUSY);
-	assert_int_equal(err.seq, 102);
-	assert_non_null(strstr(err.object, "set 'swp_region_v4'"));
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -EBUSY);
+	assert_int_equal(f->err.seq, 102);
+	assert_non_null(strstr(f->err.object, "set 'swp_region_v4'"));
 }
 
 /* The kernel out of memory for one object: the whole batch fails with ENOMEM. */
 static void test_fault_enomem_apply(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 101, PORTID, -ENOMEM, NULL);
 	put_ack(0, 102, PORTID, 0, NULL);
 	put_ack(0, 103, PORTID, 0, NULL);
-	assert_int_equal(run(b, &err), -ENOMEM);
-	assert_int_equal(err.seq, 101);
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -ENOMEM);
+	assert_int_equal(f->err.seq, 101);
 }
 
 /* recvfrom itself fails with ENOMEM (no skb for the ACKs): an error, not a success. */
 static void test_fault_enomem_recv(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_errno(0, ENOMEM);
-	assert_int_equal(run(b, &err), -ENOMEM);
-	assert_int_equal(err.err, -ENOMEM);
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -ENOMEM);
+	assert_int_equal(f->err.err, -ENOMEM);
 }
 
 /* sendto fails (EAGAIN: the socket buffer is full): nothing reached the kernel. */
 static void test_fault_eagain_send(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	io.send_err = EAGAIN;
-	assert_int_equal(run(b, &err), -EAGAIN);
-	assert_non_null(strstr(err.object, "batch of"));
+	assert_int_equal(run(f), -EAGAIN);
+	assert_non_null(strstr(f->err.object, "batch of"));
 	assert_int_equal(io.next, 0); /* no ACK was waited for */
-	batch_free(b);
-	ruleset_free(rs);
 }
 
 /* The last ACK is cut short: it is not taken as an answer; the wait times out. */
 static void test_fault_truncated_ack(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 101, PORTID, 0, NULL);
 	put_ack(0, 102, PORTID, 0, NULL);
 	put_ack(0, 103, PORTID, 0, NULL);
 	io.len[0] -= 10;
-	assert_int_equal(run(b, &err), -ETIMEDOUT);
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -ETIMEDOUT);
 }
 
 /* ACKs in another order than sent, all inside the batch: that is fine. */
 static void test_fault_reordered_acks(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 103, PORTID, 0, NULL);
 	put_ack(0, 101, PORTID, 0, NULL);
 	put_ack(0, 102, PORTID, 0, NULL);
-	assert_int_equal(run(b, &err), 0);
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), 0);
 }
 
 /* An ACK for a seq after the batch (a stale or forged reply): refused as EPROTO. */
 static void test_fault_out_of_sequence_ack(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 101, PORTID, 0, NULL);
 	put_ack(0, 102, PORTID, 0, NULL);
 	put_ack(0, 105, PORTID, 0, NULL);
 	put_ack(0, 103, PORTID, 0, NULL);
-	assert_int_equal(run(b, &err), -EPROTO);
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -EPROTO);
 }
 
 /* A set update (NEWSETELEM) batch: BEGIN(100), elements(101), END(102). */
-static struct nl_batch *elem_batch(struct ruleset **rs)
+static int setup_elem_batch(void **state)
 {
-	struct nl_batch *b = batch_new(100);
 	struct rs_elem e = { .addr = { .family = AF_INET, .prefix = 32, .addr = { 192, 0, 2, 1 } },
 			     .timeout_ms = 60000 };
+	struct talk_fixture *f = fixture_new();
 	struct rs_set *s;
 
-	memset(&io, 0, sizeof(io));
-	*rs = ruleset_new("flowguard");
-	s = ruleset_add_set(*rs, "swp_region_v4", AF_INET, RS_SET_TIMEOUT);
+	s = ruleset_add_set(f->rs, "swp_region_v4", AF_INET, RS_SET_TIMEOUT);
 	s->elems = calloc(1, sizeof(*s->elems));
 	assert_non_null(s->elems);
 	s->elems[0] = e;
 	s->n_elems = 1;
-	assert_int_equal(batch_begin(b, true, 7), 0);
-	assert_int_equal(batch_set_elems(b, "flowguard", s), 0);
-	assert_int_equal(batch_end(b), 0);
-	return b;
+	assert_int_equal(batch_begin(f->b, true, 7), 0);
+	assert_int_equal(batch_set_elems(f->b, "flowguard", s), 0);
+	assert_int_equal(batch_end(f->b), 0);
+	*state = f;
+	return 0;
 }
 
 static void test_fault_eperm_set_update(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = elem_batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 100, PORTID, -EPERM, NULL);
-	assert_int_equal(run(b, &err), -EPERM);
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -EPERM);
 }
 
 static void test_fault_ebusy_set_update(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = elem_batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 101, PORTID, -EBUSY, NULL);
-	assert_int_equal(run(b, &err), -EBUSY);
-	assert_int_equal(err.seq, 101);
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -EBUSY);
+	assert_int_equal(f->err.seq, 101);
 }
 
 static void test_fault_enobufs_set_update(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = elem_batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_errno(0, ENOBUFS);
-	assert_int_equal(run(b, &err), -ENOBUFS);
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -ENOBUFS);
 }
 
 static void test_fault_truncated_ack_set_update(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = elem_batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 101, PORTID, 0, NULL);
 	io.len[0] -= 4;
-	assert_int_equal(run(b, &err), -ETIMEDOUT);
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -ETIMEDOUT);
 }
 
 static void test_fault_out_of_sequence_ack_set_update(void **state)
 {
-	struct ruleset *rs;
-	struct nl_batch *b = elem_batch(&rs);
-	struct nft_error err;
+	struct talk_fixture *f = *state;
 
-	(void)state;
 	put_ack(0, 99, PORTID, 0, NULL);
 	put_ack(0, 101, PORTID, 0, NULL);
-	assert_int_equal(run(b, &err), -EPROTO);
-	batch_free(b);
-	ruleset_free(rs);
+	assert_int_equal(run(f), -EPROTO);
 }
+
+/* A test of the full batch, or of a set update. */
+#define T(test) cmocka_unit_test_setup_teardown(test, setup_batch, teardown)
+#define T_ELEM(test) cmocka_unit_test_setup_teardown(test, setup_elem_batch, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_all_acked),     cmocka_unit_test(test_error_ext_ack),
-		cmocka_unit_test(test_wrong_seq),     cmocka_unit_test(test_wrong_portid),
-		cmocka_unit_test(test_enobufs),	      cmocka_unit_test(test_genid_refused),
-		cmocka_unit_test(test_missing_acks),
-		cmocka_unit_test(test_fault_eperm_apply),
-		cmocka_unit_test(test_fault_ebusy_apply),
-		cmocka_unit_test(test_fault_enomem_apply),
-		cmocka_unit_test(test_fault_enomem_recv),
-		cmocka_unit_test(test_fault_eagain_send),
-		cmocka_unit_test(test_fault_truncated_ack),
-		cmocka_unit_test(test_fault_reordered_acks),
-		cmocka_unit_test(test_fault_out_of_sequence_ack),
-		cmocka_unit_test(test_fault_eperm_set_update),
-		cmocka_unit_test(test_fault_ebusy_set_update),
-		cmocka_unit_test(test_fault_enobufs_set_update),
-		cmocka_unit_test(test_fault_truncated_ack_set_update),
-		cmocka_unit_test(test_fault_out_of_sequence_ack_set_update),
+		T(test_all_acked),
+		T(test_error_ext_ack),
+		T(test_wrong_seq),
+		T(test_wrong_portid),
+		T(test_enobufs),
+		T(test_genid_refused),
+		T(test_missing_acks),
+		T(test_fault_eperm_apply),
+		T(test_fault_ebusy_apply),
+		T(test_fault_enomem_apply),
+		T(test_fault_enomem_recv),
+		T(test_fault_eagain_send),
+		T(test_fault_truncated_ack),
+		T(test_fault_reordered_acks),
+		T(test_fault_out_of_sequence_ack),
+		T_ELEM(test_fault_eperm_set_update),
+		T_ELEM(test_fault_ebusy_set_update),
+		T_ELEM(test_fault_enobufs_set_update),
+		T_ELEM(test_fault_truncated_ack_set_update),
+		T_ELEM(test_fault_out_of_sequence_ack_set_update),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
