@@ -139,8 +139,8 @@ static double run_timed(char *const argv[], char *out, size_t out_len)
 	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ))
 		die(argv[0], errno);
 	close(p[1]);
-	while ((n = read(p[0], out ? out + got : (char[256]){ 0 },
-			 out ? out_len - 1 - got : 256)) > 0)
+	while ((n = read(p[0], out ? out + got : (char[256]){ 0 }, out ? out_len - 1 - got : 256)) >
+	       0)
 		if (out)
 			got += (size_t)n;
 	wait4(pid, &st, 0, &last_usage);
@@ -236,7 +236,8 @@ static double commit_timed(const struct ruleset *rs)
 	t1 = now_ms();
 	fclose(devnull);
 	if (r < 0) {
-		fprintf(stderr, "fgbench: commit: %s: %s (%s)\n", err.object, strerror(-r), err.msg);
+		fprintf(stderr, "fgbench: commit: %s: %s (%s)\n", err.object, strerror(-r),
+			err.msg);
 		exit(1);
 	}
 	return t1 - t0;
@@ -252,7 +253,8 @@ static void write_nft(const struct ruleset *rs, const char *path)
 
 static void add_v4(struct rs_set *s, uint32_t host, uint64_t timeout, const char *comment)
 {
-	struct rs_elem e = { .addr = { .family = AF_INET, .prefix = 32 }, .timeout_ms = timeout,
+	struct rs_elem e = { .addr = { .family = AF_INET, .prefix = 32 },
+			     .timeout_ms = timeout,
 			     .comment = (char *)(uintptr_t)comment };
 	uint32_t a = htonl(host);
 
@@ -264,7 +266,8 @@ static void add_v4(struct rs_set *s, uint32_t host, uint64_t timeout, const char
 static void add_v6(struct rs_set *s, uint32_t hi, uint32_t lo, uint64_t timeout,
 		   const char *comment)
 {
-	struct rs_elem e = { .addr = { .family = AF_INET6, .prefix = 128 }, .timeout_ms = timeout,
+	struct rs_elem e = { .addr = { .family = AF_INET6, .prefix = 128 },
+			     .timeout_ms = timeout,
 			     .comment = (char *)(uintptr_t)comment };
 	uint32_t a = htonl(0x20010db8), b = htonl(hi), c = htonl(lo);
 
@@ -373,8 +376,8 @@ static void compare_apply(char *const ours[], const char *file, unsigned int run
  * The noise of the run: interquartile ranges of both sides, and of the per-run ratios
  * (run i of ours against run i of the baseline, next to each other in time).
  */
-static void spread(const char *pfx, const double *o, const double *b, unsigned int runs,
-		   char *buf, size_t len)
+static void spread(const char *pfx, const double *o, const double *b, unsigned int runs, char *buf,
+		   size_t len)
 {
 	double *r = calloc(runs, sizeof(*r));
 	unsigned int i, n = 0;
@@ -463,8 +466,8 @@ static int cmd_s1real(const char *fg, const char *config, const char *catalog, u
 	struct plan *p = relay_plan(config, catalog, 0);
 	double *o = calloc(runs, sizeof(double)), *b = calloc(runs, sizeof(double)),
 	       *oc = calloc(runs, sizeof(double)), *bc = calloc(runs, sizeof(double));
-	char *ours[] = { (char *)fg, "apply", "-c", (char *)config, "--catalog", (char *)catalog,
-			 NULL };
+	char *ours[] = { (char *)fg,  "apply",	       "-c", (char *)config,
+			 "--catalog", (char *)catalog, NULL };
 	char file[300], extra[480], sp[256];
 	char *nft[] = { (char *)nft_path(), "-f", file, NULL };
 	size_t ns, ne, nr;
@@ -532,7 +535,8 @@ static int cmd_s7cfg(unsigned int n, const char *dir)
 		die(path, errno);
 	fputs("mode: enforce\nroles: [relay]\nregion: jp-1\ningress: enforce\n"
 	      "dns-servers: [10.30.0.2]\nntp-servers: [10.30.0.3]\n"
-	      "relays: [relay-parent.corp.example]\nrelay-clients: [10.30.0.0/16]\n", f);
+	      "relays: [relay-parent.corp.example]\nrelay-clients: [10.30.0.0/16]\n",
+	      f);
 	if (fclose(f))
 		die(path, errno);
 	for (k = 0; i < n; k++) {
@@ -577,9 +581,9 @@ static int cmd_s7(const char *fg, const char *dir, const char *catalog, unsigned
 	}
 	snprintf(key, sizeof(key), "s7_%u", n);
 	spread("", wall, NULL, runs, sp, sizeof(sp));
-	snprintf(extra, sizeof(extra), "cpu_ms=%.3f cpu_q1=%.3f cpu_q3=%.3f maxrss_kb=%.0f addrs=%u",
-		 median(cpu, runs), quantile(cpu, runs, 0.25), quantile(cpu, runs, 0.75),
-		 median(rss, runs), n);
+	snprintf(extra, sizeof(extra),
+		 "cpu_ms=%.3f cpu_q1=%.3f cpu_q3=%.3f maxrss_kb=%.0f addrs=%u", median(cpu, runs),
+		 quantile(cpu, runs, 0.25), quantile(cpu, runs, 0.75), median(rss, runs), n);
 	printf("RESULT %s %.3f 0 %.3f 0 %u %s %s\n", key, median(wall, runs), minimum(wall, runs),
 	       runs, extra, sp);
 	fflush(stdout);
@@ -683,7 +687,8 @@ static struct ruleset *dns_rs(unsigned int n, int v)
 	s->dynamic = true;
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "n%u.bench.test", i / 50);
-		add_v4(s, i == 0 ? (v ? 0x0aff0000U : 0x0a010000U) : 0x0a010000U + i, 3600000, name);
+		add_v4(s, i == 0 ? (v ? 0x0aff0000U : 0x0a010000U) : 0x0a010000U + i, 3600000,
+		       name);
 	}
 	rs_set_sort(s);
 	c = ruleset_add_chain(rs, "output", RS_HOOK_OUTPUT, 0, RS_VERDICT_ACCEPT);
@@ -774,7 +779,8 @@ static int cmd_s3(unsigned int n, unsigned int runs)
 			if (r < 0)
 				die("set diff", r);
 			if (d.n_add != 1 || d.n_del != 1) {
-				fprintf(stderr, "fgbench: s3: diff %zu add %zu del\n", d.n_add, d.n_del);
+				fprintf(stderr, "fgbench: s3: diff %zu add %zu del\n", d.n_add,
+					d.n_del);
 				return 1;
 			}
 			setdiff_clear(&d);
@@ -892,10 +898,11 @@ static int cmd_s4(const char *ctlconf, const char *fqdn, const char *set, unsign
 
 	for (i = 0; i < n; i++) {
 		uint32_t host = 0x0a620000U + 10 + i; /* 10.98.0.10 + i: new each time */
-		char *rm[] = { "/usr/sbin/unbound-control", "-c", (char *)ctlconf,
-			       "local_data_remove", (char *)fqdn, NULL };
-		char *add[] = { "/usr/sbin/unbound-control", "-c", (char *)ctlconf, "local_data", rr,
-				NULL };
+		char *rm[] = { "/usr/sbin/unbound-control", "-c",	  (char *)ctlconf,
+			       "local_data_remove",	    (char *)fqdn, NULL };
+		char *add[] = {
+			"/usr/sbin/unbound-control", "-c", (char *)ctlconf, "local_data", rr, NULL
+		};
 		struct timespec ts;
 		double t0, t1, deadline;
 		unsigned int wait_ms;
@@ -928,7 +935,8 @@ static int cmd_s4(const char *ctlconf, const char *fqdn, const char *set, unsign
 			nanosleep(&ts, NULL);
 		}
 		lat[i] = now_ms() - t1;
-		fprintf(stderr, "  change %u: %s in the kernel after %.1f ms\n", i + 1, addr, lat[i]);
+		fprintf(stderr, "  change %u: %s in the kernel after %.1f ms\n", i + 1, addr,
+			lat[i]);
 	}
 	qsort(lat, n, sizeof(double), cmp_double);
 	printf("RESULT s4 %.3f %.3f %.3f %.3f %u p90_ms=%.1f max_ms=%.1f ctl_ms=%.1f polls=%u\n",
@@ -987,6 +995,7 @@ int main(int argc, char **argv)
 	fputs("usage: fgbench s1 CONFIG CATALOG PERSET RUNS | s2 N4 N6 RUNS | s3 N RUNS |"
 	      " s1real FG CONFIG CATALOG RUNS [KEY] | s7cfg N DIR | s7 FG DIR CATALOG N |"
 	      " s4 CTLCONF FQDN SET N |"
-	      " s6 real|walk CONFIG CATALOG PERSET FILE | count SET\n", stderr);
+	      " s6 real|walk CONFIG CATALOG PERSET FILE | count SET\n",
+	      stderr);
 	return 2;
 }

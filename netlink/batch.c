@@ -124,10 +124,18 @@ void batch_obj_free(enum nl_obj_kind kind, void *obj)
 	if (!obj)
 		return;
 	switch (kind) {
-	case NL_OBJ_TABLE: nftnl_table_free(obj); break;
-	case NL_OBJ_CHAIN: nftnl_chain_free(obj); break;
-	case NL_OBJ_RULE: nftnl_rule_free(obj); break;
-	case NL_OBJ_SET: nftnl_set_free(obj); break;
+	case NL_OBJ_TABLE:
+		nftnl_table_free(obj);
+		break;
+	case NL_OBJ_CHAIN:
+		nftnl_chain_free(obj);
+		break;
+	case NL_OBJ_RULE:
+		nftnl_rule_free(obj);
+		break;
+	case NL_OBJ_SET:
+		nftnl_set_free(obj);
+		break;
 	}
 }
 
@@ -147,10 +155,18 @@ static int msg_put(struct nl_batch *b, uint16_t type, uint16_t flags, enum nl_ob
 	}
 	if (r == 0) {
 		switch (kind) {
-		case NL_OBJ_TABLE: nftnl_table_nlmsg_build_payload(nlh, obj); break;
-		case NL_OBJ_CHAIN: nftnl_chain_nlmsg_build_payload(nlh, obj); break;
-		case NL_OBJ_RULE: nftnl_rule_nlmsg_build_payload(nlh, obj); break;
-		case NL_OBJ_SET: nftnl_set_nlmsg_build_payload(nlh, obj); break;
+		case NL_OBJ_TABLE:
+			nftnl_table_nlmsg_build_payload(nlh, obj);
+			break;
+		case NL_OBJ_CHAIN:
+			nftnl_chain_nlmsg_build_payload(nlh, obj);
+			break;
+		case NL_OBJ_RULE:
+			nftnl_rule_nlmsg_build_payload(nlh, obj);
+			break;
+		case NL_OBJ_SET:
+			nftnl_set_nlmsg_build_payload(nlh, obj);
+			break;
 		}
 		r = msg_end(b, nlh, o);
 	}
@@ -235,9 +251,8 @@ static int table_fill(struct nftnl_table *t, uint16_t type, const struct ruleset
 	if (type != NFT_MSG_NEWTABLE)
 		return 0;
 	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, flags);
-	if (rs->comment &&
-	    (comment_blob(NFTNL_UDATA_TABLE_COMMENT, rs->comment, &ud) < 0 ||
-	     nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, ud.data, ud.len) < 0))
+	if (rs->comment && (comment_blob(NFTNL_UDATA_TABLE_COMMENT, rs->comment, &ud) < 0 ||
+			    nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, ud.data, ud.len) < 0))
 		return -ENOMEM;
 	return 0;
 }
@@ -268,7 +283,8 @@ static int set_udata(struct nftnl_set *s, const struct rs_set *set)
 		ok = nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_COMMENT, clean);
 	}
 	r = ok ? nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
-				    nftnl_udata_buf_len(ud)) : -1;
+				    nftnl_udata_buf_len(ud)) :
+		 -1;
 	nftnl_udata_buf_free(ud);
 	return r < 0 ? -ENOMEM : 0;
 }
@@ -306,7 +322,9 @@ out_free:
 
 int batch_set(struct nl_batch *b, uint16_t type, const char *table, const struct rs_set *set)
 {
-	struct nl_batch_obj o = { .kind = "set", .name = set->name, .origin = set->origin,
+	struct nl_batch_obj o = { .kind = "set",
+				  .name = set->name,
+				  .origin = set->origin,
 				  .comment = set->comment };
 	struct nftnl_set *s = set_obj(b, type, table, set);
 
@@ -336,8 +354,7 @@ static bool interval_end(const struct rs_addr *a, uint8_t out[static 16])
 }
 
 /* Starts an element nest with its key: NFTA_LIST_ELEM { NFTA_SET_ELEM_KEY { value } ... */
-static struct nlattr *elem_start(struct nlmsghdr *nlh, const struct rs_set *set,
-				 const uint8_t *key)
+static struct nlattr *elem_start(struct nlmsghdr *nlh, const struct rs_set *set, const uint8_t *key)
 {
 	struct nlattr *elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
 	struct nlattr *nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
@@ -406,11 +423,12 @@ static bool nest_overflows(const struct nlmsghdr *nlh, const struct nlattr *nest
 }
 
 /* Fills one message from elems[*i]; leaves *i at the first element that did not fit. */
-static int elems_msg(struct nl_batch *b, uint16_t type, const char *table,
-		     const struct rs_set *set, const struct rs_elem *const *elems, size_t n,
-		     size_t *i, unsigned int flags)
+static int elems_msg(struct nl_batch *b, uint16_t type, const char *table, const struct rs_set *set,
+		     const struct rs_elem *const *elems, size_t n, size_t *i, unsigned int flags)
 {
-	struct nl_batch_obj o = { .kind = "elements", .name = set->name, .origin = set->origin,
+	struct nl_batch_obj o = { .kind = "elements",
+				  .name = set->name,
+				  .origin = set->origin,
 				  .index = *i };
 	static const uint8_t zero[16];
 	struct nlmsghdr *nlh;
@@ -514,9 +532,8 @@ static int chain_fill(struct nftnl_chain *ch, uint16_t type, const char *table,
 			    c->policy == RS_VERDICT_DROP ? NF_DROP : NF_ACCEPT);
 	if (nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter") < 0)
 		return -ENOMEM;
-	if (c->comment &&
-	    (comment_blob(NFTNL_UDATA_CHAIN_COMMENT, c->comment, &ud) < 0 ||
-	     nftnl_chain_set_data(ch, NFTNL_CHAIN_USERDATA, ud.data, ud.len) < 0))
+	if (c->comment && (comment_blob(NFTNL_UDATA_CHAIN_COMMENT, c->comment, &ud) < 0 ||
+			   nftnl_chain_set_data(ch, NFTNL_CHAIN_USERDATA, ud.data, ud.len) < 0))
 		return -ENOMEM;
 	return 0;
 }
@@ -548,12 +565,14 @@ int batch_chain_flush(struct nl_batch *b, const char *table, const struct rs_cha
 	return msg_put(b, NFT_MSG_DELRULE, 0, NL_OBJ_RULE, nr, rule_fill(nr, table, c->name), &o);
 }
 
-int batch_rule(struct nl_batch *b, const struct ruleset *rs, const struct rs_chain *c,
-	       size_t idx)
+int batch_rule(struct nl_batch *b, const struct ruleset *rs, const struct rs_chain *c, size_t idx)
 {
 	const struct rs_rule *rule = &c->rules[idx];
-	struct nl_batch_obj o = { .kind = "rule", .name = c->name, .origin = rule->origin,
-				  .comment = rule->comment, .index = idx };
+	struct nl_batch_obj o = { .kind = "rule",
+				  .name = c->name,
+				  .origin = rule->origin,
+				  .comment = rule->comment,
+				  .index = idx };
 	struct nftnl_rule *nr = nftnl_rule_alloc();
 	int r;
 

@@ -79,8 +79,7 @@ int batch_chain(struct nl_batch *b, uint16_t type, const char *table, const stru
 /* DELRULE without a handle: flushes the chain. */
 int batch_chain_flush(struct nl_batch *b, const char *table, const struct rs_chain *c);
 /* NEWRULE (append) for rule number idx of chain c. */
-int batch_rule(struct nl_batch *b, const struct ruleset *rs, const struct rs_chain *c,
-	       size_t idx);
+int batch_rule(struct nl_batch *b, const struct ruleset *rs, const struct rs_chain *c, size_t idx);
 
 /*
  * The messages of one set diff: adds, then deletes (DESTROYSETELEM when use_destroy),

@@ -101,8 +101,8 @@ static int get_table(struct nft_ctx *ctx, const char *table, struct table_cb *t)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int r;
 
-	r = talk_request(ctx, request(ctx, buf, NFT_MSG_GETTABLE, NLM_F_ACK, table, NULL),
-			 table_cb, t);
+	r = talk_request(ctx, request(ctx, buf, NFT_MSG_GETTABLE, NLM_F_ACK, table, NULL), table_cb,
+			 t);
 	if (r == 0 && !t->found)
 		r = -ENOENT;
 	return r;
@@ -146,7 +146,8 @@ static int chain_from(void *obj, void *data)
 			      hook == NF_INET_LOCAL_OUT ? RS_HOOK_OUTPUT : RS_HOOK_INPUT,
 			      nftnl_chain_get_s32(nc, NFTNL_CHAIN_PRIO),
 			      nftnl_chain_get_u32(nc, NFTNL_CHAIN_POLICY) == NF_DROP ?
-				      RS_VERDICT_DROP : RS_VERDICT_ACCEPT);
+				      RS_VERDICT_DROP :
+				      RS_VERDICT_ACCEPT);
 	if (!c)
 		return -ENOMEM;
 	ud = nftnl_chain_get_data(nc, NFTNL_CHAIN_USERDATA, &len);

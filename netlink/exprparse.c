@@ -23,11 +23,11 @@ enum load { LOAD_NONE, LOAD_META, LOAD_PAYLOAD, LOAD_CT, LOAD_CT_MASKED };
 struct pstate {
 	struct rs_rule *r;
 	enum load load;
-	uint32_t key;		/* meta key, or ct key */
+	uint32_t key;		 /* meta key, or ct key */
 	uint32_t base, off, len; /* payload */
-	uint32_t mask;		/* ct state bitwise mask */
-	uint8_t dep_nfproto;	/* the last meta nfproto seen */
-	uint8_t set_nfproto;	/* the family a set lookup implies */
+	uint32_t mask;		 /* ct state bitwise mask */
+	uint8_t dep_nfproto;	 /* the last meta nfproto seen */
+	uint8_t set_nfproto;	 /* the family a set lookup implies */
 };
 
 static const void *data_of(const struct nftnl_expr *e, uint16_t attr, uint32_t *len)
@@ -194,7 +194,8 @@ static int parse_action(struct pstate *p, const struct nftnl_expr *e, const char
 		    nftnl_expr_is_set(e, NFTNL_EXPR_LOG_QTHRESHOLD))
 			return -EOPNOTSUPP;
 		r->log_group = nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP) ?
-				       nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP) : -1;
+				       nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP) :
+				       -1;
 		return rs_strset(&r->log_prefix, nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX));
 	} else {
 		v = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);

@@ -109,7 +109,8 @@ int monitor_parse(const struct nlmsghdr *nlh, struct monitor_event *ret)
 		return -EINVAL;
 	nfg = mnl_nlmsg_get_payload(nlh);
 	*ret = (struct monitor_event){ .type = NFNL_MSG_TYPE(nlh->nlmsg_type),
-				       .family = nfg->nfgen_family, .portid = nlh->nlmsg_pid };
+				       .family = nfg->nfgen_family,
+				       .portid = nlh->nlmsg_pid };
 	parse_attrs(nlh, ret);
 	return 0;
 }

@@ -17,14 +17,14 @@
 
 /* One decoded message. Strings point into the message: valid during the callback only. */
 struct monitor_event {
-	bool lost;	    /* the kernel dropped events (socket overrun): what changed is
+	bool lost;	   /* the kernel dropped events (socket overrun): what changed is
 			       unknown; no other field is set */
-	uint16_t type;	    /* NFT_MSG_* */
-	uint8_t family;	    /* the object's NFPROTO_* (nfgen_family) */
-	uint32_t portid;    /* the committing socket (nlmsg_pid); 0: the kernel */
-	const char *table;  /* object events: the table it is in; NULL if absent and for NEWGEN */
-	uint32_t pid;	    /* NEWGEN: the committer's pid (NFTA_GEN_PROC_PID); 0 if absent */
-	const char *comm;   /* NEWGEN: its name (NFTA_GEN_PROC_NAME); NULL if absent */
+	uint16_t type;	   /* NFT_MSG_* */
+	uint8_t family;	   /* the object's NFPROTO_* (nfgen_family) */
+	uint32_t portid;   /* the committing socket (nlmsg_pid); 0: the kernel */
+	const char *table; /* object events: the table it is in; NULL if absent and for NEWGEN */
+	uint32_t pid;	   /* NEWGEN: the committer's pid (NFTA_GEN_PROC_PID); 0 if absent */
+	const char *comm;  /* NEWGEN: its name (NFTA_GEN_PROC_NAME); NULL if absent */
 };
 
 struct monitor;

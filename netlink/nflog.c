@@ -77,7 +77,8 @@ static int wait_ack(struct nflog *nl, uint32_t seq)
 		if (n < 0)
 			return -errno;
 		len = (int)n;
-		for (nlh = (void *)nl->buf; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		for (nlh = (void *)nl->buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq != seq ||
 			    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*e))
 				continue;
@@ -283,8 +284,8 @@ int nflog_read(struct nflog *nl, void (*cb)(void *data, const struct nflog_pkt *
 
 struct l4 {
 	const uint8_t *p; /* the L4 header, or NULL when it is not in the copy */
-	size_t len;       /* bytes of it in the copy */
-	bool first;       /* not a later fragment: ports and types are there */
+	size_t len;	  /* bytes of it in the copy */
+	bool first;	  /* not a later fragment: ports and types are there */
 };
 
 static uint16_t get16(const uint8_t *p)

@@ -21,14 +21,14 @@
 struct nflog_pkt {
 	char prefix[NFLOG_PREFIX_MAX]; /* the rule's log prefix, e.g. "flowguard drop egress: " */
 	struct rs_addr saddr, daddr;   /* prefix 32/128 */
-	uint8_t l4proto;	       /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, or another; IPPROTO_NONE:
+	uint8_t l4proto;       /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, or another; IPPROTO_NONE:
 					  the copy ends inside IPv6 extension headers */
-	uint16_t sport, dport;	       /* host order; 0 where the protocol has none, in later
+	uint16_t sport, dport; /* host order; 0 where the protocol has none, in later
 					  fragments, and where the copy ends before them */
-	int icmp_type;		       /* -1 unless ICMP/ICMPv6 (and in the copy) */
-	bool has_uid;		       /* the sending socket's owner, where the kernel knows it */
+	int icmp_type;	       /* -1 unless ICMP/ICMPv6 (and in the copy) */
+	bool has_uid;	       /* the sending socket's owner, where the kernel knows it */
 	uint32_t uid;
-	uint32_t len;		       /* the packet's length on the wire */
+	uint32_t len; /* the packet's length on the wire */
 };
 
 struct nflog;

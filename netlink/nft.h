@@ -34,7 +34,7 @@ struct nft_ctx {
 	uint32_t seq; /* last seq used */
 	unsigned int features;
 	unsigned int known; /* NFT_FEAT_* bits whose value in features is established */
-	char *buf; /* receive buffer */
+	char *buf;	    /* receive buffer */
 	size_t buf_len;
 	bool debug; /* dump every outgoing batch to stderr (mnl_nlmsg_fprintf) */
 };
@@ -43,8 +43,8 @@ struct nft_ctx {
 #define NFT_ERR_OBJ_MAX 512
 
 struct nft_error {
-	int err;      /* -errno of the first failure */
-	uint32_t seq; /* message the kernel refused; 0 if not a batch message */
+	int err;	 /* -errno of the first failure */
+	uint32_t seq;	 /* message the kernel refused; 0 if not a batch message */
 	uint32_t offset; /* extended ACK: offending attribute's offset in that message; 0: none */
 	char msg[NFT_ERR_MSG_MAX];    /* extended ACK text, or "" */
 	char object[NFT_ERR_OBJ_MAX]; /* "set 'x' (file:line:col (id))", or "" */
@@ -104,9 +104,9 @@ int nft_dump_table(struct nft_ctx *ctx, const char *table, struct ruleset **ret_
  * the caller may commit again with other flags.
  */
 struct nft_commit_opts {
-	uint32_t table_flags;	/* NFT_TABLE_F_OWNER / _PERSIST as the caller decided */
-	bool refresh_timeouts;	/* re-arm the timeouts of elements that are already there */
-	bool keep_orphan;	/* one-shot: an orphaned persist table is not adopted */
+	uint32_t table_flags;  /* NFT_TABLE_F_OWNER / _PERSIST as the caller decided */
+	bool refresh_timeouts; /* re-arm the timeouts of elements that are already there */
+	bool keep_orphan;      /* one-shot: an orphaned persist table is not adopted */
 };
 int nft_commit_ruleset(struct nft_ctx *ctx, const struct ruleset *desired,
 		       const struct nft_commit_opts *co, bool *ret_changed, struct nft_error *err);

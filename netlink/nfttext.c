@@ -19,11 +19,13 @@ struct name_map {
 
 /* nft's names for the ICMP types and codes flowguard emits (nft's proto.c tables). */
 static const struct name_map icmp_types[] = {
-	{ 0, "echo-reply" },	    { 3, "destination-unreachable" }, { 8, "echo-request" },
-	{ 11, "time-exceeded" },    { 12, "parameter-problem" },	     { -1, NULL },
+	{ 0, "echo-reply" },	 { 3, "destination-unreachable" }, { 8, "echo-request" },
+	{ 11, "time-exceeded" }, { 12, "parameter-problem" },	   { -1, NULL },
 };
 static const struct name_map icmp_codes[] = {
-	{ 3, "port-unreachable" }, { 4, "frag-needed" }, { -1, NULL },
+	{ 3, "port-unreachable" },
+	{ 4, "frag-needed" },
+	{ -1, NULL },
 };
 static const struct name_map icmpv6_types[] = {
 	{ 1, "destination-unreachable" }, { 2, "packet-too-big" },
@@ -61,7 +63,10 @@ static void put_time(FILE *out, uint64_t ms)
 	static const struct {
 		uint64_t ms;
 		const char *unit;
-	} units[] = { { 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" },
+	} units[] = { { 86400000, "d" },
+		      { 3600000, "h" },
+		      { 60000, "m" },
+		      { 1000, "s" },
 		      { 1, "ms" } };
 	size_t i;
 
@@ -71,7 +76,8 @@ static void put_time(FILE *out, uint64_t ms)
 	}
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (ms >= units[i].ms) {
-			fprintf(out, "%llu%s", (unsigned long long)(ms / units[i].ms), units[i].unit);
+			fprintf(out, "%llu%s", (unsigned long long)(ms / units[i].ms),
+				units[i].unit);
 			ms %= units[i].ms;
 		}
 	}

@@ -123,11 +123,11 @@ bool rscmp_chain_shape_equal(const struct rs_chain *a, const struct rs_chain *b)
 bool rscmp_rule_equal(const struct rs_rule *a, const struct rs_rule *b)
 {
 	return !strcmp(a->iifname, b->iifname) && !strcmp(a->oifname, b->oifname) &&
-	       a->ct_state == b->ct_state && a->nfproto == b->nfproto &&
-	       same_str(a->set, b->set) && (!a->set || a->set_dir == b->set_dir) &&
-	       a->l4proto == b->l4proto && a->sport == b->sport && a->dport == b->dport &&
-	       a->icmp_type == b->icmp_type && a->icmp_code == b->icmp_code &&
-	       a->counter == b->counter && a->limit_rate == b->limit_rate &&
+	       a->ct_state == b->ct_state && a->nfproto == b->nfproto && same_str(a->set, b->set) &&
+	       (!a->set || a->set_dir == b->set_dir) && a->l4proto == b->l4proto &&
+	       a->sport == b->sport && a->dport == b->dport && a->icmp_type == b->icmp_type &&
+	       a->icmp_code == b->icmp_code && a->counter == b->counter &&
+	       a->limit_rate == b->limit_rate &&
 	       (!a->limit_rate || a->limit_burst == b->limit_burst) &&
 	       same_str(a->log_prefix, b->log_prefix) &&
 	       (!a->log_prefix || a->log_group == b->log_group) && a->verdict == b->verdict &&

@@ -24,7 +24,7 @@ static int align_middle(size_t off_a, size_t off_b, size_t n, size_t m, rsdiff_e
 		for (j = m; j-- > 0;)
 			L[i * w + j] = eq(ctx, off_a + i, off_b + j) ? L[(i + 1) * w + j + 1] + 1 :
 				       L[(i + 1) * w + j] > L[i * w + j + 1] ? L[(i + 1) * w + j] :
-										 L[i * w + j + 1];
+									       L[i * w + j + 1];
 	for (i = 0, j = 0; i < n || j < m;) {
 		if (i < n && j < m && eq(ctx, off_a + i, off_b + j)) {
 			ops[(*k)++] = '=';
@@ -43,8 +43,7 @@ static int align_middle(size_t off_a, size_t off_b, size_t n, size_t m, rsdiff_e
 	return 0;
 }
 
-int rsdiff_align(size_t n, size_t m, rsdiff_eq_fn eq, const void *ctx, char **ret,
-		 size_t *ret_len)
+int rsdiff_align(size_t n, size_t m, rsdiff_eq_fn eq, const void *ctx, char **ret, size_t *ret_len)
 {
 	size_t pre = 0, suf = 0, k = 0, i;
 	char *ops;
@@ -115,8 +114,8 @@ static bool same_elem(const struct rs_elem *a, const struct rs_elem *b)
 	return !rs_addr_cmp(&a->addr, &b->addr) && same_str(a->comment, b->comment);
 }
 
-static struct rsdiff_item *set_item(struct rsdiff *d, enum rsdiff_kind k,
-				     const struct rs_set *want, const struct rs_set *have)
+static struct rsdiff_item *set_item(struct rsdiff *d, enum rsdiff_kind k, const struct rs_set *want,
+				    const struct rs_set *have)
 {
 	struct rsdiff_item *it = item_add(d, k);
 

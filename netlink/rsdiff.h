@@ -15,19 +15,19 @@
 #include "ruleset.h"
 
 enum rsdiff_kind {
-	RSD_TABLE_COMMENT,	/* the table's comment differs */
-	RSD_SET_MISSING,	/* in want, not in have */
-	RSD_SET_EXTRA,		/* in have, not in want */
-	RSD_SET_CHANGED,	/* type, flags or comment differ */
-	RSD_ELEMS_MISSING,	/* elements of want's set that have's lacks */
-	RSD_ELEMS_EXTRA,	/* elements of have's set that want's lacks */
+	RSD_TABLE_COMMENT, /* the table's comment differs */
+	RSD_SET_MISSING,   /* in want, not in have */
+	RSD_SET_EXTRA,	   /* in have, not in want */
+	RSD_SET_CHANGED,   /* type, flags or comment differ */
+	RSD_ELEMS_MISSING, /* elements of want's set that have's lacks */
+	RSD_ELEMS_EXTRA,   /* elements of have's set that want's lacks */
 	RSD_CHAIN_MISSING,
 	RSD_CHAIN_EXTRA,
-	RSD_CHAIN_CHANGED,	/* hook, priority or comment differ */
-	RSD_CHAIN_POLICY,	/* the policy differs */
+	RSD_CHAIN_CHANGED, /* hook, priority or comment differ */
+	RSD_CHAIN_POLICY,  /* the policy differs */
 	RSD_RULE_MISSING,
 	RSD_RULE_EXTRA,
-	RSD_RULE_CHANGED,	/* want_rule and have_rule share a comment and nothing else */
+	RSD_RULE_CHANGED, /* want_rule and have_rule share a comment and nothing else */
 };
 
 /* One difference; every pointer borrows from want or have (NULL where it has no side). */
@@ -61,7 +61,6 @@ void rsdiff_clear(struct rsdiff *d);
  */
 #define RSDIFF_ALIGN_MAX_CELLS (4U * 1000 * 1000)
 typedef bool (*rsdiff_eq_fn)(const void *ctx, size_t i, size_t j);
-int rsdiff_align(size_t n, size_t m, rsdiff_eq_fn eq, const void *ctx, char **ret,
-		 size_t *ret_len);
+int rsdiff_align(size_t n, size_t m, rsdiff_eq_fn eq, const void *ctx, char **ret, size_t *ret_len);
 
 #endif

@@ -34,8 +34,8 @@
 #endif
 
 struct rs_addr {
-	uint8_t family;   /* AF_INET or AF_INET6 */
-	uint8_t prefix;   /* 32 or 128 for a single address */
+	uint8_t family;	  /* AF_INET or AF_INET6 */
+	uint8_t prefix;	  /* 32 or 128 for a single address */
 	uint8_t addr[16]; /* network byte order; host bits are zero */
 };
 
@@ -43,7 +43,7 @@ struct rs_elem {
 	struct rs_addr addr;
 	uint64_t timeout_ms; /* 0: none (or the set's default) */
 	uint64_t expires_ms; /* read back from the kernel only; 0 when unknown */
-	char *comment;       /* the FQDN for resolved addresses; NULL: none */
+	char *comment;	     /* the FQDN for resolved addresses; NULL: none */
 };
 
 enum {
@@ -81,18 +81,19 @@ enum {
 struct rs_rule {
 	char iifname[RS_IFNAME_MAX]; /* iifname "lo" */
 	char oifname[RS_IFNAME_MAX]; /* oifname "lo" */
-	unsigned int ct_state;       /* ct state established,related */
-	uint8_t nfproto;             /* NFPROTO_IPV4/IPV6: meta nfproto ipv4 */
-	enum rs_dir set_dir;         /* ip daddr @set / ip6 saddr @set */
-	char *set;                   /* named set looked up; family from the set */
-	uint8_t l4proto;             /* IPPROTO_TCP/UDP/ICMP/ICMPV6 */
-	uint16_t sport, dport;       /* tcp dport 443 (host order) */
-	int icmp_type, icmp_code;    /* icmp type destination-unreachable icmp code frag-needed; -1: any */
+	unsigned int ct_state;	     /* ct state established,related */
+	uint8_t nfproto;	     /* NFPROTO_IPV4/IPV6: meta nfproto ipv4 */
+	enum rs_dir set_dir;	     /* ip daddr @set / ip6 saddr @set */
+	char *set;		     /* named set looked up; family from the set */
+	uint8_t l4proto;	     /* IPPROTO_TCP/UDP/ICMP/ICMPV6 */
+	uint16_t sport, dport;	     /* tcp dport 443 (host order) */
+	int icmp_type,
+		icmp_code; /* icmp type destination-unreachable icmp code frag-needed; -1: any */
 	bool counter;
 	uint64_t packets, bytes; /* the counter's values; read back from the kernel only */
-	uint32_t limit_rate; /* limit rate N/second burst B packets; 0: none */
+	uint32_t limit_rate;	 /* limit rate N/second burst B packets; 0: none */
 	uint32_t limit_burst;
-	char *log_prefix; /* log prefix "..."; NULL: no log */
+	char *log_prefix;  /* log prefix "..."; NULL: no log */
 	int32_t log_group; /* log prefix "..." group N (NFLOG, 0-65535); -1: kernel log */
 	enum rs_verdict verdict;
 	char *comment;
@@ -112,7 +113,7 @@ struct rs_chain {
 };
 
 struct ruleset {
-	char *table;       /* family is always inet */
+	char *table;	    /* family is always inet */
 	unsigned int flags; /* NFT_TABLE_F_*; set by netlink/, never printed by plan */
 	char *comment;
 	struct rs_set *sets;

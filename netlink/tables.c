@@ -33,9 +33,9 @@ enum verdict { V_NONE, V_ACCEPT, V_DROP, V_JUMP, V_VMAP };
 /* One rule while its expressions are walked. */
 struct scan {
 	enum load load;
-	bool tcp;	    /* matches l4proto tcp */
-	int dport;	    /* the tcp dport it matches, -1: none */
-	bool other;	    /* any other match or statement: not a plain port accept */
+	bool tcp;   /* matches l4proto tcp */
+	int dport;  /* the tcp dport it matches, -1: none */
+	bool other; /* any other match or statement: not a plain port accept */
 	enum verdict verdict;
 	const char *target; /* V_JUMP: the chain (borrowed from the rule) */
 };
@@ -43,20 +43,26 @@ struct scan {
 const char *tables_family_name(uint8_t family)
 {
 	switch (family) {
-	case NFPROTO_INET: return "inet";
-	case NFPROTO_IPV4: return "ip";
-	case NFPROTO_IPV6: return "ip6";
-	case NFPROTO_ARP: return "arp";
-	case NFPROTO_BRIDGE: return "bridge";
-	case NFPROTO_NETDEV: return "netdev";
+	case NFPROTO_INET:
+		return "inet";
+	case NFPROTO_IPV4:
+		return "ip";
+	case NFPROTO_IPV6:
+		return "ip6";
+	case NFPROTO_ARP:
+		return "arp";
+	case NFPROTO_BRIDGE:
+		return "bridge";
+	case NFPROTO_NETDEV:
+		return "netdev";
 	}
 	return "unknown";
 }
 
 const char *tables_hook_name(uint8_t family, uint32_t hooknum)
 {
-	static const char *const inet[] = { "prerouting", "input", "forward", "output",
-					    "postrouting", "ingress" };
+	static const char *const inet[] = { "prerouting", "input",	 "forward",
+					    "output",	  "postrouting", "ingress" };
 	static const char *const arp[] = { "input", "output", "forward" };
 	static const char *const netdev[] = { "ingress", "egress" };
 

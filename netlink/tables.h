@@ -37,8 +37,8 @@ struct tables_chain {
 	int32_t priority;
 	bool policy_drop;
 	unsigned int n_rules;
-	unsigned int n_drops; /* rules of its own ending in drop or reject */
-	unsigned int n_vmaps; /* verdict maps: verdicts not read, may drop */
+	unsigned int n_drops;			/* rules of its own ending in drop or reject */
+	unsigned int n_vmaps;			/* verdict maps: verdicts not read, may drop */
 	uint16_t tcp_accepts[TABLES_MAX_PORTS]; /* "tcp dport N [counter] accept" rules */
 	unsigned int n_tcp_accepts;
 	size_t *jumps; /* indices into tables.chains of the chains it jumps or goes to */

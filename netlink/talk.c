@@ -269,10 +269,14 @@ static const uint16_t obj_msg[] = {
 static void *obj_alloc(enum nl_obj_kind kind)
 {
 	switch (kind) {
-	case NL_OBJ_TABLE: return nftnl_table_alloc();
-	case NL_OBJ_CHAIN: return nftnl_chain_alloc();
-	case NL_OBJ_RULE: return nftnl_rule_alloc();
-	case NL_OBJ_SET: return nftnl_set_alloc();
+	case NL_OBJ_TABLE:
+		return nftnl_table_alloc();
+	case NL_OBJ_CHAIN:
+		return nftnl_chain_alloc();
+	case NL_OBJ_RULE:
+		return nftnl_rule_alloc();
+	case NL_OBJ_SET:
+		return nftnl_set_alloc();
 	}
 	return NULL;
 }
@@ -280,10 +284,14 @@ static void *obj_alloc(enum nl_obj_kind kind)
 static int obj_parse(enum nl_obj_kind kind, const struct nlmsghdr *nlh, void *o)
 {
 	switch (kind) {
-	case NL_OBJ_TABLE: return nftnl_table_nlmsg_parse(nlh, o);
-	case NL_OBJ_CHAIN: return nftnl_chain_nlmsg_parse(nlh, o);
-	case NL_OBJ_RULE: return nftnl_rule_nlmsg_parse(nlh, o);
-	case NL_OBJ_SET: return nftnl_set_nlmsg_parse(nlh, o);
+	case NL_OBJ_TABLE:
+		return nftnl_table_nlmsg_parse(nlh, o);
+	case NL_OBJ_CHAIN:
+		return nftnl_chain_nlmsg_parse(nlh, o);
+	case NL_OBJ_RULE:
+		return nftnl_rule_nlmsg_parse(nlh, o);
+	case NL_OBJ_SET:
+		return nftnl_set_nlmsg_parse(nlh, o);
 	}
 	return -1;
 }
@@ -291,10 +299,14 @@ static int obj_parse(enum nl_obj_kind kind, const struct nlmsghdr *nlh, void *o)
 static const char *obj_table(enum nl_obj_kind kind, const void *o)
 {
 	switch (kind) {
-	case NL_OBJ_TABLE: return nftnl_table_get_str(o, NFTNL_TABLE_NAME);
-	case NL_OBJ_CHAIN: return nftnl_chain_get_str(o, NFTNL_CHAIN_TABLE);
-	case NL_OBJ_RULE: return nftnl_rule_get_str(o, NFTNL_RULE_TABLE);
-	case NL_OBJ_SET: return nftnl_set_get_str(o, NFTNL_SET_TABLE);
+	case NL_OBJ_TABLE:
+		return nftnl_table_get_str(o, NFTNL_TABLE_NAME);
+	case NL_OBJ_CHAIN:
+		return nftnl_chain_get_str(o, NFTNL_CHAIN_TABLE);
+	case NL_OBJ_RULE:
+		return nftnl_rule_get_str(o, NFTNL_RULE_TABLE);
+	case NL_OBJ_SET:
+		return nftnl_set_get_str(o, NFTNL_SET_TABLE);
 	}
 	return NULL;
 }
@@ -316,8 +328,8 @@ static int obj_cb(const struct nlmsghdr *nlh, void *data)
 	return od->err ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-int talk_dump_objs(struct nft_ctx *ctx, enum nl_obj_kind kind, uint8_t family,
-		   const char *table, talk_obj_fn fn, void *data)
+int talk_dump_objs(struct nft_ctx *ctx, enum nl_obj_kind kind, uint8_t family, const char *table,
+		   talk_obj_fn fn, void *data)
 {
 	struct obj_dump od = { kind, table, fn, data, 0 };
 	char buf[MNL_SOCKET_BUFFER_SIZE];

@@ -49,7 +49,7 @@ typedef int (*talk_obj_fn)(void *obj, void *data);
  * when table is not NULL, and hands each to fn as libnftnl parsed it. 0, fn's error,
  * -ENOMEM, -EPROTO for a reply libnftnl cannot parse, or talk_request()'s error.
  */
-int talk_dump_objs(struct nft_ctx *ctx, enum nl_obj_kind kind, uint8_t family,
-		   const char *table, talk_obj_fn fn, void *data);
+int talk_dump_objs(struct nft_ctx *ctx, enum nl_obj_kind kind, uint8_t family, const char *table,
+		   talk_obj_fn fn, void *data);
 
 #endif

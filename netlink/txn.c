@@ -75,8 +75,7 @@ static bool order_ok(const struct ruleset *cur, const struct ruleset *want)
 	return true;
 }
 
-static int add_chain_full(struct nl_batch *b, const struct ruleset *want,
-			  const struct rs_chain *c)
+static int add_chain_full(struct nl_batch *b, const struct ruleset *want, const struct rs_chain *c)
 {
 	size_t i;
 	int r;
@@ -89,7 +88,7 @@ static int add_chain_full(struct nl_batch *b, const struct ruleset *want,
 
 /* The whole table anew: delete + add in one transaction (no instant without it). */
 static int txn_rebuild(struct nl_batch *b, const struct ruleset *cur, const struct ruleset *want,
-			const struct txn_opts *o)
+		       const struct txn_opts *o)
 {
 	size_t i;
 	int r = 0;
@@ -128,7 +127,7 @@ static bool chain_rewrite(const struct ruleset *want, const struct rs_chain *cc,
 
 /* Flush the rules that change, then drop the chains and sets that go or change shape. */
 static int txn_removals(struct nl_batch *b, const struct ruleset *cur, const struct ruleset *want,
-			 bool reshaped)
+			bool reshaped)
 {
 	size_t i;
 	int r = 0;
@@ -146,7 +145,7 @@ static int txn_removals(struct nl_batch *b, const struct ruleset *cur, const str
 }
 
 static int txn_set(struct nl_batch *b, const struct ruleset *cur, const struct rs_set *ws,
-		    const struct txn_opts *o)
+		   const struct txn_opts *o)
 {
 	const struct rs_set *cs = ruleset_find_set(cur, ws->name);
 	struct setdiff d;
@@ -166,7 +165,7 @@ static int txn_set(struct nl_batch *b, const struct ruleset *cur, const struct r
 }
 
 static int txn_chain(struct nl_batch *b, const struct ruleset *cur, const struct ruleset *want,
-		      const struct rs_chain *wc, bool reshaped)
+		     const struct rs_chain *wc, bool reshaped)
 {
 	const struct rs_chain *cc = ruleset_find_chain(cur, wc->name);
 	size_t i;
@@ -183,8 +182,8 @@ static int txn_chain(struct nl_batch *b, const struct ruleset *cur, const struct
 	return r;
 }
 
-static int txn_in_place(struct nl_batch *b, const struct ruleset *cur,
-			 const struct ruleset *want, const struct txn_opts *o)
+static int txn_in_place(struct nl_batch *b, const struct ruleset *cur, const struct ruleset *want,
+			const struct txn_opts *o)
 {
 	bool reshaped = any_set_reshaped(cur, want);
 	uint32_t flags = o->table_flags;
@@ -206,7 +205,7 @@ static int txn_in_place(struct nl_batch *b, const struct ruleset *cur,
 }
 
 int txn_build(struct nl_batch *b, const struct ruleset *cur, const struct ruleset *want,
-	       const struct txn_opts *o)
+	      const struct txn_opts *o)
 {
 	int r;
 

@@ -30,6 +30,6 @@ struct txn_opts {
  * b->n_acks == 0 afterwards means there is nothing to do. 0 or -errno.
  */
 int txn_build(struct nl_batch *b, const struct ruleset *cur, const struct ruleset *want,
-	       const struct txn_opts *o);
+	      const struct txn_opts *o);
 
 #endif

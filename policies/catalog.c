@@ -11,14 +11,24 @@
 #include "policies/model.h"
 
 const char *const role_names[ROLE_MAX + 1] = {
-	"admin-workstation", "agent", "relay", "siem", "dc-gateway", "service-gateway",
-	"api-client", NULL,
+	"admin-workstation", "agent",		"relay",      "siem",
+	"dc-gateway",	     "service-gateway", "api-client", NULL,
 };
 
 const char *const fact_names[FACT_MAX + 1] = {
-	"dns-servers", "ntp-servers", "relays", "proxy", "smart-protection-server",
-	"service-gateway", "syslog", "vcenter", "active-directory", "relay-clients",
-	"syslog-agents", "download-mirror", NULL,
+	"dns-servers",
+	"ntp-servers",
+	"relays",
+	"proxy",
+	"smart-protection-server",
+	"service-gateway",
+	"syslog",
+	"vcenter",
+	"active-directory",
+	"relay-clients",
+	"syslog-agents",
+	"download-mirror",
+	NULL,
 };
 
 static const char *const kind_names[] = {
@@ -26,11 +36,16 @@ static const char *const kind_names[] = {
 };
 static const char *const dir_names[] = { "egress", "ingress", "local", NULL };
 static const char *const proto_names[] = { "tcp", "udp", NULL };
-static const char *const when_names[] = { "direct", "proxy", "manager-initiated", "syslog-udp",
-					   "syslog-tls", NULL };
+static const char *const when_names[] = { "direct",	"proxy",      "manager-initiated",
+					  "syslog-udp", "syslog-tls", NULL };
 static const char *const confidence_names[] = {
-	"verified", "verified-caveat", "inferred-high", "inferred-medium", "inferred-low",
-	"community", NULL,
+	"verified",
+	"verified-caveat",
+	"inferred-high",
+	"inferred-medium",
+	"inferred-low",
+	"community",
+	NULL,
 };
 
 /* Optional string member; -EINVAL (reported) if present but not a scalar. */
@@ -54,16 +69,16 @@ static int req_str(const struct ynode *map, const char *key, const char *what, c
 }
 
 /* Iterates a YN_MAP's pairs: k is the key node, v the value node. */
-#define for_each_pair(map, i, k, v)                                                     \
-	for ((i) = 0; (map) && (i) + 1 < (map)->n &&                                      \
-		      ((k) = (map)->items[(i)], (v) = (map)->items[(i) + 1], 1);          \
+#define for_each_pair(map, i, k, v)                                              \
+	for ((i) = 0; (map) && (i) + 1 < (map)->n &&                             \
+		      ((k) = (map)->items[(i)], (v) = (map)->items[(i) + 1], 1); \
 	     (i) += 2)
 
 static int load_role(struct catalog *cat, const struct ynode *k, const struct ynode *v,
 		     struct diag *d)
 {
-	static const char *const keys[] = { "title", "description", "includes", "row",
-					    "source", NULL };
+	static const char *const keys[] = { "title", "description", "includes",
+					    "row",   "source",	    NULL };
 	const struct ynode *n;
 	struct cat_role *role;
 	uint64_t row;
@@ -135,7 +150,8 @@ static int load_region_list(struct cat_region *reg, const struct ynode *k, const
 	if (ynode_expect(k, YN_SCALAR, "a region key", d) < 0)
 		return -EINVAL;
 	if (reg->n_lists == CAT_REGION_LISTS) {
-		diag_err(d, &k->loc, "region '%s': more than %d lists", reg->code, CAT_REGION_LISTS);
+		diag_err(d, &k->loc, "region '%s': more than %d lists", reg->code,
+			 CAT_REGION_LISTS);
 		return -E2BIG;
 	}
 	l = &reg->lists[reg->n_lists];
@@ -161,9 +177,9 @@ static int load_region(struct cat_region *reg, const struct ynode *k, const stru
 	opt_str(v, "also-ranges-of", &reg->also, d);
 	for (i = 0; i + 1 < v->n; i += 2) {
 		key = v->items[i];
-		if (key->type != YN_SCALAR || (strcmp(key->value, "name") &&
-					       strcmp(key->value, "cidrs") &&
-					       strcmp(key->value, "also-ranges-of")))
+		if (key->type != YN_SCALAR ||
+		    (strcmp(key->value, "name") && strcmp(key->value, "cidrs") &&
+		     strcmp(key->value, "also-ranges-of")))
 			load_region_list(reg, key, v->items[i + 1], d);
 	}
 	cidrs = ymap_get(v, "cidrs");
@@ -224,7 +240,7 @@ static int load_dest(struct cat_dest *dst, const struct ynode *k, const struct y
 		     struct diag *d)
 {
 	static const char *const keys[] = { "kind", "title", "description", "source", "names",
-					    "fact", "key", "if-unset", NULL };
+					    "fact", "key",   "if-unset",    NULL };
 	static const char *const unset_names[] = { "skip", "any", NULL };
 	const struct ynode *n;
 	int kind, fact, unset;
@@ -267,8 +283,8 @@ static int load_dest(struct cat_dest *dst, const struct ynode *k, const struct y
 }
 
 /* Loads a map section into a freshly allocated array via fn, one item per pair. */
-static int load_section(const struct ynode *root, const char *key, size_t item_size,
-			void **ret_arr, size_t *ret_n,
+static int load_section(const struct ynode *root, const char *key, size_t item_size, void **ret_arr,
+			size_t *ret_n,
 			int (*fn)(void *item, const struct ynode *k, const struct ynode *v,
 				  struct diag *d),
 			struct diag *d)
@@ -372,16 +388,16 @@ static int load_when(struct catalog *cat, const struct ynode *n, const char *wha
 			*features |= 1U << idx;
 			continue;
 		}
-		diag_err(d, &t->loc, "unknown condition '%s'%s (conditions: direct, proxy, "
-			 "manager-initiated, syslog-udp, syslog-tls, or a feature)", t->value,
-			 closest_hint(t->value, when_names, hint, sizeof(hint)));
+		diag_err(d, &t->loc,
+			 "unknown condition '%s'%s (conditions: direct, proxy, "
+			 "manager-initiated, syslog-udp, syslog-tls, or a feature)",
+			 t->value, closest_hint(t->value, when_names, hint, sizeof(hint)));
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int flow_peer(struct catalog *cat, struct cat_flow *f, const struct ynode *v,
-		     struct diag *d)
+static int flow_peer(struct catalog *cat, struct cat_flow *f, const struct ynode *v, struct diag *d)
 {
 	const struct ynode *n = ymap_get(v, "peer");
 	const struct cat_dest *dst;
@@ -399,8 +415,10 @@ static int flow_peer(struct catalog *cat, struct cat_flow *f, const struct ynode
 	}
 	f->peer = (size_t)(dst - cat->dests);
 	if ((f->dir == DIR_LOCAL) != (dst->kind == DEST_LOCALHOST)) {
-		diag_err(d, &n->loc, "flow '%s': direction local goes with peer kind localhost, "
-			 "and only with it", f->id);
+		diag_err(d, &n->loc,
+			 "flow '%s': direction local goes with peer kind localhost, "
+			 "and only with it",
+			 f->id);
 		return -EINVAL;
 	}
 	return 0;
@@ -432,25 +450,29 @@ static int flow_ports(struct cat_flow *f, const struct catalog *cat, const struc
 	if (n->type != YN_SCALAR || strcmp(n->value, "configured"))
 		return ynode_ports(n, f->ports, FLOW_MAX_PORTS, &f->n_ports, d);
 	if (!from && dst->kind != DEST_HOST) {
-		diag_err(d, &n->loc, "flow '%s': 'ports: configured' needs a host peer or "
-			 "'port-from'", f->id);
+		diag_err(d, &n->loc,
+			 "flow '%s': 'ports: configured' needs a host peer or "
+			 "'port-from'",
+			 f->id);
 		return -EINVAL;
 	}
 	if (f->port_fact != FACT_PROXY && f->port_fact != FACT_SYSLOG) {
-		diag_err(d, &n->loc, "flow '%s': 'ports: configured' needs the port of proxy or "
-			 "syslog, which always carry one", f->id);
+		diag_err(d, &n->loc,
+			 "flow '%s': 'ports: configured' needs the port of proxy or "
+			 "syslog, which always carry one",
+			 f->id);
 		return -EINVAL;
 	}
 	f->port_configured = true;
 	return 0;
 }
 
-static int load_flow(struct catalog *cat, struct cat_flow *f, const struct ynode *v,
-		     struct diag *d)
+static int load_flow(struct catalog *cat, struct cat_flow *f, const struct ynode *v, struct diag *d)
 {
-	static const char *const keys[] = { "id", "row", "roles", "direction", "peer",
-					    "protocol", "ports", "port-from", "when", "unless",
-					    "description", "source", "confidence", NULL };
+	static const char *const keys[] = { "id",	  "row",      "roles",	     "direction",
+					    "peer",	  "protocol", "ports",	     "port-from",
+					    "when",	  "unless",   "description", "source",
+					    "confidence", NULL };
 	const struct ynode *n;
 	uint64_t row;
 	int idx, r = 0;
@@ -594,7 +616,8 @@ static int load_roles_features(struct catalog *cat, const struct ynode *root, st
 		load_role(cat, k, v, d);
 	for (i = 0; i < ROLE_MAX; i++)
 		if (!cat->roles[i].title)
-			diag_err(d, &sec->loc, "catalog: role '%s' is not described", role_names[i]);
+			diag_err(d, &sec->loc, "catalog: role '%s' is not described",
+				 role_names[i]);
 	sec = ymap_get(root, "features");
 	if (sec && ynode_expect(sec, YN_MAP, "features", d) == 0)
 		for_each_pair(sec, i, k, v)
@@ -604,8 +627,9 @@ static int load_roles_features(struct catalog *cat, const struct ynode *root, st
 
 static int catalog_build(struct catalog *cat, struct diag *d)
 {
-	static const char *const keys[] = { "catalog", "version", "sources", "roles", "features",
-					    "regions", "destinations", "flows", NULL };
+	static const char *const keys[] = { "catalog",	    "version",	"sources",
+					    "roles",	    "features", "regions",
+					    "destinations", "flows",	NULL };
 	const struct ynode *root = cat->doc->root;
 	int r;
 
@@ -637,8 +661,7 @@ int catalog_load(const char *path, struct catalog **ret, struct diag *d)
 	return catalog_load_checked(path, false, ret, d);
 }
 
-int catalog_load_checked(const char *path, bool strict_perms, struct catalog **ret,
-			 struct diag *d)
+int catalog_load_checked(const char *path, bool strict_perms, struct catalog **ret, struct diag *d)
 {
 	struct catalog *cat;
 	int r;

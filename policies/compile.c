@@ -27,8 +27,8 @@ struct emit {
 /* Addresses of one destination as sets: static (addresses, prefixes) and resolved. */
 struct dest_sets {
 	char name[4][RS_NAME_MAX]; /* v4, v6, names_v4, names_v6; "" = none */
-	size_t static_idx[2];      /* index + 1 of the v4 / v6 set in the ruleset; 0: not yet */
-	bool any;                  /* no address match at all (peer kind any) */
+	size_t static_idx[2];	   /* index + 1 of the v4 / v6 set in the ruleset; 0: not yet */
+	bool any;		   /* no address match at all (peer kind any) */
 };
 
 const char *roles_format(unsigned int roles, char *buf, size_t len)
@@ -136,8 +136,8 @@ static void loc_origin(char *buf, size_t len, const struct loc *loc, const char 
 }
 
 /* Returns the set, creating it on first use. */
-static struct rs_set *get_set(struct emit *e, const char *name, uint8_t family,
-			      bool dynamic, const char *comment, const char *origin)
+static struct rs_set *get_set(struct emit *e, const char *name, uint8_t family, bool dynamic,
+			      const char *comment, const char *origin)
 {
 	struct rs_set *s = ruleset_find_set(e->p->rs, name);
 
@@ -351,8 +351,8 @@ static int dest_sets(struct emit *e, const struct cat_dest *dst, const char *ori
 		return region_sets(e, dst, origin, ds);
 	case DEST_HOST:
 		if (e->f->lists[dst->fact] && e->f->lists[dst->fact]->n)
-			return endpoint_sets(e, dst->id, dst->title, origin,
-					     e->f->lists[dst->fact], ds);
+			return endpoint_sets(e, dst->id, dst->title, origin, e->f->lists[dst->fact],
+					     ds);
 		ds->any = dst->unset_any;
 		return dst->unset_any ? 0 : -ENOENT;
 	case DEST_ANY:
@@ -436,8 +436,7 @@ static int merge_comment(struct rs_rule *r, const char *other)
 		    (size_t)(o_at - other));
 	merge_items(from, sizeof(from), at + 2, (size_t)(arrow - at - 2), o_at + 2,
 		    (size_t)(o_arrow - o_at - 2));
-	merge_items(to, sizeof(to), arrow + 4, strlen(arrow + 4), o_arrow + 4,
-		    strlen(o_arrow + 4));
+	merge_items(to, sizeof(to), arrow + 4, strlen(arrow + 4), o_arrow + 4, strlen(o_arrow + 4));
 	if (asprintf(&c, "%s: %s -> %s", tags, from, to) < 0)
 		return -ENOMEM;
 	if (strlen(c) >= RS_COMMENT_MAX) {
@@ -559,8 +558,9 @@ static const char *flow_skip_reason(const struct emit *e, const struct cat_flow 
 	if (missing & WHEN_MANAGER_INITIATED)
 		return "communication is agent-initiated";
 	if (missing & (WHEN_SYSLOG_UDP | WHEN_SYSLOG_TLS))
-		return !syslog ? "no syslog configured" : held & WHEN_SYSLOG_TLS ?
-			"the syslog transport is tls" : "the syslog transport is udp";
+		return !syslog		      ? "no syslog configured" :
+		       held & WHEN_SYSLOG_TLS ? "the syslog transport is tls" :
+						"the syslog transport is udp";
 	if ((fl->when_features & e->f->features) != fl->when_features)
 		return "an opt-in feature it needs is not enabled";
 	for (i = 0; excluded && i < e->cat->n_features; i++) {
@@ -634,8 +634,10 @@ static int warn_any(struct emit *e, const struct cat_flow *fl, const char *comme
 	for (i = 0; i < n_ports; i++)
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%u", i ? ", " : "",
 					ports[i]);
-	diag_warn(e->d, &loc, "%s is not set: any address may connect to port %s (%s); list the "
-		  "networks that need it under %s", fact, list, comment, fact);
+	diag_warn(e->d, &loc,
+		  "%s is not set: any address may connect to port %s (%s); list the "
+		  "networks that need it under %s",
+		  fact, list, comment, fact);
 	return add_warning(e->p, "%s is not set: any address may connect to port %s (%s)", fact,
 			   list, comment);
 }
@@ -651,9 +653,11 @@ static int note_auto_none(struct emit *e, const char *comment, unsigned int fact
 
 	if (!(e->auto_none_warned & (1U << fact))) {
 		e->auto_none_warned |= 1U << fact;
-		diag_warn(e->d, &loc, "%s: auto, and detection found none: no rule allows them "
+		diag_warn(e->d, &loc,
+			  "%s: auto, and detection found none: no rule allows them "
 			  "(%s, and any other flow to them; in enforce mode that traffic is "
-			  "dropped); set %s", fact_names[fact], comment, fact_names[fact]);
+			  "dropped); set %s",
+			  fact_names[fact], comment, fact_names[fact]);
 	}
 	return add_note(e->p, "%s: %s: auto found none", comment, fact_names[fact]);
 }
@@ -740,7 +744,8 @@ static int emit_allow(struct emit *e)
 		const struct allow_entry *a = &e->cfg->allow[i];
 
 		if (a->ingress && !e->in) {
-			add_note(e->p, "allow %s: ingress is not managed ('ingress: off')", a->name);
+			add_note(e->p, "allow %s: ingress is not managed ('ingress: off')",
+				 a->name);
 			continue;
 		}
 		memset(&ds, 0, sizeof(ds));
@@ -782,8 +787,9 @@ static int emit_resolver(struct emit *e)
 	sh.comment = "flowguard resolver: resolver.servers";
 	sh.origin = origin;
 	r = endpoint_sets(e, "resolver", "DNS servers flowguard resolves with", origin, l, &ds);
-	return r ? r : emit_ports(&sh, &ds, PROTO_UDP | PROTO_TCP, ports,
-				  endpoint_ports(l, &dns_port, 1, ports));
+	return r ? r :
+		   emit_ports(&sh, &ds, PROTO_UDP | PROTO_TCP, ports,
+			      endpoint_ports(l, &dns_port, 1, ports));
 }
 
 /* Appends a base rule; comment is a literal. */
@@ -921,8 +927,9 @@ static int final_rules(struct rs_chain *c, const struct events_cfg *ev, bool enf
 	r->limit_rate = (uint32_t)ev->log_rate;
 	r->limit_burst = (uint32_t)ev->log_rate * 2;
 	r->log_group = (int32_t)ev->log_group;
-	r = base_rule(c, enforce ? "enforce: not an allowed flow" :
-				   "audit: not an allowed flow, accepted for now",
+	r = base_rule(c,
+		      enforce ? "enforce: not an allowed flow" :
+				"audit: not an allowed flow, accepted for now",
 		      enforce ? RS_VERDICT_DROP : RS_VERDICT_ACCEPT);
 	return r ? 0 : -ENOMEM;
 }
@@ -974,7 +981,8 @@ static int build(struct emit *e)
 	if (r == 0)
 		r = final_rules(e->out, &e->cfg->events, e->cfg->mode == MODE_ENFORCE, "egress");
 	if (r == 0 && e->in)
-		r = final_rules(e->in, &e->cfg->events, e->cfg->ingress == INGRESS_ENFORCE, "ingress");
+		r = final_rules(e->in, &e->cfg->events, e->cfg->ingress == INGRESS_ENFORCE,
+				"ingress");
 	return r;
 }
 
@@ -1010,8 +1018,10 @@ static int name_dns_set(const struct plan *p, struct rs_set *s)
 	if (!n)
 		return 0;
 	if (off >= RS_COMMENT_MAX)
-		snprintf(buf, sizeof(buf), "%.*s: addresses of %zu DNS names (flowguard status "
-			 "lists them)", (int)(title_end - s->comment), s->comment, n);
+		snprintf(buf, sizeof(buf),
+			 "%.*s: addresses of %zu DNS names (flowguard status "
+			 "lists them)",
+			 (int)(title_end - s->comment), s->comment, n);
 	return rs_strset(&s->comment, buf);
 }
 
@@ -1032,11 +1042,13 @@ static int make_summary(struct plan *p, const struct catalog *cat, const struct 
 	static const char *const ing[] = { "off", "audit", "enforce" };
 	char roles[128];
 
-	if (asprintf(&p->summary, "flowguard: roles %s; region %s; mode %s; ingress %s; "
-		     "catalog %s %s", roles_format(f->roles, roles, sizeof(roles)),
+	if (asprintf(&p->summary,
+		     "flowguard: roles %s; region %s; mode %s; ingress %s; "
+		     "catalog %s %s",
+		     roles_format(f->roles, roles, sizeof(roles)),
 		     f->region ? f->region->code : "none",
-		     cfg->mode == MODE_ENFORCE ? "enforce" : "audit", ing[cfg->ingress],
-		     cat->name, cat->version) < 0) {
+		     cfg->mode == MODE_ENFORCE ? "enforce" : "audit", ing[cfg->ingress], cat->name,
+		     cat->version) < 0) {
 		p->summary = NULL;
 		return -ENOMEM;
 	}
@@ -1112,7 +1124,8 @@ static int resolve_roles(const struct config *cfg, const struct catalog *cat,
 	unsigned int roles = cfg->roles_auto ? (det ? det->roles : 0) : cfg->roles;
 
 	if (!roles) {
-		diag_err(d, &cfg->roles_loc, "roles: auto, and no SWP role was detected on this "
+		diag_err(d, &cfg->roles_loc,
+			 "roles: auto, and no SWP role was detected on this "
 			 "host; set the roles (e.g. roles: [agent])");
 		return -EINVAL;
 	}
@@ -1126,14 +1139,17 @@ static int resolve_region(const struct config *cfg, const struct catalog *cat,
 	const char *code = cfg->region ? cfg->region : det ? det->region : NULL;
 
 	if (!code) {
-		diag_err(d, &cfg->region_loc, "region: auto, and no region was detected (from "
+		diag_err(d, &cfg->region_loc,
+			 "region: auto, and no region was detected (from "
 			 "the agent's manager URL); set the region (e.g. region: de-1)");
 		return -EINVAL;
 	}
 	f->region = catalog_find_region(cat, code);
 	if (!f->region) {
-		diag_err(d, &cfg->region_loc, "detected region '%s' is not in catalog %s %s; "
-			 "set the region", code, cat->name, cat->version);
+		diag_err(d, &cfg->region_loc,
+			 "detected region '%s' is not in catalog %s %s; "
+			 "set the region",
+			 code, cat->name, cat->version);
 		return -EINVAL;
 	}
 	return 0;
@@ -1181,8 +1197,8 @@ int facts_resolve(const struct config *cfg, const struct catalog *cat,
 	return 0;
 }
 
-int facts_from_config(const struct config *cfg, const struct catalog *cat,
-		      struct host_facts *ret, struct diag *d)
+int facts_from_config(const struct config *cfg, const struct catalog *cat, struct host_facts *ret,
+		      struct diag *d)
 {
 	return facts_resolve(cfg, cat, NULL, ret, d);
 }
@@ -1237,10 +1253,12 @@ int plan_print(const struct plan *p, FILE *out)
 	fprintf(out, "#!/usr/sbin/nft -f\n# %s\n", p->summary);
 	if (dns_filled(p->rs))
 		fputs("# Sets with 'flags timeout' hold what their names resolved to now; the agent "
-		      "keeps them current.\n", out);
+		      "keeps them current.\n",
+		      out);
 	else
 		fputs("# Sets with 'flags timeout' are filled from DNS at run time; they are empty "
-		      "here.\n", out);
+		      "here.\n",
+		      out);
 	for (i = 0; i < p->n_warnings; i++)
 		fprintf(out, "# warning: %s\n", p->warnings[i]);
 	for (i = 0; i < p->n_notes; i++)

@@ -57,8 +57,8 @@ struct plan {
 int facts_resolve(const struct config *cfg, const struct catalog *cat,
 		  const struct host_detected *det, struct host_facts *ret, struct diag *d);
 /* facts_resolve() without detection. */
-int facts_from_config(const struct config *cfg, const struct catalog *cat,
-		      struct host_facts *ret, struct diag *d);
+int facts_from_config(const struct config *cfg, const struct catalog *cat, struct host_facts *ret,
+		      struct diag *d);
 /* Compiles; on success *ret owns a new plan. -ENOMEM or -EINVAL (reasons in d). */
 int compile(const struct catalog *cat, const struct config *cfg, const struct host_facts *f,
 	    struct plan **ret, struct diag *d);

@@ -28,15 +28,34 @@
 #define ALLOW_NAME_MAX 32
 
 static const char *const top_keys[] = {
-	"mode", "roles", "region", "proxy", "relays", "smart-protection-server",
-	"service-gateway", "syslog", "communication", "ingress", "loopback", "features",
-	"dns-servers", "ntp-servers", "dc-gateway", "relay-clients", "resolver", "allow",
-	"blocked", "metrics", "dhcp", "download-mirror", NULL,
+	"mode",
+	"roles",
+	"region",
+	"proxy",
+	"relays",
+	"smart-protection-server",
+	"service-gateway",
+	"syslog",
+	"communication",
+	"ingress",
+	"loopback",
+	"features",
+	"dns-servers",
+	"ntp-servers",
+	"dc-gateway",
+	"relay-clients",
+	"resolver",
+	"allow",
+	"blocked",
+	"metrics",
+	"dhcp",
+	"download-mirror",
+	NULL,
 };
 static const char *const mode_names[] = { "enforce", "audit", NULL };
 static const char *const ingress_names[] = { "off", "audit", "enforce", NULL };
-static const char *const comm_names[] = { "agent-initiated", "manager-initiated",
-					  "bidirectional", NULL };
+static const char *const comm_names[] = { "agent-initiated", "manager-initiated", "bidirectional",
+					  NULL };
 static const char *const loopback_names[] = { "allow", "restrict", NULL };
 static const char *const transport_names[] = { "udp", "tls", NULL };
 /* dhcp: index -> DHCP_* mask (both = 3, v4 = 1, v6 = 2, off = 0) */
@@ -107,8 +126,10 @@ static int endpoint_list_max(const struct ynode *n, unsigned int allowed, bool m
 		return -EINVAL;
 	}
 	if (count == 0) {
-		diag_err(d, &n->loc, "%s: empty list%s", what, may_auto ? " (use 'auto' or "
-			 "remove the key)" : " (remove the key instead)");
+		diag_err(d, &n->loc, "%s: empty list%s", what,
+			 may_auto ? " (use 'auto' or "
+				    "remove the key)" :
+				    " (remove the key instead)");
 		return -EINVAL;
 	}
 	if (l->n + count > max) {
@@ -200,7 +221,7 @@ static int load_dc_gateway(struct config *cfg, const struct ynode *n, struct dia
 
 static void load_resolver(struct config *cfg, const struct ynode *n, struct diag *d)
 {
-	static const char *const keys[] = { "servers", "min-ttl", "max-ttl", "grace",
+	static const char *const keys[] = { "servers",	 "min-ttl",	  "max-ttl", "grace",
 					    "max-stale", "max-addresses", NULL };
 	struct resolver_cfg *rc = &cfg->resolver;
 	const struct ynode *v;
@@ -257,8 +278,10 @@ static void load_metrics(struct config *cfg, const struct ynode *n, struct diag 
 		if (!strcmp(mc->textfile, "off")) {
 			mc->textfile = NULL;
 		} else if (mc->textfile[0] != '/' || strlen(mc->textfile) >= PATH_MAX - 16) {
-			diag_err(d, &v->loc, "metrics.textfile '%s': needs an absolute path "
-				 "(or 'off')", mc->textfile);
+			diag_err(d, &v->loc,
+				 "metrics.textfile '%s': needs an absolute path "
+				 "(or 'off')",
+				 mc->textfile);
 			mc->textfile = NULL;
 		}
 	}
@@ -283,17 +306,21 @@ static int allow_peers(struct allow_entry *a, const struct ynode *n, struct diag
 	const struct ynode *to = ymap_get(n, "to"), *from = ymap_get(n, "from");
 
 	if (to && from) {
-		diag_err(d, &from->loc, "allow '%s': give either 'to' (egress) or 'from' (ingress), "
-			 "not both", a->name);
+		diag_err(d, &from->loc,
+			 "allow '%s': give either 'to' (egress) or 'from' (ingress), "
+			 "not both",
+			 a->name);
 		return -EINVAL;
 	}
 	if (!to && !from) {
-		diag_err(d, &n->loc, "allow '%s': needs 'to' (egress) or 'from' (ingress)", a->name);
+		diag_err(d, &n->loc, "allow '%s': needs 'to' (egress) or 'from' (ingress)",
+			 a->name);
 		return -EINVAL;
 	}
 	a->ingress = from != NULL;
 	return endpoint_list_max(to ? to : from, EP_ADDR | EP_PREFIX | EP_NAME, false,
-				 to ? "allow.to" : "allow.from", CONFIG_MAX_ALLOW_PEERS, &a->peers, d);
+				 to ? "allow.to" : "allow.from", CONFIG_MAX_ALLOW_PEERS, &a->peers,
+				 d);
 }
 
 static int load_allow_entry(struct allow_entry *a, const struct ynode *n, struct diag *d)
@@ -366,8 +393,8 @@ static int load_allow(struct config *cfg, const struct ynode *n, struct diag *d)
 	return 0;
 }
 
-static int load_enum(const struct ynode *root, const char *key, const char *const *names,
-		     int *ret, struct diag *d)
+static int load_enum(const struct ynode *root, const char *key, const char *const *names, int *ret,
+		     struct diag *d)
 {
 	const struct ynode *n = ymap_get(root, key);
 
@@ -598,23 +625,28 @@ static void check_conflicts(const struct config *cfg, struct diag *d)
 	struct loc loc = { cfg->n_docs ? cfg->docs[0]->file : "config", 0, 0 };
 
 	if (cfg->ingress == INGRESS_ENFORCE && cfg->mode == MODE_AUDIT)
-		diag_err(d, &cfg->ingress_loc, "conflicting settings: 'ingress: enforce' with "
+		diag_err(d, &cfg->ingress_loc,
+			 "conflicting settings: 'ingress: enforce' with "
 			 "'mode: audit' (set at %s:%u:%u); enforce egress first, or use 'ingress: audit'",
 			 cfg->mode_loc.file, cfg->mode_loc.line, cfg->mode_loc.col);
 	if (cfg->syslog_loc.line && !cfg->facts[FACT_SYSLOG].n)
-		diag_err(d, &cfg->syslog_loc, "syslog: missing 'server' (host:port, the Syslog "
+		diag_err(d, &cfg->syslog_loc,
+			 "syslog: missing 'server' (host:port, the Syslog "
 			 "Configuration's server and port)");
 	if (rc->min_ttl > rc->max_ttl)
-		diag_err(d, &loc, "conflicting settings: resolver.min-ttl (%llus) is above "
-			 "resolver.max-ttl (%llus)", (unsigned long long)rc->min_ttl,
-			 (unsigned long long)rc->max_ttl);
+		diag_err(d, &loc,
+			 "conflicting settings: resolver.min-ttl (%llus) is above "
+			 "resolver.max-ttl (%llus)",
+			 (unsigned long long)rc->min_ttl, (unsigned long long)rc->max_ttl);
 	if (cfg->comm != COMM_AGENT_INITIATED && cfg->ingress == INGRESS_OFF)
-		diag_warn(d, &loc, "communication is %s but 'ingress: off': flowguard leaves "
-			  "inbound 4118 to other firewalls", comm_names[cfg->comm]);
+		diag_warn(d, &loc,
+			  "communication is %s but 'ingress: off': flowguard leaves "
+			  "inbound 4118 to other firewalls",
+			  comm_names[cfg->comm]);
 }
 
-int config_load(const char *path, bool strict_perms, const struct catalog *cat,
-		struct config **ret, struct diag *d)
+int config_load(const char *path, bool strict_perms, const struct catalog *cat, struct config **ret,
+		struct diag *d)
 {
 	struct config *cfg;
 	int r;

@@ -34,7 +34,7 @@ struct loc {
 void diag_clear(struct diag *d);
 /* Records a message at loc (loc may be NULL for file-less messages). */
 __attribute__((format(printf, 4, 5))) void diag_add(struct diag *d, enum diag_level level,
-						       const struct loc *loc, const char *fmt, ...);
+						    const struct loc *loc, const char *fmt, ...);
 #define diag_err(d, loc, ...) diag_add((d), DIAG_ERROR, (loc), __VA_ARGS__)
 #define diag_warn(d, loc, ...) diag_add((d), DIAG_WARNING, (loc), __VA_ARGS__)
 bool diag_failed(const struct diag *d);

@@ -48,7 +48,14 @@ enum host_fact {
 };
 extern const char *const fact_names[FACT_MAX + 1];
 
-enum dest_kind { DEST_FQDN, DEST_REGION_CIDRS, DEST_REGION_FQDN, DEST_HOST, DEST_LOCALHOST, DEST_ANY };
+enum dest_kind {
+	DEST_FQDN,
+	DEST_REGION_CIDRS,
+	DEST_REGION_FQDN,
+	DEST_HOST,
+	DEST_LOCALHOST,
+	DEST_ANY
+};
 enum flow_dir { DIR_EGRESS, DIR_INGRESS, DIR_LOCAL };
 
 enum {
@@ -58,11 +65,11 @@ enum {
 
 /* Built-in conditions of a flow's `when:`; catalog features follow as feature bits. */
 enum {
-	WHEN_DIRECT = 1U << 0,            /* no proxy configured */
-	WHEN_PROXY = 1U << 1,             /* a proxy is configured */
+	WHEN_DIRECT = 1U << 0,		  /* no proxy configured */
+	WHEN_PROXY = 1U << 1,		  /* a proxy is configured */
 	WHEN_MANAGER_INITIATED = 1U << 2, /* communication: manager-initiated or bidirectional */
-	WHEN_SYSLOG_UDP = 1U << 3,        /* syslog configured with transport udp */
-	WHEN_SYSLOG_TLS = 1U << 4,        /* syslog configured with transport tls */
+	WHEN_SYSLOG_UDP = 1U << 3,	  /* syslog configured with transport udp */
+	WHEN_SYSLOG_TLS = 1U << 4,	  /* syslog configured with transport tls */
 };
 
 /* A feature bit per catalog feature; bounds the catalog to 32 features. */
@@ -83,7 +90,7 @@ struct cat_dest {
 	const char *description;
 	enum dest_kind kind;
 	enum host_fact fact; /* DEST_HOST */
-	bool unset_any;      /* DEST_HOST: no value means any address, not "skip the flow" */
+	bool unset_any;	     /* DEST_HOST: no value means any address, not "skip the flow" */
 	const char *key;     /* DEST_REGION_FQDN: the region's key naming an fqdn destination */
 	struct cat_name *names;
 	size_t n_names;
@@ -113,7 +120,7 @@ struct cat_region {
 
 struct cat_flow {
 	const char *id;
-	unsigned int row; /* vendor table row; 0: not a vendor row */
+	unsigned int row;   /* vendor table row; 0: not a vendor row */
 	unsigned int roles; /* 1U << enum fg_role */
 	enum flow_dir dir;
 	size_t peer; /* index into catalog.dests */
@@ -161,8 +168,7 @@ struct catalog {
 /* Loads and validates a catalog file. On failure returns -EINVAL (details in d). */
 int catalog_load(const char *path, struct catalog **ret, struct diag *d);
 /* The same; strict_perms (the default path) refuses a file others could write (-EPERM). */
-int catalog_load_checked(const char *path, bool strict_perms, struct catalog **ret,
-			 struct diag *d);
+int catalog_load_checked(const char *path, bool strict_perms, struct catalog **ret, struct diag *d);
 void catalog_free(struct catalog *cat);
 const struct cat_region *catalog_find_region(const struct catalog *cat, const char *code);
 const struct cat_dest *catalog_find_dest(const struct catalog *cat, const char *id);
@@ -180,8 +186,8 @@ enum { DHCP_V4 = 1U << 0, DHCP_V6 = 1U << 1 };
 
 /* An address, prefix or DNS name, with an optional port. */
 struct endpoint {
-	char text[256];   /* the host part as written, without the port (DNS names <= 253) */
-	bool is_addr;     /* addr is valid; otherwise text is an FQDN to resolve */
+	char text[256]; /* the host part as written, without the port (DNS names <= 253) */
+	bool is_addr;	/* addr is valid; otherwise text is an FQDN to resolve */
 	struct rs_addr addr;
 	uint16_t port; /* 0: none given */
 	struct loc loc;
@@ -207,9 +213,9 @@ struct allow_entry {
 struct resolver_cfg {
 	struct endpoint_list servers;
 	uint64_t min_ttl, max_ttl; /* seconds: clamp of answer TTLs */
-	uint64_t grace;            /* seconds an address stays after leaving the answer */
-	uint64_t max_stale;        /* seconds last-good answers survive resolver failure */
-	uint64_t max_addresses;    /* per name; more is a warning, never silent truncation */
+	uint64_t grace;		   /* seconds an address stays after leaving the answer */
+	uint64_t max_stale;	   /* seconds last-good answers survive resolver failure */
+	uint64_t max_addresses;	   /* per name; more is a warning, never silent truncation */
 };
 
 /* Blocked-flow reporting (issue 7): the final rules' NFLOG group and the kernel's rate. */
@@ -233,7 +239,7 @@ struct config {
 	enum fg_mode mode;
 	bool roles_auto;
 	unsigned int roles;
-	const char *region; /* NULL: auto */
+	const char *region;		  /* NULL: auto */
 	struct loc roles_loc, region_loc; /* where they were set (line 0: defaults) */
 	struct loc mode_loc, ingress_loc;
 	struct loc syslog_loc; /* a syslog mapping that lacks the server (line 0: none) */
@@ -260,8 +266,8 @@ struct config {
  * owned by root (used for the real config path). With cat, also runs config_validate().
  * All errors of all files go to d.
  */
-int config_load(const char *path, bool strict_perms, const struct catalog *cat,
-		struct config **ret, struct diag *d);
+int config_load(const char *path, bool strict_perms, const struct catalog *cat, struct config **ret,
+		struct diag *d);
 void config_free(struct config *cfg);
 /* Cross-checks config against the catalog (regions, features). */
 int config_validate(const struct config *cfg, const struct catalog *cat, struct diag *d);

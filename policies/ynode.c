@@ -88,8 +88,11 @@ static int check_utf8(const char *file, const unsigned char *s, size_t len, stru
 	while (i < len) {
 		unsigned char c = s[i];
 
-		need = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 :
-		       (c & 0xf8) == 0xf0 ? 3 : 4;
+		need = c < 0x80		  ? 0 :
+		       (c & 0xe0) == 0xc0 ? 1 :
+		       (c & 0xf0) == 0xe0 ? 2 :
+		       (c & 0xf8) == 0xf0 ? 3 :
+					    4;
 		if (need == 4 || c == 0xc0 || c == 0xc1 || (need && i + need >= len))
 			goto bad;
 		for (k = 1; k <= need; k++)
@@ -272,11 +275,10 @@ static void syntax_error(struct builder *b, const yaml_parser_t *p)
 		diag_err(b->d, &loc, "%s at byte %zu", p->problem ? p->problem : "read error",
 			 p->problem_offset);
 	} else if (p->context) {
-		diag_err(b->d, &loc, "YAML syntax error: %s %s (line %zu)", p->problem,
-			 p->context, p->context_mark.line + 1);
+		diag_err(b->d, &loc, "YAML syntax error: %s %s (line %zu)", p->problem, p->context,
+			 p->context_mark.line + 1);
 	} else {
-		diag_err(b->d, &loc, "YAML syntax error: %s",
-			 p->problem ? p->problem : "unknown");
+		diag_err(b->d, &loc, "YAML syntax error: %s", p->problem ? p->problem : "unknown");
 	}
 }
 
@@ -302,8 +304,8 @@ static int build(struct builder *b, yaml_parser_t *p)
 	return 0;
 }
 
-static int parse_max(const char *file, const char *buf, size_t len, size_t max,
-		     struct ydoc **ret, struct diag *d)
+static int parse_max(const char *file, const char *buf, size_t len, size_t max, struct ydoc **ret,
+		     struct diag *d)
 {
 	struct builder b = { .d = d };
 	yaml_parser_t p;
@@ -481,8 +483,10 @@ static unsigned int edit_distance(const char *a, const char *b)
 		row[0] = i;
 		for (j = 1; j <= lb; j++) {
 			tmp = row[j];
-			row[j] = a[i - 1] == b[j - 1] ? prev :
-				 1 + (prev < row[j] ? (prev < row[j - 1] ? prev : row[j - 1]) :
+			row[j] = a[i - 1] == b[j - 1] ?
+					 prev :
+					 1 + (prev < row[j] ?
+						      (prev < row[j - 1] ? prev : row[j - 1]) :
 						      (row[j] < row[j - 1] ? row[j] : row[j - 1]));
 			prev = tmp;
 		}
@@ -589,8 +593,8 @@ static int parse_u64(const char *s, uint64_t *ret)
 	return *end ? (int)(end - s) : 0; /* >0: index of the first non-digit */
 }
 
-int ynode_uint(const struct ynode *n, const char *what, uint64_t min, uint64_t max,
-	       uint64_t *ret, struct diag *d)
+int ynode_uint(const struct ynode *n, const char *what, uint64_t min, uint64_t max, uint64_t *ret,
+	       struct diag *d)
 {
 	uint64_t v;
 	int r;
@@ -664,8 +668,7 @@ int ynode_duration(const struct ynode *n, const char *what, uint64_t min, uint64
 	return 0;
 }
 
-int ynode_ports(const struct ynode *n, uint16_t *ports, size_t max, size_t *ret_n,
-		struct diag *d)
+int ynode_ports(const struct ynode *n, uint16_t *ports, size_t max, size_t *ret_n, struct diag *d)
 {
 	uint64_t v = 0;
 	size_t i;

@@ -26,10 +26,10 @@ enum ynode_type { YN_SCALAR, YN_SEQ, YN_MAP };
 struct ynode {
 	enum ynode_type type;
 	struct loc loc;
-	char *value;  /* YN_SCALAR: the text */
-	bool plain;   /* YN_SCALAR: unquoted (so "null" or "123" may be typed) */
+	char *value;	      /* YN_SCALAR: the text */
+	bool plain;	      /* YN_SCALAR: unquoted (so "null" or "123" may be typed) */
 	struct ynode **items; /* YN_SEQ: items; YN_MAP: key, value, key, value, ... */
-	size_t n;     /* number of items (a map has n/2 pairs) */
+	size_t n;	      /* number of items (a map has n/2 pairs) */
 	size_t cap;
 };
 
@@ -49,11 +49,11 @@ struct ydoc {
  * was most of the work of loading the 47 KB catalog. Any other byte makes it a miss.
  */
 struct yimage_node {
-	uint8_t type;  /* enum ynode_type */
+	uint8_t type; /* enum ynode_type */
 	uint8_t plain;
 	uint32_t line, col;
-	uint32_t value;       /* YN_SCALAR: offset of its text in strings */
-	uint32_t first, n;    /* items: yimage.items[first .. first + n) */
+	uint32_t value;	   /* YN_SCALAR: offset of its text in strings */
+	uint32_t first, n; /* items: yimage.items[first .. first + n) */
 };
 
 struct yimage {
@@ -109,8 +109,8 @@ const char *closest_hint(const char *s, const char *const *allowed, char *buf, s
 /* Typed access; each reports a located error and returns -EINVAL on a type mismatch. */
 int ynode_expect(const struct ynode *n, enum ynode_type type, const char *what, struct diag *d);
 int ynode_str(const struct ynode *n, const char *what, const char **ret, struct diag *d);
-int ynode_uint(const struct ynode *n, const char *what, uint64_t min, uint64_t max,
-	       uint64_t *ret, struct diag *d);
+int ynode_uint(const struct ynode *n, const char *what, uint64_t min, uint64_t max, uint64_t *ret,
+	       struct diag *d);
 /* Index of the value in names (NULL-terminated). */
 int ynode_enum(const struct ynode *n, const char *what, const char *const *names, int *ret,
 	       struct diag *d);
@@ -121,8 +121,7 @@ int ynode_enum(const struct ynode *n, const char *what, const char *const *names
 int ynode_enum_mask(const struct ynode *n, const char *what, const char *const *names,
 		    bool scalar_ok, unsigned int *ret, struct diag *d);
 /* A list of 1..max ports, each 1-65535, into ports[]. */
-int ynode_ports(const struct ynode *n, uint16_t *ports, size_t max, size_t *ret_n,
-		struct diag *d);
+int ynode_ports(const struct ynode *n, uint16_t *ports, size_t max, size_t *ret_n, struct diag *d);
 /* Seconds from "90", "30s", "5m", "2h" or "1d", within [min, max]. */
 int ynode_duration(const struct ynode *n, const char *what, uint64_t min, uint64_t max,
 		   uint64_t *ret, struct diag *d);

@@ -41,8 +41,8 @@ enum opt {
 
 #define OPT_BIT(opt) (1U << (opt))
 /* What loading a generation reads: plan, check, apply, audit and run take them all. */
-#define OPTS_GEN (OPT_BIT(OPT_CONFIG) | OPT_BIT(OPT_CATALOG) | OPT_BIT(OPT_ROOT) | \
-		  OPT_BIT(OPT_FACTS))
+#define OPTS_GEN \
+	(OPT_BIT(OPT_CONFIG) | OPT_BIT(OPT_CATALOG) | OPT_BIT(OPT_ROOT) | OPT_BIT(OPT_FACTS))
 
 /* getopt_long's table, indexed by enum opt; a long option's val is OPT_VAL + its index. */
 #define OPT_VAL 256
@@ -66,9 +66,9 @@ static const struct option longopts[] = {
 
 /* How a command's usage line shows each option's argument ("" for a flag). */
 static const char *const opt_args[OPT_MAX] = {
-	[OPT_CONFIG] = "FILE",	  [OPT_CATALOG] = "FILE", [OPT_ROOT] = "DIR",
-	[OPT_STATE_DIR] = "DIR",  [OPT_RUN_DIR] = "DIR",  [OPT_FACTS] = "FILE",
-	[OPT_SAVE] = "FILE",	  [OPT_STATUS] = "FILE",  [OPT_OUTPUT] = "FILE",
+	[OPT_CONFIG] = "FILE",	 [OPT_CATALOG] = "FILE", [OPT_ROOT] = "DIR",
+	[OPT_STATE_DIR] = "DIR", [OPT_RUN_DIR] = "DIR",	 [OPT_FACTS] = "FILE",
+	[OPT_SAVE] = "FILE",	 [OPT_STATUS] = "FILE",	 [OPT_OUTPUT] = "FILE",
 };
 
 struct command;
@@ -80,7 +80,7 @@ struct opts {
 	char config[PATH_MAX];
 	char catalog[PATH_MAX];
 	char root[PATH_MAX]; /* the host to detect: "/" or a fixture tree */
-	bool strict; /* the real config path: refuse files others could have written */
+	bool strict;	     /* the real config path: refuse files others could have written */
 	bool strict_catalog; /* the default catalog path: the same */
 };
 
@@ -175,7 +175,8 @@ static int cmd_check(const struct opts *o, struct diag *d)
 		r = gen_detect(&go, &l, d);
 	if (r == 0 && gen_facts_incomplete(&l)) {
 		printf("%s: ok; roles or region are auto and not detected on this host, so "
-		       "plan and apply need them set\n", o->config);
+		       "plan and apply need them set\n",
+		       o->config);
 		goto out;
 	}
 	if (r == 0)
@@ -277,10 +278,14 @@ static int cmd_detect(const struct opts *o, struct diag *d)
 
 static int cmd_run(const struct opts *o, struct diag *d)
 {
-	struct daemon_opts dop = { .config = o->config, .catalog = o->catalog, .root = o->root,
-				   .strict = o->strict, .strict_catalog = o->strict_catalog,
+	struct daemon_opts dop = { .config = o->config,
+				   .catalog = o->catalog,
+				   .root = o->root,
+				   .strict = o->strict,
+				   .strict_catalog = o->strict_catalog,
 				   .state_dir = o->arg[OPT_STATE_DIR],
-				   .run_dir = o->arg[OPT_RUN_DIR], .facts = o->arg[OPT_FACTS] };
+				   .run_dir = o->arg[OPT_RUN_DIR],
+				   .facts = o->arg[OPT_FACTS] };
 
 	(void)d; /* the daemon logs its own */
 	return daemon_run(&dop);
@@ -289,8 +294,10 @@ static int cmd_run(const struct opts *o, struct diag *d)
 /* Every failure is a runtime one (1): the status file is the agent's, not the admin's. */
 static int cmd_suggest(const struct opts *o, struct diag *d)
 {
-	struct suggest_opts so = { .status = o->arg[OPT_STATUS], .output = o->arg[OPT_OUTPUT],
-				   .force = has(o, OPT_FORCE), .now_s = (int64_t)time(NULL) };
+	struct suggest_opts so = { .status = o->arg[OPT_STATUS],
+				   .output = o->arg[OPT_OUTPUT],
+				   .force = has(o, OPT_FORCE),
+				   .now_s = (int64_t)time(NULL) };
 	const char *run_dir = o->arg[OPT_RUN_DIR];
 	struct gen_opts go;
 	char path[PATH_MAX];
@@ -375,7 +382,8 @@ static void usage(FILE *out)
 
 	fputs("Usage: flowguard COMMAND [OPTIONS]\n"
 	      "\n"
-	      "Commands:\n", out);
+	      "Commands:\n",
+	      out);
 	for (c = commands; c->name; c++)
 		if (c->summary)
 			fprintf(out, "  %-8s %s\n", c->name, c->summary);
@@ -418,9 +426,12 @@ static void usage_command(const struct command *c, FILE *out)
 static enum opt opt_of(int c)
 {
 	switch (c) {
-	case 'c': return OPT_CONFIG;
-	case 'o': return OPT_OUTPUT;
-	case 'h': return OPT_HELP;
+	case 'c':
+		return OPT_CONFIG;
+	case 'o':
+		return OPT_OUTPUT;
+	case 'h':
+		return OPT_HELP;
 	}
 	return c >= OPT_VAL && c < OPT_VAL + OPT_MAX ? (enum opt)(c - OPT_VAL) : OPT_MAX;
 }

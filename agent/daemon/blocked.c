@@ -27,7 +27,9 @@
 
 static void ctx_now(const struct plan *p, const struct names *ns, struct blocked_ctx *c)
 {
-	*c = (struct blocked_ctx){ .plan = p, .names = ns, .now_ms = now_ms(),
+	*c = (struct blocked_ctx){ .plan = p,
+				   .names = ns,
+				   .now_ms = now_ms(),
 				   .wall_ms = wall_ms() };
 }
 
@@ -39,12 +41,16 @@ static void listen_group(struct events *ev, uint16_t group)
 	r = nflog_open(group, EVENTS_SNAPLEN, &ev->nl);
 	ev->error = r;
 	if (r == -EBUSY)
-		log_warn(r, "NFLOG group %u is taken by another listener (ulogd2 or another "
-			    "flowguard?): blocked flows are not reported; set blocked.log-group to "
-			    "a free group, ignoring", group);
+		log_warn(r,
+			 "NFLOG group %u is taken by another listener (ulogd2 or another "
+			 "flowguard?): blocked flows are not reported; set blocked.log-group to "
+			 "a free group, ignoring",
+			 group);
 	else if (r < 0)
-		log_warn(r, "Failed to listen on NFLOG group %u: %m; blocked flows are not "
-			    "reported, ignoring", group);
+		log_warn(r,
+			 "Failed to listen on NFLOG group %u: %m; blocked flows are not "
+			 "reported, ignoring",
+			 group);
 	else
 		log_debug("Listening for blocked flows on NFLOG group %u", group);
 	if (r < 0)
@@ -91,8 +97,10 @@ static void resize_store(struct events *ev, size_t max)
 
 	r = blocked_new(max, &b);
 	if (r < 0) {
-		log_warn(r, "Failed to resize the blocked-flow store to %zu: %m; keeping %zu, "
-			    "ignoring", max, ev->max_tracked);
+		log_warn(r,
+			 "Failed to resize the blocked-flow store to %zu: %m; keeping %zu, "
+			 "ignoring",
+			 max, ev->max_tracked);
 		return;
 	}
 	blocked_free(ev->store);
@@ -230,10 +238,12 @@ static void write_flow(FILE *f, const struct blocked_entry *e)
 	const struct blocked_why *w = &e->why;
 	char a[64], p[8];
 
-	fprintf(f, "      {\"chain\": \"%s\", \"verdict\": \"%s\", \"protocol\": \"%s\", "
-		   "\"source\": \"%s\", \"source_port\": %u, ", e->egress ? "egress" : "ingress",
-		e->audit ? "would block" : "blocked", proto_name(e->l4proto, p, sizeof(p)),
-		rs_addr_format(&e->saddr, a, sizeof(a)), e->sport);
+	fprintf(f,
+		"      {\"chain\": \"%s\", \"verdict\": \"%s\", \"protocol\": \"%s\", "
+		"\"source\": \"%s\", \"source_port\": %u, ",
+		e->egress ? "egress" : "ingress", e->audit ? "would block" : "blocked",
+		proto_name(e->l4proto, p, sizeof(p)), rs_addr_format(&e->saddr, a, sizeof(a)),
+		e->sport);
 	fprintf(f, "\"destination\": \"%s\", \"port\": %u, \"icmp_type\": ",
 		rs_addr_format(&e->daddr, a, sizeof(a)), e->dport);
 	if (e->icmp_type >= 0)
@@ -245,8 +255,9 @@ static void write_flow(FILE *f, const struct blocked_entry *e)
 		fprintf(f, "%" PRIu32, e->uid);
 	else
 		fputs("null", f);
-	fprintf(f, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"first_seen\": ",
-		e->packets, e->bytes);
+	fprintf(f,
+		", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"first_seen\": ", e->packets,
+		e->bytes);
 	json_time(f, e->first_wall_ms);
 	fputs(", \"last_seen\": ", f);
 	json_time(f, e->last_wall_ms);
@@ -270,23 +281,26 @@ static void write_totals(FILE *f, const struct events *ev)
 {
 	const struct blocked_stats *st = blocked_get_stats(ev->store);
 
-	fprintf(f, "    \"totals\": {\"egress_blocked\": %" PRIu64 ", \"egress_would_block\": %"
-		   PRIu64 ", \"ingress_blocked\": %" PRIu64 ", \"ingress_would_block\": %" PRIu64
-		   ", \"flows\": %zu, \"flows_created\": %" PRIu64 ", \"evicted\": %" PRIu64
-		   ", \"lost\": %" PRIu64 ", \"foreign\": %" PRIu64 "},\n",
+	fprintf(f,
+		"    \"totals\": {\"egress_blocked\": %" PRIu64 ", \"egress_would_block\": %" PRIu64
+		", \"ingress_blocked\": %" PRIu64 ", \"ingress_would_block\": %" PRIu64
+		", \"flows\": %zu, \"flows_created\": %" PRIu64 ", \"evicted\": %" PRIu64
+		", \"lost\": %" PRIu64 ", \"foreign\": %" PRIu64 "},\n",
 		st->packets[1][0], st->packets[1][1], st->packets[0][0], st->packets[0][1],
-		blocked_count(ev->store), st->entries_created, st->evicted, st->lost,
-		st->foreign);
+		blocked_count(ev->store), st->entries_created, st->evicted, st->lost, st->foreign);
 }
 
 void events_write_status(FILE *f, const struct events *ev)
 {
 	size_t i, n;
 
-	fprintf(f, "  \"blocked\": {\n    \"log_group\": %u,\n    \"listening\": %s,\n"
-		   "    \"error\": ", ev->group, ev->nl ? "true" : "false");
+	fprintf(f,
+		"  \"blocked\": {\n    \"log_group\": %u,\n    \"listening\": %s,\n"
+		"    \"error\": ",
+		ev->group, ev->nl ? "true" : "false");
 	json_str(f, ev->error == -EBUSY ? "group taken by another listener" :
-				       ev->error < 0 ? strerror(-ev->error) : "");
+		    ev->error < 0	? strerror(-ev->error) :
+					  "");
 	fputs(",\n", f);
 	if (!ev->store) {
 		fputs("    \"totals\": {},\n    \"flows\": []\n  },\n", f);

@@ -16,8 +16,9 @@ static int restrict_privs(void)
 
 	r = privs_restrict();
 	if (r == -EPERM)
-		return log_err(r, "CAP_NET_ADMIN is not in the effective set: nf_tables needs it "
-				  "(in the unit: AmbientCapabilities=CAP_NET_ADMIN, or run as root)");
+		return log_err(r,
+			       "CAP_NET_ADMIN is not in the effective set: nf_tables needs it "
+			       "(in the unit: AmbientCapabilities=CAP_NET_ADMIN, or run as root)");
 	if (r < 0)
 		return log_err(r, "Failed to drop capabilities and set no_new_privs: %m");
 	log_debug("Capabilities: CAP_NET_ADMIN only, no_new_privs set");
@@ -59,7 +60,8 @@ static void log_start_table(struct daemon *dm)
 	}
 	if ((st.flags & NFT_TABLE_F_PERSIST) && !(st.flags & NFT_TABLE_F_OWNER))
 		log_notice("start: adopting table inet %s, left in place by an earlier agent "
-			   "(persist, no owner)", FG_TABLE);
+			   "(persist, no owner)",
+			   FG_TABLE);
 	else
 		log_notice("start: taking over table inet %s (flags %s%s, owner portid %u)",
 			   FG_TABLE, st.flags & NFT_TABLE_F_OWNER ? "owner" : "none",

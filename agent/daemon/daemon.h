@@ -23,14 +23,14 @@
 #include <stdbool.h>
 
 struct daemon_opts {
-	const char *config;    /* re-read on every reload */
+	const char *config; /* re-read on every reload */
 	const char *catalog;
 	const char *root;      /* "/" or a fixture tree for detection */
 	bool strict;	       /* the real config path: refuse files others could write */
 	bool strict_catalog;   /* the default catalog path: the same */
 	const char *state_dir; /* NULL: FG_STATE_DIR */
 	const char *run_dir;   /* NULL: FG_RUN_DIR */
-	const char *facts;     /* facts file from "detect --save" (read on every load); NULL: detect */
+	const char *facts; /* facts file from "detect --save" (read on every load); NULL: detect */
 };
 
 /*

@@ -71,12 +71,12 @@ struct heal_info {
 
 struct heal {
 	struct monitor *mon;
-	uint32_t our_portid;	/* our own commits carry it */
-	uint64_t foreign;	/* 1ULL << NFT_MSG_* seen on our table from others, until NEWGEN */
+	uint32_t our_portid; /* our own commits carry it */
+	uint64_t foreign;    /* 1ULL << NFT_MSG_* seen on our table from others, until NEWGEN */
 	struct heal_info last;
-	uint64_t due_ms;	/* the next restore; NEVER: none */
-	uint64_t last_ms;	/* when the last restore started */
-	uint64_t restores;	/* whole-table restores run (foreign changes or failed updates) */
+	uint64_t due_ms;   /* the next restore; NEVER: none */
+	uint64_t last_ms;  /* when the last restore started */
+	uint64_t restores; /* whole-table restores run (foreign changes or failed updates) */
 };
 
 int heal_open(struct heal *h, uint32_t our_portid);
@@ -91,11 +91,11 @@ void heal_failed(struct heal *h, uint64_t now);
 /* ---- blocked.c: blocked flows (the NFLOG reader and what it aggregated) ---- */
 
 struct events {
-	struct nflog *nl;	/* NULL: not listening (error says why) */
+	struct nflog *nl; /* NULL: not listening (error says why) */
 	struct blocked *store;
-	size_t max_tracked;	/* the store's size, to see whether a reload changes it */
+	size_t max_tracked; /* the store's size, to see whether a reload changes it */
 	uint16_t group;
-	int error;		/* 0 or the -errno of the last nflog_open */
+	int error; /* 0 or the -errno of the last nflog_open */
 };
 
 /* Opens the store and the reader of c's group; a taken group is a warning, not fatal. */
@@ -118,8 +118,8 @@ void events_write_status(FILE *f, const struct events *ev);
 /* ---- textfile.c: metrics.textfile ---- */
 
 struct textfile {
-	char path[PATH_MAX];	/* the file being kept; "" while off */
-	uint64_t due_ms;	/* NEVER while off: no wake-ups */
+	char path[PATH_MAX]; /* the file being kept; "" while off */
+	uint64_t due_ms;     /* NEVER while off: no wake-ups */
 	uint64_t interval_s;
 	bool failing;
 };
@@ -134,12 +134,12 @@ void textfile_write(struct textfile *tf, const struct metrics_snapshot *snap);
 #define DNSHEALTH_SAMPLES 4
 
 struct dnshealth {
-	char servers[256];	/* what the resolver asks: "127.0.0.1:5399" */
-	bool outage;		/* announced: the servers do not answer */
-	int error;		/* the outage's failure (-ETIMEDOUT, -ECONNREFUSED) */
+	char servers[256];		  /* what the resolver asks: "127.0.0.1:5399" */
+	bool outage;			  /* announced: the servers do not answer */
+	int error;			  /* the outage's failure (-ETIMEDOUT, -ECONNREFUSED) */
 	uint64_t since_ms, since_wall_ms; /* when its first failure came */
-	uint64_t due_ms;	/* the open window's summary; NEVER: none open */
-	size_t window_server, window_ok; /* in the window: no answer; an answer (maybe NXDOMAIN) */
+	uint64_t due_ms;		  /* the open window's summary; NEVER: none open */
+	size_t window_server, window_ok;  /* in the window: no answer; an answer (maybe NXDOMAIN) */
 	uint64_t window_since_ms, window_since_wall_ms;
 	char new_names[DNSHEALTH_SAMPLES][300]; /* names that started failing: "x (NXDOMAIN)" */
 	size_t n_new, new_total;
@@ -170,22 +170,22 @@ struct current {
 	struct gen *gen;
 	struct names *names;
 	struct resolver *res;
-	char summary[256];	/* "agent,relay de-1" */
+	char summary[256]; /* "agent,relay de-1" */
 };
 
 /* SIGHUP's results, for the status file and metrics. */
 struct reloads {
 	uint64_t ok, refused;
-	uint64_t wall_ms;	/* when the last one ran */
-	char error[256];	/* why the last one was refused; "" if it was not */
+	uint64_t wall_ms; /* when the last one ran */
+	char error[256];  /* why the last one was refused; "" if it was not */
 };
 
 /* state.c: what the daemon leaves for others. */
 struct state {
-	char names_path[PATH_MAX];	  /* the last good answers, for the next fast boot */
+	char names_path[PATH_MAX]; /* the last good answers, for the next fast boot */
 	uint64_t save_due_ms, last_save_ms;
 	bool save_failing;
-	char status_path[PATH_MAX];	  /* what `flowguard status` reads */
+	char status_path[PATH_MAX];		/* what `flowguard status` reads */
 	uint64_t status_due_ms, last_status_ms; /* rewrites for blocked flows: at most 1/s */
 	bool status_failing;
 };

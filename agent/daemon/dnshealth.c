@@ -113,7 +113,8 @@ void dnshealth_summary(const struct names *ns, uint64_t now, struct dnshealth_su
 	failing(ns, &ret->failing, &ret->kept, &ret->next_retry_ms);
 	ret->names = names_count(ns);
 	ret->next_retry_s = ret->next_retry_ms == NEVER ? 0 :
-			    ret->next_retry_ms > now ? (ret->next_retry_ms - now + 999) / 1000 : 0;
+			    ret->next_retry_ms > now	? (ret->next_retry_ms - now + 999) / 1000 :
+							  0;
 }
 
 static void report_outage(struct dnshealth *h, const struct dnshealth_summary *sum)
@@ -121,10 +122,11 @@ static void report_outage(struct dnshealth *h, const struct dnshealth_summary *s
 	h->outage = true;
 	h->since_ms = h->window_since_ms;
 	h->since_wall_ms = h->window_since_wall_ms;
-	log_warn(0, "DNS: %s do%s not answer (%s): %zu of %zu names affected, %zu cached "
-		    "addresses kept; retrying with backoff, next in %llu s", h->servers,
-		 strchr(h->servers, ',') ? "" : "es", resolver_error_text(h->error), sum->failing,
-		 sum->names, sum->kept, (unsigned long long)sum->next_retry_s);
+	log_warn(0,
+		 "DNS: %s do%s not answer (%s): %zu of %zu names affected, %zu cached "
+		 "addresses kept; retrying with backoff, next in %llu s",
+		 h->servers, strchr(h->servers, ',') ? "" : "es", resolver_error_text(h->error),
+		 sum->failing, sum->names, sum->kept, (unsigned long long)sum->next_retry_s);
 }
 
 /* "a (NXDOMAIN), b (timeout) and 3 more" */
@@ -144,10 +146,11 @@ static void report_names(struct dnshealth *h, const struct dnshealth_summary *su
 	char list[DNSHEALTH_SAMPLES * 300];
 
 	sample_list(h->new_names, h->n_new, h->new_total, list, sizeof(list));
-	log_warn(0, "DNS: %zu name%s started failing: %s; %zu of %zu names fail now, %zu cached "
-		    "addresses kept; retrying with backoff, next in %llu s", h->new_total,
-		 h->new_total == 1 ? "" : "s", list, sum->failing, sum->names, sum->kept,
-		 (unsigned long long)sum->next_retry_s);
+	log_warn(0,
+		 "DNS: %zu name%s started failing: %s; %zu of %zu names fail now, %zu cached "
+		 "addresses kept; retrying with backoff, next in %llu s",
+		 h->new_total, h->new_total == 1 ? "" : "s", list, sum->failing, sum->names,
+		 sum->kept, (unsigned long long)sum->next_retry_s);
 }
 
 static void report_back(struct dnshealth *h)

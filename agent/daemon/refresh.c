@@ -39,10 +39,13 @@ static void log_answer(const struct current *cur, const struct res_answer *a,
 
 	if (a->status < 0)
 		log_debug("Failed to resolve '%s': %s, keeping %zu cached addresses; next try in "
-			  "%llu s", a->fqdn, why, kept, (unsigned long long)(next + 999) / 1000);
+			  "%llu s",
+			  a->fqdn, why, kept, (unsigned long long)(next + 999) / 1000);
 	if (ev->dropped)
-		log_warn(0, "'%s' has %zu addresses, more than resolver.max-addresses (%llu): "
-			    "allowed the first %zu, ignoring %zu", a->fqdn, a->n_addrs,
+		log_warn(0,
+			 "'%s' has %zu addresses, more than resolver.max-addresses (%llu): "
+			 "allowed the first %zu, ignoring %zu",
+			 a->fqdn, a->n_addrs,
 			 (unsigned long long)cur->gen->cfg->resolver.max_addresses,
 			 a->n_addrs - ev->dropped, ev->dropped);
 	if (a->status == 0)

@@ -19,8 +19,8 @@
 
 int reload_gen(const struct daemon_opts *o, struct gen **ret)
 {
-	struct gen_opts go = { o->catalog, o->config, o->root, o->strict, o->strict_catalog,
-			       o->facts };
+	struct gen_opts go = { o->catalog, o->config,	      o->root,
+			       o->strict,  o->strict_catalog, o->facts };
 
 	return gen_load(&go, ret);
 }
@@ -92,8 +92,10 @@ static int reload_names(const struct names *old, const char *run_dir, const stru
 		r = names_load(ns, path, now, wall_ms() / 1000);
 	unlink(path);
 	if (r < 0 && r != -ENOENT) {
-		log_warn(r, "Failed to carry the known answers over through '%s': %m; carrying "
-			    "the allowed addresses over as fresh answers", path);
+		log_warn(r,
+			 "Failed to carry the known answers over through '%s': %m; carrying "
+			 "the allowed addresses over as fresh answers",
+			 path);
 		carry_by_answers(old, ns, now);
 	}
 	*ret = ns;

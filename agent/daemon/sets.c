@@ -150,8 +150,10 @@ int sets_open(struct sets *s)
 			       r == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
 	s->table_flags = kernel_table_flags(&s->nft, &ko);
 	if (s->nft.portid != (uint32_t)getpid())
-		log_warn(0, "netlink portid %u is not our pid %ld: flowguard disable will not find "
-			    "this agent, ignoring", s->nft.portid, (long)getpid());
+		log_warn(0,
+			 "netlink portid %u is not our pid %ld: flowguard disable will not find "
+			 "this agent, ignoring",
+			 s->nft.portid, (long)getpid());
 	return 0;
 }
 
@@ -212,8 +214,7 @@ int sets_commit_all(struct sets *s, struct plan *p, const struct names *ns, cons
 	s->applied = app;
 	malloc_trim(0); /* a whole-table commit frees a lot at once: hand it back */
 	log_info("%s: table inet %s %s (%zu sets, %zu addresses from DNS)", why, FG_TABLE,
-		 changed ? "programmed" : "already up to date", p->rs->n_sets,
-		 sets_count_addrs(s));
+		 changed ? "programmed" : "already up to date", p->rs->n_sets, sets_count_addrs(s));
 	return 0;
 }
 
@@ -238,7 +239,8 @@ static int kernel_view(const struct rs_set *app, uint64_t now, struct rs_elem **
 			v[n++].timeout_ms = 0;
 		else
 			v[n++].timeout_ms = app->elems[i].timeout_ms > now ?
-						    app->elems[i].timeout_ms - now : 1;
+						    app->elems[i].timeout_ms - now :
+						    1;
 	}
 	*ret = v;
 	*ret_n = n;
@@ -283,10 +285,11 @@ static void log_sync_failed(int r, const struct rs_set *set, const struct setdif
 
 	format_elems(d->add, d->n_add, add, sizeof(add));
 	format_elems(d->del, d->n_del, del, sizeof(del));
-	log_err(r, "Failed to update set '%s' (allow %s; remove %s): %m%s%s%s; the kernel keeps "
-		   "what it had, restoring the whole table", set->name, d->n_add ? add : "nothing",
-		d->n_del ? del : "nothing", err->msg[0] ? " (" : "", err->msg,
-		err->msg[0] ? ")" : "");
+	log_err(r,
+		"Failed to update set '%s' (allow %s; remove %s): %m%s%s%s; the kernel keeps "
+		"what it had, restoring the whole table",
+		set->name, d->n_add ? add : "nothing", d->n_del ? del : "nothing",
+		err->msg[0] ? " (" : "", err->msg, err->msg[0] ? ")" : "");
 }
 
 /* The kernel drops an element when its timeout runs out; the log says so all the same. */

@@ -43,16 +43,18 @@ int state_open(struct state *st, const char *state_dir, const char *run_dir)
 	*st = (struct state){ .save_due_ms = NEVER, .status_due_ms = NEVER };
 	r = make_dir(run_dir);
 	if (r < 0)
-		log_warn(r, "Failed to create '%s': %m; flowguard status cannot show this agent, "
-			    "ignoring", run_dir);
+		log_warn(r,
+			 "Failed to create '%s': %m; flowguard status cannot show this agent, "
+			 "ignoring",
+			 run_dir);
 	r = make_dir(state_dir);
 	if (r < 0)
 		log_warn(r, "Failed to create '%s': %m; the next start waits for DNS, ignoring",
 			 state_dir);
 	if (snprintf(st->names_path, sizeof(st->names_path), "%s/names", state_dir) >=
 		    (int)sizeof(st->names_path) ||
-	    snprintf(st->status_path, sizeof(st->status_path), "%s/%s", run_dir,
-		     FG_STATUS_FILE) >= (int)sizeof(st->status_path))
+	    snprintf(st->status_path, sizeof(st->status_path), "%s/%s", run_dir, FG_STATUS_FILE) >=
+		    (int)sizeof(st->status_path))
 		return log_err(-ENAMETOOLONG, "state or run directory: %m");
 	return 0;
 }
@@ -66,8 +68,10 @@ void state_load_names(const struct state *st, struct names *ns)
 		log_info("No saved answers in '%s': the sets fill as names resolve",
 			 st->names_path);
 	else if (r < 0)
-		log_warn(r, "Failed to load the saved answers from '%s': %m; the sets fill as "
-			    "names resolve, ignoring", st->names_path);
+		log_warn(r,
+			 "Failed to load the saved answers from '%s': %m; the sets fill as "
+			 "names resolve, ignoring",
+			 st->names_path);
 }
 
 static const char *features_text(unsigned int f, char *buf, size_t len)
@@ -94,9 +98,10 @@ static void write_addrs(FILE *f, const struct name_state *s, uint64_t now, uint6
 	size_t i;
 
 	for (i = 0; i < s->n_addrs; i++) {
-		fprintf(f, "%s\n        {\"address\": \"%s\", \"current\": %s, "
-			   "\"ttl_end_ms\": %llu, \"allowed_until_ms\": %llu}", i ? "," : "",
-			rs_addr_format(&s->addrs[i].addr, a, sizeof(a)),
+		fprintf(f,
+			"%s\n        {\"address\": \"%s\", \"current\": %s, "
+			"\"ttl_end_ms\": %llu, \"allowed_until_ms\": %llu}",
+			i ? "," : "", rs_addr_format(&s->addrs[i].addr, a, sizeof(a)),
 			s->addrs[i].current ? "true" : "false",
 			(unsigned long long)to_wall(s->addrs[i].ttl_end_ms, now, wall),
 			(unsigned long long)to_wall(s->addrs[i].allowed_until_ms, now, wall));
@@ -107,8 +112,9 @@ static void write_name(FILE *f, const struct name_state *s, uint64_t now, uint64
 {
 	fputs("    {\"fqdn\": ", f);
 	json_str(f, s->fqdn);
-	fprintf(f, ", \"ttl\": %u, \"last_good_ms\": %llu, \"next_query_ms\": %llu, "
-		   "\"in_flight\": %s, \"failures\": %u, \"dropped\": %zu, \"error\": ",
+	fprintf(f,
+		", \"ttl\": %u, \"last_good_ms\": %llu, \"next_query_ms\": %llu, "
+		"\"in_flight\": %s, \"failures\": %u, \"dropped\": %zu, \"error\": ",
 		s->ttl_s, (unsigned long long)to_wall(s->last_good_ms, now, wall),
 		(unsigned long long)(s->in_flight ? 0 : to_wall(s->next_query_ms, now, wall)),
 		s->in_flight ? "true" : "false", s->failures, s->last_dropped);
@@ -144,15 +150,17 @@ static void write_header(FILE *f, const struct daemon *dm, uint64_t now, uint64_
 	fprintf(f, ",\n  \"roles\": \"%s\",\n  \"region\": ",
 		roles_format(g->facts.roles, roles, sizeof(roles)));
 	json_str(f, g->facts.region ? g->facts.region->code : "");
-	fprintf(f, ",\n  \"mode\": \"%s\",\n  \"table\": \"%s\",\n  \"table_flags\": \"%s%s%s\","
-		   "\n  \"features\": %s,\n",
+	fprintf(f,
+		",\n  \"mode\": \"%s\",\n  \"table\": \"%s\",\n  \"table_flags\": \"%s%s%s\","
+		"\n  \"features\": %s,\n",
 		g->cfg->mode == MODE_AUDIT ? "audit" : "enforce", FG_TABLE,
 		dm->sets.table_flags & NFT_TABLE_F_OWNER ? "owner" : "none",
 		dm->sets.table_flags & NFT_TABLE_F_PERSIST ? "," : "",
 		dm->sets.table_flags & NFT_TABLE_F_PERSIST ? "persist" : "",
 		features_text(dm->sets.nft.features, feat, sizeof(feat)));
-	fprintf(f, "  \"names_count\": %zu,\n  \"addresses_count\": %zu,\n"
-		   "  \"last_refresh_ms\": %llu,\n",
+	fprintf(f,
+		"  \"names_count\": %zu,\n  \"addresses_count\": %zu,\n"
+		"  \"last_refresh_ms\": %llu,\n",
 		names_count(dm->cur.names), sets_count_addrs(&dm->sets),
 		(unsigned long long)to_wall(dm->last_answer_ms, now, wall));
 	write_warnings(f, g->plan);
@@ -160,8 +168,10 @@ static void write_header(FILE *f, const struct daemon *dm, uint64_t now, uint64_
 
 static void write_events(FILE *f, const struct heal_info *h, const struct reloads *rl)
 {
-	fprintf(f, "  \"heals\": %u,\n  \"last_heal_ms\": %llu,\n  \"last_heal_pid\": %u,\n"
-		   "  \"last_heal_comm\": ", h->count, (unsigned long long)h->wall_ms, h->pid);
+	fprintf(f,
+		"  \"heals\": %u,\n  \"last_heal_ms\": %llu,\n  \"last_heal_pid\": %u,\n"
+		"  \"last_heal_comm\": ",
+		h->count, (unsigned long long)h->wall_ms, h->pid);
 	json_str(f, h->comm);
 	fputs(",\n  \"last_heal_what\": ", f);
 	json_str(f, h->what);
@@ -173,10 +183,11 @@ static void write_events(FILE *f, const struct heal_info *h, const struct reload
 
 static void write_apply(FILE *f, const char *kind, const struct metrics_apply *a, bool last)
 {
-	fprintf(f, "      \"%s\": {\"count\": %llu, \"failures\": %llu, "
-		   "\"duration_sum_s\": %.6f, \"last_duration_s\": %.6f}%s\n", kind,
-		(unsigned long long)a->count, (unsigned long long)a->failures, a->sum_s, a->last_s,
-		last ? "" : ",");
+	fprintf(f,
+		"      \"%s\": {\"count\": %llu, \"failures\": %llu, "
+		"\"duration_sum_s\": %.6f, \"last_duration_s\": %.6f}%s\n",
+		kind, (unsigned long long)a->count, (unsigned long long)a->failures, a->sum_s,
+		a->last_s, last ? "" : ",");
 }
 
 /* The counters metrics.textfile exports, also for `flowguard status --json`. */
@@ -185,9 +196,11 @@ static void write_metrics(FILE *f, const struct daemon *dm)
 	fputs("  \"metrics\": {\n    \"applies\": {\n", f);
 	write_apply(f, "full", &dm->sets.apply[METRICS_APPLY_FULL], false);
 	write_apply(f, "sets", &dm->sets.apply[METRICS_APPLY_SETS], true);
-	fprintf(f, "    },\n    \"heals\": %llu,\n    \"reloads\": {\"ok\": %llu, "
-		   "\"refused\": %llu},\n    \"textfile\": ", (unsigned long long)dm->heal.restores,
-		(unsigned long long)dm->rl.ok, (unsigned long long)dm->rl.refused);
+	fprintf(f,
+		"    },\n    \"heals\": %llu,\n    \"reloads\": {\"ok\": %llu, "
+		"\"refused\": %llu},\n    \"textfile\": ",
+		(unsigned long long)dm->heal.restores, (unsigned long long)dm->rl.ok,
+		(unsigned long long)dm->rl.refused);
 	json_str(f, dm->tf.path);
 	fputs("\n  },\n", f);
 }
@@ -203,8 +216,9 @@ static void write_dns(FILE *f, const struct daemon *dm, uint64_t now, uint64_t w
 	json_str(f, h->servers);
 	fprintf(f, ", \"outage\": %s, \"error\": ", h->outage ? "true" : "false");
 	json_str(f, h->outage ? resolver_error_text(h->error) : "");
-	fprintf(f, ", \"since_ms\": %llu, \"names\": %zu, \"failing\": %zu, \"kept\": %zu, "
-		   "\"next_retry_ms\": %llu},\n",
+	fprintf(f,
+		", \"since_ms\": %llu, \"names\": %zu, \"failing\": %zu, \"kept\": %zu, "
+		"\"next_retry_ms\": %llu},\n",
 		(unsigned long long)(h->outage ? h->since_wall_ms : 0), sum.names, sum.failing,
 		sum.kept, (unsigned long long)to_wall(sum.next_retry_ms, now, wall));
 }
@@ -299,8 +313,10 @@ void state_save_now(struct state *st, const struct names *ns)
 	st->save_due_ms = NEVER;
 	r = names_save(ns, st->names_path, st->last_save_ms, wall_ms() / 1000);
 	if (r < 0 && !st->save_failing)
-		log_warn(r, "Failed to save the last good answers to '%s': %m; enforcement "
-			    "continues, the next start waits for DNS", st->names_path);
+		log_warn(r,
+			 "Failed to save the last good answers to '%s': %m; enforcement "
+			 "continues, the next start waits for DNS",
+			 st->names_path);
 	else if (r == 0 && st->save_failing)
 		log_info("Saved the last good answers to '%s' again", st->names_path);
 	st->save_failing = r < 0;
@@ -316,8 +332,10 @@ static void status_now(struct daemon *dm)
 	st->status_due_ms = NEVER;
 	r = file_replace(st->status_path, 0600, write_status, dm);
 	if (r < 0 && !st->status_failing)
-		log_warn(r, "Failed to write '%s': %m; flowguard status cannot show this agent, "
-			    "ignoring", st->status_path);
+		log_warn(r,
+			 "Failed to write '%s': %m; flowguard status cannot show this agent, "
+			 "ignoring",
+			 st->status_path);
 	st->status_failing = r < 0;
 }
 

@@ -41,8 +41,10 @@ void textfile_write(struct textfile *tf, const struct metrics_snapshot *snap)
 	}
 	r = metrics_write(snap, tf->path);
 	if (r < 0 && !tf->failing)
-		log_warn(r, "Failed to write the metrics to '%s': %m; retrying every %llu s, "
-			    "ignoring", tf->path, (unsigned long long)tf->interval_s);
+		log_warn(r,
+			 "Failed to write the metrics to '%s': %m; retrying every %llu s, "
+			 "ignoring",
+			 tf->path, (unsigned long long)tf->interval_s);
 	else if (r == 0 && tf->failing)
 		log_info("Wrote the metrics to '%s' again", tf->path);
 	tf->failing = r < 0;

@@ -26,17 +26,17 @@ struct evidence {
 
 /* Another firewall's base chain on a hook we use: its drop overrides our accept. */
 struct fw_conflict {
-	char *where;   /* "table ip filter chain OUTPUT" or "iptables-legacy filter" */
-	char *hook;    /* "output", "input" */
+	char *where; /* "table ip filter chain OUTPUT" or "iptables-legacy filter" */
+	char *hook;  /* "output", "input" */
 	int priority;
 	char *policy;  /* "drop", "accept" */
 	char *meaning; /* plain words: what it does to the required flows */
 };
 
 struct detection {
-	unsigned int roles;     /* 1U << enum fg_role; relay implies agent */
-	char *region;           /* NULL: unknown */
-	bool legacy_dsaas;      /* manager URL on *.deepsecurity.trendmicro.com */
+	unsigned int roles; /* 1U << enum fg_role; relay implies agent */
+	char *region;	    /* NULL: unknown */
+	bool legacy_dsaas;  /* manager URL on *.deepsecurity.trendmicro.com */
 	bool comm_known;
 	enum fg_comm comm;
 	/* dns-servers, ntp-servers, proxy, vcenter, active-directory, relays, ... */
@@ -45,8 +45,8 @@ struct detection {
 	size_t n_ev, cap_ev;
 	struct fw_conflict *conflicts;
 	size_t n_conflicts, cap_conflicts;
-	char *manager_url;      /* as the agent reports it, or NULL */
-	char **strings;         /* owned copies that loc.file in lists points to */
+	char *manager_url; /* as the agent reports it, or NULL */
+	char **strings;	   /* owned copies that loc.file in lists points to */
 	size_t n_strings, cap_strings;
 };
 

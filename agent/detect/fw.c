@@ -56,7 +56,7 @@ static const struct {
 	const char *prefix;
 	const char *who;
 } chain_owners[] = {
-	{ "ufw-", "ufw" },     { "ufw6-", "ufw" },	  { "DOCKER", "Docker" },
+	{ "ufw-", "ufw" },	{ "ufw6-", "ufw" },	   { "DOCKER", "Docker" },
 	{ "f2b-", "fail2ban" }, { "KUBE-", "Kubernetes" },
 };
 
@@ -118,8 +118,8 @@ static int legacy_table(struct detection *det, const char *tool, const char *tab
 	snprintf(where, sizeof(where), "%s table %s", tool, table);
 	snprintf(meaning, sizeof(meaning),
 		 "legacy iptables rules run beside nftables; flowguard cannot see their verdicts: "
-		 "check `%s%s%s -S`", tool, strcmp(table, "filter") ? " -t " : "",
-		 strcmp(table, "filter") ? table : "");
+		 "check `%s%s%s -S`",
+		 tool, strcmp(table, "filter") ? " -t " : "", strcmp(table, "filter") ? table : "");
 	r = detect_evidence(det, FW_FACT, where, source, "legacy x_tables table in use");
 	if (r == 0)
 		r = detect_conflict(det, where, "netfilter (x_tables)", legacy_priority(table),
@@ -175,8 +175,9 @@ static int detect_legacy(struct detection *det, const char *root, size_t i, stru
 
 static bool ours(uint8_t family, const char *table)
 {
-	return family == NFPROTO_INET && (!strcmp(table, FG_TABLE) ||
-					  !strncmp(table, FG_PROBE_PREFIX, strlen(FG_PROBE_PREFIX)));
+	return family == NFPROTO_INET &&
+	       (!strcmp(table, FG_TABLE) ||
+		!strncmp(table, FG_PROBE_PREFIX, strlen(FG_PROBE_PREFIX)));
 }
 
 /* iptables-nft keeps iptables' table names in families ip and ip6. */
@@ -194,8 +195,8 @@ static bool iptables_nft(uint8_t family, const char *table)
 }
 
 /* "ufw, Docker" from the table's chain names, or "" if none is telling. */
-static void chain_owner_names(const struct tables *t, uint8_t family, const char *table,
-			      char *buf, size_t len)
+static void chain_owner_names(const struct tables *t, uint8_t family, const char *table, char *buf,
+			      size_t len)
 {
 	size_t i, k;
 
@@ -206,7 +207,8 @@ static void chain_owner_names(const struct tables *t, uint8_t family, const char
 		if (c->family != family || strcmp(c->table, table))
 			continue;
 		for (k = 0; k < sizeof(chain_owners) / sizeof(chain_owners[0]); k++) {
-			if (strncmp(c->name, chain_owners[k].prefix, strlen(chain_owners[k].prefix)) ||
+			if (strncmp(c->name, chain_owners[k].prefix,
+				    strlen(chain_owners[k].prefix)) ||
 			    strstr(buf, chain_owners[k].who))
 				continue;
 			append(buf, len, "%s%s", buf[0] ? ", " : "", chain_owners[k].who);
@@ -276,8 +278,8 @@ static void conflict_meaning(const struct tables_chain *c, const char *where, co
 {
 	snprintf(buf, len,
 		 "a drop there overrides any accept of ours: traffic flowguard allows can still be "
-		 "dropped by %s (hook %s, priority %d, policy %s)", where,
-		 tables_hook_name(c->family, c->hooknum), c->priority,
+		 "dropped by %s (hook %s, priority %d, policy %s)",
+		 where, tables_hook_name(c->family, c->hooknum), c->priority,
 		 c->policy_drop ? "drop" : "accept");
 	if (c->n_drops)
 		append(buf, len, "; %u drop/reject rule%s of its own", c->n_drops,
@@ -334,7 +336,8 @@ static int report_chain(struct detection *det, const struct tables *t, const str
 	} else {
 		snprintf(text, sizeof(text), "%s (hook %s, priority %d, policy %s)", where, hook,
 			 c->priority, policy);
-		append(origin, sizeof(origin), "; coexists: policy accept and no drop or reject rule");
+		append(origin, sizeof(origin),
+		       "; coexists: policy accept and no drop or reject rule");
 		r = detect_evidence(det, FW_FACT, text, NFT_SOURCE, origin);
 	}
 	return r ? r : report_vendor_rules(det, c, where);
@@ -345,9 +348,10 @@ static int unreadable(struct detection *det, int err, struct diag *d)
 {
 	char note[256];
 
-	snprintf(note, sizeof(note), "cannot read the nftables ruleset: %s%s; other firewalls "
-		 "on the host are unknown", strerror(-err),
-		 err == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
+	snprintf(note, sizeof(note),
+		 "cannot read the nftables ruleset: %s%s; other firewalls "
+		 "on the host are unknown",
+		 strerror(-err), err == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
 	diag_warn(d, NULL, "%s", note);
 	return detect_evidence(det, FW_FACT, NULL, NFT_SOURCE, note);
 }

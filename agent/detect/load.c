@@ -20,8 +20,9 @@
 #include "agent/detect/detect_int.h"
 #include "policies/ynode.h"
 
-static const char *const top_keys[] = { "roles", "region", "legacy_dsaas", "communication",
-					"manager_url", "facts", "evidence", "conflicts", NULL };
+static const char *const top_keys[] = { "roles",	 "region",	"legacy_dsaas",
+					"communication", "manager_url", "facts",
+					"evidence",	 "conflicts",	NULL };
 static const char *const ev_keys[] = { "fact", "value", "source", "note", NULL };
 static const char *const fw_keys[] = { "where", "hook", "priority", "policy", "meaning", NULL };
 
@@ -63,8 +64,10 @@ static int check_facts(const char *path, const struct stat *st, void *userdata)
 		if (!gmtime_r(&st->st_mtime, &tm) ||
 		    !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm))
 			snprintf(when, sizeof(when), "@%lld", (long long)st->st_mtime);
-		diag_err(d, &loc, "stale: written %s, before this boot; detect again with "
-			 "'flowguard detect --save %s' (systemctl reload flowguard does)", when, path);
+		diag_err(d, &loc,
+			 "stale: written %s, before this boot; detect again with "
+			 "'flowguard detect --save %s' (systemctl reload flowguard does)",
+			 when, path);
 		return -ESTALE;
 	}
 	return 0;
@@ -162,7 +165,8 @@ static int load_endpoint(struct detection *det, enum host_fact fact, const struc
 		return -EINVAL;
 	}
 	if (l->n >= DETECT_MAX_ITEMS) {
-		diag_err(d, &n->loc, "%s: more than %d entries", fact_names[fact], DETECT_MAX_ITEMS);
+		diag_err(d, &n->loc, "%s: more than %d entries", fact_names[fact],
+			 DETECT_MAX_ITEMS);
 		return -EINVAL;
 	}
 	/* Where it came from is now this file; the evidence keeps the host file and line. */
@@ -330,7 +334,6 @@ static int write_json(FILE *f, const void *det)
 {
 	return detection_print_json(det, f);
 }
-
 
 int detection_save(const struct detection *det, const char *path)
 {

@@ -43,25 +43,33 @@ struct ntp_client {
 static const char *const chrony_conf[] = { "/etc/chrony/chrony.conf", "/etc/chrony.conf", NULL };
 static const char *const chrony_wants[] = {
 	"/etc/systemd/system/multi-user.target.wants/chrony.service",
-	"/etc/systemd/system/multi-user.target.wants/chronyd.service", NULL,
+	"/etc/systemd/system/multi-user.target.wants/chronyd.service",
+	NULL,
 };
 static const char *const ntpd_conf[] = { "/etc/ntpsec/ntp.conf", "/etc/ntp.conf", NULL };
 static const char *const ntpd_wants[] = {
 	"/etc/systemd/system/multi-user.target.wants/ntpsec.service",
 	"/etc/systemd/system/multi-user.target.wants/ntp.service",
-	"/etc/systemd/system/multi-user.target.wants/ntpd.service", NULL,
+	"/etc/systemd/system/multi-user.target.wants/ntpd.service",
+	NULL,
 };
 static const char *const timesyncd_wants[] = {
-	"/etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service", NULL,
+	"/etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service",
+	NULL,
 };
 /* systemd's search path: the first main file found is used; drop-ins are merged by name. */
 static const char *const timesyncd_main[] = {
-	"/etc/systemd/timesyncd.conf", "/run/systemd/timesyncd.conf",
-	"/usr/local/lib/systemd/timesyncd.conf", "/usr/lib/systemd/timesyncd.conf", NULL,
+	"/etc/systemd/timesyncd.conf",
+	"/run/systemd/timesyncd.conf",
+	"/usr/local/lib/systemd/timesyncd.conf",
+	"/usr/lib/systemd/timesyncd.conf",
+	NULL,
 };
 static const char *const timesyncd_dropins[] = {
-	"/etc/systemd/timesyncd.conf.d", "/run/systemd/timesyncd.conf.d",
-	"/usr/local/lib/systemd/timesyncd.conf.d", "/usr/lib/systemd/timesyncd.conf.d",
+	"/etc/systemd/timesyncd.conf.d",
+	"/run/systemd/timesyncd.conf.d",
+	"/usr/local/lib/systemd/timesyncd.conf.d",
+	"/usr/lib/systemd/timesyncd.conf.d",
 };
 
 static const struct ntp_client chrony = { "chrony", false, chrony_conf, chrony_wants };
@@ -222,8 +230,7 @@ static const char *read_error(int r)
 }
 
 /* Reads a host file for a parser: 0, -ENOENT (silently), -ENOMEM, or -errno (warned). */
-static int load(const char *root, const char *path, char **ret, struct stat *ret_st,
-		struct diag *d)
+static int load(const char *root, const char *path, char **ret, struct stat *ret_st, struct diag *d)
 {
 	struct loc loc = { path, 0, 0 };
 	size_t len;
@@ -323,8 +330,8 @@ static int listed_cmp(const void *a, const void *b)
 }
 
 /* Lists dirs in order (earlier directories win a name), sorted by name. *ret: free() it. */
-static int list_dirs(const char *root, const char *const *dirs, size_t n_dirs,
-		     const char *pattern, struct listing **ret, struct diag *d)
+static int list_dirs(const char *root, const char *const *dirs, size_t n_dirs, const char *pattern,
+		     struct listing **ret, struct diag *d)
 {
 	struct listing *l;
 	size_t i;
@@ -416,8 +423,10 @@ static int walk_file(struct walk *w, const char *path, unsigned int flags, const
 	int r;
 
 	if (w->depth >= NET_MAX_DEPTH || w->n_files >= NET_MAX_FILES) {
-		diag_warn(w->d, from, "'%s' not read: more than %d levels of includes or %d files, "
-			  "ignoring", path, NET_MAX_DEPTH, NET_MAX_FILES);
+		diag_warn(w->d, from,
+			  "'%s' not read: more than %d levels of includes or %d files, "
+			  "ignoring",
+			  path, NET_MAX_DEPTH, NET_MAX_FILES);
 		return 0;
 	}
 	r = load(w->root, path, &buf, &st, w->d);
@@ -438,8 +447,8 @@ static int walk_file(struct walk *w, const char *path, unsigned int flags, const
 }
 
 /* Parses the files of a listing in name order. 0 or -ENOMEM. */
-static int walk_listing(struct walk *w, const char *const *dirs, size_t n_dirs,
-			const char *pattern, unsigned int flags, const struct loc *from)
+static int walk_listing(struct walk *w, const char *const *dirs, size_t n_dirs, const char *pattern,
+			unsigned int flags, const struct loc *from)
 {
 	char path[NET_MAX_PATH + NAME_MAX + 2];
 	struct listing *l = NULL;
@@ -448,8 +457,8 @@ static int walk_listing(struct walk *w, const char *const *dirs, size_t n_dirs,
 
 	r = list_dirs(w->root, dirs, n_dirs, pattern, &l, w->d);
 	for (i = 0; r >= 0 && i < l->n; i++) {
-		if (l->v[i].masked || path_join(path, sizeof(path), dirs[l->v[i].dir],
-						 l->v[i].name) < 0)
+		if (l->v[i].masked ||
+		    path_join(path, sizeof(path), dirs[l->v[i].dir], l->v[i].name) < 0)
 			continue;
 		r = walk_file(w, path, flags, from);
 	}
@@ -471,8 +480,10 @@ static int walk_dirs(struct walk *w, const char *const *args, size_t n_args, con
 			continue;
 		}
 		if (strpbrk(dirs[n], "*?[")) {
-			diag_warn(w->d, from, "'%s': wildcards in directory names are not "
-				  "followed, ignoring", args[i]);
+			diag_warn(w->d, from,
+				  "'%s': wildcards in directory names are not "
+				  "followed, ignoring",
+				  args[i]);
 			continue;
 		}
 		dp[n] = dirs[n];
@@ -495,8 +506,10 @@ static int walk_include(struct walk *w, const char *arg, const struct loc *from)
 	slash = strrchr(path, '/');
 	*slash = '\0';
 	if (strpbrk(path, "*?[")) {
-		diag_warn(w->d, from, "include '%s': wildcards in directory names are not "
-			  "followed, ignoring", arg);
+		diag_warn(w->d, from,
+			  "include '%s': wildcards in directory names are not "
+			  "followed, ignoring",
+			  arg);
 		return 0;
 	}
 	if (!strpbrk(slash + 1, "*?[")) {
@@ -609,8 +622,8 @@ static int timesyncd_files(struct detection *det, const char *root, struct times
 	n = r;
 	r = list_dirs(root, timesyncd_dropins, n_dirs, "*.conf", &l, d);
 	for (i = 0; r >= 0 && i < l->n; i++) {
-		if (l->v[i].masked || path_join(path, sizeof(path), timesyncd_dropins[l->v[i].dir],
-						 l->v[i].name) < 0)
+		if (l->v[i].masked ||
+		    path_join(path, sizeof(path), timesyncd_dropins[l->v[i].dir], l->v[i].name) < 0)
 			continue;
 		r = timesyncd_file(det, root, st, path, d);
 		if (r > 0 && n++ == 0)
@@ -620,8 +633,7 @@ static int timesyncd_files(struct detection *det, const char *root, struct times
 	return r < 0 ? r : n;
 }
 
-static int detect_timesyncd(struct detection *det, const char *root, bool *found,
-			    struct diag *d)
+static int detect_timesyncd(struct detection *det, const char *root, bool *found, struct diag *d)
 {
 	char first[NET_MAX_PATH + NAME_MAX + 2];
 	struct timesyncd_state *st;
@@ -672,12 +684,14 @@ static int detect_resolved(struct detection *det, const char *root, struct diag 
 
 	r = load(root, RESOLVED_UPSTREAM, &buf, &st, d);
 	if (r < 0)
-		return r == -ENOMEM ? r :
-		       detect_evidence(det, fact, NULL, RESOLVED_UPSTREAM,
-				       r == -ENOENT ? "not found: the stub's upstream servers are "
-						      "unknown; configure dns-servers" :
-						      "unreadable: the stub's upstream servers are "
-						      "unknown; configure dns-servers");
+		return r == -ENOMEM ?
+			       r :
+			       detect_evidence(det, fact, NULL, RESOLVED_UPSTREAM,
+					       r == -ENOENT ?
+						       "not found: the stub's upstream servers are "
+						       "unknown; configure dns-servers" :
+						       "unreadable: the stub's upstream servers are "
+						       "unknown; configure dns-servers");
 	r = detect_parse_resolv_conf(det, RESOLVED_UPSTREAM, buf, RESOLV_UPSTREAM, &stub, d);
 	free(buf);
 	if (r != 0)
@@ -697,11 +711,13 @@ int detect_dns(struct detection *det, const char *root, struct diag *d)
 
 	r = load(root, RESOLV_CONF, &buf, &st, d);
 	if (r < 0)
-		return r == -ENOMEM ? r :
-		       detect_evidence(det, fact, NULL, RESOLV_CONF,
-				       r == -ENOENT ? "not found: glibc then queries 127.0.0.1 "
-						      "(loopback, allowed by the loopback rule)" :
-						      "unreadable, see the warning");
+		return r == -ENOMEM ?
+			       r :
+			       detect_evidence(det, fact, NULL, RESOLV_CONF,
+					       r == -ENOENT ?
+						       "not found: glibc then queries 127.0.0.1 "
+						       "(loopback, allowed by the loopback rule)" :
+						       "unreadable, see the warning");
 	r = detect_parse_resolv_conf(det, RESOLV_CONF, buf, 0, &stub, d);
 	free(buf);
 	if (r < 0)

@@ -280,7 +280,8 @@ static void resolv_indented(struct lines *l)
 
 	if (split_words(l->buf, words, 1) == 1 && words[0] != l->buf &&
 	    !strcmp(words[0], "nameserver"))
-		warn(l, words[0], "indented: glibc reads keywords at the start of a line only, "
+		warn(l, words[0],
+		     "indented: glibc reads keywords at the start of a line only, "
 		     "ignoring");
 }
 
@@ -341,8 +342,7 @@ static bool is_port(const char *s)
 }
 
 /* What a chrony source's options add (NTS key exchange, a port other than 123), or NULL. */
-static const char *chrony_options(struct lines *l, char **words, size_t n, char *buf,
-				  size_t len)
+static const char *chrony_options(struct lines *l, char **words, size_t n, char *buf, size_t len)
 {
 	const char *port = NULL, *ntsport = "4460";
 	bool nts = false;
@@ -351,10 +351,11 @@ static const char *chrony_options(struct lines *l, char **words, size_t n, char 
 	for (i = 2; i < n; i++) {
 		if (!strcasecmp(words[i], "nts")) {
 			nts = true;
-		} else if (i + 1 < n && (!strcasecmp(words[i], "port") ||
-					 !strcasecmp(words[i], "ntsport"))) {
+		} else if (i + 1 < n &&
+			   (!strcasecmp(words[i], "port") || !strcasecmp(words[i], "ntsport"))) {
 			if (!is_port(words[++i]))
-				warn(l, words[i], "'%s' takes a port number, ignoring", words[i - 1]);
+				warn(l, words[i], "'%s' takes a port number, ignoring",
+				     words[i - 1]);
 			else if (tolower((unsigned char)words[i - 1][0]) == 'n')
 				ntsport = words[i];
 			else if (strcmp(words[i], "123"))
@@ -395,8 +396,8 @@ static bool is_any(const char *word, const char *const *set, bool icase)
 
 static const char *const ntp_sources[] = { "server", "pool", "peer", NULL };
 
-static int chrony_line(struct lines *l, char **words, size_t n, unsigned int flags,
-		       conf_ref_fn ref, void *ctx)
+static int chrony_line(struct lines *l, char **words, size_t n, unsigned int flags, conf_ref_fn ref,
+		       void *ctx)
 {
 	/* chrony directives are case-insensitive (strcasecmp in conf.c) */
 	if (is_any(words[0], ntp_sources, true))
@@ -641,8 +642,7 @@ int detect_timesyncd_record(struct detection *det, const struct timesyncd_state 
 	int r;
 
 	for (i = 0; i < st->n_ntp; i++) {
-		r = ntp_server_add(det, st->ntp[i].name, st->ntp[i].file, st->ntp[i].line, NULL,
-				   d);
+		r = ntp_server_add(det, st->ntp[i].name, st->ntp[i].file, st->ntp[i].line, NULL, d);
 		if (r < 0)
 			return r;
 	}

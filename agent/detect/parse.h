@@ -39,15 +39,15 @@ int detect_parse_resolv_conf(struct detection *det, const char *file, const char
 
 /* Directives that pull in other files; the callback decides what to read. */
 enum conf_ref {
-	CONF_INCLUDE,     /* chrony include: one path, wildcards in its file name */
-	CONF_CONFDIR,     /* chrony confdir: *.conf of the directories, first directory wins */
-	CONF_SOURCEDIR,   /* chrony sourcedir: *.sources of the directories, same rule */
+	CONF_INCLUDE,	  /* chrony include: one path, wildcards in its file name */
+	CONF_CONFDIR,	  /* chrony confdir: *.conf of the directories, first directory wins */
+	CONF_SOURCEDIR,	  /* chrony sourcedir: *.sources of the directories, same rule */
 	CONF_INCLUDEFILE, /* ntpd includefile: a file, or the *.conf of a directory */
 };
 
 /* Called with a directive's arguments (n_args >= 1) and where it is. 0 or -ENOMEM. */
-typedef int (*conf_ref_fn)(void *ctx, enum conf_ref kind, const char *const *args,
-			   size_t n_args, const struct loc *loc);
+typedef int (*conf_ref_fn)(void *ctx, enum conf_ref kind, const char *const *args, size_t n_args,
+			   const struct loc *loc);
 
 enum chrony_flags {
 	CHRONY_SOURCES = 1U << 0, /* a sourcedir .sources file: only server, pool and peer */

@@ -6,8 +6,8 @@
 #include "agent/util/json.h"
 #include "agent/detect/detect.h"
 
-const char *const detect_comm_names[] = { "agent-initiated", "manager-initiated",
-					   "bidirectional", NULL };
+const char *const detect_comm_names[] = { "agent-initiated", "manager-initiated", "bidirectional",
+					  NULL };
 
 static void json_roles(FILE *out, unsigned int roles)
 {
@@ -44,8 +44,9 @@ static void json_facts(FILE *out, const struct detection *det)
 
 			/* host:port where a port was found (a proxy); [v6]:port for IPv6 */
 			if (l->v[k].port)
-				snprintf(buf, sizeof(buf), strchr(l->v[k].text, ':') ? "[%s]:%u" :
-							"%s:%u", l->v[k].text, l->v[k].port);
+				snprintf(buf, sizeof(buf),
+					 strchr(l->v[k].text, ':') ? "[%s]:%u" : "%s:%u",
+					 l->v[k].text, l->v[k].port);
 			else
 				snprintf(buf, sizeof(buf), "%s", l->v[k].text);
 			fputs(k ? ", " : "", out);

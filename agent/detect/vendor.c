@@ -86,8 +86,9 @@ bool detect_exists(const char *root, const char *path)
 }
 
 /* Schemes a proxy setting may carry: dsa_control's own, and those the console offers. */
-static const char *const proxy_schemes[] = { "http", "https", "socks4", "socks4a", "socks5",
-					     "socks5h", "dsm_proxy", "relay_proxy", NULL };
+static const char *const proxy_schemes[] = { "http",	  "https",	 "socks4",
+					     "socks4a",	  "socks5",	 "socks5h",
+					     "dsm_proxy", "relay_proxy", NULL };
 
 static bool proxy_scheme(const char *s, size_t n)
 {
@@ -127,4 +128,3 @@ int detect_proxy_hostport(const char *value, char *buf, size_t len)
 	n = (size_t)snprintf(buf, len, strchr(e.text, ':') ? "[%s]:%u" : "%s:%u", e.text, e.port);
 	return n < len ? 0 : -EINVAL;
 }
-

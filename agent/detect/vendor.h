@@ -52,9 +52,8 @@ struct vendor_cursor {
 };
 
 /* A warning at s->name:line (line 0: none); after the first few, one "more problems". */
-__attribute__((format(printf, 3, 4))) void detect_src_warn(struct vendor_src *s,
-							    unsigned int line,
-							    const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void detect_src_warn(struct vendor_src *s, unsigned int line,
+							   const char *fmt, ...);
 
 /* Printable text: no NUL or control bytes (a tab and a trailing CR are fine). */
 bool detect_printable(const char *p, size_t n);
@@ -84,8 +83,8 @@ typedef int (*vendor_parse_fn)(struct detection *det, const char *source, const 
 /* A vendor query tool, what it answers and what detection does without it. */
 struct vendor_tool {
 	const char *const *argv; /* argv[0] is the tool's host path */
-	const char *fact;        /* what it answers: the evidence when it cannot */
-	const char *fallback;    /* what detection does without it */
+	const char *fact;	 /* what it answers: the evidence when it cannot */
+	const char *fallback;	 /* what detection does without it */
 	vendor_parse_fn parse;
 };
 
@@ -128,10 +127,10 @@ int detect_parse_get_configuration(struct detection *det, const char *source, co
 struct tcp_sock {
 	const char *file; /* borrowed: the file name given to the parser */
 	unsigned int line;
-	int family;       /* AF_INET, AF_INET6 */
+	int family; /* AF_INET, AF_INET6 */
 	char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
 	uint16_t lport, rport;
-	uint8_t state;    /* TCP_LISTEN, TCP_ESTABLISHED, ... (netinet/tcp.h) */
+	uint8_t state;		  /* TCP_LISTEN, TCP_ESTABLISHED, ... (netinet/tcp.h) */
 	bool local_lo, remote_lo; /* loopback addresses (v4-mapped ones too) */
 };
 

@@ -144,8 +144,8 @@ static int take_manager_url(struct vendor_src *s, unsigned int line, const char 
 
 	if (parse_https_url(url, &e) < 0) {
 		/* Shown unless it may hold credentials; long ones are cut. */
-		detect_src_warn(s, line, "manager URL '%.*s' is not https://host[:port]/, ignoring", 128,
-			 strchr(url, '@') ? "(not shown: it has an '@')" : url);
+		detect_src_warn(s, line, "manager URL '%.*s' is not https://host[:port]/, ignoring",
+				128, strchr(url, '@') ? "(not shown: it has an '@')" : url);
 		return 0;
 	}
 	if (s->det->manager_url) {
@@ -195,8 +195,8 @@ static int status_line(struct vendor_src *s, unsigned int no, char *line, struct
 	}
 	if (!strcmp(key, "agentState"))
 		return detect_evidence(s->det, "agent-state", value, s->name,
-				       strcmp(value, "green") != 0 ? "the agent reports a problem"
-								   : NULL);
+				       strcmp(value, "green") != 0 ? "the agent reports a problem" :
+								     NULL);
 	if (strcmp(key, "dsmUrl") != 0 || !value[0])
 		return 0;
 	if (seen->found) {
@@ -228,8 +228,8 @@ int detect_parse_agent_status(struct detection *det, const char *source, const c
 	if (r == 0 && !seen.found)
 		r = detect_evidence(det, "manager-url", NULL, source,
 				    seen.listed ? "the index lists dsmUrl but no line gives its "
-						  "value (agent not activated?)"
-						: "no AgentStatus.dsmUrl line (agent not "
+						  "value (agent not activated?)" :
+						  "no AgentStatus.dsmUrl line (agent not "
 						  "activated?)");
 	return r;
 }
@@ -277,8 +277,10 @@ static bool attr_value(struct vendor_cursor *c, struct vendor_src *s, struct att
 		e++;
 	n = (size_t)(e - v);
 	if (e >= c->end || *e != q || n >= VENDOR_LINE_MAX || !detect_printable(v, n)) {
-		detect_src_warn(s, c->line, "attribute '%s': value unterminated, too long or not text, "
-			 "ignoring", a->name);
+		detect_src_warn(s, c->line,
+				"attribute '%s': value unterminated, too long or not text, "
+				"ignoring",
+				a->name);
 		c->p = e - 1; /* the caller's step lands on e, so a newline there is counted */
 		return false;
 	}
@@ -324,7 +326,7 @@ static bool name_word(const char *name, const char *word)
  * Proxy attributes that are not the proxy's address: credentials (a password may look
  * like host:port and must never be recorded) and the hosts that bypass the proxy.
  */
-static const char *const proxy_not_address[] = { "user", "pass", "pwd", "cred", "auth",
+static const char *const proxy_not_address[] = { "user",   "pass",  "pwd",	 "cred",  "auth",
 						 "secret", "token", "exception", "exclu", NULL };
 
 static bool proxy_address_attr(const char *name)
@@ -348,13 +350,16 @@ static int config_proxy(struct vendor_src *s, const struct attr *a, unsigned int
 		return 0; /* "true", "", a host without a port: not an address to allow */
 	if (name_word(a->name, "pac") || detect_has_suffix(a->value, ".pac") ||
 	    detect_has_suffix(a->value, "wpad.dat")) {
-		detect_src_warn(s, a->line, "attribute '%s': a PAC file cannot be turned into addresses; "
-			 "set proxy: in the config", a->name);
+		detect_src_warn(s, a->line,
+				"attribute '%s': a PAC file cannot be turned into addresses; "
+				"set proxy: in the config",
+				a->name);
 		return 0;
 	}
 	if (detect_proxy_hostport(a->value, hostport, sizeof(hostport)) < 0) {
-		detect_src_warn(s, a->line, "attribute '%s' is not host:port or a proxy URL, ignoring",
-			 a->name);
+		detect_src_warn(s, a->line,
+				"attribute '%s' is not host:port or a proxy URL, ignoring",
+				a->name);
 		return 0;
 	}
 	(*n_proxies)++;
@@ -404,8 +409,9 @@ int detect_parse_get_configuration(struct detection *det, const char *source, co
 	if (r < 0)
 		return r;
 	if (!seen.n_attrs)
-		detect_src_warn(&s, 0, "no name='value' attributes: not the GetConfiguration XML, "
-			 "ignoring");
+		detect_src_warn(&s, 0,
+				"no name='value' attributes: not the GetConfiguration XML, "
+				"ignoring");
 	if (!seen.n_urls)
 		r = detect_evidence(det, "manager-url", NULL, source, "no dsmUrls attribute");
 	if (r == 0 && !seen.n_proxies)
@@ -480,11 +486,10 @@ int detect_agent(struct detection *det, const char *root, struct diag *d)
 	if (!installed)
 		return detect_evidence(det, "role agent", NULL, "/opt/ds_agent, ds_agent service",
 				       data ? "only the data directory, which an uninstall leaves "
-					      "behind: not enough for the role"
-					    : "no Deep Security Agent files or service");
+					      "behind: not enough for the role" :
+					      "no Deep Security Agent files or service");
 	r = detect_role(det, ROLE_AGENT, "Deep Security Agent installed", installed);
 	for (i = 0; r == 0 && i < sizeof(agent_tools) / sizeof(agent_tools[0]); i++)
 		r = detect_tool_answer(det, root, &agent_tools[i], d);
 	return r;
 }
-

@@ -94,14 +94,17 @@ static int dcgw_destination(struct detection *det, const struct ynode *item, str
 	    ynode_uint(port, "Port", 1, 65535, &p, yd) < 0)
 		return 0;
 	if (dcgw_fact(p, &fact) < 0) {
-		diag_err(yd, &port->loc, "port %u of '%s' is neither vCenter (443) nor Active "
-			 "Directory (389, 636): not allowed; add an allow: entry", (unsigned)p,
-			 host->value);
+		diag_err(yd, &port->loc,
+			 "port %u of '%s' is neither vCenter (443) nor Active "
+			 "Directory (389, 636): not allowed; add an allow: entry",
+			 (unsigned)p, host->value);
 		return 0;
 	}
 	if (proxy && !yaml_null(proxy)) {
-		diag_err(yd, &proxy->loc, "'%s' is reached through its own proxy: not allowed "
-			 "directly; add an allow: entry for that proxy", host->value);
+		diag_err(yd, &proxy->loc,
+			 "'%s' is reached through its own proxy: not allowed "
+			 "directly; add an allow: entry for that proxy",
+			 host->value);
 		return 0;
 	}
 	return detect_endpoint(det, fact, host->value, item->loc.file, host->loc.line, yd);
@@ -201,9 +204,10 @@ static int dcgw_allow_list(struct detection *det, const char *root, bool role, s
 		return r;
 	}
 	if (r == -ENOENT)
-		return !role ? 0 : detect_evidence(det, "vcenter", NULL, dcgw_lists[0],
-						  "no allow list: no vCenter or Active Directory "
-						  "destinations");
+		return !role ? 0 :
+			       detect_evidence(det, "vcenter", NULL, dcgw_lists[0],
+					       "no allow list: no vCenter or Active Directory "
+					       "destinations");
 	loc.file = dcgw_lists[i - 1];
 	if (r != -EFBIG && r != -ENOMEM) /* detect_read_file() warned about the size itself */
 		diag_warn(d, &loc, "cannot read: %s, ignoring", strerror(-r));

@@ -61,8 +61,7 @@ static bool hex_n(const char *p, size_t n, uint32_t *ret)
  * of the address as a number in this host's byte order, so copying the number back into
  * memory restores the address bytes. Returns the end of the field, or NULL.
  */
-static const char *addr_port(const char *p, int family, uint8_t addr[static 16],
-			     uint16_t *port)
+static const char *addr_port(const char *p, int family, uint8_t addr[static 16], uint16_t *port)
 {
 	size_t words = family == AF_INET ? 1 : 4, i;
 	uint32_t w, v;
@@ -146,8 +145,10 @@ static void tcp_keep(struct vendor_src *s, unsigned int no, const char *line, st
 		return;
 	if (o->n == o->max) {
 		if (!o->dropped++)
-			detect_src_warn(s, no, "more than %zu sockets on the agent's ports; the rest are "
-				 "not looked at", o->max);
+			detect_src_warn(s, no,
+					"more than %zu sockets on the agent's ports; the rest are "
+					"not looked at",
+					o->max);
 		return;
 	}
 	o->v[o->n++] = t;
@@ -177,8 +178,7 @@ int detect_parse_proc_net_tcp(const char *file, const char *buf, size_t len, str
 /* ---- detect_relay: relay role and communication direction from the sockets ---------- */
 
 /* Up to max bytes of root/path, NUL-terminated: 0, 1 when the file was longer and is cut. */
-static int read_prefix(const char *root, const char *path, size_t max, char **ret,
-		       size_t *ret_len)
+static int read_prefix(const char *root, const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	char full[PATH_MAX];
 	int fd, r;
@@ -247,7 +247,7 @@ static void sock_text(const struct tcp_sock *t, char *buf, size_t len, char *src
 struct relay_signs {
 	bool relay_public; /* strong: 4122 listening beyond loopback */
 	bool relay_local;  /* medium: 4123 listening */
-	bool repo;         /* medium: a populated relay repository */
+	bool repo;	   /* medium: a populated relay repository */
 };
 
 static int relay_socket(struct detection *det, const struct tcp_sock *t, struct relay_signs *rs)
@@ -309,14 +309,14 @@ static int relay_decide(struct detection *det, const struct relay_signs *rs)
 	return detect_evidence(det, "role relay", NULL, "/proc/net/tcp{,6}, " RELAY_REPO,
 			       medium ? "one medium sign is not enough: a relay needs 4122 open "
 					"to other hosts, or 4123 and a populated repository; set "
-					"roles: if it is one"
-				      : "no relay listener or repository");
+					"roles: if it is one" :
+					"no relay listener or repository");
 }
 
 struct comm_signs {
 	bool listen_public; /* 4118 listening beyond loopback */
-	bool listen_lo;     /* 4118 listening on loopback */
-	bool inbound;       /* a session from a remote host on local port 4118 */
+	bool listen_lo;	    /* 4118 listening on loopback */
+	bool inbound;	    /* a session from a remote host on local port 4118 */
 };
 
 /*
@@ -368,8 +368,8 @@ static int comm_decide(struct detection *det, const struct comm_signs *cs)
 	}
 	return detect_evidence(det, "communication", NULL, source,
 			       cs->listen_public ? "4118 is open but no inbound session was "
-						   "seen: left to the config (communication:)"
-						 : "no listener on 4118 (agent not running?): left "
+						   "seen: left to the config (communication:)" :
+						   "no listener on 4118 (agent not running?): left "
 						   "to the config (communication:)");
 }
 
@@ -416,4 +416,3 @@ int detect_relay(struct detection *det, const char *root, struct diag *d)
 	free(sc.v);
 	return r;
 }
-

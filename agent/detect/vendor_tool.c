@@ -27,8 +27,7 @@
 #define TOOL_OUT_START 16384
 
 /* A clean environment: a tool must not see our variables, nor take a locale from them. */
-static const char *const tool_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C",
-					NULL };
+static const char *const tool_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
 
 struct tool {
 	pid_t pid;

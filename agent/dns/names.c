@@ -411,8 +411,8 @@ static int addr_cmp(const void *a, const void *b)
 }
 
 /* The answer's addresses, sorted, deduplicated, cut to max (*ret_dropped says how many). */
-static int answer_addrs(const struct res_answer *a, size_t max, struct rs_addr **ret,
-			size_t *ret_n, size_t *ret_dropped)
+static int answer_addrs(const struct res_answer *a, size_t max, struct rs_addr **ret, size_t *ret_n,
+			size_t *ret_dropped)
 {
 	struct rs_addr *v;
 	size_t i, n = 0;
@@ -480,8 +480,8 @@ static int merge_answer(struct names *ns, struct nentry *e, const struct rs_addr
 			c = -1;
 		else
 			c = rs_addr_cmp(&old[i].addr, &fresh[j]);
-		if (merge_one(&ns->o, c <= 0 ? &old[i] : NULL, c >= 0 ? &fresh[j] : NULL, now,
-			      ttl, &out[k], ev))
+		if (merge_one(&ns->o, c <= 0 ? &old[i] : NULL, c >= 0 ? &fresh[j] : NULL, now, ttl,
+			      &out[k], ev))
 			k++;
 		else
 			past_add(e, &out[k].addr, out[k].allowed_until_ms, now);
@@ -495,8 +495,8 @@ static int merge_answer(struct names *ns, struct nentry *e, const struct rs_addr
 	return 0;
 }
 
-static int answer_good(struct names *ns, struct nentry *e, const struct res_answer *a,
-		       uint64_t now, struct names_event *ev)
+static int answer_good(struct names *ns, struct nentry *e, const struct res_answer *a, uint64_t now,
+		       struct names_event *ev)
 {
 	struct rs_addr *fresh;
 	size_t n_fresh;
@@ -645,8 +645,7 @@ static int pick_cmp(const void *x, const void *y)
 }
 
 /* The allowed addresses of s's family from every name bound to s; counts only if !out. */
-static size_t collect(const struct names *ns, const struct nset *s, uint64_t now,
-		      struct pick *out)
+static size_t collect(const struct names *ns, const struct nset *s, uint64_t now, struct pick *out)
 {
 	const struct name_state *st;
 	size_t i, j, n = 0;
@@ -743,8 +742,7 @@ bool names_find(const struct names *ns, const char *fqdn, size_t *ret)
 }
 
 /* The age comes from the stale bound, which a load sets from the file's age (names_int.h). */
-bool names_answer_age(const struct names *ns, size_t name, uint64_t now_ms,
-		      uint64_t *ret_age_ms)
+bool names_answer_age(const struct names *ns, size_t name, uint64_t now_ms, uint64_t *ret_age_ms)
 {
 	const struct nentry *e = &ns->v[name];
 	uint64_t bound = sat_add(now_ms, ns->o.max_stale_ms);
@@ -869,14 +867,14 @@ static void insert_past(struct name_match *ret, size_t lo, size_t *n, size_t max
 }
 
 /* The newest past entry of e for a that is not older than NAMES_PAST_MS, or NULL. */
-static const struct npast *past_find(const struct nentry *e, const struct rs_addr *a,
-				     uint64_t now)
+static const struct npast *past_find(const struct nentry *e, const struct rs_addr *a, uint64_t now)
 {
 	size_t i;
 
 	for (i = e->n_past; i-- > 0;)
 		if (!rs_addr_cmp(&e->past[i].addr, a))
-			return sat_add(e->past[i].until_ms, NAMES_PAST_MS) > now ? &e->past[i] : NULL;
+			return sat_add(e->past[i].until_ms, NAMES_PAST_MS) > now ? &e->past[i] :
+										   NULL;
 	return NULL;
 }
 

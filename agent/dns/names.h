@@ -52,31 +52,31 @@ struct names_opts {
 
 struct name_addr {
 	struct rs_addr addr;
-	uint64_t ttl_end_ms;  /* now + TTL when last seen in an answer; 0: ran out before boot */
+	uint64_t ttl_end_ms; /* now + TTL when last seen in an answer; 0: ran out before boot */
 	uint64_t allowed_until_ms; /* ttl_end + grace, or the stale bound on failures */
-	bool current;	      /* in the last good answer (or the state file); false: in grace */
+	bool current; /* in the last good answer (or the state file); false: in grace */
 };
 
 struct name_state {
 	char *fqdn;
 	struct name_addr *addrs;
 	size_t n_addrs, cap_addrs;
-	uint32_t ttl_s;		 /* the clamped TTL of the last good answer */
-	uint64_t next_query_ms;	 /* when to ask again; UINT64_MAX while a query is in flight */
-	uint64_t last_good_ms;	 /* 0: never */
-	unsigned int failures;	 /* consecutive */
-	int last_error;		 /* 0 or the res_answer status */
-	size_t last_dropped;	 /* addresses cut by max_addresses in the last answer */
+	uint32_t ttl_s;		/* the clamped TTL of the last good answer */
+	uint64_t next_query_ms; /* when to ask again; UINT64_MAX while a query is in flight */
+	uint64_t last_good_ms;	/* 0: never */
+	unsigned int failures;	/* consecutive */
+	int last_error;		/* 0 or the res_answer status */
+	size_t last_dropped;	/* addresses cut by max_addresses in the last answer */
 	bool in_flight;
 };
 
 /* What one call changed, for the daemon to log and to push to the kernel. */
 struct names_event {
 	const char *fqdn;
-	int error;		/* 0, or the failure that keeps stale addresses */
-	size_t added, removed;	/* addresses that became / stopped being allowed */
-	size_t dropped;		/* cut by max_addresses */
-	bool sets_changed;	/* the desired elements of the name's sets changed */
+	int error;	       /* 0, or the failure that keeps stale addresses */
+	size_t added, removed; /* addresses that became / stopped being allowed */
+	size_t dropped;	       /* cut by max_addresses */
+	bool sets_changed;     /* the desired elements of the name's sets changed */
 };
 
 struct names;
@@ -123,9 +123,9 @@ int names_fill_set(const struct names *ns, const char *set, uint64_t now_ms, str
 
 /* One name an address belongs to (current) or belonged to (past). */
 struct name_match {
-	const char *fqdn;	/* the store's, valid until names_free */
-	bool current;		/* allowed now: in the answer or in grace */
-	uint64_t until_ms;	/* current: when it stops being allowed; past: when it stopped */
+	const char *fqdn;  /* the store's, valid until names_free */
+	bool current;	   /* allowed now: in the answer or in grace */
+	uint64_t until_ms; /* current: when it stops being allowed; past: when it stopped */
 };
 
 /*

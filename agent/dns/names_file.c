@@ -36,8 +36,8 @@ static bool fqdn_valid(const char *s)
 }
 
 /* Writes name i's last good addresses, while *lines stays within the bound. */
-static void write_name(const struct names *ns, size_t name, FILE *f, uint64_t now,
-		       uint64_t wall_s, size_t *lines)
+static void write_name(const struct names *ns, size_t name, FILE *f, uint64_t now, uint64_t wall_s,
+		       size_t *lines)
 {
 	const struct name_state *st = names_get(ns, name);
 	uint64_t age_ms, age_s, seen_s;

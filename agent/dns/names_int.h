@@ -14,9 +14,9 @@
 
 /* One line of the state file, parsed. */
 struct names_loaded {
-	size_t name;	     /* the name's index (names_get()) */
+	size_t name; /* the name's index (names_get()) */
 	struct rs_addr addr;
-	uint64_t seen_s;     /* wall-clock seconds of the answer it was in */
+	uint64_t seen_s; /* wall-clock seconds of the answer it was in */
 	uint32_t ttl_s;
 };
 
@@ -31,8 +31,7 @@ bool names_find(const struct names *ns, const char *fqdn, size_t *ret);
  * so an entry that came from the file keeps its age when saved again, even before a boot's
  * clock could express it. false once that answer is past max_stale (nothing to save).
  */
-bool names_answer_age(const struct names *ns, size_t name, uint64_t now_ms,
-		      uint64_t *ret_age_ms);
+bool names_answer_age(const struct names *ns, size_t name, uint64_t now_ms, uint64_t *ret_age_ms);
 
 /*
  * Restores name's addresses from its k lines l (sorted by address, the newest sighting of

@@ -254,8 +254,10 @@ static size_t server_text(const struct ares_addr_port_node *n, char *buf, size_t
 	int port = n->udp_port && n->udp_port != 53 ? n->udp_port : 0;
 	int w;
 
-	inet_ntop(n->family, n->family == AF_INET ? (const void *)&n->addr.addr4 :
-						    (const void *)&n->addr.addr6, a, sizeof(a));
+	inet_ntop(n->family,
+		  n->family == AF_INET ? (const void *)&n->addr.addr4 :
+					 (const void *)&n->addr.addr6,
+		  a, sizeof(a));
 	if (!port)
 		w = snprintf(buf, len, "%s", a);
 	else if (n->family == AF_INET6)

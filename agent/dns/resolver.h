@@ -34,7 +34,7 @@ struct res_answer {
 	int status;
 	const struct rs_addr *addrs; /* deduplicated, sorted; valid during the callback only */
 	size_t n_addrs;
-	uint32_t ttl; /* seconds: the minimum over every record of the CNAME chain; 0: none */
+	uint32_t ttl;	    /* seconds: the minimum over every record of the CNAME chain; 0: none */
 	const char *detail; /* words for a failure (mostly c-ares'), or NULL; static */
 };
 

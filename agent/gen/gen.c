@@ -202,7 +202,8 @@ static void resolve_report(const struct dns_once *o, FILE *log)
 int gen_plan_resolve(struct gen *g, FILE *log)
 {
 	struct resolver_opts ro = { .servers = &g->cfg->resolver.servers,
-				    .timeout_ms = GEN_RESOLVE_TRY_MS, .tries = 2 };
+				    .timeout_ms = GEN_RESOLVE_TRY_MS,
+				    .tries = 2 };
 	struct names_opts no;
 	struct dns_once o;
 	int r;

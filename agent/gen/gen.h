@@ -26,10 +26,10 @@ struct gen {
 struct gen_opts {
 	const char *catalog;
 	const char *config;
-	const char *root; /* "/" or a fixture tree for detection */
-	bool strict;	  /* the real config path: refuse files others could write */
+	const char *root;    /* "/" or a fixture tree for detection */
+	bool strict;	     /* the real config path: refuse files others could write */
 	bool strict_catalog; /* the default catalog path: the same for the catalog */
-	const char *facts; /* a facts file (detect --save) instead of detecting; NULL: detect */
+	const char *facts;   /* a facts file (detect --save) instead of detecting; NULL: detect */
 };
 
 /*

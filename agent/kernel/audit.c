@@ -140,7 +140,8 @@ static void add_answer_names(struct line *l, const struct words_ctx *w, const st
 			if (strcmp(ag->answers[k].fqdn, b->fqdn) ||
 			    rs_addr_cmp(&ag->answers[k].addr, a))
 				continue;
-			add(l, "%s%s", any ? ", " : " (in the agent's current answer for ", b->fqdn);
+			add(l, "%s%s", any ? ", " : " (in the agent's current answer for ",
+			    b->fqdn);
 			any = true;
 		}
 	}
@@ -204,10 +205,11 @@ static void add_chain(struct line *l, const struct words_ctx *w, const struct rs
 		    w->lb->have, verdict(a->policy), w->lb->want);
 		break;
 	default:
-		add(l, "chain %s changed: %s: hook %s priority %d comment '%s'; %s: hook %s "
-		       "priority %d comment '%s'", a->name, w->lb->want,
-		    a->hook == RS_HOOK_INPUT ? "input" : "output", a->priority,
-		    a->comment ? a->comment : "", w->lb->have,
+		add(l,
+		    "chain %s changed: %s: hook %s priority %d comment '%s'; %s: hook %s "
+		    "priority %d comment '%s'",
+		    a->name, w->lb->want, a->hook == RS_HOOK_INPUT ? "input" : "output",
+		    a->priority, a->comment ? a->comment : "", w->lb->have,
 		    b->hook == RS_HOOK_INPUT ? "input" : "output", b->priority,
 		    b->comment ? b->comment : "");
 	}
@@ -360,7 +362,9 @@ static int fill_answers(struct ruleset *cw, const struct audit_opts *o, struct r
 			e.addr = ag->answers[k].addr;
 			s = ruleset_find_set(cw, binding_set(&o->names[i], &e.addr));
 			if (s && s->dynamic)
-				r = rs_set_add_elem(ag->answers[k].left_ms < EXPIRY_MARGIN_MS ? fuzzy : s,
+				r = rs_set_add_elem(ag->answers[k].left_ms < EXPIRY_MARGIN_MS ?
+							    fuzzy :
+							    s,
 						    &e);
 		}
 	}
@@ -606,12 +610,18 @@ struct report {
 };
 
 static const char *const kind_names[] = {
-	[RSD_TABLE_COMMENT] = "table_comment",	 [RSD_SET_MISSING] = "set_missing",
-	[RSD_SET_EXTRA] = "set_extra",		 [RSD_SET_CHANGED] = "set_changed",
-	[RSD_ELEMS_MISSING] = "elements_missing", [RSD_ELEMS_EXTRA] = "elements_extra",
-	[RSD_CHAIN_MISSING] = "chain_missing",	 [RSD_CHAIN_EXTRA] = "chain_extra",
-	[RSD_CHAIN_CHANGED] = "chain_changed",	 [RSD_CHAIN_POLICY] = "chain_policy",
-	[RSD_RULE_MISSING] = "rule_missing",	 [RSD_RULE_EXTRA] = "rule_extra",
+	[RSD_TABLE_COMMENT] = "table_comment",
+	[RSD_SET_MISSING] = "set_missing",
+	[RSD_SET_EXTRA] = "set_extra",
+	[RSD_SET_CHANGED] = "set_changed",
+	[RSD_ELEMS_MISSING] = "elements_missing",
+	[RSD_ELEMS_EXTRA] = "elements_extra",
+	[RSD_CHAIN_MISSING] = "chain_missing",
+	[RSD_CHAIN_EXTRA] = "chain_extra",
+	[RSD_CHAIN_CHANGED] = "chain_changed",
+	[RSD_CHAIN_POLICY] = "chain_policy",
+	[RSD_RULE_MISSING] = "rule_missing",
+	[RSD_RULE_EXTRA] = "rule_extra",
 	[RSD_RULE_CHANGED] = "rule_changed",
 };
 
@@ -633,7 +643,8 @@ static void check_owner(struct report *rp)
 	else if (ag && (ag->table_flags & NFT_TABLE_F_OWNER) && !owner)
 		snprintf(rp->owner_line, sizeof(rp->owner_line),
 			 "table owner: none, but the running agent (pid %ld) holds it with flags "
-			 "owner", ag->pid);
+			 "owner",
+			 ag->pid);
 	else if (!ag && owner && !kernel_pid_is_flowguard((pid_t)owner))
 		snprintf(rp->owner_line, sizeof(rp->owner_line),
 			 "table owner: netlink portid %u, which is not a flowguard process", owner);
@@ -641,8 +652,10 @@ static void check_owner(struct report *rp)
 
 static void print_change_seen(FILE *out, const struct audit_agent *ag)
 {
-	fprintf(out, "the running agent (pid %ld) saw %u foreign change%s; the last, %llu s ago: "
-		     "process %u ('%s') %s\n", ag->pid, ag->changes, ag->changes == 1 ? "" : "s",
+	fprintf(out,
+		"the running agent (pid %ld) saw %u foreign change%s; the last, %llu s ago: "
+		"process %u ('%s') %s\n",
+		ag->pid, ag->changes, ag->changes == 1 ? "" : "s",
 		(unsigned long long)ag->change_ago_s, ag->change_pid, ag->change_comm,
 		ag->change_what);
 }
@@ -663,8 +676,10 @@ static void print_text(FILE *out, struct report *rp)
 	else if (!drift_count(rp))
 		fprintf(out, "flowguard: table inet %s matches the desired ruleset\n", rp->table);
 	else
-		fprintf(out, "flowguard: table inet %s drifted from the desired ruleset (%zu "
-			     "change%s):\n", rp->table, drift_count(rp), drift_count(rp) == 1 ? "" : "s");
+		fprintf(out,
+			"flowguard: table inet %s drifted from the desired ruleset (%zu "
+			"change%s):\n",
+			rp->table, drift_count(rp), drift_count(rp) == 1 ? "" : "s");
 	if (rp->owner_line[0])
 		fprintf(out, "  %s\n", rp->owner_line);
 	for (i = 0; i < rp->d.n; i++) {
@@ -673,7 +688,8 @@ static void print_text(FILE *out, struct report *rp)
 	}
 	if (rp->present && rp->dns_sets && !rp->dns_checked)
 		fputs("DNS-fed sets: elements not compared: no agent runs whose answers say what "
-		      "they should hold\n", out);
+		      "they should hold\n",
+		      out);
 	if (ag && ag->changes)
 		print_change_seen(out, ag);
 	if (rp->diff && rp->diff[0])
@@ -715,7 +731,8 @@ static void json_item(FILE *out, const struct report *rp, const struct rsdiff_it
 	fprintf(out, "{\"kind\": \"%s\"", kind_names[it->kind]);
 	json_kv(out, "text", l.buf);
 	if (s)
-		fprintf(out, ", \"set\": \"%s\", \"dns\": %s", s->name, s->dynamic ? "true" : "false");
+		fprintf(out, ", \"set\": \"%s\", \"dns\": %s", s->name,
+			s->dynamic ? "true" : "false");
 	if (c)
 		fprintf(out, ", \"chain\": \"%s\"", c->name);
 	json_rule(out, "rule", it->want_rule ? rp->w.want : rp->w.have,
@@ -756,7 +773,8 @@ static void print_json(FILE *out, const struct report *rp)
 	fprintf(out, "{\"table\": \"%s\", \"present\": %s, \"in_sync\": %s, \"changes\": [",
 		rp->table, rp->present ? "true" : "false", drift_count(rp) ? "false" : "true");
 	if (!rp->present) {
-		fprintf(out, "{\"kind\": \"table_missing\", \"text\": \"table inet %s is missing\"}",
+		fprintf(out,
+			"{\"kind\": \"table_missing\", \"text\": \"table inet %s is missing\"}",
 			rp->table);
 		first = false;
 	}

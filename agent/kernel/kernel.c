@@ -130,11 +130,13 @@ static bool held_by_agent(struct nft_ctx *ctx, const char *table, FILE *log)
 	if (nft_table_state(ctx, table, &st) < 0 || !(st.flags & NFT_TABLE_F_OWNER) ||
 	    !kernel_pid_is_flowguard((pid_t)st.owner))
 		return false;
-	fprintf(log, "flowguard: table inet %s is held by the running flowguard agent (pid %u), "
-		     "which keeps it as its configuration says; the kernel lets no other process "
-		     "change it. Edit the configuration and run 'systemctl reload flowguard' "
-		     "(without systemd: kill -HUP %u); 'flowguard disable' stops the agent and "
-		     "removes the table\n", table, st.owner, st.owner);
+	fprintf(log,
+		"flowguard: table inet %s is held by the running flowguard agent (pid %u), "
+		"which keeps it as its configuration says; the kernel lets no other process "
+		"change it. Edit the configuration and run 'systemctl reload flowguard' "
+		"(without systemd: kill -HUP %u); 'flowguard disable' stops the agent and "
+		"removes the table\n",
+		table, st.owner, st.owner);
 	return true;
 }
 
@@ -161,7 +163,8 @@ int kernel_apply(const struct ruleset *desired, const struct kernel_opts *o, FIL
 	if (r < 0 && !(r == -EPERM && held_by_agent(&ctx, desired->table, log)))
 		report(log, r, &err);
 	else if (r == 0)
-		fprintf(log, "flowguard: %s table inet %s (%zu sets, %zu chains, %zu rules; flags %s)\n",
+		fprintf(log,
+			"flowguard: %s table inet %s (%zu sets, %zu chains, %zu rules; flags %s)\n",
 			changed ? "applied" : "unchanged:", desired->table, desired->n_sets,
 			desired->n_chains, count_rules(desired),
 			flags_text(co.table_flags, fl, sizeof(fl)));
@@ -209,12 +212,14 @@ static int release_owner(struct nft_ctx *ctx, const char *table, uint32_t owner,
 	int r;
 
 	if (!kernel_pid_is_flowguard(pid)) {
-		fprintf(log, "flowguard: table inet %s is owned by netlink portid %u, which is not "
-			     "a flowguard process; stop its owner first\n", table, owner);
+		fprintf(log,
+			"flowguard: table inet %s is owned by netlink portid %u, which is not "
+			"a flowguard process; stop its owner first\n",
+			table, owner);
 		return -EPERM;
 	}
-	fprintf(log, "flowguard: table inet %s is owned by flowguard pid %ld; stopping it\n",
-		table, (long)pid);
+	fprintf(log, "flowguard: table inet %s is owned by flowguard pid %ld; stopping it\n", table,
+		(long)pid);
 	if (kill(pid, SIGTERM) < 0)
 		return -errno;
 	r = wait_released(ctx, table);
@@ -240,9 +245,11 @@ static void disable_trail(const char *table, int r, long stopped, FILE *log)
 	else
 		unit_journal("flowguard disable failed: %s%s", agent, strerror(-r));
 	if (unit_enabled(FG_UNIT))
-		fprintf(log, "flowguard: %s is still enabled: it starts the agent again at the next "
-			     "boot (or systemctl start), which puts the table back; to turn flowguard "
-			     "off for good: systemctl disable --now flowguard\n", FG_UNIT);
+		fprintf(log,
+			"flowguard: %s is still enabled: it starts the agent again at the next "
+			"boot (or systemctl start), which puts the table back; to turn flowguard "
+			"off for good: systemctl disable --now flowguard\n",
+			FG_UNIT);
 }
 
 int kernel_disable(const char *table, FILE *log)
@@ -347,8 +354,8 @@ int kernel_status(const char *table, FILE *out)
 		ctx.features & NFT_FEAT_ELEM_REFRESH ? "yes" : "no");
 	r = nft_table_state(&ctx, table, &st);
 	if (r == 0)
-		fprintf(out, "table inet %s: flags %s%s", table, flags_text(st.flags, fl, sizeof(fl)),
-			st.owner ? "" : "\n");
+		fprintf(out, "table inet %s: flags %s%s", table,
+			flags_text(st.flags, fl, sizeof(fl)), st.owner ? "" : "\n");
 	if (r == 0 && st.owner)
 		fprintf(out, " (owner: netlink portid %u)\n", st.owner);
 	if (r == -ENOENT)

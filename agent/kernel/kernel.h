@@ -46,11 +46,11 @@
 #include "policies/compile.h"
 
 struct kernel_opts {
-	bool daemon;	      /* a long-running process: keep the table owned */
-	bool no_owner;	      /* never set owner/persist (FLOWGUARD_FORCE_NO_OWNER=1) */
-	bool no_persist;      /* pretend persist is missing (FLOWGUARD_FORCE_NO_PERSIST=1) */
-	bool no_destroy;      /* pretend DESTROYSETELEM is missing (FLOWGUARD_FORCE_NO_DESTROY=1) */
-	bool debug;	      /* print each outgoing batch (FLOWGUARD_DEBUG_NETLINK=1) */
+	bool daemon;	 /* a long-running process: keep the table owned */
+	bool no_owner;	 /* never set owner/persist (FLOWGUARD_FORCE_NO_OWNER=1) */
+	bool no_persist; /* pretend persist is missing (FLOWGUARD_FORCE_NO_PERSIST=1) */
+	bool no_destroy; /* pretend DESTROYSETELEM is missing (FLOWGUARD_FORCE_NO_DESTROY=1) */
+	bool debug;	 /* print each outgoing batch (FLOWGUARD_DEBUG_NETLINK=1) */
 	bool refresh_timeouts; /* re-arm timeouts of elements already in the kernel */
 };
 
@@ -89,12 +89,12 @@ struct audit_answer {
 /* What the running agent says about the table (its status file); pid 0: no agent runs. */
 struct audit_agent {
 	long pid;
-	uint32_t table_flags;		/* NFT_TABLE_F_* it committed the table with */
-	bool answers_known;		/* answers below are its current ones */
+	uint32_t table_flags; /* NFT_TABLE_F_* it committed the table with */
+	bool answers_known;   /* answers below are its current ones */
 	struct audit_answer *answers;
 	size_t n_answers;
-	unsigned int changes;		/* foreign changes it saw (and undid) */
-	uint32_t change_pid;		/* the last one: who, what, how long ago */
+	unsigned int changes; /* foreign changes it saw (and undid) */
+	uint32_t change_pid;  /* the last one: who, what, how long ago */
 	char change_comm[32];
 	char change_what[128];
 	uint64_t change_ago_s;

@@ -374,10 +374,11 @@ void blocked_count_lost(struct blocked *b, uint64_t lost)
 /* "tcp/443", "udp", "icmp type 8", "icmpv6", "proto 47", "any protocol". */
 static void proto_port(char *buf, size_t len, uint8_t l4proto, uint16_t port, int icmp_type)
 {
-	const char *name = l4proto == IPPROTO_TCP ? "tcp" :
-			   l4proto == IPPROTO_UDP ? "udp" :
-			   l4proto == IPPROTO_ICMP ? "icmp" :
-			   l4proto == IPPROTO_ICMPV6 ? "icmpv6" : NULL;
+	const char *name = l4proto == IPPROTO_TCP    ? "tcp" :
+			   l4proto == IPPROTO_UDP    ? "udp" :
+			   l4proto == IPPROTO_ICMP   ? "icmp" :
+			   l4proto == IPPROTO_ICMPV6 ? "icmpv6" :
+						       NULL;
 
 	if (!l4proto)
 		snprintf(buf, len, "any protocol");
@@ -657,8 +658,8 @@ static void compose(const struct explain *x, struct blocked_why *w, bool by_addr
 	if (w->name[0] && w->name_current) {
 		text_add(w, "%s is %s (current answer)", addr, w->name);
 	} else if (w->name[0]) {
-		age_text(age, sizeof(age), x->ctx->now_ms > x->m[0].until_ms ?
-						   x->ctx->now_ms - x->m[0].until_ms : 0);
+		age_text(age, sizeof(age),
+			 x->ctx->now_ms > x->m[0].until_ms ? x->ctx->now_ms - x->m[0].until_ms : 0);
 		text_add(w, "%s was %s until %s ago", addr, w->name, age);
 	}
 	if (w->port_flows[0])

@@ -30,7 +30,7 @@
 /* What the explanation found, in parts (status JSON) and in words (the log line). */
 struct blocked_why {
 	/* The destination's reverse match: a name it resolves (or resolved) to. */
-	char name[256];	  /* "" if none */
+	char name[256];	   /* "" if none */
 	bool name_current; /* still in the name's answer (or grace): then the port is wrong */
 	uint64_t name_until_wall_ms; /* when it stopped being allowed; 0 if current */
 	/* Flows that allow this protocol/port to other destinations (comma-joined comments). */
@@ -41,38 +41,38 @@ struct blocked_why {
 };
 
 struct blocked_entry {
-	bool egress;	/* egress chain (else ingress) */
-	bool audit;	/* "would block": the rule logged with the audit prefix */
+	bool egress; /* egress chain (else ingress) */
+	bool audit;  /* "would block": the rule logged with the audit prefix */
 	struct rs_addr saddr, daddr;
 	uint8_t l4proto;
 	uint16_t sport, dport;
 	int icmp_type;
 	bool has_uid;
 	uint32_t uid;
-	uint64_t packets;	 /* every packet the kernel passed up for this key */
+	uint64_t packets; /* every packet the kernel passed up for this key */
 	uint64_t bytes;
-	uint64_t reported;	 /* packets already covered by a log line */
-	uint64_t reported_ms;	 /* CLOCK_BOOTTIME of that line; 0: none yet */
+	uint64_t reported;    /* packets already covered by a log line */
+	uint64_t reported_ms; /* CLOCK_BOOTTIME of that line; 0: none yet */
 	uint64_t first_wall_ms, last_wall_ms;
-	uint64_t last_ms;	 /* CLOCK_BOOTTIME of the last packet */
-	uint64_t report_due_ms;	 /* next summary line; UINT64_MAX: nothing new to say */
+	uint64_t last_ms;	/* CLOCK_BOOTTIME of the last packet */
+	uint64_t report_due_ms; /* next summary line; UINT64_MAX: nothing new to say */
 	struct blocked_why why;
 };
 
 /* Totals since start, for status and metrics. */
 struct blocked_stats {
-	uint64_t packets[2][2];	/* [egress][audit] */
+	uint64_t packets[2][2]; /* [egress][audit] */
 	uint64_t entries_created;
 	uint64_t evicted;
-	uint64_t lost;		/* NFLOG messages the kernel or the parser dropped */
-	uint64_t foreign;	/* packets with a prefix that is not ours (ignored) */
+	uint64_t lost;	  /* NFLOG messages the kernel or the parser dropped */
+	uint64_t foreign; /* packets with a prefix that is not ours (ignored) */
 };
 
 /* What explanations are computed against; all borrowed, may change between calls. */
 struct blocked_ctx {
-	const struct plan *plan;     /* the desired ruleset (static sets hold their elements) */
-	const struct names *names;   /* DNS-fed sets: current, grace and past addresses */
-	uint64_t now_ms, wall_ms;    /* CLOCK_BOOTTIME and wall milliseconds */
+	const struct plan *plan;   /* the desired ruleset (static sets hold their elements) */
+	const struct names *names; /* DNS-fed sets: current, grace and past addresses */
+	uint64_t now_ms, wall_ms;  /* CLOCK_BOOTTIME and wall milliseconds */
 };
 
 struct blocked;

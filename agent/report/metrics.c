@@ -183,15 +183,17 @@ static void applies(const struct metrics_snapshot *snap, FILE *f)
 	family(f, "flowguard_apply_duration_seconds", "summary",
 	       "Time spent in the netlink commit.");
 	for (k = 0; k < METRICS_APPLY_KINDS; k++)
-		fprintf(f, "flowguard_apply_duration_seconds_sum{kind=\"%s\"} %.6f\n"
-			   "flowguard_apply_duration_seconds_count{kind=\"%s\"} %llu\n",
+		fprintf(f,
+			"flowguard_apply_duration_seconds_sum{kind=\"%s\"} %.6f\n"
+			"flowguard_apply_duration_seconds_count{kind=\"%s\"} %llu\n",
 			kind_name[k], a[k].sum_s, kind_name[k], (unsigned long long)a[k].count);
 	family(f, "flowguard_heals_total", "counter",
 	       "Whole-table restores after foreign changes or failed set updates.");
 	fprintf(f, "flowguard_heals_total %llu\n", (unsigned long long)snap->heals);
 	family(f, "flowguard_reloads_total", "counter", "Reloads (SIGHUP) by result.");
-	fprintf(f, "flowguard_reloads_total{result=\"ok\"} %llu\n"
-		   "flowguard_reloads_total{result=\"refused\"} %llu\n",
+	fprintf(f,
+		"flowguard_reloads_total{result=\"ok\"} %llu\n"
+		"flowguard_reloads_total{result=\"refused\"} %llu\n",
 		(unsigned long long)snap->reloads_ok, (unsigned long long)snap->reloads_refused);
 }
 
@@ -206,15 +208,15 @@ static void blocked(const struct metrics_snapshot *snap, FILE *f)
 	       "Packets the final rules logged: dropped, or (audit) that would have been.");
 	for (e = 1; e >= 0; e--)
 		for (a = 0; a < 2; a++)
-			fprintf(f, "flowguard_blocked_packets_total{chain=\"%s\",verdict=\"%s\"} "
-				   "%llu\n", chain[e], verdict[a],
-				(unsigned long long)st->packets[e][a]);
+			fprintf(f,
+				"flowguard_blocked_packets_total{chain=\"%s\",verdict=\"%s\"} "
+				"%llu\n",
+				chain[e], verdict[a], (unsigned long long)st->packets[e][a]);
 	family(f, "flowguard_blocked_flows", "gauge", "Blocked flows tracked now.");
 	fprintf(f, "flowguard_blocked_flows %zu\n", snap->blocked_flows);
 	family(f, "flowguard_blocked_evicted_total", "counter",
 	       "Tracked flows dropped to make room (blocked.max-tracked).");
-	fprintf(f, "flowguard_blocked_evicted_total %llu\n",
-		(unsigned long long)st->evicted);
+	fprintf(f, "flowguard_blocked_evicted_total %llu\n", (unsigned long long)st->evicted);
 	family(f, "flowguard_blocked_lost_total", "counter",
 	       "Logged packets lost before the agent read them (socket overrun, unparsable).");
 	fprintf(f, "flowguard_blocked_lost_total %llu\n", (unsigned long long)st->lost);

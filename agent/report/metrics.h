@@ -31,7 +31,7 @@ struct ruleset;
 enum metrics_apply_kind { METRICS_APPLY_FULL, METRICS_APPLY_SETS, METRICS_APPLY_KINDS };
 
 struct metrics_apply {
-	uint64_t count;	      /* attempts, failed ones included */
+	uint64_t count; /* attempts, failed ones included */
 	uint64_t failures;
 	double sum_s, last_s; /* CLOCK_MONOTONIC seconds spent in the netlink commit */
 };
@@ -60,11 +60,11 @@ struct metrics_snapshot {
 	const struct metrics_name *names;
 	size_t n_names;
 	struct metrics_apply apply[METRICS_APPLY_KINDS];
-	uint64_t heals;		     /* whole-table restores run */
+	uint64_t heals; /* whole-table restores run */
 	uint64_t reloads_ok, reloads_refused;
 	struct blocked_stats blocked; /* all 0 while there is no blocked-flow store */
-	size_t blocked_flows;	     /* flows tracked now */
-	bool blocked_listening;	     /* the NFLOG group is ours */
+	size_t blocked_flows;	      /* flows tracked now */
+	bool blocked_listening;	      /* the NFLOG group is ours */
 };
 
 /* Writes s as a label value's content (without the quotes). */

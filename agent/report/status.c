@@ -132,7 +132,8 @@ static void print_events(FILE *out, const struct view *v)
 	if (num(r, "heals"))
 		fprintf(out, "restored the table %s times; last %llu s ago: process %s ('%s') %s\n",
 			str(r, "heals"), (unsigned long long)ago_s(heal, v->now),
-			str(r, "last_heal_pid"), str(r, "last_heal_comm"), str(r, "last_heal_what"));
+			str(r, "last_heal_pid"), str(r, "last_heal_comm"),
+			str(r, "last_heal_what"));
 	print_commits(out, ymap_get(r, "metrics"));
 	/* A refused one is in the summary at the top. */
 	if (reload && !str(r, "reload_error")[0])
@@ -152,8 +153,8 @@ static void print_flow(FILE *out, const struct ynode *fl)
 		str(fl, "destination"));
 	if (ports)
 		fprintf(out, ":%s", str(fl, "port"));
-	fprintf(out, " (%s, %s packets, last %s)\n    %s\n", str(fl, "chain"),
-		str(fl, "packets"), str(fl, "last_seen"), str(fl, "explanation"));
+	fprintf(out, " (%s, %s packets, last %s)\n    %s\n", str(fl, "chain"), str(fl, "packets"),
+		str(fl, "last_seen"), str(fl, "explanation"));
 }
 
 /* Blocked-flow totals and the most recent flows with their explanation. */
@@ -168,8 +169,9 @@ static void print_blocked(FILE *out, const struct ynode *b)
 		fprintf(out, "blocked flows: NOT listening on NFLOG group %s (%s)\n",
 			str(b, "log_group"), str(b, "error"));
 	} else {
-		fprintf(out, "blocked flows (NFLOG group %s): egress %s blocked, %s would be; "
-			     "ingress %s blocked, %s would be; %s flows tracked",
+		fprintf(out,
+			"blocked flows (NFLOG group %s): egress %s blocked, %s would be; "
+			"ingress %s blocked, %s would be; %s flows tracked",
 			str(b, "log_group"), str(t, "egress_blocked"), str(t, "egress_would_block"),
 			str(t, "ingress_blocked"), str(t, "ingress_would_block"), str(t, "flows"));
 		if (num(t, "lost") || num(t, "evicted"))
@@ -213,8 +215,10 @@ static void print_dns(FILE *out, const struct view *v)
 	if (!dns)
 		return;
 	if (!strcmp(str(dns, "outage"), "true")) {
-		fprintf(out, "DNS: %s not answering (%s) for %llu s: %s of %s names affected, %s "
-			     "cached addresses kept", str(dns, "servers"), str(dns, "error"),
+		fprintf(out,
+			"DNS: %s not answering (%s) for %llu s: %s of %s names affected, %s "
+			"cached addresses kept",
+			str(dns, "servers"), str(dns, "error"),
 			(unsigned long long)ago_s(num(dns, "since_ms"), v->now),
 			str(dns, "failing"), str(dns, "names"), str(dns, "kept"));
 	} else if (num(dns, "failing")) {
@@ -254,10 +258,11 @@ static void print_table(FILE *out, const struct view *v)
 	else if (r < 0)
 		fprintf(out, "table inet %s: cannot read it: %s\n", FG_TABLE, strerror(-r));
 	else if (!v->running)
-		fprintf(out, "table inet %s: KEPT (fail closed) but NO LONGER MAINTAINED: nothing "
-			     "follows DNS, its DNS-fed addresses age out at their timeouts, and nothing "
-			     "restores it; start the agent (systemctl status flowguard and journalctl -u "
-			     "flowguard say why it stopped) or remove the table (flowguard disable)\n",
+		fprintf(out,
+			"table inet %s: KEPT (fail closed) but NO LONGER MAINTAINED: nothing "
+			"follows DNS, its DNS-fed addresses age out at their timeouts, and nothing "
+			"restores it; start the agent (systemctl status flowguard and journalctl -u "
+			"flowguard say why it stopped) or remove the table (flowguard disable)\n",
 			FG_TABLE);
 	else if ((st.flags & NFT_TABLE_F_OWNER) && st.owner == (uint32_t)v->pid)
 		fprintf(out, "table inet %s: present, held by the agent\n", FG_TABLE);
@@ -265,8 +270,10 @@ static void print_table(FILE *out, const struct view *v)
 		fprintf(out, "table inet %s: present, owned by netlink portid %u, NOT the agent\n",
 			FG_TABLE, st.owner);
 	else
-		fprintf(out, "table inet %s: present, maintained by the agent (not owned: others "
-			     "can change it; the agent restores it)\n", FG_TABLE);
+		fprintf(out,
+			"table inet %s: present, maintained by the agent (not owned: others "
+			"can change it; the agent restores it)\n",
+			FG_TABLE);
 }
 
 /* The first lines: agent, table, DNS, a refused reload. Details follow. */
@@ -281,8 +288,9 @@ static void print_summary(FILE *out, const struct view *v)
 	print_table(out, v);
 	print_dns(out, v);
 	if (reload && str(r, "reload_error")[0])
-		fprintf(out, "last reload %llu s ago was REFUSED: %s (the table before it stays; "
-			     "journalctl -u flowguard has every error)\n",
+		fprintf(out,
+			"last reload %llu s ago was REFUSED: %s (the table before it stays; "
+			"journalctl -u flowguard has every error)\n",
 			(unsigned long long)ago_s(reload, v->now), str(r, "reload_error"));
 	fputc('\n', out);
 }
@@ -343,7 +351,8 @@ static void print_text(FILE *out, const struct view *v)
 	fprintf(out, "%s names, %s addresses from DNS, ", str(r, "names_count"),
 		str(r, "addresses_count"));
 	if (refresh)
-		fprintf(out, "last answer %llu s ago\n", (unsigned long long)ago_s(refresh, v->now));
+		fprintf(out, "last answer %llu s ago\n",
+			(unsigned long long)ago_s(refresh, v->now));
 	else
 		fputs("no answer yet\n", out);
 	print_events(out, v);
@@ -463,13 +472,17 @@ static void emit_kernel(FILE *out)
 	f = r < 0 ? 0 : ctx.features;
 	if (o.no_owner)
 		f &= ~(unsigned int)(NFT_FEAT_OWNER | NFT_FEAT_PERSIST);
-	fprintf(out, "{\"features\": {\"owner\": %s, \"persist\": %s, \"destroy\": %s, "
-		     "\"element_refresh\": %s}, ", f & NFT_FEAT_OWNER ? "true" : "false",
-		f & NFT_FEAT_PERSIST ? "true" : "false", f & NFT_FEAT_DESTROY ? "true" : "false",
+	fprintf(out,
+		"{\"features\": {\"owner\": %s, \"persist\": %s, \"destroy\": %s, "
+		"\"element_refresh\": %s}, ",
+		f & NFT_FEAT_OWNER ? "true" : "false", f & NFT_FEAT_PERSIST ? "true" : "false",
+		f & NFT_FEAT_DESTROY ? "true" : "false",
 		f & NFT_FEAT_ELEM_REFRESH ? "true" : "false");
 	r = nft_table_state(&ctx, FG_TABLE, &st);
-	fprintf(out, "\"table\": {\"name\": \"%s\", \"present\": %s, \"owner\": %s, "
-		     "\"persist\": %s, \"owner_portid\": %u}}", FG_TABLE, r == 0 ? "true" : "false",
+	fprintf(out,
+		"\"table\": {\"name\": \"%s\", \"present\": %s, \"owner\": %s, "
+		"\"persist\": %s, \"owner_portid\": %u}}",
+		FG_TABLE, r == 0 ? "true" : "false",
 		st.flags & NFT_TABLE_F_OWNER ? "true" : "false",
 		st.flags & NFT_TABLE_F_PERSIST ? "true" : "false", st.owner);
 	nft_close(&ctx);
@@ -477,8 +490,9 @@ static void emit_kernel(FILE *out)
 
 static void print_json(FILE *out, const struct view *v)
 {
-	fprintf(out, "{\"running\": %s, \"now_ms\": %llu, \"agent\": ",
-		v->running ? "true" : "false", (unsigned long long)v->now);
+	fprintf(out,
+		"{\"running\": %s, \"now_ms\": %llu, \"agent\": ", v->running ? "true" : "false",
+		(unsigned long long)v->now);
 	if (v->running)
 		emit(out, v->root, v->now);
 	else
@@ -653,8 +667,10 @@ int status_reload_agent(const char *run_dir, FILE *log)
 		fprintf(log, "flowguard: the agent (pid %ld) did not report a reload within %d s\n",
 			pid, RELOAD_WAIT_MS / 1000);
 	else if (err[0])
-		fprintf(log, "flowguard: the agent (pid %ld) refused the reload: %s; its table "
-			     "stays as it was\n", pid, err);
+		fprintf(log,
+			"flowguard: the agent (pid %ld) refused the reload: %s; its table "
+			"stays as it was\n",
+			pid, err);
 	else
 		fprintf(log, "flowguard: the agent (pid %ld) reloaded\n", pid);
 	if (r == 0 && err[0])
@@ -670,8 +686,7 @@ int status_print(const char *run_dir, bool json, FILE *out)
 	char path[4096];
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", run_dir ? run_dir : FG_RUN_DIR,
-		 FG_STATUS_FILE);
+	snprintf(path, sizeof(path), "%s/%s", run_dir ? run_dir : FG_RUN_DIR, FG_STATUS_FILE);
 	r = ydoc_load_max(path, YAML_MAX_STATUS_BYTES, NULL, NULL, &doc, &d);
 	if (r < 0 && r != -ENOENT)
 		diag_print(&d, stderr);

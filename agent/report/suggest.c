@@ -239,7 +239,8 @@ static int seen_load(const struct ydoc *doc, struct seen *s, struct diag *d)
 	s->mode = v && v->type == YN_SCALAR ? v->value : "";
 	b = ymap_get(doc->root, "blocked");
 	if (!b) {
-		diag_err(d, &doc->root->loc, "no 'blocked' object: the agent that wrote this file "
+		diag_err(d, &doc->root->loc,
+			 "no 'blocked' object: the agent that wrote this file "
 			 "does not report blocked flows");
 		return -EINVAL;
 	}
@@ -254,8 +255,10 @@ static int seen_load(const struct ydoc *doc, struct seen *s, struct diag *d)
 		return -EINVAL;
 	v = ymap_get(b, "error");
 	if (v && v->type == YN_SCALAR && v->value[0])
-		fprintf(stderr, "flowguard: warning: the agent reported '%s' reading blocked "
-			"flows: what it missed is not here\n", v->value);
+		fprintf(stderr,
+			"flowguard: warning: the agent reported '%s' reading blocked "
+			"flows: what it missed is not here\n",
+			v->value);
 	s->v = calloc(flows->n + 1, sizeof(*s->v));
 	if (!s->v)
 		return -ENOMEM;
@@ -312,8 +315,8 @@ static void note_stale(const struct flow *f, const struct allow_entry *a)
 	fprintf(stderr, "flowguard: %s %s port %llu was %s until ", f->proto,
 		f->ingress ? f->src.text : f->dst.text, (unsigned long long)f->port, f->name);
 	put_text(stderr, f->until[0] ? f->until : "recently");
-	fprintf(stderr, "; '%s' allows %s on it already: the client used a stale answer\n",
-		a->name, f->name);
+	fprintf(stderr, "; '%s' allows %s on it already: the client used a stale answer\n", a->name,
+		f->name);
 }
 
 /* Removes the flows an allow entry covers; the number removed. */
@@ -401,7 +404,7 @@ static bool used_has(const struct used *u, const char *s)
 
 static int used_add(struct used *u, const char *s)
 {
-	char (*v)[ENTRY_NAME_MAX + 1];
+	char(*v)[ENTRY_NAME_MAX + 1];
 
 	if (u->n == u->cap) {
 		v = realloc(u->v, (u->cap ? u->cap * 2 : 32) * sizeof(*v));
@@ -569,8 +572,10 @@ static void put_header(FILE *out, const char *file, int64_t now_s, const struct 
 
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(out, "# flowguard suggest: allow entries for what the agent blocked or would block.\n"
-		"# Generated %s from ", when);
+	fprintf(out,
+		"# flowguard suggest: allow entries for what the agent blocked or would block.\n"
+		"# Generated %s from ",
+		when);
 	put_text(out, file);
 	if (s->mode[0]) {
 		fputs(" (agent mode: ", out);
@@ -584,10 +589,12 @@ static void put_header(FILE *out, const char *file, int64_t now_s, const struct 
 	      "# Where the agent matched an address to a DNS name it resolves (now or before), the\n"
 	      "# entry allows the name, not the address: addresses rotate, the name stays. An\n"
 	      "# address that left its name's answer is not allowed on its own: it may be someone\n"
-	      "# else's by now, and a client still using it has a stale answer.\n", out);
+	      "# else's by now, and a client still using it has a stale answer.\n",
+	      out);
 	if (ingress)
 		fputs("# 'from:' entries (inbound: the source, with the local port) take effect with\n"
-		      "# 'ingress: audit' or 'ingress: enforce'.\n", out);
+		      "# 'ingress: audit' or 'ingress: enforce'.\n",
+		      out);
 }
 
 static bool any(const struct seen *s, bool ingress, bool expressible)
@@ -600,8 +607,7 @@ static bool any(const struct seen *s, bool ingress, bool expressible)
 	return false;
 }
 
-static int put_all(FILE *out, const char *file, int64_t now_s, const struct seen *s,
-		   struct used *u)
+static int put_all(FILE *out, const char *file, int64_t now_s, const struct seen *s, struct used *u)
 {
 	size_t i = 0, j;
 	int r = 0;
@@ -618,7 +624,8 @@ static int put_all(FILE *out, const char *file, int64_t now_s, const struct seen
 	for (j = i; j < s->n; j++) {
 		if (j == i)
 			fputs("# Seen, but not expressible as allow entries (they take TCP and UDP "
-			      "ports only):\n", out);
+			      "ports only):\n",
+			      out);
 		put_flow(out, "", &s->v[j]);
 	}
 	return r;
@@ -706,9 +713,10 @@ static int render(const char *file, int64_t now_s, const struct config *cfg, str
 	if (fclose(out) != 0 && r == 0)
 		r = -ENOMEM;
 	if (r == 0 && u.n > CONFIG_ALLOW_MAX)
-		fprintf(stderr, "flowguard: warning: %zu entries with the configuration's; it takes "
-			"at most %d allow entries in all: merge addresses into prefixes\n", u.n,
-			CONFIG_ALLOW_MAX);
+		fprintf(stderr,
+			"flowguard: warning: %zu entries with the configuration's; it takes "
+			"at most %d allow entries in all: merge addresses into prefixes\n",
+			u.n, CONFIG_ALLOW_MAX);
 	free(u.v);
 	return r;
 }
@@ -717,12 +725,15 @@ static int render(const char *file, int64_t now_s, const struct config *cfg, str
 static void say_nothing(const char *file, size_t covered)
 {
 	if (covered)
-		fprintf(stderr, "flowguard: everything seen in %s (%zu flow%s) is allowed by the "
-			"configuration now: no allow entries to suggest\n", file, covered,
-			covered == 1 ? "" : "s");
+		fprintf(stderr,
+			"flowguard: everything seen in %s (%zu flow%s) is allowed by the "
+			"configuration now: no allow entries to suggest\n",
+			file, covered, covered == 1 ? "" : "s");
 	else
-		fprintf(stderr, "flowguard: nothing blocked or would-be-blocked in %s: no allow "
-			"entries to suggest\n", file);
+		fprintf(stderr,
+			"flowguard: nothing blocked or would-be-blocked in %s: no allow "
+			"entries to suggest\n",
+			file);
 }
 
 int suggest_doc(const struct ydoc *doc, const struct config *cfg, int64_t now_s, char **ret,
@@ -738,8 +749,10 @@ int suggest_doc(const struct ydoc *doc, const struct config *cfg, int64_t now_s,
 	if (r == 0 && s.n && cfg)
 		covered = drop_covered(cfg, &s);
 	if (r == 0 && covered && s.n)
-		fprintf(stderr, "flowguard: left out what the configuration allows now: %zu "
-			"flow%s\n", covered, covered == 1 ? "" : "s");
+		fprintf(stderr,
+			"flowguard: left out what the configuration allows now: %zu "
+			"flow%s\n",
+			covered, covered == 1 ? "" : "s");
 	if (r == 0 && !s.n)
 		say_nothing(doc->file, covered);
 	if (r == 0 && s.n)
@@ -763,7 +776,8 @@ static const struct config *load_config(const struct suggest_opts *o, struct gen
 	r = gen_load_config(o->gen, g, &cd);
 	if (r < 0) {
 		diag_print(&cd, stderr);
-		fprintf(stderr, "flowguard: warning: cannot read the configuration %s: what it "
+		fprintf(stderr,
+			"flowguard: warning: cannot read the configuration %s: what it "
 			"allows now is suggested again, and entry names may clash with its own\n",
 			o->gen->config);
 	}

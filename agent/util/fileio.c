@@ -11,8 +11,7 @@
 #include "agent/util/fileio.h"
 
 /* Fills fd (closed on return) and syncs it. */
-static int fill_fd(int fd, mode_t mode, int (*fill)(FILE *f, const void *data),
-		   const void *data)
+static int fill_fd(int fd, mode_t mode, int (*fill)(FILE *f, const void *data), const void *data)
 {
 	FILE *f;
 	int r;

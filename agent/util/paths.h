@@ -7,7 +7,7 @@
 #define FLOWGUARD_PATHS_H
 
 #define FG_STATE_DIR "/var/lib/flowguard" /* last good DNS answers (names state file) */
-#define FG_RUN_DIR "/run/flowguard"	 /* status.json, detected facts */
+#define FG_RUN_DIR "/run/flowguard"	  /* status.json, detected facts */
 #define FG_STATUS_FILE "status.json"
 
 #endif

@@ -50,8 +50,10 @@ int unit_journal(const char *fmt, ...)
 	/* A field value with a newline needs the binary form; ours never has one. */
 	msg[strcspn(msg, "\n")] = '\0';
 	who(by, sizeof(by));
-	snprintf(entry, sizeof(entry), "MESSAGE=%s (by %s)\nPRIORITY=%d\nSYSLOG_IDENTIFIER=flowguard\n"
-		 "OBJECT_SYSTEMD_UNIT=" FG_UNIT "\n", msg, by, LOG_NOTICE);
+	snprintf(entry, sizeof(entry),
+		 "MESSAGE=%s (by %s)\nPRIORITY=%d\nSYSLOG_IDENTIFIER=flowguard\n"
+		 "OBJECT_SYSTEMD_UNIT=" FG_UNIT "\n",
+		 msg, by, LOG_NOTICE);
 	return notify_datagram(JOURNAL_SOCKET, entry);
 }
 

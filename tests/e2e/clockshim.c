@@ -56,7 +56,8 @@ static void read_offsets(const char *path)
 	if (f) {
 		while (fgets(line, sizeof(line), f))
 			for (i = 0; i < OFF_N; i++)
-				if (sscanf(line, "%31s %lld", word, &x) == 2 && !strcmp(word, names[i]))
+				if (sscanf(line, "%31s %lld", word, &x) == 2 &&
+				    !strcmp(word, names[i]))
 					v[i] = x;
 		fclose(f);
 	}

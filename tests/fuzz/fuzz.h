@@ -33,8 +33,7 @@ static inline char *fuzz_cstr(const uint8_t *data, size_t size)
  * The input in a memfd of the given mode, and its path ("/proc/self/fd/N") in path: the
  * fd to close afterwards, or -1.
  */
-static inline int fuzz_memfd(const void *data, size_t size, mode_t mode, char *path,
-			     size_t len)
+static inline int fuzz_memfd(const void *data, size_t size, mode_t mode, char *path, size_t len)
 {
 	int fd = memfd_create("fuzz", MFD_CLOEXEC);
 

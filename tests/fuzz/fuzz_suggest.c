@@ -22,7 +22,8 @@ static void check_name(const struct ynode *n, const char **seen, size_t i)
 	if (!n || n->type != YN_SCALAR)
 		abort();
 	len = strlen(n->value);
-	if (len == 0 || len > 32 || strspn(n->value, "abcdefghijklmnopqrstuvwxyz0123456789-") != len)
+	if (len == 0 || len > 32 ||
+	    strspn(n->value, "abcdefghijklmnopqrstuvwxyz0123456789-") != len)
 		abort();
 	for (k = 0; k < i; k++)
 		if (!strcmp(seen[k], n->value))
@@ -49,8 +50,8 @@ static void check_entry(const struct ynode *e, const char **seen, size_t i)
 	if (!proto || proto->type != YN_SCALAR ||
 	    (strcmp(proto->value, "tcp") && strcmp(proto->value, "udp")))
 		abort();
-	if (!ymap_get(e, "ports") || ynode_ports(ymap_get(e, "ports"), ports, FLOW_MAX_PORTS, &n,
-						  &d) < 0)
+	if (!ymap_get(e, "ports") ||
+	    ynode_ports(ymap_get(e, "ports"), ports, FLOW_MAX_PORTS, &n, &d) < 0)
 		abort();
 	diag_clear(&d);
 }
@@ -68,7 +69,8 @@ static void check_output(const char *buf, size_t len)
 	diag_clear(&d);
 	if (out->root) {
 		allow = ymap_get(out->root, "allow");
-		if (out->root->type != YN_MAP || out->root->n != 2 || !allow || allow->type != YN_SEQ)
+		if (out->root->type != YN_MAP || out->root->n != 2 || !allow ||
+		    allow->type != YN_SEQ)
 			abort();
 		seen = calloc(allow->n + 1, sizeof(*seen));
 		for (i = 0; seen && i < allow->n; i++)

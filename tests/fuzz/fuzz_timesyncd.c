@@ -13,8 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *buf = fuzz_cstr(data, size);
 	struct diag d = { 0 };
 
-	if (buf && det && st &&
-	    detect_parse_timesyncd_conf(det, st, main_file, buf, &d) == 0 &&
+	if (buf && det && st && detect_parse_timesyncd_conf(det, st, main_file, buf, &d) == 0 &&
 	    detect_parse_timesyncd_conf(det, st, "/etc/systemd/timesyncd.conf.d/50-x.conf", buf,
 					&d) == 0)
 		detect_timesyncd_record(det, st, main_file, &d);

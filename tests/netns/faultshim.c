@@ -64,14 +64,15 @@ static void note(const char *what)
 /* In a NEWTABLE message: persist becomes bit 31, a flag no kernel knows. */
 static int unpersist_table(struct nlmsghdr *nlh)
 {
-	struct nlattr *a =
-		(struct nlattr *)((char *)NLMSG_DATA(nlh) + NLMSG_ALIGN(sizeof(struct nfgenmsg)));
+	struct nlattr *a = (struct nlattr *)((char *)NLMSG_DATA(nlh) +
+					     NLMSG_ALIGN(sizeof(struct nfgenmsg)));
 	char *end = (char *)nlh + nlh->nlmsg_len;
 	uint32_t v;
 
 	for (; (char *)a + sizeof(*a) <= end && a->nla_len >= sizeof(*a);
 	     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len))) {
-		if ((a->nla_type & NLA_TYPE_MASK) != NFTA_TABLE_FLAGS || a->nla_len < NLA_HDRLEN + 4)
+		if ((a->nla_type & NLA_TYPE_MASK) != NFTA_TABLE_FLAGS ||
+		    a->nla_len < NLA_HDRLEN + 4)
 			continue;
 		memcpy(&v, (char *)a + NLA_HDRLEN, 4);
 		if (!(ntohl(v) & NFT_TABLE_F_PERSIST))
@@ -110,8 +111,7 @@ static void *unpersist(const void *buf, size_t len)
 ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
 	       socklen_t tolen)
 {
-	static ssize_t (*real)(int, const void *, size_t, int, const struct sockaddr *,
-			       socklen_t);
+	static ssize_t (*real)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
 	const char *log = getenv("FG_FAULT_LOG");
 	int err = should_fail(buf, len);
 	FILE *f;

@@ -379,7 +379,8 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fputs("usage: fgnl print|apply|audit|audit-json|hold|bad SRC | disable | status | genid |"
-		      " big N | bigdiff N M | conflicts\n", stderr);
+		      " big N | bigdiff N M | conflicts\n",
+		      stderr);
 		return 2;
 	}
 	r = run(argc, argv, &rs, &p);

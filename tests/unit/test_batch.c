@@ -73,17 +73,18 @@ static struct ruleset *sample(void)
 static uint16_t msg_type(const struct nlmsghdr *nlh)
 {
 	return nlh->nlmsg_type >> 8 == NFNL_SUBSYS_NFTABLES ? nlh->nlmsg_type & 0xff :
-							       nlh->nlmsg_type;
+							      nlh->nlmsg_type;
 }
 
 /* Framing: BEGIN (with genid) first, END last, consecutive seqs, ACK on every inner one. */
 static void test_framing(void **state)
 {
-	struct txn_opts o = { .with_genid = true, .genid = 42,
+	struct txn_opts o = { .with_genid = true,
+			      .genid = 42,
 			      .table_flags = NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST };
-	static const uint16_t want[] = { NFNL_MSG_BATCH_BEGIN, NFT_MSG_NEWTABLE, NFT_MSG_NEWSET,
-					 NFT_MSG_NEWSETELEM,   NFT_MSG_NEWSET,	 NFT_MSG_NEWCHAIN,
-					 NFT_MSG_NEWRULE,      NFT_MSG_NEWRULE,	 NFT_MSG_NEWRULE,
+	static const uint16_t want[] = { NFNL_MSG_BATCH_BEGIN, NFT_MSG_NEWTABLE,  NFT_MSG_NEWSET,
+					 NFT_MSG_NEWSETELEM,   NFT_MSG_NEWSET,	  NFT_MSG_NEWCHAIN,
+					 NFT_MSG_NEWRULE,      NFT_MSG_NEWRULE,	  NFT_MSG_NEWRULE,
 					 NFT_MSG_NEWRULE,      NFNL_MSG_BATCH_END };
 	struct ruleset *rs = sample();
 	struct nl_batch *b = batch_new(1000);
@@ -210,7 +211,8 @@ static void test_elem_attrs(void **state)
 	struct ruleset *rs = ruleset_new("t");
 	struct rs_set *set = ruleset_add_set(rs, "d4", AF_INET, RS_SET_TIMEOUT);
 	struct rs_elem e = { .addr = { .family = AF_INET, .prefix = 32, .addr = { 192, 0, 2, 7 } },
-			     .timeout_ms = 3600000, .comment = (char *)"web.example.com" };
+			     .timeout_ms = 3600000,
+			     .comment = (char *)"web.example.com" };
 	const struct rs_elem *v[1] = { &e };
 	static const uint16_t types[3] = { NFT_MSG_NEWSETELEM, NFT_MSG_NEWSETELEM,
 					   NFT_MSG_DELSETELEM };
@@ -241,11 +243,14 @@ static void test_elem_attrs(void **state)
 		assert_int_equal(nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_EXPIRATION), i == 1);
 		assert_int_equal(nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_USERDATA), i < 2);
 		if (i < 2) {
-			assert_int_equal(nftnl_set_elem_get_u64(se, NFTNL_SET_ELEM_TIMEOUT), 3600000);
+			assert_int_equal(nftnl_set_elem_get_u64(se, NFTNL_SET_ELEM_TIMEOUT),
+					 3600000);
 			p = nftnl_set_elem_get(se, NFTNL_SET_ELEM_USERDATA, &len);
 			comment = NULL;
-			assert_int_equal(expr_udata_get_comment(p, len, NFTNL_UDATA_SET_ELEM_COMMENT,
-								&comment), 0);
+			assert_int_equal(expr_udata_get_comment(p, len,
+								NFTNL_UDATA_SET_ELEM_COMMENT,
+								&comment),
+					 0);
 			assert_string_equal(comment, "web.example.com");
 			free(comment);
 		}
@@ -277,7 +282,8 @@ static void test_split(void **state)
 {
 	struct ruleset *rs = ruleset_new("t");
 	struct rs_set *set = ruleset_add_set(rs, "big", AF_INET6, RS_SET_TIMEOUT);
-	struct rs_elem e = { .addr = { .family = AF_INET6, .prefix = 128 }, .timeout_ms = 60000,
+	struct rs_elem e = { .addr = { .family = AF_INET6, .prefix = 128 },
+			     .timeout_ms = 60000,
 			     .comment = (char *)"a-rather-long-fqdn-for-an-address.example.com" };
 	const struct nlmsghdr *nlh;
 	struct nl_batch *b = batch_new(1);

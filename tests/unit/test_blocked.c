@@ -77,8 +77,8 @@ static void add_elems(struct ruleset *rs, const char *name, uint8_t family, bool
 }
 
 /* [dir @set] proto dport accept comment "..." */
-static struct rs_rule *add_rule(struct rs_chain *c, enum rs_dir dir, const char *set,
-				uint8_t l4, uint16_t dport, const char *comment)
+static struct rs_rule *add_rule(struct rs_chain *c, enum rs_dir dir, const char *set, uint8_t l4,
+				uint16_t dport, const char *comment)
 {
 	struct rs_rule *r = rs_chain_add_rule(c);
 
@@ -524,9 +524,9 @@ static void test_explain_past_name(void **state)
 	assert_non_null(strstr(explain(w, &p).text, "until 23 h ago"));
 	/* A day later the name is forgotten; the address is still the backup's. */
 	w->ctx.now_ms = T0 + 120 * S + NAMES_PAST_MS;
-	assert_string_equal(explain(w, &p).text, "tcp/9090 is not allowed to any destination; "
-						 "closest flow: " F_BACKUP
-						 " (tcp/873 to this address)");
+	assert_string_equal(explain(w, &p).text,
+			    "tcp/9090 is not allowed to any destination; "
+			    "closest flow: " F_BACKUP " (tcp/873 to this address)");
 }
 
 static void test_explain_current_wrong_port(void **state)
@@ -535,9 +535,10 @@ static void test_explain_current_wrong_port(void **state)
 	struct nflog_pkt p = tcp_out("203.0.113.10", 8443);
 	struct blocked_why why = explain(w, &p);
 
-	assert_string_equal(why.text, "203.0.113.10 is agents.de-1.example (current answer); "
-				      "tcp/8443 is not allowed to any destination; closest flow: "
-				      F_AGENT " (tcp/443 to this address)");
+	assert_string_equal(why.text,
+			    "203.0.113.10 is agents.de-1.example (current answer); "
+			    "tcp/8443 is not allowed to any destination; closest flow: " F_AGENT
+			    " (tcp/443 to this address)");
 	assert_string_equal(why.name, "agents.de-1.example");
 	assert_true(why.name_current);
 	assert_int_equal(why.name_until_wall_ms, 0);
@@ -568,8 +569,8 @@ static void test_explain_port_elsewhere(void **state)
 
 	/* Each flow once, though each has a v4 and a v6 rule. */
 	assert_string_equal(why.port_flows, F_AGENT ", " F_RELAY);
-	assert_string_equal(why.text, "tcp/443 is allowed to other destinations: " F_AGENT
-				      ", " F_RELAY);
+	assert_string_equal(why.text,
+			    "tcp/443 is allowed to other destinations: " F_AGENT ", " F_RELAY);
 	assert_string_equal(why.closest, F_AGENT " (tcp/443 to other destinations)");
 	assert_string_equal(why.name, "");
 }
@@ -584,12 +585,14 @@ static void test_explain_every_port_flow(void **state)
 	struct nflog_pkt p = tcp_out("8.8.8.8", 443);
 	struct rs_chain *c = ruleset_find_chain(w->plan.rs, "egress");
 	struct blocked_why why;
-	char comment[128], tag[40]; /* any two ints fit: gcc -O1 checks that for the ASan build */
+	char comment[160], tag[48];
 	int i;
 
 	for (i = 1; i <= 8; i++) {
-		snprintf(comment, sizeof(comment), "flow-%d (row %d): Agents -> a destination "
-			 "whose title takes quite a few bytes, number %d", i, 10 + i, i);
+		snprintf(comment, sizeof(comment),
+			 "flow-%d (row %d): Agents -> a destination "
+			 "whose title takes quite a few bytes, number %d",
+			 i, 10 + i, i);
 		add_rule(c, RS_DIR_DST, "relay_v4", IPPROTO_TCP, 443, comment);
 	}
 	why = explain(w, &p);
@@ -610,8 +613,9 @@ static void test_explain_closest_by_address(void **state)
 	struct nflog_pkt p = tcp_out("192.0.2.55", 22);
 	struct blocked_why why = explain(w, &p);
 
-	assert_string_equal(why.text, "tcp/22 is not allowed to any destination; closest flow: "
-				      F_RELAY " (tcp/443 to this address)");
+	assert_string_equal(why.text,
+			    "tcp/22 is not allowed to any destination; closest flow: " F_RELAY
+			    " (tcp/443 to this address)");
 	p = tcp_out("198.51.100.7", 22);
 	assert_string_equal(explain(w, &p).closest, F_RELAY " (tcp/443 to this address)");
 	/* Just outside the prefix, and a neighbour of the single address: nothing. */
@@ -644,8 +648,9 @@ static void test_explain_ingress(void **state)
 	struct nflog_pkt p = pkt(DROP_IN, IPPROTO_TCP, "192.0.2.9", 5000, "10.0.0.1", 4119);
 	struct blocked_why why = explain(w, &p);
 
-	assert_string_equal(why.text, "tcp/4119 is not allowed from any source; closest flow: "
-				      F_HEART " (tcp/4118 from this address)");
+	assert_string_equal(why.text,
+			    "tcp/4119 is not allowed from any source; closest flow: " F_HEART
+			    " (tcp/4118 from this address)");
 	p = pkt(DROP_IN, IPPROTO_TCP, "8.8.8.8", 5000, "10.0.0.1", 4118);
 	assert_string_equal(explain(w, &p).text,
 			    "tcp/4118 is allowed from other sources: " F_HEART);
@@ -705,8 +710,8 @@ static void test_format(void **state)
 	p.icmp_type = 128;
 	assert_string_equal(format(add(b, w, &p, NULL)),
 			    "blocked icmpv6 2001:db8::1 -> 2001:db8:1::5 type 128 (egress, uid 0): "
-			    "icmpv6 type 128 is not allowed to any destination; closest flow: "
-			    F_RELAY " (tcp/443 to this address)");
+			    "icmpv6 type 128 is not allowed to any destination; closest flow: " F_RELAY
+			    " (tcp/443 to this address)");
 	p = pkt(DROP_OUT, IPPROTO_ICMP, "10.0.0.1", 0, "8.8.8.8", 0);
 	p.icmp_type = 8;
 	assert_string_equal(format(add(b, w, &p, NULL)),

@@ -246,7 +246,8 @@ static void assert_errors(const char *path, struct lines *want, struct lines *go
 		}
 	}
 	if (bad)
-		fail_msg("%s: %zu diagnostic line(s) differ from the fixture's '# expect' lines", path, bad);
+		fail_msg("%s: %zu diagnostic line(s) differ from the fixture's '# expect' lines",
+			 path, bad);
 }
 
 /*
@@ -489,13 +490,17 @@ static void test_strict_perms_mode(void **state)
 	expect_loads(tmp.path, true);
 
 	assert_int_equal(chmod(tmp.path, 0664), 0);
-	snprintf(want, sizeof(want), "%s: error: refusing a file writable by its group "
-		 "(mode 0664); chmod go-w", tmp.path);
+	snprintf(want, sizeof(want),
+		 "%s: error: refusing a file writable by its group "
+		 "(mode 0664); chmod go-w",
+		 tmp.path);
 	expect_single_error(tmp.path, true, want);
 
 	assert_int_equal(chmod(tmp.path, 0646), 0);
-	snprintf(want, sizeof(want), "%s: error: refusing a file writable by others "
-		 "(mode 0646); chmod go-w", tmp.path);
+	snprintf(want, sizeof(want),
+		 "%s: error: refusing a file writable by others "
+		 "(mode 0646); chmod go-w",
+		 tmp.path);
 	expect_single_error(tmp.path, true, want);
 
 	/* Not strict (an explicit -c path): the same file loads. */
@@ -506,8 +511,10 @@ static void test_strict_perms_mode(void **state)
 	assert_int_equal(mkdir(tmp.dropin_dir, 0755), 0);
 	write_file(tmp.dropin, "mode: audit\n", 12, 0664);
 	assert_int_equal(chown(tmp.dropin, 0, 0), 0);
-	snprintf(want, sizeof(want), "%s: error: refusing a file writable by its group "
-		 "(mode 0664); chmod go-w", tmp.dropin);
+	snprintf(want, sizeof(want),
+		 "%s: error: refusing a file writable by its group "
+		 "(mode 0664); chmod go-w",
+		 tmp.dropin);
 	expect_single_error(tmp.path, true, want);
 }
 
@@ -557,8 +564,8 @@ static size_t find_quotes(const struct ynode *n)
 
 static void test_catalog(void **state)
 {
-	static const char *const regions[] = { "us-1", "trend-us-1", "ca-1", "de-1", "gb-1",
-					       "au-1", "in-1", "jp-1", "sg-1", "ae-1", NULL };
+	static const char *const regions[] = { "us-1", "trend-us-1", "ca-1", "de-1", "gb-1", "au-1",
+					       "in-1", "jp-1",	     "sg-1", "ae-1", NULL };
 	bool covered[VENDOR_ROWS + 1] = { false };
 	struct catalog *cat;
 	size_t i, bad = 0;

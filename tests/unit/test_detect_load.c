@@ -92,11 +92,13 @@ static void test_roundtrip(void **state)
 	det->comm = COMM_BIDIRECTIONAL;
 	assert_int_equal(detect_endpoint(det, FACT_PROXY, "[2001:db8::1]:3128", "/etc/x", 3, &d),
 			 0);
-	assert_int_equal(detect_endpoint(det, FACT_DNS_SERVERS, "192.0.2.53", "/etc/resolv.conf",
-					 1, &d), 0);
+	assert_int_equal(detect_endpoint(det, FACT_DNS_SERVERS, "192.0.2.53", "/etc/resolv.conf", 1,
+					 &d),
+			 0);
 	assert_int_equal(detect_evidence(det, "firewall", NULL, "nf_tables \\ dump", NULL), 0);
 	assert_int_equal(detect_conflict(det, "table ip filter chain OUTPUT", "output", -150,
-					 "drop", "drops \"everything\""), 0);
+					 "drop", "drops \"everything\""),
+			 0);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(detection_save(det, path), 0);
 	assert_int_equal(detection_load(path, &back, &d), 0);
@@ -159,7 +161,8 @@ static void test_refused(void **state)
 		diag_clear(&d);
 	}
 	/* legacy_dsaas as YAML's "yes" is not JSON's true */
-	snprintf(text, sizeof(text), "{\"roles\": [], \"region\": null, \"legacy_dsaas\": yes, "
+	snprintf(text, sizeof(text),
+		 "{\"roles\": [], \"region\": null, \"legacy_dsaas\": yes, "
 		 "\"communication\": null, \"manager_url\": null, \"facts\": {}, \"evidence\": [], "
 		 "\"conflicts\": []}\n");
 	write_file(text);

@@ -88,13 +88,13 @@ static int log_ref(void *ctx, enum conf_ref kind, const char *const *args, size_
 	struct ref_log *log = ctx;
 	size_t i;
 
-	log->off += (size_t)snprintf(log->buf + log->off, sizeof(log->buf) - log->off, "%s:",
-				     kinds[kind]);
+	log->off += (size_t)snprintf(log->buf + log->off, sizeof(log->buf) - log->off,
+				     "%s:", kinds[kind]);
 	for (i = 0; i < n_args; i++)
 		log->off += (size_t)snprintf(log->buf + log->off, sizeof(log->buf) - log->off,
 					     "%s%s", i ? "," : "", args[i]);
-	log->off += (size_t)snprintf(log->buf + log->off, sizeof(log->buf) - log->off,
-				     "@%u:%u;", loc->line, loc->col);
+	log->off += (size_t)snprintf(log->buf + log->off, sizeof(log->buf) - log->off, "@%u:%u;",
+				     loc->line, loc->col);
 	return 0;
 }
 
@@ -113,8 +113,8 @@ struct resolv_case {
 #define RC "/etc/resolv.conf"
 
 static const struct resolv_case resolv_cases[] = {
-	{ "plain", "nameserver 192.0.2.1\nnameserver 2001:db8::1\n", 0, 2,
-	  "192.0.2.1 2001:db8::1", false, "" },
+	{ "plain", "nameserver 192.0.2.1\nnameserver 2001:db8::1\n", 0, 2, "192.0.2.1 2001:db8::1",
+	  false, "" },
 	{ "comments, options, CRLF, no final newline",
 	  "# c\n; c\nsearch example.com\noptions ndots:2 edns0\ndomain example.com\n"
 	  "nameserver 192.0.2.1 # trailing words are ignored\r\nnameserver\t192.0.2.2",
@@ -132,11 +132,10 @@ static const struct resolv_case resolv_cases[] = {
 	  "nameserver 192.0.2.1\nnameserver 192.0.2.2\nnameserver 192.0.2.3\n"
 	  "nameserver 192.0.2.4\n",
 	  RESOLV_UPSTREAM, 4, "192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4", false, "" },
-	{ "stub", "nameserver 127.0.0.53\noptions edns0 trust-ad\n", 0, 1, "127.0.0.53", true,
-	  "" },
+	{ "stub", "nameserver 127.0.0.53\noptions edns0 trust-ad\n", 0, 1, "127.0.0.53", true, "" },
 	{ "proxy stub", "nameserver 127.0.0.54\n", 0, 1, "127.0.0.54", true, "" },
-	{ "stub in the upstream file is no chain", "nameserver 127.0.0.53\n", RESOLV_UPSTREAM,
-	  1, "127.0.0.53", false, "" },
+	{ "stub in the upstream file is no chain", "nameserver 127.0.0.53\n", RESOLV_UPSTREAM, 1,
+	  "127.0.0.53", false, "" },
 	{ "loopback kept", "nameserver 127.0.0.1\nnameserver ::1\n", 0, 2, "127.0.0.1 ::1", false,
 	  "" },
 	{ "scoped IPv6", "nameserver fe80::1%eth0\n", 0, 1, "fe80::1", false, "" },
@@ -146,21 +145,21 @@ static const struct resolv_case resolv_cases[] = {
 	  "nameserver dns.example.com\nnameserver 192.0.2.1:53\nnameserver 10.0.0.0/8\n"
 	  "nameserver 192.0.2.1%eth0\nnameserver fe80::1%\nnameserver \n",
 	  0, 0, "", false,
-	  RC ":1:12: warning: nameserver 'dns.example.com' is not an IP address, ignoring\n"
-	  RC ":2:12: warning: nameserver '192.0.2.1:53' is not an IP address, ignoring\n"
-	  RC ":3:12: warning: nameserver '10.0.0.0/8' is not an IP address, ignoring\n"
-	  RC ":4:12: warning: nameserver '192.0.2.1%eth0' is not an IP address, ignoring\n"
-	  RC ":5:12: warning: nameserver 'fe80::1%' is not an IP address, ignoring\n"
-	  RC ":6:1: warning: nameserver without an address, ignoring\n" },
+	  RC ":1:12: warning: nameserver 'dns.example.com' is not an IP address, ignoring\n" RC
+	     ":2:12: warning: nameserver '192.0.2.1:53' is not an IP address, ignoring\n" RC
+	     ":3:12: warning: nameserver '10.0.0.0/8' is not an IP address, ignoring\n" RC
+	     ":4:12: warning: nameserver '192.0.2.1%eth0' is not an IP address, ignoring\n" RC
+	     ":5:12: warning: nameserver 'fe80::1%' is not an IP address, ignoring\n" RC
+	     ":6:1: warning: nameserver without an address, ignoring\n" },
 	{ "keyword at the start of the line only",
 	  "  nameserver 192.0.2.1\nnameserver192.0.2.2\nNAMESERVER 192.0.2.3\n", 0, 0, "", false,
 	  RC ":1:3: warning: indented: glibc reads keywords at the start of a line only, "
-	  "ignoring\n" },
+	     "ignoring\n" },
 	{ "binary junk and non-ASCII",
 	  "nameserver 192.0.2.1\x01\x1b[0m\nnameserver \xff\xfe\nnameserver 192.0.2.2\n", 0, 1,
 	  "192.0.2.2", false,
-	  RC ":1:21: warning: control character 0x01 (binary data?), ignoring the line\n"
-	  RC ":2:12: warning: nameserver: bytes that are not printable ASCII, ignoring\n" },
+	  RC ":1:21: warning: control character 0x01 (binary data?), ignoring the line\n" RC
+	     ":2:12: warning: nameserver: bytes that are not printable ASCII, ignoring\n" },
 	{ "empty", "", 0, 0, "", false, "" },
 	{ "only newlines", "\n\n\n", 0, 0, "", false, "" },
 };
@@ -173,12 +172,12 @@ static void check_resolv_case(const struct resolv_case *c)
 	int r;
 
 	r = detect_parse_resolv_conf(det, RC, c->input, c->flags, &stub, &d);
-	if (r != c->ret || strcmp(list_str(det, FACT_DNS_SERVERS), c->servers) ||
-	    stub != c->stub || strcmp(diag_str(&d), c->warnings))
+	if (r != c->ret || strcmp(list_str(det, FACT_DNS_SERVERS), c->servers) || stub != c->stub ||
+	    strcmp(diag_str(&d), c->warnings))
 		fail_msg("case '%s': ret %d (want %d), servers '%s' (want '%s'), stub %d, "
-			 "warnings:\n%s-- want:\n%s", c->name, r, c->ret,
-			 list_str(det, FACT_DNS_SERVERS), c->servers, stub, diag_str(&d),
-			 c->warnings);
+			 "warnings:\n%s-- want:\n%s",
+			 c->name, r, c->ret, list_str(det, FACT_DNS_SERVERS), c->servers, stub,
+			 diag_str(&d), c->warnings);
 	diag_clear(&d);
 	detection_free(det);
 }
@@ -284,35 +283,36 @@ static const struct conf_case chrony_cases[] = {
 	  "" },
 	{ "bad include directives",
 	  "include\ninclude a b\nconfdir\nsourcedir a b c d e f g h i j k\n", 0, 0, "", "",
-	  CC ":1:1: warning: 'include' takes 1 to 1 paths, ignoring\n"
-	  CC ":2:1: warning: 'include' takes 1 to 1 paths, ignoring\n"
-	  CC ":3:1: warning: 'confdir' takes 1 to 10 paths, ignoring\n"
-	  CC ":4:1: warning: 'sourcedir' takes 1 to 10 paths, ignoring\n" },
+	  CC ":1:1: warning: 'include' takes 1 to 1 paths, ignoring\n" CC
+	     ":2:1: warning: 'include' takes 1 to 1 paths, ignoring\n" CC
+	     ":3:1: warning: 'confdir' takes 1 to 10 paths, ignoring\n" CC
+	     ":4:1: warning: 'sourcedir' takes 1 to 10 paths, ignoring\n" },
 	{ "bad servers",
 	  "server\nserver 10.0.0.999 iburst\npool bad_name!.example.com\nserver [2001:db8::1]\n"
 	  "server 192.0.2.0/24\nserver ntp.example.net:123\nserver \xc3\xa9t\xc3\xa9.example\n"
 	  "server good.example.net\n",
 	  0, 1, "good.example.net", "",
-	  CC ":1:1: warning: 'server' needs a host name or address, ignoring\n"
-	  CC ":2:8: warning: server '10.0.0.999' is not an IP address or host name, ignoring\n"
-	  CC ":3:6: warning: pool 'bad_name!.example.com' is not an IP address or host name, "
-	  "ignoring\n"
-	  CC ":4:8: warning: server '[2001:db8::1]' is not an IP address or host name, "
-	  "ignoring\n"
-	  CC ":5:8: warning: server '192.0.2.0/24' is not an IP address or host name, "
-	  "ignoring\n"
-	  CC ":6:8: warning: server 'ntp.example.net:123' is not an IP address or host name, "
-	  "ignoring\n"
-	  CC ":7:8: warning: server: bytes that are not printable ASCII, ignoring\n" },
+	  CC
+	  ":1:1: warning: 'server' needs a host name or address, ignoring\n" CC
+	  ":2:8: warning: server '10.0.0.999' is not an IP address or host name, ignoring\n" CC
+	  ":3:6: warning: pool 'bad_name!.example.com' is not an IP address or host name, "
+	  "ignoring\n" CC
+	  ":4:8: warning: server '[2001:db8::1]' is not an IP address or host name, "
+	  "ignoring\n" CC ":5:8: warning: server '192.0.2.0/24' is not an IP address or host name, "
+	  "ignoring\n" CC
+	  ":6:8: warning: server 'ntp.example.net:123' is not an IP address or host name, "
+	  "ignoring\n" CC ":7:8: warning: server: bytes that are not printable ASCII, ignoring\n" },
 	{ "a .sources file takes sources only",
 	  "server 198.51.100.7 iburst\ninclude /etc/x.conf\nallow all\n", CHRONY_SOURCES, 1,
 	  "198.51.100.7", "",
-	  CC ":2:1: warning: 'include' is not allowed in a .sources file, ignoring\n"
-	  CC ":3:1: warning: 'allow' is not allowed in a .sources file, ignoring\n" },
-	{ "refclock address skipped", "server 127.127.1.0\nserver 127.0.0.1\n", 0, 1,
-	  "127.0.0.1", "", "" },
-	{ "binary line", "server a.example\n\x7f" "ELF\x02\x01\nserver b.example\n", 0, 2,
-	  "a.example b.example", "",
+	  CC ":2:1: warning: 'include' is not allowed in a .sources file, ignoring\n" CC
+	     ":3:1: warning: 'allow' is not allowed in a .sources file, ignoring\n" },
+	{ "refclock address skipped", "server 127.127.1.0\nserver 127.0.0.1\n", 0, 1, "127.0.0.1",
+	  "", "" },
+	{ "binary line",
+	  "server a.example\n\x7f"
+	  "ELF\x02\x01\nserver b.example\n",
+	  0, 2, "a.example b.example", "",
 	  CC ":2:1: warning: control character 0x7f (binary data?), ignoring the line\n" },
 };
 
@@ -327,16 +327,15 @@ static const struct conf_case ntp_cases[] = {
 	  "server 127.127.1.0 # local clock\nfudge 127.127.1.0 stratum 10\npeer 192.0.2.77\n"
 	  "#server commented.example.net\nSERVER upper.example.net\n",
 	  0, 3, "ntp.example.net 2001:db8::7b 192.0.2.77", "", "" },
-	{ "includefile",
-	  "includefile /etc/ntpsec/ntp.d/\nincludefile\nincludefile a b\n", 0, 0, "",
+	{ "includefile", "includefile /etc/ntpsec/ntp.d/\nincludefile\nincludefile a b\n", 0, 0, "",
 	  "includefile:/etc/ntpsec/ntp.d/@1:13;",
-	  NC ":2:1: warning: 'includefile' takes 1 to 1 paths, ignoring\n"
-	  NC ":3:1: warning: 'includefile' takes 1 to 1 paths, ignoring\n" },
+	  NC ":2:1: warning: 'includefile' takes 1 to 1 paths, ignoring\n" NC
+	     ":3:1: warning: 'includefile' takes 1 to 1 paths, ignoring\n" },
 	{ "bad servers", "server\nserver -4\npool 300.1.1.1\nserver good.example.net\n", 0, 1,
 	  "good.example.net", "",
-	  NC ":1:1: warning: 'server' needs a host name or address, ignoring\n"
-	  NC ":2:1: warning: 'server' needs a host name or address, ignoring\n"
-	  NC ":3:6: warning: pool '300.1.1.1' is not an IP address or host name, ignoring\n" },
+	  NC ":1:1: warning: 'server' needs a host name or address, ignoring\n" NC
+	     ":2:1: warning: 'server' needs a host name or address, ignoring\n" NC
+	     ":3:6: warning: pool '300.1.1.1' is not an IP address or host name, ignoring\n" },
 };
 
 static void check_conf_case(const struct conf_case *c, bool ntpd)
@@ -354,9 +353,9 @@ static void check_conf_case(const struct conf_case *c, bool ntpd)
 	if (r != c->ret || strcmp(list_str(det, FACT_NTP_SERVERS), c->servers) ||
 	    strcmp(log.buf, c->refs) || strcmp(diag_str(&d), c->warnings))
 		fail_msg("case '%s': ret %d (want %d), servers '%s' (want '%s'), refs '%s' "
-			 "(want '%s'), warnings:\n%s-- want:\n%s", c->name, r, c->ret,
-			 list_str(det, FACT_NTP_SERVERS), c->servers, log.buf, c->refs,
-			 diag_str(&d), c->warnings);
+			 "(want '%s'), warnings:\n%s-- want:\n%s",
+			 c->name, r, c->ret, list_str(det, FACT_NTP_SERVERS), c->servers, log.buf,
+			 c->refs, diag_str(&d), c->warnings);
 	diag_clear(&d);
 	detection_free(det);
 }
@@ -402,7 +401,7 @@ static void test_chrony_notes(void **state)
 	/* a duplicate records no evidence of its own, so its note stands alone */
 	assert_non_null(find_ev(det, "127.0.0.53", CC ":8", "TCP 4460"));
 	assert_string_equal(diag_str(&d), CC ":6:29: warning: 'port' takes a port number, "
-					  "ignoring\n");
+					     "ignoring\n");
 	diag_clear(&d);
 	detection_free(det);
 }
@@ -414,7 +413,7 @@ struct ts_case {
 	const char *files[4][2]; /* path, text; applied in order */
 	const char *servers;
 	const char *fallback_note; /* a FallbackNTP= evidence note, or NULL */
-	const char *none_note;     /* the "nothing set" evidence note, or NULL */
+	const char *none_note;	   /* the "nothing set" evidence note, or NULL */
 	const char *warnings;
 };
 
@@ -424,36 +423,61 @@ struct ts_case {
 static const struct ts_case ts_cases[] = {
 	{ "NTP= and an unused fallback",
 	  { { TC, "[Time]\nNTP=a.example.net 192.0.2.1\nFallbackNTP=f.example.net\n" } },
-	  "a.example.net 192.0.2.1", "not used", NULL, "" },
-	{ "fallback only", { { TC, "[Time]\n#NTP=\nFallbackNTP=f.example.net g.example.net\n" } },
-	  "f.example.net g.example.net", "used only while", NULL, "" },
-	{ "nothing set: compiled-in defaults", { { TC, "[Time]\n#NTP=\n#FallbackNTP=x\n" } }, "",
-	  NULL, "compiled-in", "" },
+	  "a.example.net 192.0.2.1",
+	  "not used",
+	  NULL,
+	  "" },
+	{ "fallback only",
+	  { { TC, "[Time]\n#NTP=\nFallbackNTP=f.example.net g.example.net\n" } },
+	  "f.example.net g.example.net",
+	  "used only while",
+	  NULL,
+	  "" },
+	{ "nothing set: compiled-in defaults",
+	  { { TC, "[Time]\n#NTP=\n#FallbackNTP=x\n" } },
+	  "",
+	  NULL,
+	  "compiled-in",
+	  "" },
 	{ "both empty", { { TC, "[Time]\nNTP=\nFallbackNTP=\n" } }, "", NULL, "only DHCP", "" },
 	{ "later lines add, duplicates once",
 	  { { TC, "[Time]\nNTP=a.example.net\nNTP=b.example.net a.example.net\n" } },
-	  "a.example.net b.example.net", NULL, NULL, "" },
+	  "a.example.net b.example.net",
+	  NULL,
+	  NULL,
+	  "" },
 	{ "a drop-in empties, then sets",
 	  { { TC, "[Time]\nNTP=a.example.net\n" },
 	    { TD, "[Time]\nNTP=\nNTP=site.example.net 2001:db8::7b\n" } },
-	  "site.example.net 2001:db8::7b", NULL, NULL, "" },
+	  "site.example.net 2001:db8::7b",
+	  NULL,
+	  NULL,
+	  "" },
 	{ "a drop-in without the reset adds",
 	  { { TC, "[Time]\nNTP=a.example.net\n" }, { TD, "[Time]\nNTP=b.example.net\n" } },
-	  "a.example.net b.example.net", NULL, NULL, "" },
+	  "a.example.net b.example.net",
+	  NULL,
+	  NULL,
+	  "" },
 	{ "other sections and keys, spacing",
 	  { { TC, "NTP=outside.example.net\n[Network]\nNTP=net.example.net\n[Time]\n"
 		  "  NTP =  t.example.net \nRootDistanceMaxSec=5\n[time]\n"
 		  "NTP=lower.example.net\n" } },
-	  "t.example.net", NULL, NULL, "" },
+	  "t.example.net",
+	  NULL,
+	  NULL,
+	  "" },
 	{ "garbage",
 	  { { TC, "[Time]\nNTP=ok.example.net bad..name 192.0.2.300\nnot a key value\n"
 		  "FallbackNTP=x.example.net \\\n\x01\x02\n" } },
-	  "ok.example.net", NULL, NULL,
-	  TC ":2:20: warning: NTP= 'bad..name' is not an IP address or host name, ignoring\n"
-	  TC ":2:30: warning: NTP= '192.0.2.300' is not an IP address or host name, ignoring\n"
-	  TC ":3:1: warning: not a 'Key=Value' line, ignoring\n"
-	  TC ":4:1: warning: line continuation is not followed, ignoring\n"
-	  TC ":5:1: warning: control character 0x01 (binary data?), ignoring the line\n" },
+	  "ok.example.net",
+	  NULL,
+	  NULL,
+	  TC ":2:20: warning: NTP= 'bad..name' is not an IP address or host name, ignoring\n" TC
+	     ":2:30: warning: NTP= '192.0.2.300' is not an IP address or host name, ignoring\n" TC
+	     ":3:1: warning: not a 'Key=Value' line, ignoring\n" TC
+	     ":4:1: warning: line continuation is not followed, ignoring\n" TC
+	     ":5:1: warning: control character 0x01 (binary data?), ignoring the line\n" },
 };
 
 static void check_ts_case(const struct ts_case *c)
@@ -466,7 +490,8 @@ static void check_ts_case(const struct ts_case *c)
 	assert_non_null(st);
 	for (i = 0; i < 4 && c->files[i][0]; i++)
 		assert_int_equal(detect_parse_timesyncd_conf(det, st, c->files[i][0],
-							     c->files[i][1], &d), 0);
+							     c->files[i][1], &d),
+				 0);
 	assert_int_equal(detect_timesyncd_record(det, st, TC, &d), 0);
 	if (strcmp(list_str(det, FACT_NTP_SERVERS), c->servers) ||
 	    strcmp(diag_str(&d), c->warnings) ||
@@ -497,9 +522,11 @@ static void test_timesyncd_source_lines(void **state)
 	(void)state;
 	assert_non_null(st);
 	assert_int_equal(detect_parse_timesyncd_conf(det, st, TC, "[Time]\n\nNTP=a.example.net\n",
-						     &d), 0);
+						     &d),
+			 0);
 	assert_int_equal(detect_parse_timesyncd_conf(det, st, TD, "[Time]\nNTP=b.example.net\n",
-						     &d), 0);
+						     &d),
+			 0);
 	assert_int_equal(detect_timesyncd_record(det, st, TC, &d), 0);
 	assert_non_null(find_ev(det, "a.example.net", TC ":3", NULL));
 	assert_non_null(find_ev(det, "b.example.net", TD ":2", NULL));
@@ -710,8 +737,7 @@ static void test_fixture_resolved(void **state)
 			    "127.0.0.53 192.0.2.53 2001:db8::53 fe80::1");
 	assert_string_equal(diag_str(&f.d), "");
 	assert_non_null(find_ev(f.det, "127.0.0.53", "/etc/resolv.conf:21", "stub"));
-	assert_non_null(find_ev(f.det, "192.0.2.53", "/run/systemd/resolve/resolv.conf:17",
-				NULL));
+	assert_non_null(find_ev(f.det, "192.0.2.53", "/run/systemd/resolve/resolv.conf:17", NULL));
 	assert_non_null(find_ev(f.det, "fe80::1", "/run/systemd/resolve/resolv.conf:19",
 				"scope 'eth0' dropped"));
 	assert_string_equal(list_str(f.det, FACT_NTP_SERVERS), "");
@@ -747,10 +773,10 @@ static void test_fixture_timesyncd(void **state)
 	assert_string_equal(diag_str(&f.d), "");
 	assert_non_null(find_ev(f.det, "ntp.site.example",
 				"/etc/systemd/timesyncd.conf.d/50-site.conf:4", NULL));
-	assert_non_null(find_ev(f.det, "time.example.org", "/etc/systemd/timesyncd.conf:21",
-				"not used"));
-	assert_non_null(find_ev(f.det, "systemd-timesyncd", "/etc/systemd/timesyncd.conf",
-				"enabled"));
+	assert_non_null(
+		find_ev(f.det, "time.example.org", "/etc/systemd/timesyncd.conf:21", "not used"));
+	assert_non_null(
+		find_ev(f.det, "systemd-timesyncd", "/etc/systemd/timesyncd.conf", "enabled"));
 	fixture_done(&f);
 }
 

@@ -225,7 +225,7 @@ static const char TCP_HEADER[] =
 	"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
 	"timeout inode\n";
 /* sl, local (hex addr:port), remote, state; the rest of a kernel line is ignored. */
-#define TCP_LINE(sl, local, remote, st)                                                 \
+#define TCP_LINE(sl, local, remote, st)                                                        \
 	"   " sl ": " local " " remote " " st " 00000000:00000000 00:00000000 00000000     0 " \
 	"       0 1234 1 0000000000000000 100 0 0 10 0\n"
 
@@ -295,7 +295,8 @@ static void test_status_region(void **state)
 	struct diag *d = &f->d;
 
 	assert_int_equal(detect_parse_agent_status(det, "dsa_query", STATUS_DE1, strlen(STATUS_DE1),
-						   d), 0);
+						   d),
+			 0);
 	assert_int_equal(d->n, 0);
 	assert_string_equal(det->region, "de-1");
 	assert_string_equal(det->manager_url,
@@ -454,15 +455,17 @@ static void test_config_second_url(void **state)
 	assert_int_equal(detect_parse_get_configuration(det, "s", xml, strlen(xml), d), 0);
 	assert_string_equal(det->manager_url,
 			    "https://agents-002.workload.jp-1.cloudone.trendmicro.com:443/");
-	assert_non_null(strstr(ev_find(det, "manager-url", "https://agents-003.workload.jp-1."
-					    "cloudone.trendmicro.com:443/")->note, "differs"));
+	assert_non_null(strstr(ev_find(det, "manager-url",
+				       "https://agents-003.workload.jp-1."
+				       "cloudone.trendmicro.com:443/")
+				       ->note,
+			       "differs"));
 	assert_ev(det, "proxy", NULL);
 }
 
 static void test_config_garbage(void **state)
 {
-	static const char xml[] =
-		"Error: unable to contact ds_agent\n<X a='unterminated\n b='ok'/>";
+	static const char xml[] = "Error: unable to contact ds_agent\n<X a='unterminated\n b='ok'/>";
 	struct detection *det = det_new();
 	struct diag d = { 0 };
 
@@ -485,24 +488,25 @@ static void test_config_garbage(void **state)
 
 static void test_proc_net_tcp_v4(void **state)
 {
-	static const char tcp[] =
-		"  sl  local_address rem_address   st tx_queue ...\n"
-		TCP_LINE("0", "00000000:101A", "00000000:0000", "0A")
-		TCP_LINE("1", "0100007F:101B", "00000000:0000", "0A")
-		TCP_LINE("2", "00000000:0016", "00000000:0000", "0A")
-		TCP_LINE("3", "0F00140A:1016", "2903140A:C4EC", "01")
-		TCP_LINE("4", "0F00140A:C4EC", "0800140A:1016", "01")
-		"   5: garbage\n"
-		"   6: 0100007F:101 00000000:0000 0A\n"
-		TCP_LINE("7", "0100007F:1016", "00000000:0000", "0a")
-		"\n";
+	static const char tcp[] = "  sl  local_address rem_address   st tx_queue ...\n" TCP_LINE(
+		"0", "00000000:101A", "00000000:0000",
+		"0A") TCP_LINE("1", "0100007F:101B", "00000000:0000",
+			       "0A") TCP_LINE("2", "00000000:0016", "00000000:0000",
+					      "0A") TCP_LINE("3", "0F00140A:1016", "2903140A:C4EC",
+							     "01")
+		TCP_LINE("4", "0F00140A:C4EC", "0800140A:1016",
+			 "01") "   5: garbage\n"
+			       "   6: 0100007F:101 00000000:0000 0A\n" TCP_LINE("7",
+										"0100007F:1016",
+										"00000000:0000",
+										"0a") "\n";
 	struct tcp_sock v[8];
 	struct diag d = { 0 };
 	size_t n;
 
 	(void)state;
-	assert_int_equal(detect_parse_proc_net_tcp("/proc/net/tcp", tcp, strlen(tcp), v, 8, &n,
-						   &d), 0);
+	assert_int_equal(detect_parse_proc_net_tcp("/proc/net/tcp", tcp, strlen(tcp), v, 8, &n, &d),
+			 0);
 	assert_int_equal(n, 4); /* 4122, 4123, the session on 4118, the 4118 listener */
 	assert_string_equal(v[0].local, "0.0.0.0");
 	assert_int_equal(v[0].lport, VENDOR_PORT_RELAY);
@@ -523,22 +527,22 @@ static void test_proc_net_tcp_v4(void **state)
 
 static void test_proc_net_tcp_v6(void **state)
 {
-	static const char tcp6[] =
-		TCP_LINE("0", "00000000000000000000000000000000:101A",
-			 "00000000000000000000000000000000:0000", "0A")
+	static const char tcp6[] = TCP_LINE("0", "00000000000000000000000000000000:101A",
+					    "00000000000000000000000000000000:0000", "0A")
 		TCP_LINE("1", "00000000000000000000000001000000:1016",
 			 "00000000000000000000000000000000:0000", "0A")
-		TCP_LINE("2", "0000000000000000FFFF00000500000A:1016",
-			 "0000000000000000FFFF00000A05CD22:C822", "01")
-		TCP_LINE("3", "0000000000000000FFFF00000500000A:1016",
-			 "0000000000000000FFFF00000100007F:C822", "06");
+			TCP_LINE("2", "0000000000000000FFFF00000500000A:1016",
+				 "0000000000000000FFFF00000A05CD22:C822", "01")
+				TCP_LINE("3", "0000000000000000FFFF00000500000A:1016",
+					 "0000000000000000FFFF00000100007F:C822", "06");
 	struct tcp_sock v[8];
 	struct diag d = { 0 };
 	size_t n;
 
 	(void)state;
-	assert_int_equal(detect_parse_proc_net_tcp("/proc/net/tcp6", tcp6, strlen(tcp6), v, 8,
-						   &n, &d), 0);
+	assert_int_equal(detect_parse_proc_net_tcp("/proc/net/tcp6", tcp6, strlen(tcp6), v, 8, &n,
+						   &d),
+			 0);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(n, 4);
 	assert_string_equal(v[0].local, "::");
@@ -550,8 +554,9 @@ static void test_proc_net_tcp_v6(void **state)
 	assert_true(v[3].remote_lo); /* ::ffff:127.0.0.1 */
 
 	/* More sockets than room: one warning, the first ones kept. */
-	assert_int_equal(detect_parse_proc_net_tcp("/proc/net/tcp6", tcp6, strlen(tcp6), v, 1,
-						   &n, &d), 0);
+	assert_int_equal(detect_parse_proc_net_tcp("/proc/net/tcp6", tcp6, strlen(tcp6), v, 1, &n,
+						   &d),
+			 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(diag_count(&d, "more than 1 sockets"), 1);
 	diag_clear(&d);
@@ -561,28 +566,27 @@ static void test_proc_net_tcp_v6(void **state)
 
 static void test_dcgw_list(void **state)
 {
-	static const char yaml[] =
-		"destinations:\n"
-		"  - HostName: vcenter01.corp.example.com\n"
-		"    Port: 443\n"
-		"  - HostName: 10.10.0.21\n"
-		"    Port: \"636\"\n"
-		"  - HostName: dc01.corp.example.com\n"
-		"    Port: 389\n"
-		"  - HostName: esx.corp.example.com\n"
-		"    Port: 902\n"
-		"  - HostName: dc02.corp.example.com\n"
-		"    Port: 636\n"
-		"    Proxy: http://p2.corp.example.com:3128\n"
-		"  - HostName: vcenter01.corp.example.com\n"
-		"    Port: 443\n"
-		"  - HostName: no-port.corp.example.com\n"
-		"  - just a string\n"
-		"  - HostName: bad_name!\n"
-		"    Port: 443\n"
-		"gateway_proxy:\n"
-		"  HostName: 2001:db8::3\n"
-		"  Port: 8080\n";
+	static const char yaml[] = "destinations:\n"
+				   "  - HostName: vcenter01.corp.example.com\n"
+				   "    Port: 443\n"
+				   "  - HostName: 10.10.0.21\n"
+				   "    Port: \"636\"\n"
+				   "  - HostName: dc01.corp.example.com\n"
+				   "    Port: 389\n"
+				   "  - HostName: esx.corp.example.com\n"
+				   "    Port: 902\n"
+				   "  - HostName: dc02.corp.example.com\n"
+				   "    Port: 636\n"
+				   "    Proxy: http://p2.corp.example.com:3128\n"
+				   "  - HostName: vcenter01.corp.example.com\n"
+				   "    Port: 443\n"
+				   "  - HostName: no-port.corp.example.com\n"
+				   "  - just a string\n"
+				   "  - HostName: bad_name!\n"
+				   "    Port: 443\n"
+				   "gateway_proxy:\n"
+				   "  HostName: 2001:db8::3\n"
+				   "  Port: 8080\n";
 	struct vendor_fixture *f = *state;
 	struct detection *det = f->det;
 	struct diag *d = &f->d;
@@ -854,10 +858,12 @@ static void test_comm_direction(void **state)
 		{ TCP_LINE("0", "00000000:1016", "00000000:0000", "0A"), false, 0 },
 		/* open and used from outside */
 		{ TCP_LINE("0", "00000000:1016", "00000000:0000", "0A")
-		  TCP_LINE("1", "0500000A:1016", "0A05CD22:C822", "06"), true, COMM_BIDIRECTIONAL },
+			  TCP_LINE("1", "0500000A:1016", "0A05CD22:C822", "06"),
+		  true, COMM_BIDIRECTIONAL },
 		/* a session from loopback proves nothing */
 		{ TCP_LINE("0", "00000000:1016", "00000000:0000", "0A")
-		  TCP_LINE("1", "0100007F:1016", "0100007F:C822", "01"), false, 0 },
+			  TCP_LINE("1", "0100007F:1016", "0100007F:C822", "01"),
+		  false, 0 },
 		/* a session without the listener beyond loopback: not enough */
 		{ TCP_LINE("1", "0500000A:1016", "0A05CD22:C822", "01"), false, 0 },
 		{ "", false, 0 },

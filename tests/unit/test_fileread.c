@@ -37,8 +37,7 @@ static int memfd_of(size_t n)
 	return fd;
 }
 
-static void expect_read(size_t size, size_t max, unsigned int flags, int want_r,
-			size_t want_len)
+static void expect_read(size_t size, size_t max, unsigned int flags, int want_r, size_t want_len)
 {
 	int fd = memfd_of(size), r;
 	size_t len = 12345, i;

@@ -86,7 +86,9 @@ static void assert_family(const char *text, const char *name, const char *want)
 
 /* egress: a counted rule, one without a counter (no series), a comment that needs escapes. */
 static struct rs_rule rules[] = {
-	{ .counter = true, .packets = 354, .bytes = 21240,
+	{ .counter = true,
+	  .packets = 354,
+	  .bytes = 21240,
 	  .comment = "replies and live connections" },
 	{ .counter = false, .comment = "not counted" },
 	{ .counter = true, .packets = 3, .bytes = 180, .comment = "allow \"web\"\nv4" },
@@ -98,22 +100,39 @@ static struct rs_chain chains[] = {
 static struct ruleset live = { .table = "flowguard", .chains = chains, .n_chains = 1 };
 
 static const struct metrics_name names[] = {
-	{ .fqdn = "web.test", .addrs = 2, .ttl_remaining_s = 1.406, .failures = 0,
-	  .last_success_s = 1796507861.25, .stale = false },
-	{ .fqdn = "down.test", .addrs = 1, .ttl_remaining_s = 0, .failures = 3,
-	  .last_success_s = 1796500000, .stale = true },
+	{ .fqdn = "web.test",
+	  .addrs = 2,
+	  .ttl_remaining_s = 1.406,
+	  .failures = 0,
+	  .last_success_s = 1796507861.25,
+	  .stale = false },
+	{ .fqdn = "down.test",
+	  .addrs = 1,
+	  .ttl_remaining_s = 0,
+	  .failures = 3,
+	  .last_success_s = 1796500000,
+	  .stale = true },
 };
 
 static struct metrics_snapshot snapshot(void)
 {
 	struct metrics_snapshot s = {
-		.mode = "audit", .roles = "agent,relay", .region = "de-1", .version = "1.2-3-gabc",
-		.started_wall_s = 1796507860, .rules = &live, .names = names, .n_names = 2,
+		.mode = "audit",
+		.roles = "agent,relay",
+		.region = "de-1",
+		.version = "1.2-3-gabc",
+		.started_wall_s = 1796507860,
+		.rules = &live,
+		.names = names,
+		.n_names = 2,
 		.apply = { { .count = 3, .failures = 1, .sum_s = 0.0125, .last_s = 0.004 },
 			   { .count = 7, .failures = 0, .sum_s = 0.000321, .last_s = 0.0001 } },
-		.heals = 2, .reloads_ok = 1, .reloads_refused = 4,
+		.heals = 2,
+		.reloads_ok = 1,
+		.reloads_refused = 4,
 		.blocked = { .packets = { { 5, 6 }, { 7, 8 } }, .evicted = 9, .lost = 10 },
-		.blocked_flows = 11, .blocked_listening = true,
+		.blocked_flows = 11,
+		.blocked_listening = true,
 	};
 
 	return s;
@@ -253,7 +272,8 @@ static void test_format_blocked(void **state)
 		      "flowguard_blocked_packets_total{chain=\"ingress\",verdict=\"audit\"} 6\n");
 	/* The last families, to the end of the text. */
 	tail = strstr(text, "# HELP flowguard_blocked_flows ");
-	assert_string_equal(tail,
+	assert_string_equal(
+		tail,
 		"# HELP flowguard_blocked_flows Blocked flows tracked now.\n"
 		"# TYPE flowguard_blocked_flows gauge\n"
 		"flowguard_blocked_flows 11\n"
@@ -275,7 +295,9 @@ static void test_format_blocked(void **state)
 /* No live table, no names, not listening: every family is still there, without samples. */
 static void test_format_empty(void **state)
 {
-	struct metrics_snapshot s = { .mode = "enforce", .roles = "agent", .region = "",
+	struct metrics_snapshot s = { .mode = "enforce",
+				      .roles = "agent",
+				      .region = "",
 				      .version = "0.1" };
 	char *text = format(&s);
 	const char *p;
@@ -311,8 +333,7 @@ static void test_name_fill(void **state)
 		{ .ttl_end_ms = 15000, .allowed_until_ms = 20000, .current = true },
 		{ .ttl_end_ms = 30000, .allowed_until_ms = 40000, .current = false },
 	};
-	struct name_state s = { .fqdn = "web.test", .addrs = a, .n_addrs = 3,
-				.last_good_ms = 9000 };
+	struct name_state s = { .fqdn = "web.test", .addrs = a, .n_addrs = 3, .last_good_ms = 9000 };
 	struct metrics_name m;
 
 	(void)state;

@@ -43,8 +43,7 @@ static struct nlmsghdr *header(uint16_t subsys, uint16_t type, uint8_t family, u
 /* "nft add table inet flowguard" by portid 3000 */
 static struct nlmsghdr *newtable(const char *name, uint32_t portid)
 {
-	struct nlmsghdr *nlh = header(NFNL_SUBSYS_NFTABLES, NFT_MSG_NEWTABLE, NFPROTO_INET,
-				      portid);
+	struct nlmsghdr *nlh = header(NFNL_SUBSYS_NFTABLES, NFT_MSG_NEWTABLE, NFPROTO_INET, portid);
 
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
 	mnl_attr_put_u32(nlh, NFTA_TABLE_FLAGS, htonl(0));
@@ -184,12 +183,9 @@ static void test_not_nftables(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_newtable),
-		cmocka_unit_test(test_newrule),
-		cmocka_unit_test(test_newgen),
-		cmocka_unit_test(test_newgen_anonymous),
-		cmocka_unit_test(test_malformed_attrs),
-		cmocka_unit_test(test_not_nftables),
+		cmocka_unit_test(test_newtable),	cmocka_unit_test(test_newrule),
+		cmocka_unit_test(test_newgen),		cmocka_unit_test(test_newgen_anonymous),
+		cmocka_unit_test(test_malformed_attrs), cmocka_unit_test(test_not_nftables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,8 +118,7 @@ static const struct name_state *state_of(const struct names *ns, const char *fqd
 	return NULL;
 }
 
-static const struct name_addr *addr_of(const struct names *ns, const char *fqdn,
-				       const char *addr)
+static const struct name_addr *addr_of(const struct names *ns, const char *fqdn, const char *addr)
 {
 	const struct name_state *st = state_of(ns, fqdn);
 	struct rs_addr a;
@@ -133,8 +132,8 @@ static const struct name_addr *addr_of(const struct names *ns, const char *fqdn,
 }
 
 /* Feeds an answer; addrs is space-separated text. Returns names_answer()'s result. */
-static int answer(struct names *ns, const char *fqdn, int status, uint32_t ttl,
-		  const char *addrs, uint64_t now, struct names_event *ev)
+static int answer(struct names *ns, const char *fqdn, int status, uint32_t ttl, const char *addrs,
+		  uint64_t now, struct names_event *ev)
 {
 	struct rs_addr v[64];
 	struct res_answer a = { 0 };
@@ -206,7 +205,8 @@ static void test_new(void **state)
 {
 	struct fqdn_binding clash[] = { { "x.example", "s", "s6" }, { "y.example", "s6", "s" } };
 	/* Bound twice to the same sets, and a name with a v4 set only. */
-	struct fqdn_binding odd[] = { { "x.example", "s", "s6" }, { "x.example", "s", "s6" },
+	struct fqdn_binding odd[] = { { "x.example", "s", "s6" },
+				      { "x.example", "s", "s6" },
 				      { "y.example", "s", NULL } };
 	struct names_opts o = opts_default;
 	struct names *ns = NULL;
@@ -258,9 +258,11 @@ static void test_ttl_clamp(void **state)
 		uint32_t ttl;
 		uint64_t want_ms;
 	} cases[] = {
-		{ 0, 10 * S },		{ 1, 10 * S },	       { 9, 10 * S },	{ 10, 10 * S },
-		{ 11, 11 * S },		{ 300, 300 * S },      { 3600, 3600 * S },
-		{ 3601, 3600 * S },	{ 86400, 3600 * S },   { UINT32_MAX, 3600 * S },
+		{ 0, 10 * S },	     { 1, 10 * S },
+		{ 9, 10 * S },	     { 10, 10 * S },
+		{ 11, 11 * S },	     { 300, 300 * S },
+		{ 3600, 3600 * S },  { 3601, 3600 * S },
+		{ 86400, 3600 * S }, { UINT32_MAX, 3600 * S },
 	};
 	const struct name_addr *a;
 	struct names *ns;
@@ -282,8 +284,7 @@ static void test_ttl_clamp(void **state)
 
 /* ---- refresh: 80-90% of the TTL, jittered per name, deterministic per seed ---- */
 
-static struct names *many_names(uint32_t seed, struct fqdn_binding *b, char (*names)[40],
-				size_t n)
+static struct names *many_names(uint32_t seed, struct fqdn_binding *b, char (*names)[40], size_t n)
 {
 	struct names_opts o = opts_default;
 	struct names *ns = NULL;
@@ -522,7 +523,8 @@ static void test_stale(void **state)
 		/* .1 leaves; it has grace, but is not part of the last good answer. */
 		answer_ok(ns, "a.example", 60, "192.0.2.2", T0 + 50 * S, NULL);
 
-		assert_int_equal(answer(ns, "a.example", statuses[i], 0, NULL, T0 + 100 * S, &ev), 0);
+		assert_int_equal(answer(ns, "a.example", statuses[i], 0, NULL, T0 + 100 * S, &ev),
+				 0);
 		assert_int_equal(ev.error, statuses[i]);
 		assert_string_equal(ev.fqdn, "a.example");
 		assert_true(ev.sets_changed);
@@ -535,7 +537,8 @@ static void test_stale(void **state)
 				 T0 + 60 * S + GRACE);
 
 		/* Another failure changes nothing more. */
-		assert_int_equal(answer(ns, "a.example", statuses[i], 0, NULL, T0 + 101 * S, &ev), 0);
+		assert_int_equal(answer(ns, "a.example", statuses[i], 0, NULL, T0 + 101 * S, &ev),
+				 0);
 		assert_false(ev.sets_changed);
 		assert_string_equal(held(ns, "a.example", T0 + 50 * S + STALE - 1), "192.0.2.2");
 		/* b and c were never asked: in flight now, so a's retry is next. */
@@ -545,8 +548,9 @@ static void test_stale(void **state)
 		assert_string_equal(held(ns, "a.example", T0 + 60 * S + GRACE), "192.0.2.2");
 
 		/* The bound: a failure past it drops the rest, and says so. */
-		assert_int_equal(answer(ns, "a.example", statuses[i], 0, NULL,
-					T0 + 50 * S + STALE, &ev), 0);
+		assert_int_equal(answer(ns, "a.example", statuses[i], 0, NULL, T0 + 50 * S + STALE,
+					&ev),
+				 0);
 		assert_int_equal(ev.removed, 1);
 		assert_true(ev.sets_changed);
 		assert_int_equal(st->n_addrs, 0);
@@ -611,8 +615,8 @@ static void test_cap(void **state)
 	o.max_addresses = 3;
 	ns = store(&o);
 	/* Unsorted, with a duplicate: sorted and deduplicated before the cut. */
-	answer_ok(ns, "a.example", 60, "2001:db8::1 192.0.2.5 192.0.2.1 192.0.2.3 192.0.2.1",
-		  T0, &ev);
+	answer_ok(ns, "a.example", 60, "2001:db8::1 192.0.2.5 192.0.2.1 192.0.2.3 192.0.2.1", T0,
+		  &ev);
 	assert_int_equal(ev.added, 3);
 	assert_int_equal(ev.dropped, 1);
 	assert_int_equal(state_of(ns, "a.example")->last_dropped, 1);
@@ -909,7 +913,8 @@ static void test_load_damaged(void **state)
 		assert_int_equal(names_load(ns, path, T0, WALL), -EINVAL);
 		assert_int_equal(state_of(ns, "a.example")->n_addrs, 0);
 	}
-	snprintf(longline, sizeof(longline), "flowguard-names 1\n%0400d.example 192.0.2.1 1 1\n", 0);
+	snprintf(longline, sizeof(longline), "flowguard-names 1\n%0400d.example 192.0.2.1 1 1\n",
+		 0);
 	write_text(path, longline, strlen(longline));
 	assert_int_equal(names_load(ns, path, T0, WALL), -EINVAL);
 	assert_int_equal(names_load(ns, path_of("missing"), T0, WALL), -ENOENT);
@@ -930,14 +935,14 @@ static void test_load_filters(void **state)
 	answer_ok(ns, "c.example", 60, "198.51.100.1", T0, NULL);
 	snprintf(text, sizeof(text),
 		 "flowguard-names 1\n"
-		 "gone.example 192.0.2.9 %llu 60\n"	/* not in the plan */
-		 "a.example 192.0.2.1 %llu 60\n"	/* an hour old: too old */
-		 "a.example 192.0.2.2 %llu 60\n"	/* just inside */
-		 "b.example 192.0.2.5 %llu 60\n"	/* b: cut to 2 */
+		 "gone.example 192.0.2.9 %llu 60\n" /* not in the plan */
+		 "a.example 192.0.2.1 %llu 60\n"    /* an hour old: too old */
+		 "a.example 192.0.2.2 %llu 60\n"    /* just inside */
+		 "b.example 192.0.2.5 %llu 60\n"    /* b: cut to 2 */
 		 "b.example 192.0.2.4 %llu 60\n"
 		 "b.example 192.0.2.3 %llu 60\n"
-		 "b.example 192.0.2.3 %llu 90\n"	/* duplicate: the newest wins */
-		 "c.example 198.51.100.2 %llu 60\n",	/* c has an answer already */
+		 "b.example 192.0.2.3 %llu 90\n"     /* duplicate: the newest wins */
+		 "c.example 198.51.100.2 %llu 60\n", /* c has an answer already */
 		 WALL, WALL - 3600, WALL - 3599, WALL, WALL, WALL - 100, WALL - 10, WALL);
 	write_text(path, text, strlen(text));
 	assert_int_equal(names_load(ns, path, T0, WALL), 0);
@@ -1076,8 +1081,8 @@ static int oom_scenario(void)
 
 /* ---- history and reverse lookup ---- */
 
-static size_t reverse(const struct names *ns, const char *addr, uint64_t now,
-		      struct name_match *m, size_t max)
+static size_t reverse(const struct names *ns, const char *addr, uint64_t now, struct name_match *m,
+		      size_t max)
 {
 	struct rs_addr a;
 

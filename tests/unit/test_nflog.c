@@ -29,7 +29,7 @@ struct msg {
 	const char *prefix; /* NULL: no NFULA_PREFIX */
 	long uid;	    /* -1: no NFULA_UID */
 	const uint8_t *payload;
-	size_t len;	    /* 0 with payload NULL: no NFULA_PAYLOAD */
+	size_t len; /* 0 with payload NULL: no NFULA_PAYLOAD */
 };
 
 static struct nlmsghdr *build(const struct msg *m)
@@ -53,26 +53,25 @@ static struct nlmsghdr *build(const struct msg *m)
 
 /* 10.0.0.2:40000 -> 10.77.0.9:9999 TCP SYN, 60 bytes on the wire, IHL 6 (one option word). */
 static const uint8_t v4_tcp[] = {
-	0x46, 0x00, 0x00, 0x3c, 0x12, 0x34, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00,
-	10, 0, 0, 2, 10, 77, 0, 9,
-	0x01, 0x01, 0x01, 0x00,				/* options: nop nop nop eol */
-	0x9c, 0x40, 0x27, 0x0f, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff,
+	0x46, 0x00, 0x00, 0x3c, 0x12, 0x34, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00, 10,
+	0,    0,    2,	  10,	77,   0,    9,	  0x01, 0x01, 0x01, 0x00, /* options: nop nop nop eol */
+	0x9c, 0x40, 0x27, 0x0f, 0,    0,    0,	  1,	0,    0,    0,	  0,	0x50,
+	0x02, 0xff, 0xff,
 };
 
 /* 2001:db8::1:53000 -> 2001:db8::9:123 UDP behind a destination options header. */
 static const uint8_t v6_udp[] = {
-	0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 60, 64,	/* payload 24, next: dest opts */
-	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9,
-	17, 1, 1, 4, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0,	/* next udp, 16 bytes: padn */
+	0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 60,	  64, /* payload 24, next: dest opts */
+	0x20, 0x01, 0x0d, 0xb8, 0,    0,    0,	  0,	0, 0, 0, 0, 0, 0, 0, 1,	 0x20,
+	0x01, 0x0d, 0xb8, 0,	0,    0,    0,	  0,	0, 0, 0, 0, 0, 0, 9, 17, 1,
+	1,    4,    0,	  0,	0,    0,    1,	  2,	0, 0, 0, 0, 0, 0, /* next udp, 16 bytes: padn */
 	0xcf, 0x08, 0x00, 0x7b, 0x00, 0x08, 0x00, 0x00,
 };
 
 /* 10.0.0.2 -> 10.77.0.9 ICMP echo request. */
 static const uint8_t v4_icmp[] = {
-	0x45, 0x00, 0x00, 0x54, 0, 1, 0x40, 0x00, 0x40, 0x01, 0, 0,
-	10, 0, 0, 2, 10, 77, 0, 9,
-	8, 0, 0, 0, 0, 1, 0, 1,
+	0x45, 0x00, 0x00, 0x54, 0, 1, 0x40, 0x00, 0x40, 0x01, 0, 0, 10, 0,
+	0,    2,    10,	  77,	0, 9, 8,    0,	  0,	0,    0, 1, 0,	1,
 };
 
 static void ip4(const struct rs_addr *a, const char *want)

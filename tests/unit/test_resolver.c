@@ -357,17 +357,17 @@ static void test_servers(void **state)
 		{ "192.0.2.53 [2001:db8::53]:5353 198.51.100.1:53", 0 },
 		{ EIGHT, 0 },
 		{ EIGHT " 1.1.1.9", -EINVAL }, /* the sockets of a ninth would not be polled */
-		{ "dns.example", -EINVAL },	 /* the resolver cannot resolve its own server */
+		{ "dns.example", -EINVAL },    /* the resolver cannot resolve its own server */
 		{ "dns.example:53", -EINVAL },
 		{ "192.0.2.53 dns.example", -EINVAL },
-		{ "10.0.0.0/8", -EINVAL },	 /* endpoint_parse takes it; a server it is not */
+		{ "10.0.0.0/8", -EINVAL }, /* endpoint_parse takes it; a server it is not */
 		{ "2001:db8::/64", -EINVAL },
-		{ "[::1]", -EINVAL },		 /* from here endpoint_parse refuses */
+		{ "[::1]", -EINVAL }, /* from here endpoint_parse refuses */
 		{ "127.0.0.1:0", -EINVAL },
 		{ "127.0.0.1:65536", -EINVAL },
 		{ "300.1.1.1", -EINVAL },
 		{ "[192.0.2.1]:53", -EINVAL },
-		{ "", 0 },			 /* none: the host's resolv.conf */
+		{ "", 0 }, /* none: the host's resolv.conf */
 	};
 	struct resolver *r;
 	size_t i;
@@ -568,7 +568,8 @@ static void test_enomem(void **state)
 
 	(void)state;
 	assert_int_equal(ares_library_init_mem(ARES_LIB_INIT_ALL, ares_test_malloc, free,
-					       ares_test_realloc), ARES_SUCCESS);
+					       ares_test_realloc),
+			 ARES_SUCCESS);
 	for (inj.fail_at = 1;; inj.fail_at++) {
 		inj.n_alloc = 0;
 		inj.failed = false;

@@ -84,12 +84,14 @@ static void write_config(const char *path, unsigned int n)
 
 	assert_non_null(f);
 	fputs("mode: enforce\nroles: [relay]\nregion: jp-1\ndns-servers: [10.30.0.2]\n"
-	      "ntp-servers: [10.30.0.3]\nrelays: [relay-parent.corp.example]\n", f);
+	      "ntp-servers: [10.30.0.3]\nrelays: [relay-parent.corp.example]\n",
+	      f);
 	if (n) {
 		fputs("allow:\n  - name: addrs\n    ports: [443]\n    to: [", f);
 		for (i = 0; i < n; i++) {
 			x = (i * 2654435761U) & 0xffffff;
-			fprintf(f, "%s10.%u.%u.%u", i ? ", " : "", x >> 16, (x >> 8) & 255, x & 255);
+			fprintf(f, "%s10.%u.%u.%u", i ? ", " : "", x >> 16, (x >> 8) & 255,
+				x & 255);
 			if (i % 10 == 0)
 				fprintf(f, ", 10.%u.%u.%u", x >> 16, (x >> 8) & 255, x & 255);
 			if (i % 8 == 0)
@@ -97,7 +99,8 @@ static void write_config(const char *path, unsigned int n)
 		}
 		fputs("]\n  - name: names\n    ports: [443]\n    to: [", f);
 		for (i = 0; i < n; i++)
-			fprintf(f, "%sh%u.bulk.example", i ? ", " : "", (i * 2654435761U) % (n * 4));
+			fprintf(f, "%sh%u.bulk.example", i ? ", " : "",
+				(i * 2654435761U) % (n * 4));
 		fputs("]\n", f);
 	}
 	assert_int_equal(fclose(f), 0);
@@ -163,8 +166,8 @@ static void test_compile_n_log_n(void **state)
 	ratio = (double)(w16 - w0) / (double)(w1 - w0);
 	bound = 2.0 * SCALE_FACTOR * log2(big) / log2(n);
 	print_message("work: base %llu, n=%u: %llu, n=%u: %llu; ratio %.1f (bound %.1f; "
-		      "quadratic: %u)\n", w0, n, w1 - w0, big, w16 - w0, ratio, bound,
-		      SCALE_FACTOR * SCALE_FACTOR);
+		      "quadratic: %u)\n",
+		      w0, n, w1 - w0, big, w16 - w0, ratio, bound, SCALE_FACTOR * SCALE_FACTOR);
 	assert_true(ratio < bound);
 }
 
