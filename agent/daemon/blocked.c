@@ -108,17 +108,22 @@ static void resize_store(struct events *ev, size_t max)
 	ev->max_tracked = max;
 }
 
-void events_reload(struct events *ev, const struct events_cfg *c, const struct plan *p,
-		   const struct names *ns)
+void events_release(struct events *ev, const struct events_cfg *c)
 {
 	if (c->max_tracked != ev->max_tracked)
 		resize_store(ev, c->max_tracked);
 	blocked_set_report_ms(ev->store, c->report_interval * 1000);
-	if (!ev->nl || c->log_group != ev->group) {
+	if (ev->nl && c->log_group != ev->group) {
 		nflog_close(ev->nl);
 		ev->nl = NULL;
-		listen_group(ev, (uint16_t)c->log_group);
 	}
+}
+
+void events_reload(struct events *ev, const struct events_cfg *c, const struct plan *p,
+		   const struct names *ns)
+{
+	if (!ev->nl)
+		listen_group(ev, (uint16_t)c->log_group);
 	events_reexplain(ev, p, ns);
 }
 

@@ -106,7 +106,10 @@ struct events {
 /* Opens the store and the reader of c's group; a taken group is a warning, not fatal. */
 int events_open(struct events *ev, const struct events_cfg *c);
 void events_close(struct events *ev);
-/* After a reload: re-binds if the group changed (or was not bound), re-explains. */
+/* After a reload, first: the store's size and interval; lets go of the group if c moves
+ * it (harvest may be moving onto it). */
+void events_release(struct events *ev, const struct events_cfg *c);
+/* Then, after harvest took its groups: binds c's group if not bound, re-explains. */
 void events_reload(struct events *ev, const struct events_cfg *c, const struct plan *p,
 		   const struct names *ns);
 /* After the names changed: the explanations follow ("was x until ..."). */

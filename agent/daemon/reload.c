@@ -174,8 +174,11 @@ static void reload_swap(struct daemon *dm, const struct current *next)
 	dm->rl.wall_ms = wall_ms();
 	dnshealth_reset(&dm->dns, cur->res);
 	textfile_arm(&dm->tf, &cur->gen->cfg->metrics);
-	events_reload(&dm->ev, &cur->gen->cfg->events, cur->gen->plan, cur->names);
+	/* The blocked-flow reader and harvest may trade NFLOG groups (blocked.log-group moves
+	 * onto harvest's default, its + 1): each lets go of its old group before either binds. */
+	events_release(&dm->ev, &cur->gen->cfg->events);
 	harvest_reload(&dm->hv, &cur->gen->cfg->harvest, dm->sets.nft.features);
+	events_reload(&dm->ev, &cur->gen->cfg->events, cur->gen->plan, cur->names);
 	log_info("Reloaded: %s", cur->summary);
 	state_status_line(dm, line, sizeof(line));
 	notify_ready(line);
