@@ -62,6 +62,7 @@ static void mark_changed(struct harvest_batch *b, size_t idx)
 struct take {
 	struct harvest *hv;
 	struct names *ns;
+	const struct resolver *res; /* flowguard's own: its answers are not harvested */
 	struct harvest_batch *b;
 };
 
@@ -85,8 +86,11 @@ static void take_query(const struct take *t, const struct nflog_pkt *p)
 	if (harvest_udp_payload(p->l4, p->l4_len, &msg, &len) != HARVEST_OK ||
 	    harvest_parse_query(msg, len, &q) != HARVEST_OK)
 		return;
-	t->hv->st.queries++;
 	flow_of(p, false, &f);
+	/* The resolver takes its own answers in, under its own rules (resolver.max-addresses). */
+	if (t->res && resolver_owns_port(t->res, f.client_port, t->b->now))
+		return;
+	t->hv->st.queries++;
 	harvest_queries_add(t->hv->waiting, &f, &q, t->b->now);
 }
 
@@ -105,11 +109,15 @@ static void take_answer(const struct take *t, const struct nflog_pkt *p, const u
 	bool changed = false;
 
 	a.chain[0][0] = '\0';
+	flow_of(p, true, &f);
+	if (t->res && resolver_owns_port(t->res, f.client_port, t->b->now)) {
+		st->own++;
+		return;
+	}
 	st->seen++;
 	r = harvest_udp_payload(l4, l4_len, &msg, &len);
 	if (r == HARVEST_OK)
 		r = harvest_parse(msg, len, &a);
-	flow_of(p, true, &f);
 	if (r == HARVEST_OK)
 		r = harvest_queries_take(t->hv->waiting, &f, &a, len, t->b->now);
 	if (r != HARVEST_OK) {
@@ -171,9 +179,10 @@ static void on_held(void *data, uint32_t id, const struct nflog_pkt *p)
 	take_answer(t, p, p->l4, p->l4_len);
 }
 
-void harvest_read(struct harvest *hv, struct names *ns, struct harvest_batch *b)
+void harvest_read(struct harvest *hv, struct names *ns, const struct resolver *res,
+		  struct harvest_batch *b)
 {
-	struct take t = { hv, ns, b };
+	struct take t = { hv, ns, res, b };
 	uint64_t lost = 0;
 	int r = 0;
 
@@ -378,8 +387,8 @@ static void write_answers(FILE *f, const struct harvest_stats *st)
 	fprintf(f,
 		"    \"queries\": %" PRIu64 ",\n    \"answers\": {\"seen\": %" PRIu64
 		", \"harvested\": %" PRIu64 ", \"ignored\": %" PRIu64 ", \"lost\": %" PRIu64
-		", \"rejected\": {",
-		st->queries, st->seen, st->harvested, st->ignored, st->lost);
+		", \"own\": %" PRIu64 ", \"rejected\": {",
+		st->queries, st->seen, st->harvested, st->ignored, st->lost, st->own);
 	for (k = 1; k < HARVEST_REJ_MAX; k++)
 		fprintf(f, "%s\"%s\": %" PRIu64, k > 1 ? ", " : "", harvest_reject_names[k],
 			st->rejected[k]);

@@ -92,6 +92,7 @@ enum harvest_mode {
 struct harvest_stats {
 	uint64_t queries;   /* queries this host sent (their copies) */
 	uint64_t seen;	    /* answers read */
+	uint64_t own;	    /* answers to flowguard's own queries: its resolver reads them */
 	uint64_t harvested; /* answers whose chain named an allowed name */
 	uint64_t ignored;   /* well-formed answers for no allowed name, or without addresses */
 	uint64_t rejected[HARVEST_REJ_MAX];
@@ -140,8 +141,12 @@ void harvest_close(struct harvest *hv);
 void harvest_reload(struct harvest *hv, const struct harvest_cfg *c, unsigned int features);
 /* The sockets to poll: [0] NFLOG copies, [1] the queue of held answers; -1: none. */
 void harvest_fds(const struct harvest *hv, int ret[2]);
-/* Takes every pending answer into ns; *b says which entries changed (and what is held). */
-void harvest_read(struct harvest *hv, struct names *ns, struct harvest_batch *b);
+/*
+ * Takes every pending answer into ns, but those to res's own queries (res may be NULL);
+ * *b says which entries changed (and what is held).
+ */
+void harvest_read(struct harvest *hv, struct names *ns, const struct resolver *res,
+		  struct harvest_batch *b);
 /* After the sets of b are committed (ok: without a failure): lets held answers go. */
 void harvest_done(struct harvest *hv, const struct harvest_batch *b, bool ok);
 /* The "harvest" object of the status file. */

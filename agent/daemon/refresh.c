@@ -116,7 +116,7 @@ void refresh_harvest(struct daemon *dm)
 	size_t i, n = 0;
 	int r = 0;
 
-	harvest_read(&dm->hv, cur->names, &b);
+	harvest_read(&dm->hv, cur->names, cur->res, &b);
 	for (i = 0; i < b.n_changed; i++)
 		if ((s = names_get(cur->names, b.changed[i])))
 			fqdns[n++] = s->fqdn;

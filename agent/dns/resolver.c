@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 
 #include "agent/dns/resolver.h"
 #include "agent/dns/resolver_int.h"
+#include "agent/util/clock.h"
 
 #define DEFAULT_TIMEOUT_MS 2000
 #define DEFAULT_TRIES 3
@@ -37,12 +40,20 @@ struct res_query {
 	char fqdn[];
 };
 
+/* One socket c-ares opened: its local port, and when it was closed (0: open). */
+struct own_port {
+	int fd; /* -1: slot free */
+	uint16_t port;
+	uint64_t closed_ms;
+};
+
 struct resolver {
 	ares_channel ch;
 	resolver_cb cb;
 	void *userdata;
 	struct res_query *done, **done_tail; /* answers waiting for resolver_process() */
 	bool closing;
+	struct own_port ports[RESOLVER_PORTS_MAX];
 };
 
 int resolver_errno(int ares_status, int timeouts)
@@ -211,6 +222,92 @@ static int ares_to_errno_init(int status)
 	return status == ARES_ENOMEM ? -ENOMEM : -EIO;
 }
 
+/* ---- c-ares' sockets, so that resolver_owns_port() knows their ports ---- */
+
+/* A slot for a new socket: a free one, else the one closed longest ago (never an open one). */
+static struct own_port *port_slot(struct resolver *r)
+{
+	struct own_port *best = NULL, *p;
+
+	for (p = r->ports; p < r->ports + RESOLVER_PORTS_MAX; p++) {
+		if (p->fd < 0)
+			return p;
+		if (p->closed_ms && (!best || p->closed_ms < best->closed_ms))
+			best = p;
+	}
+	return best;
+}
+
+/* c-ares sets no option on sockets it did not create itself: non-blocking is ours to set. */
+static ares_socket_t sock_open(int domain, int type, int protocol, void *data)
+{
+	(void)data;
+	return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+}
+
+static int sock_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t len, void *data)
+{
+	struct resolver *r = data;
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+	struct own_port *p;
+	int ret = connect(fd, sa, len);
+
+	/* The port is bound now (a TCP socket's too, while EINPROGRESS). */
+	if ((ret == 0 || errno == EINPROGRESS) &&
+	    !getsockname(fd, (struct sockaddr *)&local, &llen) && (p = port_slot(r)))
+		*p = (struct own_port){
+			.fd = fd,
+			.port = ntohs(local.ss_family == AF_INET6 ?
+					      ((struct sockaddr_in6 *)&local)->sin6_port :
+					      ((struct sockaddr_in *)&local)->sin_port),
+		};
+	return ret;
+}
+
+static int sock_close(ares_socket_t fd, void *data)
+{
+	struct resolver *r = data;
+	struct own_port *p;
+
+	for (p = r->ports; p < r->ports + RESOLVER_PORTS_MAX; p++)
+		if (p->fd == fd && !p->closed_ms)
+			p->closed_ms = now_ms();
+	return close(fd);
+}
+
+static ares_ssize_t sock_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
+				  struct sockaddr *from, ares_socklen_t *from_len, void *data)
+{
+	(void)data;
+	return recvfrom(fd, buf, len, flags, from, from_len);
+}
+
+static ares_ssize_t sock_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *data)
+{
+	(void)data;
+	return writev(fd, iov, n);
+}
+
+static const struct ares_socket_functions sock_funcs = {
+	.asocket = sock_open,
+	.aclose = sock_close,
+	.aconnect = sock_connect,
+	.arecvfrom = sock_recvfrom,
+	.asendv = sock_sendv,
+};
+
+bool resolver_owns_port(const struct resolver *r, uint16_t port, uint64_t now)
+{
+	const struct own_port *p;
+
+	for (p = r->ports; p < r->ports + RESOLVER_PORTS_MAX; p++)
+		if (p->fd >= 0 && p->port == port &&
+		    (!p->closed_ms || now - p->closed_ms < RESOLVER_PORT_LINGER_MS))
+			return true;
+	return false;
+}
+
 /*
  * Configured servers mean DNS only ("b"), without /etc/hosts. Search domains never apply:
  * policy names are fully qualified, and "api.example.com.corp.lan" must not be allowed
@@ -239,6 +336,7 @@ static int channel_open(struct resolver *r, const struct resolver_opts *o)
 	err = ares_to_errno_init(ares_init_options(&r->ch, &ao, mask));
 	if (err < 0)
 		return err;
+	ares_set_socket_functions(r->ch, &sock_funcs, r);
 	if (n > 0) {
 		err = ares_to_errno_init(ares_set_servers_ports(r->ch, nodes));
 		if (err < 0) {
@@ -291,6 +389,7 @@ int resolver_new(const struct resolver_opts *o, resolver_cb cb, void *userdata,
 		 struct resolver **ret)
 {
 	struct resolver *r;
+	size_t i;
 	int err;
 
 	assert(o && cb && ret);
@@ -300,6 +399,8 @@ int resolver_new(const struct resolver_opts *o, resolver_cb cb, void *userdata,
 	r->cb = cb;
 	r->userdata = userdata;
 	r->done_tail = &r->done;
+	for (i = 0; i < RESOLVER_PORTS_MAX; i++)
+		r->ports[i].fd = -1;
 	/* A counter on Linux; it matters for WinSock only, but the API asks for the pair. */
 	err = ares_to_errno_init(ares_library_init(ARES_LIB_INIT_ALL));
 	if (err < 0)

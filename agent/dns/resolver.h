@@ -8,6 +8,7 @@
 #define FLOWGUARD_RESOLVER_H
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,5 +74,17 @@ size_t resolver_fds(struct resolver *r, struct pollfd *pfd, size_t max);
 int resolver_timeout_ms(struct resolver *r);
 /* Handles ready sockets (pfd from the last poll, revents set) and expired timeouts. */
 void resolver_process(struct resolver *r, const struct pollfd *pfd, size_t n);
+
+/* Sockets whose ports resolver_owns_port() remembers: the open ones, then the last closed. */
+#define RESOLVER_PORTS_MAX (2 * RESOLVER_MAX_FDS)
+/* How long a closed socket's port stays its own: its answers' copies are read by then. */
+#define RESOLVER_PORT_LINGER_MS 10000
+
+/*
+ * Whether local port port (at now, now_ms()) is one of the resolver's own sockets, open or
+ * closed less than RESOLVER_PORT_LINGER_MS ago: the flow of its own queries, whose answers
+ * it reads itself (DNS answer harvest leaves them to it).
+ */
+bool resolver_owns_port(const struct resolver *r, uint16_t port, uint64_t now);
 
 #endif
