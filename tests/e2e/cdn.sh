@@ -19,20 +19,8 @@ cdn_up() {
 	ip -n "$P" addr add $RESOLVER/24 dev fg1 || return 1
 	ip -n "$P" route add local 10.99.128.0/17 dev lo || return 1
 	ip -n "$C" route add 10.99.128.0/17 via 10.99.0.2 || return 1
-	cat >"$T/unbound-cdn.conf" <<-EOC
-	server:
-	    interface: $RESOLVER
-	    port: 53
-	    do-daemonize: no
-	    username: ""
-	    chroot: ""
-	    directory: "$T"
-	    pidfile: ""
-	    use-syslog: no
-	    logfile: ""
-	    do-not-query-localhost: no
-	    access-control: 10.99.0.0/24 allow
-	    module-config: "iterator"
+	unbound_head $RESOLVER 53 10.99.0.0/24 no >"$T/unbound-cdn.conf"
+	cat >>"$T/unbound-cdn.conf" <<-EOC
 	    $_rest
 	    local-zone: "cdn.test." transparent
 	    local-zone: "wild.test." transparent

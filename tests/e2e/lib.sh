@@ -108,27 +108,34 @@ topo_up() {
 	wait_for 5 'inc "$PY" "$HELPER" connect 10.99.0.2 8080 0.2' || return 1
 }
 
+# unbound_head INTERFACE PORT CLIENTS NOT_LOCALHOST: the "server:" lines every unbound of
+# these tests starts with (in the foreground, in $T, logging to stderr); CLIENTS: the net
+# it answers; NOT_LOCALHOST: its do-not-query-localhost (no: it asks a stub zone there).
+unbound_head() {
+	cat <<-EOC
+	server:
+	    interface: $1
+	    port: $2
+	    do-daemonize: no
+	    username: ""
+	    chroot: ""
+	    directory: "$T"
+	    pidfile: ""
+	    use-syslog: no
+	    logfile: ""
+	    do-not-query-localhost: $4
+	    access-control: $3 allow
+	    module-config: "iterator"
+	EOC
+}
+
 # unbound on 127.0.0.1:5399 in the client namespace. Every name outside local-data is
 # NXDOMAIN (static "."), so the catalog's real names fail fast instead of timing out.
 # Arguments: local-data records ('web.test. 2 IN A 10.99.0.2').
 dns_up() {
 	{
-		cat <<-EOC
-		server:
-		    interface: 127.0.0.1@5399
-		    port: 5399
-		    do-daemonize: no
-		    username: ""
-		    chroot: ""
-		    directory: "$T"
-		    pidfile: ""
-		    use-syslog: no
-		    logfile: ""
-		    do-not-query-localhost: yes
-		    access-control: 127.0.0.0/8 allow
-		    module-config: "iterator"
-		    local-zone: "." static
-		EOC
+		unbound_head 127.0.0.1@5399 5399 127.0.0.0/8 yes
+		echo '    local-zone: "." static'
 		for _rr in "$@"; do printf '    local-data: "%s"\n' "$_rr"; done
 		[ -f "$T/chain.zone" ] && cat <<-EOC
 		    local-zone: "chain.test." transparent
