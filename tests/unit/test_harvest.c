@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/unit_text.h"
+
 #include "agent/dns/harvest.h"
 #include "agent/dns/names_int.h"
 
@@ -714,19 +716,6 @@ static void test_store_bound(void **state)
 	names_free(ns);
 }
 
-static char *slurp(const char *path)
-{
-	static char buf[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /*
  * The state file keeps what answers taught: a restart (or a reload, which goes through the
  * file) brings each address back with the TTL it had left plus grace, the wildcard's too,
@@ -750,7 +739,7 @@ static void test_state_file(void **state)
 	assert_int_equal(names_harvest(ns, idx_of(ns, "*.wild.test"), &w, 1, 20, T0, &ev), 0);
 	/* Saved 5 s later: 35 s and 15 s of TTL left. */
 	assert_int_equal(names_save(ns, path, T0 + 5 * S, 1700000000), 0);
-	text = slurp(path);
+	text = read_text(path);
 	assert_non_null(strstr(text, "\nwww.cdn.test 10.0.0.7 1700000000 35 answer\n"));
 	assert_non_null(strstr(text, "\n*.wild.test 10.0.0.8 1700000000 15 answer\n"));
 	/* Loaded 10 s (wall) later on a fresh boot clock: 25 s left, plus 60 s of grace. */

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/unit_text.h"
+
 #include "agent/dns/names.h"
 
 /* Tables leave trailing fields out on purpose. */
@@ -787,19 +789,6 @@ static void write_text(const char *path, const char *text, size_t len)
 	assert_non_null(f);
 	assert_int_equal(fwrite(text, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
-}
-
-static char *read_text(const char *path)
-{
-	static char buf[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
 }
 
 static size_t dir_entries(void)
