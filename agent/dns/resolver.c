@@ -245,23 +245,34 @@ static ares_socket_t sock_open(int domain, int type, int protocol, void *data)
 	return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
 }
 
+/* The local port of a connected (or connecting) socket; 0 if it has none. */
+static uint16_t sock_port(int fd)
+{
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} local;
+	socklen_t len = sizeof(local);
+
+	memset(&local, 0, sizeof(local));
+	if (getsockname(fd, &local.sa, &len) < 0)
+		return 0;
+	return ntohs(local.sa.sa_family == AF_INET6 ? local.in6.sin6_port : local.in.sin_port);
+}
+
 static int sock_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t len, void *data)
 {
 	struct resolver *r = data;
-	struct sockaddr_storage local;
-	socklen_t llen = sizeof(local);
 	struct own_port *p;
 	int ret = connect(fd, sa, len);
+	int err = errno; /* c-ares reads EINPROGRESS from it */
+	uint16_t port;
 
 	/* The port is bound now (a TCP socket's too, while EINPROGRESS). */
-	if ((ret == 0 || errno == EINPROGRESS) &&
-	    !getsockname(fd, (struct sockaddr *)&local, &llen) && (p = port_slot(r)))
-		*p = (struct own_port){
-			.fd = fd,
-			.port = ntohs(local.ss_family == AF_INET6 ?
-					      ((struct sockaddr_in6 *)&local)->sin6_port :
-					      ((struct sockaddr_in *)&local)->sin_port),
-		};
+	if ((ret == 0 || err == EINPROGRESS) && (port = sock_port(fd)) && (p = port_slot(r)))
+		*p = (struct own_port){ .fd = fd, .port = port };
+	errno = err;
 	return ret;
 }
 
