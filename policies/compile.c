@@ -296,14 +296,36 @@ static int add_addr(struct emit *e, const char *base, const char *title, const c
 	return rs_set_add_elem(s, &el);
 }
 
-/* Sorts each static set once and drops repeats and prefixes inside others. */
-static void static_sets_finish(struct ruleset *rs)
+/* Whether every element is one address (a /32 or /128), none a wider prefix. */
+static bool set_hosts_only(const struct rs_set *s)
 {
+	unsigned int host = s->family == AF_INET ? 32 : 128;
 	size_t i;
 
-	for (i = 0; i < rs->n_sets; i++)
-		if (!rs->sets[i].dynamic && rs->sets[i].n_elems)
-			rs_set_drop_covered(&rs->sets[i]);
+	for (i = 0; i < s->n_elems; i++)
+		if (s->elems[i].addr.prefix != host)
+			return false;
+	return true;
+}
+
+/*
+ * Sorts each static set once and drops repeats and prefixes inside others. A set of
+ * single addresses needs no interval flag: a hash set holds each as one element, where an
+ * interval set holds a start and an end, and the kernel inserts it in a hash, not a tree.
+ */
+static void static_sets_finish(struct ruleset *rs)
+{
+	struct rs_set *s;
+	size_t i;
+
+	for (i = 0; i < rs->n_sets; i++) {
+		s = &rs->sets[i];
+		if (s->dynamic || !s->n_elems)
+			continue;
+		rs_set_drop_covered(s);
+		if (set_hosts_only(s))
+			s->flags &= ~RS_SET_INTERVAL;
+	}
 }
 
 static int binding_cmp(const void *a, const void *b)
