@@ -370,6 +370,15 @@ static int names_dedup(struct plan *p)
 	return 0;
 }
 
+/* Room in the address's static set for the rest of a list: one allocation, not doublings. */
+static int reserve_rest(struct emit *e, const struct dest_sets *ds, const struct rs_addr *addr,
+			size_t rest)
+{
+	size_t idx = ds->static_idx[addr->family == AF_INET ? 0 : 1];
+
+	return idx ? rs_set_reserve(&e->p->rs->sets[idx - 1], rest) : 0;
+}
+
 /* Sets for a list of endpoints: literal addresses and DNS names. */
 static int endpoint_sets(struct emit *e, const char *base, const char *title, const char *origin,
 			 const struct endpoint_list *l, struct dest_sets *ds)
@@ -380,6 +389,8 @@ static int endpoint_sets(struct emit *e, const char *base, const char *title, co
 	for (i = 0; r == 0 && i < l->n; i++) {
 		if (l->v[i].is_addr) {
 			r = add_addr(e, base, title, origin, &l->v[i].addr, ds);
+			if (r == 0)
+				r = reserve_rest(e, ds, &l->v[i].addr, l->n - i - 1);
 			continue;
 		}
 		if (!ds->name[2][0])
