@@ -40,6 +40,8 @@ static int copy_set(struct ruleset *dst, const struct rs_set *s, unsigned int fl
 		return -ENOMEM;
 	if (s->dynamic && (flags & RSCMP_DROP_DYNAMIC_ELEMS))
 		return 0;
+	if (rs_set_reserve(n, s->n_elems) < 0)
+		return -ENOMEM;
 	for (i = 0; r == 0 && i < s->n_elems; i++) {
 		e = s->elems[i];
 		if (flags & RSCMP_DROP_EXPIRY)

@@ -136,6 +136,20 @@ struct rs_chain *ruleset_add_chain(struct ruleset *rs, const char *name, enum rs
 	return c;
 }
 
+int rs_set_reserve(struct rs_set *set, size_t n)
+{
+	struct rs_elem *p;
+
+	if (set->cap_elems - set->n_elems >= n)
+		return 0;
+	p = realloc(set->elems, (set->n_elems + n) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	set->elems = p;
+	set->cap_elems = set->n_elems + n;
+	return 0;
+}
+
 int rs_set_add_elem(struct rs_set *set, const struct rs_elem *elem)
 {
 	struct rs_elem *e;

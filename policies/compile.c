@@ -314,14 +314,36 @@ static int add_addr(struct emit *e, const char *base, const char *title, const c
 	return rs_set_add_elem(s, &el);
 }
 
-/* Sorts each static set once and drops repeats and prefixes inside others. */
-static void static_sets_finish(struct ruleset *rs)
+/* Whether every element is one address (a /32 or /128), none a wider prefix. */
+static bool set_hosts_only(const struct rs_set *s)
 {
+	unsigned int host = s->family == AF_INET ? 32 : 128;
 	size_t i;
 
-	for (i = 0; i < rs->n_sets; i++)
-		if (!rs->sets[i].dynamic && rs->sets[i].n_elems)
-			rs_set_drop_covered(&rs->sets[i]);
+	for (i = 0; i < s->n_elems; i++)
+		if (s->elems[i].addr.prefix != host)
+			return false;
+	return true;
+}
+
+/*
+ * Sorts each static set once and drops repeats and prefixes inside others. A set of
+ * single addresses needs no interval flag: a hash set holds each as one element, where an
+ * interval set holds a start and an end, and the kernel inserts it in a hash, not a tree.
+ */
+static void static_sets_finish(struct ruleset *rs)
+{
+	struct rs_set *s;
+	size_t i;
+
+	for (i = 0; i < rs->n_sets; i++) {
+		s = &rs->sets[i];
+		if (s->dynamic || !s->n_elems)
+			continue;
+		rs_set_drop_covered(s);
+		if (set_hosts_only(s))
+			s->flags &= ~RS_SET_INTERVAL;
+	}
 }
 
 static int binding_cmp(const void *a, const void *b)
@@ -366,6 +388,15 @@ static int names_dedup(struct plan *p)
 	return 0;
 }
 
+/* Room in the address's static set for the rest of a list: one allocation, not doublings. */
+static int reserve_rest(struct emit *e, const struct dest_sets *ds, const struct rs_addr *addr,
+			size_t rest)
+{
+	size_t idx = ds->static_idx[addr->family == AF_INET ? 0 : 1];
+
+	return idx ? rs_set_reserve(&e->p->rs->sets[idx - 1], rest) : 0;
+}
+
 /* Sets for a list of endpoints: literal addresses, DNS names and wildcard names. */
 static int endpoint_sets(struct emit *e, const char *base, const char *title, const char *origin,
 			 const struct endpoint_list *l, struct dest_sets *ds)
@@ -377,6 +408,8 @@ static int endpoint_sets(struct emit *e, const char *base, const char *title, co
 	for (i = 0; r == 0 && i < l->n; i++) {
 		if (l->v[i].is_addr) {
 			r = add_addr(e, base, title, origin, &l->v[i].addr, ds);
+			if (r == 0)
+				r = reserve_rest(e, ds, &l->v[i].addr, l->n - i - 1);
 			continue;
 		}
 		wild = l->v[i].is_wildcard;

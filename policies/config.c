@@ -112,21 +112,18 @@ static int one_endpoint(const struct ynode *n, unsigned int allowed, const char 
 		return -EINVAL;
 	r = endpoint_parse(n->value, e, &why);
 	e->loc = n->loc;
-	if (r == -ERANGE) {
+	if (r == -ERANGE)
 		diag_err(d, &n->loc, "%s '%s': %s; write the network address (e.g. '%s')", what,
 			 n->value, why, e->text);
-		return r;
-	}
-	if (r < 0) {
+	else if (r < 0)
 		diag_err(d, &n->loc, "%s '%s': %s", what, n->value, why);
-		return r;
-	}
-	why = endpoint_kind_error(e, allowed);
-	if (why) {
+	else if ((why = endpoint_kind_error(e, allowed)))
 		diag_err(d, &n->loc, "%s '%s' %s", what, n->value, why);
-		return -EINVAL;
-	}
-	return 0;
+	if (r == 0 && why)
+		r = -EINVAL;
+	if (r < 0)
+		endpoint_clear(e); /* not kept: the list does not count it */
+	return r;
 }
 
 /* Appends the endpoints in n (a scalar or a list, or "auto" if allowed) to l; at most max. */
@@ -432,7 +429,7 @@ static int load_allow(struct config *cfg, const struct ynode *n, struct diag *d)
 
 		memset(a, 0, sizeof(*a));
 		if (load_allow_entry(a, n->items[i], d) < 0) {
-			free(a->peers.v);
+			endpoint_list_clear(&a->peers);
 			continue;
 		}
 		for (j = 0; j < cfg->n_allow; j++)
@@ -485,7 +482,7 @@ static void load_lists(struct config *cfg, const struct ynode *root, struct diag
 		if (list_keys[i].fact == FACT_PROXY) {
 			if (ynode_expect(n, YN_SCALAR, list_keys[i].key, d) < 0)
 				continue;
-			l->n = 0;
+			endpoint_list_clear(l);
 		}
 		endpoint_list(n, fact_kinds[list_keys[i].fact], list_keys[i].may_auto,
 			      list_keys[i].key, l, d);
@@ -523,7 +520,7 @@ static void load_syslog(struct config *cfg, const struct ynode *n, struct diag *
 	cfg->syslog_loc.line = 0;
 	if (ynode_expect(server, YN_SCALAR, what, d) < 0)
 		return;
-	cfg->facts[FACT_SYSLOG].n = 0;
+	endpoint_list_clear(&cfg->facts[FACT_SYSLOG]);
 	endpoint_list(server, fact_kinds[FACT_SYSLOG], false, what, &cfg->facts[FACT_SYSLOG], d);
 }
 
@@ -835,11 +832,11 @@ void config_free(struct config *cfg)
 	if (!cfg)
 		return;
 	for (i = 0; i < FACT_MAX; i++)
-		free(cfg->facts[i].v);
+		endpoint_list_clear(&cfg->facts[i]);
 	for (i = 0; i < cfg->n_allow; i++)
-		free(cfg->allow[i].peers.v);
+		endpoint_list_clear(&cfg->allow[i].peers);
 	free(cfg->allow);
-	free(cfg->resolver.servers.v);
+	endpoint_list_clear(&cfg->resolver.servers);
 	for (i = 0; i < cfg->n_docs; i++)
 		ydoc_free(cfg->docs[i]);
 	free(cfg->docs);

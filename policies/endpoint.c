@@ -56,10 +56,10 @@ bool endpoint_wildcard_valid(const char *s)
 	return !strncmp(s, "*.", 2) && endpoint_name_valid(s + 2);
 }
 
-/* Splits "host:port" / "[v6]:port" into e->text and e->port. */
-static int split_port(const char *s, struct endpoint *e, const char **why)
+/* Splits "host:port" / "[v6]:port" into text and e->port. */
+static int split_port(const char *s, struct endpoint *e, char *text, const char **why)
 {
-	const char *host = s, *end, *port;
+	const char *host = s, *port, *end;
 	size_t hlen;
 
 	if (s[0] == '[') {
@@ -75,12 +75,12 @@ static int split_port(const char *s, struct endpoint *e, const char **why)
 		port = end + 1;
 	}
 	hlen = (size_t)(end - host);
-	if (hlen == 0 || hlen >= sizeof(e->text)) {
+	if (hlen == 0 || hlen >= ENDPOINT_TEXT_MAX) {
 		*why = "empty or overlong host";
 		return -EINVAL;
 	}
-	memcpy(e->text, host, hlen);
-	e->text[hlen] = '\0';
+	memcpy(text, host, hlen);
+	text[hlen] = '\0';
 	if (parse_port(port, &e->port) < 0) {
 		*why = "the port must be a number from 1 to 65535";
 		return -EINVAL;
@@ -88,49 +88,82 @@ static int split_port(const char *s, struct endpoint *e, const char **why)
 	return 0;
 }
 
-int endpoint_parse(const char *s, struct endpoint *e, const char **why)
+/* endpoint_parse() with the host part written to text (ENDPOINT_TEXT_MAX bytes). */
+static int parse_into(const char *s, struct endpoint *e, char *text, const char **why)
 {
 	const char *colon = strchr(s, ':');
 	char *p;
 	int r;
 
-	memset(e, 0, sizeof(*e));
-	*why = NULL;
 	r = rs_addr_parse(s, &e->addr);
 	if (r == 0 || r == -ERANGE) {
 		/* On -ERANGE, text holds the masked network: the fix to suggest. */
-		rs_addr_format(&e->addr, e->text, sizeof(e->text));
+		rs_addr_format(&e->addr, text, ENDPOINT_TEXT_MAX);
 		e->is_addr = true;
 		if (r == -ERANGE)
 			*why = "host bits are set beyond the prefix length";
 		return r;
 	}
 	if (s[0] == '[' || (colon && !strchr(colon + 1, ':'))) {
-		r = split_port(s, e, why);
+		r = split_port(s, e, text, why);
 		if (r < 0)
 			return r;
-	} else if (strlen(s) < sizeof(e->text)) {
-		strcpy(e->text, s);
+	} else if (strlen(s) < ENDPOINT_TEXT_MAX) {
+		strcpy(text, s);
 	}
-	if (s[0] == '[' && (rs_addr_parse(e->text, &e->addr) != 0 || e->addr.family != AF_INET6)) {
+	if (s[0] == '[' && (rs_addr_parse(text, &e->addr) != 0 || e->addr.family != AF_INET6)) {
 		*why = "only IPv6 addresses go in brackets";
 		return -EINVAL;
 	}
-	if (rs_addr_parse(e->text, &e->addr) == 0) {
+	if (rs_addr_parse(text, &e->addr) == 0) {
 		e->is_addr = e->addr.prefix == (e->addr.family == AF_INET ? 32 : 128);
 		if (!e->is_addr)
 			*why = "a prefix cannot have a port";
 		return e->is_addr ? 0 : -EINVAL;
 	}
 	/* "*.example.com": every name below example.com (not example.com itself). */
-	e->is_wildcard = !strncmp(e->text, "*.", 2) && !e->port;
-	if (strchr(e->text, '/') || strchr(e->text, ':') ||
-	    !(e->is_wildcard ? endpoint_wildcard_valid(e->text) : endpoint_name_valid(e->text))) {
+	e->is_wildcard = !strncmp(text, "*.", 2) && !e->port;
+	if (strchr(text, '/') || strchr(text, ':') ||
+	    !(e->is_wildcard ? endpoint_wildcard_valid(text) : endpoint_name_valid(text))) {
 		*why = "not an IP address, prefix or DNS name";
 		return -EINVAL;
 	}
 	/* DNS names are case-insensitive; answers are matched in lower case. */
-	for (p = e->text; *p; p++)
+	for (p = text; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	return 0;
+}
+
+int endpoint_parse(const char *s, struct endpoint *e, const char **why)
+{
+	char text[ENDPOINT_TEXT_MAX] = "";
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	*why = NULL;
+	r = parse_into(s, e, text, why);
+	/* Also on failure: the caller's message may quote it (the masked network). */
+	e->text = strdup(text);
+	if (!e->text) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	return r;
+}
+
+void endpoint_clear(struct endpoint *e)
+{
+	free(e->text);
+	e->text = NULL;
+}
+
+void endpoint_list_clear(struct endpoint_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		endpoint_clear(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileread.h"
@@ -8,10 +9,23 @@
 /* The first buffer; most files read this way are a few KiB. It doubles from here. */
 #define READ_FIRST 8192
 
-/* Room for cap bytes (and the NUL): twice the old, at most limit. */
-static int grow(char **buf, size_t *cap, size_t limit)
+/*
+ * The first buffer: a regular file's size and one byte (to see the end in one read), so a
+ * large file is not read into a buffer doubled and copied again and again.
+ */
+static size_t first_size(int fd)
 {
-	size_t want = *cap ? *cap * 2 : READ_FIRST;
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= READ_FIRST)
+		return (size_t)st.st_size + 1;
+	return READ_FIRST;
+}
+
+/* Room for cap bytes (and the NUL): first, then twice the old, at most limit. */
+static int grow(char **buf, size_t *cap, size_t first, size_t limit)
+{
+	size_t want = *cap ? *cap * 2 : first;
 	char *p;
 
 	if (want > limit)
@@ -31,7 +45,7 @@ int file_read_bounded(int fd, size_t max, unsigned int flags, char **ret, size_t
 	ssize_t n;
 	int r;
 
-	r = grow(&buf, &cap, max + 1);
+	r = grow(&buf, &cap, first_size(fd), max + 1);
 	if (r < 0)
 		return r;
 	/* One byte past max is read, if there is one, to tell "exactly max" from "longer". */
@@ -39,7 +53,7 @@ int file_read_bounded(int fd, size_t max, unsigned int flags, char **ret, size_t
 		if (len == cap) {
 			if (cap == max + 1)
 				break;
-			r = grow(&buf, &cap, max + 1);
+			r = grow(&buf, &cap, 0, max + 1);
 			if (r < 0)
 				goto out_free;
 		}

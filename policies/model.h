@@ -184,9 +184,16 @@ enum fg_loopback { LOOPBACK_ALLOW, LOOPBACK_RESTRICT };
 enum fg_syslog_transport { SYSLOG_UDP, SYSLOG_TLS };
 enum { DHCP_V4 = 1U << 0, DHCP_V6 = 1U << 1 };
 
-/* An address, prefix or DNS name, with an optional port. */
+/* The longest host part endpoint_parse() takes, with its NUL (DNS names <= 253). */
+#define ENDPOINT_TEXT_MAX 256
+
+/*
+ * An address, prefix or DNS name, with an optional port. Its text is its own (malloc'ed,
+ * endpoint_clear() frees it): a list of 100,000 addresses with a name-sized buffer each was
+ * most of the configuration's memory and of a large apply's page faults.
+ */
 struct endpoint {
-	char text[256];	  /* the host part as written, without the port (DNS names <= 253) */
+	char *text;	  /* the host part as written, without the port; NULL only when cleared */
 	bool is_addr;	  /* addr is valid; otherwise text is an FQDN to resolve */
 	bool is_wildcard; /* text is "*.domain": names below it, learned from DNS answers only */
 	struct rs_addr addr;
@@ -303,6 +310,10 @@ int config_validate(const struct config *cfg, const struct catalog *cat, struct 
  * in why (-ERANGE: host bits set).
  */
 int endpoint_parse(const char *s, struct endpoint *e, const char **why);
+/* Frees e's text, whatever endpoint_parse() returned; e may then be parsed again. */
+void endpoint_clear(struct endpoint *e);
+/* Clears every endpoint of l and frees its array; l is empty afterwards. */
+void endpoint_list_clear(struct endpoint_list *l);
 /* What an endpoint may be, per config key and host fact. */
 enum {
 	EP_ADDR = 1U << 0,   /* a single address */

@@ -110,25 +110,30 @@ int detect_endpoint_note(struct detection *det, enum host_fact fact, const char 
 	char source[512];
 	const char *why;
 	struct endpoint e, *v;
+	int r;
 
 	if (!loc.file)
 		return -ENOMEM;
-	if (endpoint_parse(text, &e, &why) < 0) {
+	r = endpoint_parse(text, &e, &why);
+	if (r < 0 && r != -ENOMEM)
 		diag_warn(d, &loc, "%s '%s': %s, ignoring", fact_names[fact], text, why);
-		return 0;
-	}
-	why = detect_endpoint_refused(&e, fact);
-	if (why) {
+	else if (r == 0 && (why = detect_endpoint_refused(&e, fact)))
 		diag_warn(d, &loc, "%s '%s' %s; ignoring", fact_names[fact], text, why);
-		return 0;
+	if (r < 0 || why) {
+		endpoint_clear(&e);
+		return r == -ENOMEM ? r : 0;
 	}
 	source_of(source, sizeof(source), file, line);
 	/* A repeat adds nothing to the list, but a note about it is still evidence. */
-	if (list_has(l, e.text) || l->n >= DETECT_MAX_ITEMS)
+	if (list_has(l, e.text) || l->n >= DETECT_MAX_ITEMS) {
+		endpoint_clear(&e);
 		return note ? detect_evidence(det, fact_names[fact], text, source, note) : 0;
+	}
 	v = realloc(l->v, (l->n + 1) * sizeof(*v));
-	if (!v)
+	if (!v) {
+		endpoint_clear(&e);
 		return -ENOMEM;
+	}
 	l->v = v;
 	e.loc = loc;
 	l->v[l->n++] = e;
@@ -218,7 +223,7 @@ void detection_free(struct detection *det)
 		free(det->conflicts[i].meaning);
 	}
 	for (i = 0; i < FACT_MAX; i++)
-		free(det->lists[i].v);
+		endpoint_list_clear(&det->lists[i]);
 	for (i = 0; i < det->n_strings; i++)
 		free(det->strings[i]);
 	free(det->strings);

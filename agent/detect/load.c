@@ -150,24 +150,18 @@ static int load_comm(const struct ynode *n, struct detection *det, struct diag *
 	return 0;
 }
 
-/* One entry of a facts list, "host", "host:port" or "[v6]:port", as detection wrote it. */
-static int load_endpoint(struct detection *det, enum host_fact fact, const struct ynode *n,
-			 struct diag *d)
+/* Appends a parsed entry to its list (which then owns it); -EINVAL if refused. */
+static int endpoint_take(struct detection *det, enum host_fact fact, const struct ynode *n,
+			 struct endpoint *e, struct diag *d)
 {
 	struct endpoint_list *l = &det->lists[fact];
-	const char *text, *why;
-	struct endpoint e, *v;
+	const char *why;
+	struct endpoint *v;
 
-	if (get_str(n, fact_names[fact], &text, d) < 0)
-		return -EINVAL;
-	if (endpoint_parse(text, &e, &why) < 0) {
-		diag_err(d, &n->loc, "%s '%s': %s", fact_names[fact], text, why);
-		return -EINVAL;
-	}
 	/* What detection would have ignored: the file is not what detect --json writes. */
-	why = detect_endpoint_refused(&e, fact);
+	why = detect_endpoint_refused(e, fact);
 	if (why) {
-		diag_err(d, &n->loc, "%s '%s' %s", fact_names[fact], text, why);
+		diag_err(d, &n->loc, "%s '%s' %s", fact_names[fact], n->value, why);
 		return -EINVAL;
 	}
 	if (l->n >= DETECT_MAX_ITEMS) {
@@ -176,18 +170,38 @@ static int load_endpoint(struct detection *det, enum host_fact fact, const struc
 		return -EINVAL;
 	}
 	/* Where it came from is now this file; the evidence keeps the host file and line. */
-	e.loc.file = detect_intern(det, n->loc.file);
-	e.loc.line = n->loc.line;
-	e.loc.col = n->loc.col;
-	if (!e.loc.file)
+	e->loc.file = detect_intern(det, n->loc.file);
+	e->loc.line = n->loc.line;
+	e->loc.col = n->loc.col;
+	if (!e->loc.file)
 		return -ENOMEM;
 	v = realloc(l->v, (l->n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	l->v = v;
-	l->v[l->n++] = e;
+	l->v[l->n++] = *e;
 	l->set = true;
 	return 0;
+}
+
+/* One entry of a facts list, "host", "host:port" or "[v6]:port", as detection wrote it. */
+static int load_endpoint(struct detection *det, enum host_fact fact, const struct ynode *n,
+			 struct diag *d)
+{
+	const char *text, *why;
+	struct endpoint e;
+	int r;
+
+	if (get_str(n, fact_names[fact], &text, d) < 0)
+		return -EINVAL;
+	r = endpoint_parse(text, &e, &why);
+	if (r == 0)
+		r = endpoint_take(det, fact, n, &e, d);
+	else if (r != -ENOMEM)
+		diag_err(d, &n->loc, "%s '%s': %s", fact_names[fact], text, why);
+	if (r < 0)
+		endpoint_clear(&e);
+	return r < 0 && r != -ENOMEM ? -EINVAL : r;
 }
 
 static int load_facts(const struct ynode *map, struct detection *det, struct diag *d)

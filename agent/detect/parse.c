@@ -157,12 +157,18 @@ static enum host_kind host_check(struct lines *l, const char *what, const char *
 	struct endpoint e;
 	struct rs_addr a;
 	const char *why;
+	int r;
 
 	if (!word_ok(l, what, word))
 		return HOST_BAD;
 	if (is_full_addr(word, &a))
 		return HOST_ADDR;
-	if (strpbrk(word, ":/[]") || endpoint_parse(word, &e, &why) < 0) {
+	r = -EINVAL;
+	if (!strpbrk(word, ":/[]")) {
+		r = endpoint_parse(word, &e, &why);
+		endpoint_clear(&e);
+	}
+	if (r < 0) {
 		warn(l, word, "%s '%s' is not an IP address or host name, ignoring", what, word);
 		return HOST_BAD;
 	}

@@ -123,8 +123,11 @@ int detect_proxy_hostport(const char *value, char *buf, size_t len)
 		return -EINVAL;
 	memcpy(auth, p, n);
 	auth[n] = '\0';
-	if (endpoint_parse(auth, &e, &why) < 0 || !e.port)
+	if (endpoint_parse(auth, &e, &why) < 0 || !e.port) {
+		endpoint_clear(&e);
 		return -EINVAL;
+	}
 	n = (size_t)snprintf(buf, len, strchr(e.text, ':') ? "[%s]:%u" : "%s:%u", e.text, e.port);
+	endpoint_clear(&e);
 	return n < len ? 0 : -EINVAL;
 }

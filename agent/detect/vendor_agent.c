@@ -26,7 +26,8 @@
 /*
  * https://host[:port][/...]: the only form the agent reports. e->text is the host (lower
  * case), e->is_addr says whether it is an address literal. -EINVAL for anything else,
- * including credentials in the URL (a manager URL never has them).
+ * including credentials in the URL (a manager URL never has them). On 0, the caller
+ * clears e (endpoint_clear()).
  */
 static int parse_https_url(const char *url, struct endpoint *e)
 {
@@ -49,8 +50,10 @@ static int parse_https_url(const char *url, struct endpoint *e)
 	} else if (auth[0] != '[' && strchr(auth, ':') != strrchr(auth, ':')) {
 		return -EINVAL; /* an IPv6 literal must be bracketed */
 	}
-	if (endpoint_parse(auth, e, &why) < 0)
+	if (endpoint_parse(auth, e, &why) < 0) {
+		endpoint_clear(e);
 		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -101,12 +104,13 @@ static int region_from_host(const char *host, char *buf, size_t len)
 int detect_region_from_url(const char *url, char *buf, size_t len)
 {
 	struct endpoint e;
+	int r;
 
 	if (parse_https_url(url, &e) < 0)
 		return -EINVAL;
-	if (e.is_addr)
-		return -ENOENT;
-	return region_from_host(e.text, buf, len);
+	r = e.is_addr ? -ENOENT : region_from_host(e.text, buf, len);
+	endpoint_clear(&e);
+	return r;
 }
 
 /* What the manager's host says: the region, the legacy service, or neither (and why). */
@@ -149,16 +153,19 @@ static int take_manager_url(struct vendor_src *s, unsigned int line, const char 
 		return 0;
 	}
 	if (s->det->manager_url) {
-		if (!strcmp(s->det->manager_url, url))
-			return 0;
-		return detect_evidence(s->det, "manager-url", url, s->name,
-				       "differs from the URL found first, which is used");
+		r = strcmp(s->det->manager_url, url) ?
+			    detect_evidence(s->det, "manager-url", url, s->name,
+					    "differs from the URL found first, which is used") :
+			    0;
+	} else if (!(s->det->manager_url = strdup(url))) {
+		r = -ENOMEM;
+	} else {
+		r = detect_evidence(s->det, "manager-url", url, s->name, NULL);
+		if (r == 0)
+			r = classify_manager(s, url, &e);
 	}
-	s->det->manager_url = strdup(url);
-	if (!s->det->manager_url)
-		return -ENOMEM;
-	r = detect_evidence(s->det, "manager-url", url, s->name, NULL);
-	return r < 0 ? r : classify_manager(s, url, &e);
+	endpoint_clear(&e);
+	return r;
 }
 
 /* ---- dsa_query -c GetAgentStatus ---------------------------------------------------- */

@@ -50,6 +50,7 @@ static void check_entry(const struct ynode *e, const struct suggest_entry *want,
 	check_name(ymap_get(e, "name"), want->name, seen, i);
 	if (endpoint_parse(peers->items[0]->value, &ep, &why) < 0 || ep.port)
 		abort();
+	endpoint_clear(&ep);
 	if (!proto || proto->type != YN_SCALAR || strcmp(proto->value, want->udp ? "udp" : "tcp"))
 		abort();
 	if (!ymap_get(e, "ports") ||

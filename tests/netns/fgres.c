@@ -170,6 +170,8 @@ static int add_server(struct endpoint *v, size_t *n, const char *s)
 
 	if (*n == MAX_SERVERS || endpoint_parse(s, &v[*n], &why) < 0) {
 		fprintf(stderr, "fgres: bad server '%s': %s\n", s, why ? why : "too many");
+		if (*n < MAX_SERVERS)
+			endpoint_clear(&v[*n]);
 		return -EINVAL;
 	}
 	(*n)++;
@@ -209,6 +211,9 @@ int main(int argc, char **argv)
 		}
 	}
 	err = resolver_new(&o, on_answer, &d, &r);
+	/* The resolver copies the servers' addresses: their texts are not needed after. */
+	while (servers.n > 0)
+		endpoint_clear(&srv[--servers.n]);
 	if (err < 0) {
 		fprintf(stderr, "fgres: resolver_new: %s\n", strerror(-err));
 		return 1;

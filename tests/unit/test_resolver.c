@@ -333,13 +333,15 @@ static int new_with(const char *text, struct resolver **ret)
 	int r;
 
 	strcpy(buf, text);
-	for (s = strtok_r(buf, " ", &save); s; s = strtok_r(NULL, " ", &save)) {
+	for (r = 0, s = strtok_r(buf, " ", &save); r == 0 && s; s = strtok_r(NULL, " ", &save)) {
 		assert_true(l.n < RESOLVER_SERVERS_MAX + 2);
 		r = endpoint_parse(s, &v[l.n++], &why);
-		if (r < 0)
-			return r;
 	}
-	return resolver_new(&o, nop_cb, NULL, ret);
+	if (r == 0)
+		r = resolver_new(&o, nop_cb, NULL, ret);
+	while (l.n > 0)
+		endpoint_clear(&v[--l.n]);
+	return r;
 }
 
 #define EIGHT "1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 1.1.1.7 1.1.1.8"
@@ -407,6 +409,8 @@ static void test_servers_to_ares(void **state)
 	assert_memory_equal(&nodes[1].addr.addr6, want6, 16);
 	assert_int_equal(nodes[1].udp_port, 5353);
 	assert_int_equal(nodes[1].tcp_port, 5353);
+	endpoint_clear(&v[0]);
+	endpoint_clear(&v[1]);
 }
 
 static void test_bad_options(void **state)
@@ -467,9 +471,13 @@ static int new_local_err(struct seen *s)
 	struct resolver_opts o = { .servers = &l };
 	const char *why;
 
+	int r;
+
 	assert_int_equal(endpoint_parse("127.0.0.1:9", &v, &why), 0);
 	memset(s, 0, sizeof(*s));
-	return resolver_new(&o, record, s, &s->r);
+	r = resolver_new(&o, record, s, &s->r);
+	endpoint_clear(&v);
+	return r;
 }
 
 static struct resolver *new_local(struct seen *s)
