@@ -55,11 +55,11 @@ endif
 
 # The catalogs' YAML trees, parsed at build time into build/yimages.c: loading a catalog the
 # binary was built with skips libyaml (struct yimage in policies/ynode.h); any other file is
-# parsed as ever. The generator is built from its five sources without instrumentation.
+# parsed as ever. The generator is built from its six sources without instrumentation.
 CATALOG_YAML := $(wildcard policies/catalog/*.yaml)
 YIMAGES_C := build/yimages.c
 CATGEN_SRC := policies/gen/catgen.c policies/ynode.c policies/diag.c policies/fileread.c \
-	policies/text.c
+	policies/text.c policies/sha256.c
 
 # policies/yimages.c: where older builds generated it in the tree.
 LIB_SRC := $(filter-out agent/cli/main.c policies/yimages.c,\
@@ -308,6 +308,25 @@ check-system:
 		tail -40 $$d.log; echo "system: 0 passed, 1 failed (make deb; see $$d.log)"; \
 		rm -rf $$d; exit 1; fi
 	@d=build/system.$$PPID; ./tests/system/run.sh $$d; rc=$$?; rm -rf $$d $$d.log; exit $$rc
+
+# ---- Fleet rollout (issue 16): signed apt repository, Ansible role, alert rules -----------
+# make apt-repo APT_SIGN_KEY=FINGERPRINT [GNUPGHOME=DIR]: the .deb into a reprepro
+# repository in $(APT_REPO_DIR) (state/: reprepro's own; public/: what to publish), signed
+# with that key from the caller's keyring. Key handling: README, "Rolling out to a fleet".
+APT_REPO_DIR ?= build/apt-repo
+APT_SIGN_KEY ?=
+.PHONY: apt-repo check-fleet
+apt-repo: deb
+	./deploy/apt/build-repo.sh $(APT_REPO_DIR) "$(APT_SIGN_KEY)" $(DEB_DIR)/flowguard_*.deb
+
+# The fleet test: ansible-lint, promtool test rules, the repository with a throwaway key,
+# and the role against three booted Debian 12 containers (tests/fleet/run.sh; root).
+check-fleet:
+	@d=build/fleet.$$PPID; rm -rf $$d; mkdir -p $$d; \
+	if ! $(MAKE) --no-print-directory deb DEB_DIR=$$d >$$d.log 2>&1; then \
+		tail -40 $$d.log; echo "fleet: 0 passed, 1 failed (make deb; see $$d.log)"; \
+		rm -rf $$d; exit 1; fi
+	@d=build/fleet.$$PPID; ./tests/fleet/run.sh $$d; rc=$$?; rm -rf $$d $$d.log; exit $$rc
 
 # ---- Static analysis (issue 9): cppcheck and clang-tidy on our own code -----------------
 # Any finding fails. Checks and the reason for each one left out: .clang-tidy. A false

@@ -1,0 +1,47 @@
+# shellcheck shell=bash
+# The booted-container tests' Debian 12 root file system, shared by tests/system/run.sh and
+# tests/fleet/run.sh: one debootstrap (minbase) with systemd, the tools both tests use and
+# the .deb's dependencies, cached as a tarball in $FLOWGUARD_TEST_CACHE (default
+# /var/cache/flowguard-test) keyed by the package list, so later runs skip the download.
+# One list for both tests, so one download serves both: python3 and python3-apt are what
+# Ansible needs on a target (without python3-apt its apt module tries to fetch it), and
+# openssh-server gives the fleet test's lockout guard a control connection that goes
+# through the container's own network and firewall.
+#
+#   . tests/lib/rootfs.sh; rootfs_tarball DEB || exit    (sets ROOTFS_TARBALL; logs on stdout)
+
+ROOTFS_SUITE=bookworm
+# man-db: systemd-analyze verify checks that the unit's Documentation= man pages exist.
+ROOTFS_PKGS="systemd systemd-sysv dbus nftables iproute2 procps unbound man-db python3 python3-apt openssh-server"
+
+# rootfs_tarball DEB: ROOTFS_TARBALL names the cached tarball, built first if missing.
+rootfs_tarball() {
+	local deps pkgs key cache mirror t0 tmp
+	deps=$(dpkg-deb -f "$1" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' |
+		grep -v '^$')
+	# shellcheck disable=SC2086
+	pkgs=$(printf '%s\n' $ROOTFS_PKGS $deps | sort -u | tr '\n' ' ')
+	key=$(printf '%s %s' "$ROOTFS_SUITE" "$pkgs" | sha256sum | cut -c1-12)
+	cache=${FLOWGUARD_TEST_CACHE:-/var/cache/flowguard-test}
+	ROOTFS_TARBALL=$cache/rootfs-$ROOTFS_SUITE-$key.tar
+	mkdir -p "$cache" || return 1
+	[ -s "$ROOTFS_TARBALL" ] && return 0
+	mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
+	[ -n "$mirror" ] || mirror=$(awk '$1=="deb"{print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+	[ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+	echo "rootfs: debootstrap $ROOTFS_SUITE ($pkgs) from $mirror into the cache"
+	t0=$(date +%s)
+	tmp=$(mktemp -d /var/tmp/flowguard-rootfs.XXXXXX) || return 1
+	# shellcheck disable=SC2086
+	if ! debootstrap --variant=minbase --include="$(echo $pkgs | tr ' ' ',')" \
+		"$ROOTFS_SUITE" "$tmp/root" "$mirror" >"$tmp/debootstrap.log" 2>&1; then
+		tail -20 "$tmp/debootstrap.log"
+		rm -rf "$tmp"
+		return 1
+	fi
+	rm -rf "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/var/lib/apt/lists/"*_Packages
+	# Two runs at once: each writes its own part file; the rename is atomic.
+	tar -C "$tmp/root" -cf "$ROOTFS_TARBALL.$$" . && mv "$ROOTFS_TARBALL.$$" "$ROOTFS_TARBALL"
+	rm -rf "$tmp"
+	echo "rootfs: cached in $ROOTFS_TARBALL after $(($(date +%s) - t0)) s"
+}
