@@ -296,18 +296,29 @@ deb:
 	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b -Jauto
 	@ls -1 $(DEB_DIR)/*.deb
 
-# The acceptance test: the .deb in a booted Debian 12 container (needs root; see
-# tests/system/run.sh). Part of "make check": ~55 s with the rootfs cached (make deb ~27 s,
-# the test ~25 s), 2-3 min on a fresh machine (debootstrap 60-150 s, once).
-# Each run builds into a directory of its own (two runs at once must not clean each other's
-# build; $$PPID is this make); the package build's output is shown only when it fails. The
-# test runs on a line of its own: "make -n" runs every line that calls make.
+# $(call booted_check,NAME,SCRIPT): a test on booted Debian 12 containers (needs root). The
+# .deb is built into build/NAME.PID while tests/lib/rootfs.sh makes sure the containers'
+# root file system is in the cache (debootstrap on a fresh machine; one for both tests,
+# which take turns on its lock), then SCRIPT runs on them. Each run builds into a
+# directory of its own (two runs at once must not clean each other's build; $$PPID is this
+# make); the package build's output is shown only when it fails. SCRIPT runs on a line of
+# its own: "make -n" runs every line that calls make.
+define booted_check
+	@d=build/$(1).$$PPID; rm -rf $$d; mkdir -p $$d; \
+	./tests/lib/rootfs.sh >$$d.fs 2>&1 & fs=$$!; \
+	$(MAKE) --no-print-directory deb DEB_DIR=$$d >$$d.log 2>&1; deb=$$?; \
+	wait $$fs; fs=$$?; cat $$d.fs; rm -f $$d.fs; \
+	if [ $$deb -ne 0 ]; then tail -40 $$d.log; \
+		echo "$(1): 0 passed, 1 failed (make deb; see $$d.log)"; rm -rf $$d; exit 1; fi; \
+	if [ $$fs -ne 0 ]; then echo "$(1): 0 passed, 1 failed (the root file system)"; \
+		rm -rf $$d $$d.log; exit 1; fi
+	@d=build/$(1).$$PPID; $(2) $$d; rc=$$?; rm -rf $$d $$d.log; exit $$rc
+endef
+
+# The acceptance test: the .deb in a booted Debian 12 container (tests/system/run.sh).
+# ~55 s with the rootfs cached (make deb ~27 s, the test ~25 s).
 check-system:
-	@d=build/system.$$PPID; rm -rf $$d; mkdir -p $$d; \
-	if ! $(MAKE) --no-print-directory deb DEB_DIR=$$d >$$d.log 2>&1; then \
-		tail -40 $$d.log; echo "system: 0 passed, 1 failed (make deb; see $$d.log)"; \
-		rm -rf $$d; exit 1; fi
-	@d=build/system.$$PPID; ./tests/system/run.sh $$d; rc=$$?; rm -rf $$d $$d.log; exit $$rc
+	$(call booted_check,system,./tests/system/run.sh)
 
 # ---- Fleet rollout (issue 16): signed apt repository, Ansible role, alert rules -----------
 # make apt-repo APT_SIGN_KEY=FINGERPRINT [GNUPGHOME=DIR]: the .deb into a reprepro
@@ -320,13 +331,9 @@ apt-repo: deb
 	./deploy/apt/build-repo.sh $(APT_REPO_DIR) "$(APT_SIGN_KEY)" $(DEB_DIR)/flowguard_*.deb
 
 # The fleet test: ansible-lint, promtool test rules, the repository with a throwaway key,
-# and the role against three booted Debian 12 containers (tests/fleet/run.sh; root).
+# and the role against three booted Debian 12 containers (tests/fleet/run.sh).
 check-fleet:
-	@d=build/fleet.$$PPID; rm -rf $$d; mkdir -p $$d; \
-	if ! $(MAKE) --no-print-directory deb DEB_DIR=$$d >$$d.log 2>&1; then \
-		tail -40 $$d.log; echo "fleet: 0 passed, 1 failed (make deb; see $$d.log)"; \
-		rm -rf $$d; exit 1; fi
-	@d=build/fleet.$$PPID; ./tests/fleet/run.sh $$d; rc=$$?; rm -rf $$d $$d.log; exit $$rc
+	$(call booted_check,fleet,./tests/fleet/run.sh)
 
 # ---- Static analysis (issue 9): cppcheck and clang-tidy on our own code -----------------
 # Any finding fails. Checks and the reason for each one left out: .clang-tidy. A false

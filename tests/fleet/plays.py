@@ -5,9 +5,11 @@
   plays.py FILE changed                the hosts with changed > 0, space-separated
   plays.py FILE task NAME HOST KEY     KEY of that host's result of the last task NAME
   plays.py FILE failed                 HOST: task: message, for each failed result
+  plays.py FILE profile N              the N slowest tasks: seconds, then the task's name
 """
 import json
 import sys
+from datetime import datetime
 
 
 def results(doc):
@@ -37,6 +39,17 @@ def main():
         for t, h, res in results(doc):
             if res.get("failed") or res.get("unreachable"):
                 print("%s: %s: %s" % (h, t, str(res.get("msg", ""))[:300]))
+    elif what == "profile":
+        rows = []
+        for play in doc["plays"]:
+            for task in play["tasks"]:
+                d = task["task"].get("duration", {})
+                if "start" in d and "end" in d:
+                    t = (datetime.fromisoformat(d["end"].rstrip("Z")) -
+                         datetime.fromisoformat(d["start"].rstrip("Z"))).total_seconds()
+                    rows.append((t, task["task"]["name"]))
+        for t, name in sorted(rows, reverse=True)[:int(sys.argv[3])]:
+            print("%6.1f s  %s" % (t, name))
     else:
         sys.exit("unknown: " + what)
 

@@ -7,7 +7,8 @@
 #    deploy/prometheus (promtool taken from Debian's prometheus .deb, cached).
 # 2. The signed apt repository: a throwaway key (made here, never kept), build-repo.sh,
 #    InRelease verified with the published key.
-# 3. Three containers from the shared cached rootfs (tests/lib/rootfs.sh), apt sources
+# 3. Three containers, each an overlay on one unpacked copy of the shared cached rootfs
+#    (tests/lib/rootfs.sh), apt sources
 #    removed (they see only the repository, bound read-only at /srv/repo). Each has a network
 #    namespace made here, joined to a controller namespace by a bridge (10.77.0.0/24): the
 #    machine's own network namespace and firewall are never touched. Ansible reaches them
@@ -25,6 +26,8 @@
 # Prints "fleet: N passed, N failed"; exits 1 on any failure. The containers, namespaces and
 # work directory are removed on every exit (KEEP_WORK=1 keeps the directory).
 set -u
+. "$(dirname "$0")/../../scripts/root.sh"
+as_root "$@"
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 ARG=${1:-$SRC/build/deb}
@@ -54,6 +57,7 @@ NSP=fgf$$
 CTL=$NSP-c
 declare -A NSPAWN LEADER
 WATCHER=
+MOUNTED=
 cleanup() {
 	local i
 	[ -n "$WATCHER" ] && kill "$WATCHER" 2>/dev/null && wait "$WATCHER" 2>/dev/null
@@ -69,6 +73,7 @@ cleanup() {
 	done
 	for i in $HOSTS; do ip netns del "$NSP-$i" 2>/dev/null; done
 	ip netns del "$CTL" 2>/dev/null
+	for i in $MOUNTED; do umount "$i"; done
 	[ -n "${KEEP_WORK:-}" ] && echo "fleet: work directory kept: $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -121,8 +126,10 @@ check "no secret key material in the published tree" \
 	eval '! grep -rlq "PRIVATE KEY" "$REPO/public"'
 
 # ---- 3. containers ------------------------------------------------------------------------------
+echo "fleet: lint, rules and repository after $(($(date +%s) - T0)) s"
 . "$SRC/tests/lib/rootfs.sh"
 rootfs_tarball "$DEB" || die "rootfs (debootstrap)"
+# One unpacked copy, the lower layer of each container's overlay: nothing is copied per host.
 BASE=$WORK/base
 mkdir "$BASE" && tar -C "$BASE" -xf "$ROOTFS_TARBALL" || die "unpack $ROOTFS_TARBALL"
 # Hermetic: no Debian sources (only the flowguard repository, which the role adds); no
@@ -139,10 +146,12 @@ ssh-keygen -q -t ed25519 -N '' -C flowguard-fleet-test -f "$WORK/id" || die "ssh
 install -d -m 0700 "$BASE/root/.ssh"
 install -m 0600 "$WORK/id.pub" "$BASE/root/.ssh/authorized_keys"
 for i in $HOSTS; do
-	cp -a "$BASE" "$WORK/fg$i" || die "copy rootfs"
+	mkdir "$WORK/up$i" "$WORK/ow$i" "$WORK/fg$i"
+	mount -t overlay "fleet-fg$i" -o "lowerdir=$BASE,upperdir=$WORK/up$i,workdir=$WORK/ow$i" \
+		"$WORK/fg$i" || die "overlay for fg$i"
+	MOUNTED="$MOUNTED $WORK/fg$i"
 	echo "fg$i" >"$WORK/fg$i/etc/hostname"
 done
-rm -rf "$BASE"
 
 # The controller namespace with a bridge; one namespace per container, joined by a veth.
 ip netns add "$CTL" || die "ip netns add"
@@ -243,6 +252,10 @@ play() {
 	PLAY_RC=$?
 	echo "    $name: rc $PLAY_RC, $(($(date +%s) - t)) s"
 	/usr/bin/python3 "$SRC/tests/fleet/plays.py" "$WORK/$name.json" stats 2>/dev/null |
+		sed 's/^/      /'
+	# FLEET_PROFILE=N: the N slowest tasks of each run.
+	[ -z "${FLEET_PROFILE:-}" ] ||
+		/usr/bin/python3 "$SRC/tests/fleet/plays.py" "$WORK/$name.json" profile "$FLEET_PROFILE" |
 		sed 's/^/      /'
 }
 played_ok() { # played_ok NAME: rc 0, else the failures are shown
