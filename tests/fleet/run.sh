@@ -12,8 +12,9 @@
 #    removed (they see only the repository, bound read-only at /srv/repo). Each has a network
 #    namespace made here, joined to a controller namespace by a bridge (10.77.0.0/24): the
 #    machine's own network namespace and firewall are never touched. Ansible reaches them
-#    with community.docker.nsenter; the lockout case uses ssh from the controller
-#    namespace, through the container's own firewall.
+#    with community.docker.nsenter, pipelined (tests/fleet/plugins/connection); the
+#    lockout case uses ssh from the controller namespace, through the container's own
+#    firewall.
 # 4. site.yml converges all three (audit first: every new host ends in audit); a second
 #    run changes nothing; the table deleted by hand on fg2 makes `site.yml --check` report
 #    fg2 and no other host, and site.yml repairs it; fg3 sends traffic that enforce would
@@ -196,7 +197,7 @@ mkdir -p "$INV/group_vars" "$INV/host_vars"
 {
 	echo "[flowguard]"
 	for i in $HOSTS; do
-		echo "fg$i ansible_connection=community.docker.nsenter ansible_nsenter_pid=${LEADER[$i]}"
+		echo "fg$i ansible_connection=nsenter_piped ansible_nsenter_pid=${LEADER[$i]}"
 	done
 } >"$INV/hosts.ini"
 # all_vars EXTRA_ALLOW: group_vars/all.yml, the fleet-wide layer.
@@ -247,7 +248,8 @@ play() {
 	shift
 	t=$(date +%s)
 	ANSIBLE_CONFIG=$ANS/ansible.cfg ANSIBLE_STDOUT_CALLBACK=ansible.posix.json \
-		ANSIBLE_HOST_KEY_CHECKING=false ansible-playbook -i "$INV/hosts.ini" "$@" \
+		ANSIBLE_HOST_KEY_CHECKING=false ANSIBLE_CONNECTION_PLUGINS=$SRC/tests/fleet/plugins/connection \
+		ansible-playbook -i "$INV/hosts.ini" "$@" \
 		>"$WORK/$name.json" 2>"$WORK/$name.err"
 	PLAY_RC=$?
 	echo "    $name: rc $PLAY_RC, $(($(date +%s) - t)) s"
@@ -412,12 +414,13 @@ ansible_ssh_private_key_file: $WORK/id
 ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
 flowguard_group: {}
 flowguard_force_enforce: true
-flowguard_guard_timeout: 20
+flowguard_guard_timeout: 12
 EOF
 ANSIBLE_CONTROL_PATH_DIR=$WORK/cp
 export ANSIBLE_CONTROL_PATH_DIR
 t=$(date +%s)
 ip netns exec "$CTL" env ANSIBLE_CONFIG="$ANS/ansible.cfg" ANSIBLE_STDOUT_CALLBACK=ansible.posix.json \
+	ANSIBLE_CONNECTION_PLUGINS="$SRC/tests/fleet/plugins/connection" \
 	ansible-playbook -i "$INV/hosts.ini" "$ANS/rollout.yml" --limit fg3 -e "@$WORK/lockout.yml" \
 	>"$WORK/lockout.json" 2>"$WORK/lockout.err"
 PLAY_RC=$?
