@@ -27,7 +27,7 @@ ROOTFS_PKGS="systemd systemd-sysv dbus nftables iproute2 procps unbound man-db p
 
 # rootfs_tarball [DEB]: ROOTFS_TARBALL names the cached tarball, built first if missing.
 rootfs_tarball() {
-	local deps= pkgs key cache
+	local deps='' pkgs key cache
 	[ -z "${1:-}" ] || deps=$(dpkg-deb -f "$1" Depends | tr ',' '\n' |
 		sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' | grep -v '^$')
 	# shellcheck disable=SC2086
