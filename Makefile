@@ -55,11 +55,11 @@ endif
 
 # The catalogs' YAML trees, parsed at build time into build/yimages.c: loading a catalog the
 # binary was built with skips libyaml (struct yimage in policies/ynode.h); any other file is
-# parsed as ever. The generator is built from its five sources without instrumentation.
+# parsed as ever. The generator is built from its six sources without instrumentation.
 CATALOG_YAML := $(wildcard policies/catalog/*.yaml)
 YIMAGES_C := build/yimages.c
 CATGEN_SRC := policies/gen/catgen.c policies/ynode.c policies/diag.c policies/fileread.c \
-	policies/text.c
+	policies/text.c policies/sha256.c
 
 # policies/yimages.c: where older builds generated it in the tree.
 LIB_SRC := $(filter-out agent/cli/main.c policies/yimages.c,\
@@ -184,11 +184,13 @@ check:
 	$(MAKE) --no-print-directory -k $(if $(filter -j%,$(MAKEFLAGS)),,-j$(CHECK_JOBS)) \
 		FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) check-parts
 
-check-parts: check-root check-unit check-cli check-fuzz analyze format-check
+check-parts: check-root check-fleet check-unit check-cli check-fuzz analyze format-check
 
 # The root suites (e2e, netns, ASan's, system) run one after another: two at once disturb
 # each other (two t_nflog.sh in different network namespaces both read none of their
-# burst). The other parts run beside them; ASan's build starts with them.
+# burst). The other parts run beside them; ASan's build starts with them. So does
+# check-fleet (its agents run in the containers' network namespaces; beside check-netns and
+# check-system all three passed; not yet measured beside check-e2e's t_nflog.sh).
 check-root: flowguard tests/e2e/clockshim.so netns-tools
 	@$(MAKE) --no-print-directory asan-build & asan=$$!; rc=0; \
 	for t in check-e2e check-netns; do $(MAKE) --no-print-directory $$t || rc=1; done; \
@@ -302,18 +304,44 @@ deb:
 	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b -Jauto
 	@ls -1 $(DEB_DIR)/*.deb
 
-# The acceptance test: the .deb in a booted Debian 12 container (needs root; see
-# tests/system/run.sh). Part of "make check": ~55 s with the rootfs cached (make deb ~27 s,
-# the test ~25 s), 2-3 min on a fresh machine (debootstrap 60-150 s, once).
-# Each run builds into a directory of its own (two runs at once must not clean each other's
-# build; $$PPID is this make); the package build's output is shown only when it fails. The
-# test runs on a line of its own: "make -n" runs every line that calls make.
+# $(call booted_check,NAME,SCRIPT): a test on booted Debian 12 containers (needs root). The
+# .deb is built into build/NAME.PID while tests/lib/rootfs.sh makes sure the containers'
+# root file system is in the cache (debootstrap on a fresh machine; one for both tests,
+# which take turns on its lock), then SCRIPT runs on them. Each run builds into a
+# directory of its own (two runs at once must not clean each other's build; $$PPID is this
+# make); the package build's output is shown only when it fails. SCRIPT runs on a line of
+# its own: "make -n" runs every line that calls make.
+define booted_check
+	@d=build/$(1).$$PPID; rm -rf $$d; mkdir -p $$d; \
+	./tests/lib/rootfs.sh >$$d.fs 2>&1 & fs=$$!; \
+	$(MAKE) --no-print-directory deb DEB_DIR=$$d >$$d.log 2>&1; deb=$$?; \
+	wait $$fs; fs=$$?; cat $$d.fs; rm -f $$d.fs; \
+	if [ $$deb -ne 0 ]; then tail -40 $$d.log; \
+		echo "$(1): 0 passed, 1 failed (make deb; see $$d.log)"; rm -rf $$d; exit 1; fi; \
+	if [ $$fs -ne 0 ]; then echo "$(1): 0 passed, 1 failed (the root file system)"; \
+		rm -rf $$d $$d.log; exit 1; fi
+	@d=build/$(1).$$PPID; $(2) $$d; rc=$$?; rm -rf $$d $$d.log; exit $$rc
+endef
+
+# The acceptance test: the .deb in a booted Debian 12 container (tests/system/run.sh).
+# ~55 s with the rootfs cached (make deb ~27 s, the test ~25 s).
 check-system:
-	@d=build/system.$$PPID; rm -rf $$d; mkdir -p $$d; \
-	if ! $(MAKE) --no-print-directory deb DEB_DIR=$$d >$$d.log 2>&1; then \
-		tail -40 $$d.log; echo "system: 0 passed, 1 failed (make deb; see $$d.log)"; \
-		rm -rf $$d; exit 1; fi
-	@d=build/system.$$PPID; ./tests/system/run.sh $$d; rc=$$?; rm -rf $$d $$d.log; exit $$rc
+	$(call booted_check,system,./tests/system/run.sh)
+
+# ---- Fleet rollout (issue 16): signed apt repository, Ansible role, alert rules -----------
+# make apt-repo APT_SIGN_KEY=FINGERPRINT [GNUPGHOME=DIR]: the .deb into a reprepro
+# repository in $(APT_REPO_DIR) (state/: reprepro's own; public/: what to publish), signed
+# with that key from the caller's keyring. Key handling: README, "Rolling out to a fleet".
+APT_REPO_DIR ?= build/apt-repo
+APT_SIGN_KEY ?=
+.PHONY: apt-repo check-fleet
+apt-repo: deb
+	./deploy/apt/build-repo.sh $(APT_REPO_DIR) "$(APT_SIGN_KEY)" $(DEB_DIR)/flowguard_*.deb
+
+# The fleet test: ansible-lint, promtool test rules, the repository with a throwaway key,
+# and the role against three booted Debian 12 containers (tests/fleet/run.sh).
+check-fleet:
+	$(call booted_check,fleet,./tests/fleet/run.sh)
 
 # ---- Static analysis (issue 9): cppcheck and clang-tidy on our own code -----------------
 # Any finding fails. Checks and the reason for each one left out: .clang-tidy. A false

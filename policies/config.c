@@ -825,6 +825,23 @@ int config_validate(const struct config *cfg, const struct catalog *cat, struct 
 	return -EINVAL;
 }
 
+void config_sha256(const struct config *cfg, char hex[SHA256_HEX_LEN])
+{
+	uint8_t digest[SHA256_LEN];
+	char file_hex[SHA256_HEX_LEN];
+	struct sha256 s;
+	size_t i;
+
+	sha256_init(&s);
+	for (i = 0; i < cfg->n_docs; i++) {
+		sha256_hex(cfg->docs[i]->sha256, file_hex);
+		sha256_update(&s, file_hex, SHA256_HEX_LEN - 1);
+		sha256_update(&s, "\n", 1);
+	}
+	sha256_final(&s, digest);
+	sha256_hex(digest, hex);
+}
+
 void config_free(struct config *cfg)
 {
 	size_t i;

@@ -302,6 +302,13 @@ struct config {
 int config_load(const char *path, bool strict_perms, const struct catalog *cat, struct config **ret,
 		struct diag *d);
 void config_free(struct config *cfg);
+/*
+ * The configuration's identity: SHA-256 over the lower-case hex digest of each file read,
+ * in load order, each followed by a newline. A shell gets the same in the main file's
+ * directory with "sha256sum" of flowguard.yaml and then of every conf.d drop-in in C
+ * collation order, piped through "cut -c1-64 | sha256sum".
+ */
+void config_sha256(const struct config *cfg, char hex[SHA256_HEX_LEN]);
 /* Cross-checks config against the catalog (regions, features). */
 int config_validate(const struct config *cfg, const struct catalog *cat, struct diag *d);
 /*

@@ -390,6 +390,7 @@ static int parse_max(const char *file, const char *buf, size_t len, size_t max, 
 		ydoc_free(b.doc);
 		return r == -ENOMEM ? r : -EINVAL;
 	}
+	sha256_buf(buf, len, b.doc->sha256);
 	*ret = b.doc;
 	return 0;
 }
@@ -419,6 +420,7 @@ static int doc_from_image(const char *file, const struct yimage *im, struct ydoc
 
 	if (!doc || !(doc->file = strdup(file)))
 		goto fail;
+	sha256_buf(im->bytes, im->len, doc->sha256);
 	if (!im->n_nodes) {
 		*ret = doc;
 		return 0;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "sha256.h"
 
 /* Bounds on untrusted input: a real config is a few KiB; the catalog ~40 KiB. */
 #define YAML_MAX_BYTES (1024 * 1024)
@@ -40,6 +41,7 @@ struct ydoc {
 	struct ynode *root; /* NULL for an empty document */
 	/* The nodes, their item arrays and texts: freed together (texts of a yimage aside). */
 	struct yarena *arena;
+	uint8_t sha256[SHA256_LEN]; /* of the file's bytes as parsed */
 };
 
 /*

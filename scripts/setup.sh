@@ -15,6 +15,11 @@ PKGS="$PKGS debhelper devscripts lintian systemd-container debootstrap"
 PKGS="$PKGS cppcheck clang-tidy-14"
 # make format, make format-check (.clang-format)
 PKGS="$PKGS clang-format-14"
+# make apt-repo, make check-fleet: the signed repository (reprepro, gnupg), the Ansible role
+# and its lint (ansible ships community.docker's nsenter connection and ansible.posix's
+# json callback), ssh for the lockout-guard case. promtool comes from Debian's prometheus
+# package, extracted by the test (apt-get download), not installed.
+PKGS="$PKGS ansible ansible-lint reprepro gnupg gpgv openssh-client"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

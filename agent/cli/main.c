@@ -165,6 +165,15 @@ static int cmd_plan(const struct opts *o, struct diag *d)
 	return r;
 }
 
+/* What the agent reports once it runs these files (status, metrics): fleet tools compare. */
+static void check_print_sha256(const struct config *cfg)
+{
+	char sha[SHA256_HEX_LEN];
+
+	config_sha256(cfg, sha);
+	printf("config sha256 %s (%zu file%s)\n", sha, cfg->n_docs, cfg->n_docs == 1 ? "" : "s");
+}
+
 /* check validates; what detection cannot tell on this host is reported, not an error. */
 static int cmd_check(const struct opts *o, struct diag *d)
 {
@@ -176,6 +185,8 @@ static int cmd_check(const struct opts *o, struct diag *d)
 
 	gen_opts_of(o, &go);
 	r = gen_load_config(&go, &l, d);
+	if (r == 0)
+		check_print_sha256(l.cfg);
 	if (r == 0)
 		r = gen_detect(&go, &l, d);
 	if (r == 0 && gen_facts_incomplete(&l)) {

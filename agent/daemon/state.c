@@ -168,14 +168,15 @@ static void write_warnings(FILE *f, const struct plan *p)
 static void write_header(FILE *f, const struct daemon *dm, uint64_t now, uint64_t wall)
 {
 	const struct gen *g = dm->cur.gen;
-	char roles[128], feat[160];
+	char roles[128], feat[160], sha[SHA256_HEX_LEN];
 
 	fprintf(f, "{\n  \"format\": 1,\n  \"pid\": %ld,\n  \"version\": ", (long)getpid());
 	json_str(f, fg_version);
 	fprintf(f, ",\n  \"started_ms\": %llu,\n  \"updated_ms\": %llu,\n  \"config\": ",
 		(unsigned long long)dm->started_wall_s * 1000, (unsigned long long)wall);
 	json_str(f, dm->opts->config);
-	fprintf(f, ",\n  \"roles\": \"%s\",\n  \"region\": ",
+	config_sha256(g->cfg, sha);
+	fprintf(f, ",\n  \"config_sha256\": \"%s\",\n  \"roles\": \"%s\",\n  \"region\": ", sha,
 		roles_format(g->facts.roles, roles, sizeof(roles)));
 	json_str(f, g->facts.region ? g->facts.region->code : "");
 	fprintf(f,
@@ -436,9 +437,11 @@ void state_metrics_write(struct daemon *dm)
 	};
 	struct metrics_name *names = NULL;
 	struct ruleset *rules = NULL;
-	char roles[128];
+	char roles[128], sha[SHA256_HEX_LEN];
 
 	snap.roles = roles_format(g->facts.roles, roles, sizeof(roles));
+	config_sha256(g->cfg, sha);
+	snap.config_sha256 = sha;
 	memcpy(snap.apply, dm->sets.apply, sizeof(snap.apply));
 	harvest_metrics(&dm->hv, &snap.harvest);
 	if (dm->ev.store) {
@@ -448,6 +451,9 @@ void state_metrics_write(struct daemon *dm)
 	/* Without the live counters (or the names' rows) those families stay, empty. */
 	if (nft_dump_table(&dm->sets.nft, FG_TABLE, &rules) == 0)
 		snap.rules = rules;
+	/* A missing table (no dump) is out of sync too. */
+	snap.table_in_sync = rules && kernel_drift_words(g->plan->rs, rules, KERNEL_DRIFT_AUDIT,
+							 NULL, NULL) == 0;
 	if (names_snapshot(dm->cur.names, &names, &snap.n_names) == 0)
 		snap.names = names;
 	textfile_write(&dm->tf, &snap);

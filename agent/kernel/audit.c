@@ -317,7 +317,7 @@ int kernel_drift_words(const struct ruleset *want, const struct ruleset *have,
 	r = cw && ch && l ? rsdiff_compute(cw, ch, &d) : -ENOMEM;
 	w.want = cw;
 	w.have = ch;
-	for (i = 0; r == 0 && i < d.n; i++) {
+	for (i = 0; r == 0 && fn && i < d.n; i++) {
 		words(l, &w, &d.v[i]);
 		fn(data, l->buf);
 	}

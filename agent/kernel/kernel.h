@@ -127,8 +127,8 @@ enum kernel_drift_view {
 };
 typedef void (*kernel_line_fn)(void *data, const char *line);
 /*
- * The differences from want to have in words, one call of fn per line; the elements of
- * DNS-fed sets (want's) are left out. Returns how many lines, or -ENOMEM.
+ * The differences from want to have in words, one call of fn per line (fn NULL: counted
+ * only); the elements of DNS-fed sets (want's) are left out. Returns how many, or -ENOMEM.
  */
 int kernel_drift_words(const struct ruleset *want, const struct ruleset *have,
 		       enum kernel_drift_view view, kernel_line_fn fn, void *data);

@@ -48,6 +48,10 @@ static void info(const struct metrics_snapshot *snap, FILE *f)
 	fputs("\",version=\"", f);
 	metrics_label_value(f, snap->version);
 	fputs("\"} 1\n", f);
+	family(f, "flowguard_config_info", "gauge",
+	       "The configuration the agent runs: SHA-256 of its files, as flowguard check prints.");
+	if (snap->config_sha256)
+		fprintf(f, "flowguard_config_info{hash=\"%s\"} 1\n", snap->config_sha256);
 	family(f, "flowguard_start_time_seconds", "gauge", "When the agent started (Unix time).");
 	fprintf(f, "flowguard_start_time_seconds %llu\n", (unsigned long long)snap->started_wall_s);
 }
@@ -76,6 +80,10 @@ static void rule_samples(FILE *f, const struct ruleset *rs, const char *name, bo
 /* Without a dump of the live table the families stay, empty. */
 static void rules(const struct metrics_snapshot *snap, FILE *f)
 {
+	family(f, "flowguard_table_in_sync", "gauge",
+	       "1 while the kernel's table equals the agent's plan (as flowguard audit compares "
+	       "them); 0: missing, or changed by someone else.");
+	fprintf(f, "flowguard_table_in_sync %d\n", snap->table_in_sync);
 	family(f, "flowguard_rule_packets_total", "counter",
 	       "Packets counted by each rule of table inet flowguard.");
 	rule_samples(f, snap->rules, "flowguard_rule_packets_total", false);

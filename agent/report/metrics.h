@@ -70,8 +70,10 @@ struct metrics_snapshot {
 	const char *roles;	     /* "agent,relay" */
 	const char *region;	     /* "de-1"; "" when there is none */
 	const char *version;	     /* the agent's, fg_version */
+	const char *config_sha256;   /* config_sha256(); NULL: no sample */
 	uint64_t started_wall_s;     /* when the agent started (Unix time) */
 	const struct ruleset *rules; /* the live table with its counters; NULL: not read */
+	bool table_in_sync;	     /* rules equals the plan, as audit compares them */
 	const struct metrics_name *names;
 	size_t n_names;
 	struct metrics_apply apply[METRICS_APPLY_KINDS];

@@ -50,12 +50,23 @@ for fam in flowguard_info flowguard_rule_packets_total flowguard_rule_bytes_tota
 	flowguard_applies_total flowguard_apply_failures_total \
 	flowguard_apply_duration_seconds flowguard_heals_total flowguard_reloads_total \
 	flowguard_blocked_packets_total flowguard_blocked_flows flowguard_blocked_evicted_total \
-	flowguard_blocked_lost_total flowguard_blocked_listening; do
+	flowguard_blocked_lost_total flowguard_blocked_listening flowguard_config_info \
+	flowguard_table_in_sync; do
 	grep -q "^# TYPE $fam " "$M" || fail "family $fam missing"
 done
 ok "every family present"
 grep -q '^flowguard_info{mode="enforce",roles="agent",region="de-1",' "$M" &&
 	ok "info: mode, roles, region" || fail "info: $(grep '^flowguard_info' "$M")"
+# The configuration's identity: what `flowguard check` prints for the same files, and what
+# coreutils compute (sha256 of each file's sha256 line); the table as audit sees it.
+conf_sha() { "$FG" check -c "$CONF" --catalog "$CATALOG" | sed -n 's/^config sha256 \([0-9a-f]\{64\}\) .*/\1/p'; }
+h=$(conf_sha)
+[ "$h" = "$(sha256sum "$CONF" | cut -c1-64 | sha256sum | cut -c1-64)" ] &&
+	ok "check: config sha256 = coreutils' ($h)" || fail "check: sha256 '$h'"
+[ "$(val "flowguard_config_info{hash=\"$h\"}")" = 1 ] && ok "config_info: the checked hash" ||
+	fail "config_info: $(grep '^flowguard_config_info' "$M")"
+[ "$(val flowguard_table_in_sync)" = 1 ] && ok "table_in_sync 1" ||
+	fail "in_sync: $(grep '^flowguard_table_in_sync' "$M")"
 wait_for 5 '[ "$(val "flowguard_name_addresses{name=\"web.test\"}")" = 1 ]' &&
 	ok "web.test holds 1 address" || fail "name_addresses: $(grep web.test "$M")"
 [ "$(val 'flowguard_applies_total{kind="full"}')" -ge 1 ] && ok "a full apply counted" ||
@@ -79,17 +90,24 @@ wait_for 10 '[ "$(val "flowguard_applies_total{kind=\"sets\"}")" -gt "$s0" ]' &&
 	"$(val 'flowguard_applies_total{kind="sets"}')" ] && ok "summary count = applies" ||
 	fail "summary: $(grep apply_duration "$M")"
 
+printf '# changed\n' >>"$CONF"
+h2=$(conf_sha)
 kill -HUP "$AGENT"
 wait_for 5 '[ "$(val "flowguard_reloads_total{result=\"ok\"}")" = 1 ]' &&
 	ok "reload counted" || fail "reloads: $(grep reloads_total "$M")"
+[ "$h2" != "$h" ] && wait_for 5 '[ "$(val "flowguard_config_info{hash=\"$h2\"}")" = 1 ]' &&
+	[ "$(grep -c '^flowguard_config_info' "$M")" = 1 ] && [ "$(val flowguard_table_in_sync)" = 1 ] &&
+	ok "reload: config_info follows the new files, one series, in sync" ||
+	fail "reload: $h -> $h2: $(grep '^flowguard_config_info\|^flowguard_table_in' "$M")"
 inc "$FG" status --json --run-dir "$T/run" >"$T/status.json"
-"$PY" - "$T/status.json" >"$T/sj.log" 2>&1 <<-'EOP' && ok "status --json: $(cat "$T/sj.log")" ||
+"$PY" - "$T/status.json" "$h2" >"$T/sj.log" 2>&1 <<-'EOP' && ok "status --json: $(cat "$T/sj.log")" ||
 import json, sys
 a = json.load(open(sys.argv[1]))["agent"]
 m = a["metrics"]
 assert m["applies"]["full"]["count"] >= 2, m
 assert m["applies"]["sets"]["count"] >= 1, m
 assert m["reloads"] == {"ok": 1, "refused": 0}, m
+assert a["config_sha256"] == sys.argv[2], (a["config_sha256"], sys.argv[2])
 n = [x for x in a["names"] if x["fqdn"] == "web.test"][0]
 assert "ttl_remaining_s" in n and "failures" in n and n["stale"] is False, n
 print("metrics", m["applies"]["full"]["count"], "full,", m["applies"]["sets"]["count"], "sets")

@@ -6,7 +6,8 @@
 # 1. lintian on the build: no errors, no warnings (overrides in debian/*.lintian-overrides).
 # 2. A minimal bookworm (systemd, nftables, unbound and the .deb's Depends) from debootstrap,
 #    cached as a tarball in $FLOWGUARD_TEST_CACHE (default /var/cache/flowguard-test), keyed
-#    by the package list, so later runs skip the download.
+#    by the package list, so later runs skip the download (tests/lib/rootfs.sh, shared with
+#    tests/fleet/run.sh).
 # 3. Boots it with systemd-nspawn --boot --private-network (its own network namespace: the
 #    host's firewall is never touched) --register=no --keep-unit, and drives it with
 #    nsenter into the container's init. unbound in the container serves svc.test.
@@ -30,23 +31,10 @@ as_root "$@"
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 ARG=${1:-$SRC/build/deb}
-CACHE=${FLOWGUARD_TEST_CACHE:-/var/cache/flowguard-test}
-SUITE=bookworm
-# man-db: systemd-analyze verify checks that the unit's Documentation= man pages exist.
-BASE_PKGS="systemd systemd-sysv dbus nftables iproute2 procps unbound man-db"
 # Largest allowed "Overall exposure level" of systemd-analyze security, times ten.
 MAX_EXPOSURE=20
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-# check NAME CMD...: passes when CMD exits 0.
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
+. "$SRC/tests/lib/check.sh"
 finish() {
 	if [ "$fail" -gt 0 ] && [ -n "${LEADER:-}" ]; then
 		echo "--- journal of flowguard.service (last 40 lines):"
@@ -55,10 +43,6 @@ finish() {
 	echo "system: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
 	exit $?
-}
-die() {
-	bad "$*"
-	finish
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, systemd-nspawn)"
@@ -87,31 +71,10 @@ else
 	echo "$lint_out" | sed 's/^/    /'
 fi
 
-# ---- 2. the root file system ----------------------------------------------------------------
-deps=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' |
-	grep -v '^$')
-PKGS=$(printf '%s\n' $BASE_PKGS $deps | sort -u | tr '\n' ' ')
-key=$(printf '%s %s' "$SUITE" "$PKGS" | sha256sum | cut -c1-12)
-TARBALL=$CACHE/rootfs-$SUITE-$key.tar
-mkdir -p "$CACHE"
-if [ ! -s "$TARBALL" ]; then
-	MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
-	[ -n "$MIRROR" ] || MIRROR=$(awk '$1=="deb"{print $2; exit}' /etc/apt/sources.list 2>/dev/null)
-	[ -n "$MIRROR" ] || MIRROR=http://deb.debian.org/debian
-	echo "system: debootstrap $SUITE ($PKGS) from $MIRROR into the cache"
-	t0=$(date +%s)
-	tmp=$(mktemp -d /var/tmp/flowguard-rootfs.XXXXXX)
-	if ! debootstrap --variant=minbase --include="$(echo $PKGS | tr ' ' ',')" \
-		"$SUITE" "$tmp/root" "$MIRROR" >"$tmp/debootstrap.log" 2>&1; then
-		tail -20 "$tmp/debootstrap.log"
-		rm -rf "$tmp"
-		die "debootstrap"
-	fi
-	rm -rf "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/var/lib/apt/lists/"*_Packages
-	tar -C "$tmp/root" -cf "$TARBALL.part" . && mv "$TARBALL.part" "$TARBALL"
-	rm -rf "$tmp"
-	echo "system: rootfs cached in $TARBALL after $(($(date +%s) - t0)) s"
-fi
+# ---- 2. the root file system (shared with the fleet test) -------------------------------------
+. "$SRC/tests/lib/rootfs.sh"
+rootfs_tarball "$DEB" || die "debootstrap"
+TARBALL=$ROOTFS_TARBALL
 
 WORK=$(mktemp -d /var/tmp/flowguard-system.XXXXXX)
 ROOT=$WORK/root
@@ -194,18 +157,8 @@ boot() {
 	systemd-nspawn -q -D "$ROOT" --boot --private-network --register=no --keep-unit \
 		</dev/null >>"$WORK/nspawn.log" 2>&1 &
 	NSPAWN=$!
-	LEADER=
-	for _ in $(seq 300); do
-		LEADER=$(pgrep -P "$NSPAWN" -x systemd | head -1)
-		[ -n "$LEADER" ] && break
-		sleep 0.05
-	done
-	[ -n "$LEADER" ] || { cat "$WORK/nspawn.log"; die "$1: container did not boot"; }
-	for _ in $(seq 300); do
-		state=$(c systemctl is-system-running --wait 2>/dev/null) && break
-		[ "$state" = degraded ] && break
-		sleep 0.1
-	done
+	LEADER=$(container_leader "$NSPAWN") || { cat "$WORK/nspawn.log"; die "$1: container did not boot"; }
+	state=$(container_state "$LEADER")
 	case $state in
 	running | degraded) ok "$1 ($state)" ;;
 	*) die "$1: container state '$state'" ;;
@@ -285,17 +238,6 @@ check "active" test "$(c systemctl is-active flowguard.service)" = active
 check "enabled" test "$(c systemctl is-enabled flowguard.service)" = enabled
 
 table() { c nft list table inet flowguard 2>/dev/null; }
-# wait_for SECONDS CMD...: polls CMD every 0.2 s.
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
-}
 table_has() { table | grep -qF -- "$1"; }
 check "table: egress chain, policy drop" table_has 'type filter hook output priority filter; policy drop;'
 check "table: agent -> SWP (de-1) flow" table_has 'comment "agent-swp (row 10)'

@@ -125,6 +125,8 @@ static struct metrics_snapshot snapshot(void)
 		.rules = &live,
 		.names = names,
 		.n_names = 2,
+		.config_sha256 = "5d41402abc4b2a76b9719d911017c592",
+		.table_in_sync = true,
 		.apply = { { .count = 3, .failures = 1, .sum_s = 0.0125, .last_s = 0.004 },
 			   { .count = 7, .failures = 0, .sum_s = 0.000321, .last_s = 0.0001 } },
 		.heals = 2,
@@ -155,6 +157,17 @@ static void test_format_info_rules(void **state)
 		      "# HELP flowguard_start_time_seconds When the agent started (Unix time).\n"
 		      "# TYPE flowguard_start_time_seconds gauge\n"
 		      "flowguard_start_time_seconds 1796507860\n");
+	assert_family(text, "flowguard_config_info",
+		      "# HELP flowguard_config_info The configuration the agent runs: SHA-256 of "
+		      "its files, as flowguard check prints.\n"
+		      "# TYPE flowguard_config_info gauge\n"
+		      "flowguard_config_info{hash=\"5d41402abc4b2a76b9719d911017c592\"} 1\n");
+	assert_family(text, "flowguard_table_in_sync",
+		      "# HELP flowguard_table_in_sync 1 while the kernel's table equals the agent's "
+		      "plan (as flowguard audit compares them); 0: missing, or changed by someone "
+		      "else.\n"
+		      "# TYPE flowguard_table_in_sync gauge\n"
+		      "flowguard_table_in_sync 1\n");
 	assert_family(text, "flowguard_rule_packets_total",
 		      "# HELP flowguard_rule_packets_total Packets counted by each rule of table "
 		      "inet flowguard.\n"
@@ -384,8 +397,14 @@ static void test_format_empty(void **state)
 		help++;
 	for (p = text; (p = strstr(p, "# TYPE ")); p++)
 		type++;
-	assert_int_equal(help, 27);
-	assert_int_equal(type, 27);
+	assert_int_equal(help, 29);
+	assert_int_equal(type, 29);
+	/* No table read: out of sync; no configuration identity: no sample. */
+	assert_family(text, "flowguard_config_info",
+		      "# HELP flowguard_config_info The configuration the agent runs: SHA-256 of "
+		      "its files, as flowguard check prints.\n"
+		      "# TYPE flowguard_config_info gauge\n");
+	assert_non_null(strstr(text, "\nflowguard_table_in_sync 0\n"));
 	assert_family(text, "flowguard_rule_packets_total",
 		      "# HELP flowguard_rule_packets_total Packets counted by each rule of table "
 		      "inet flowguard.\n"
