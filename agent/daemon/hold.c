@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 
 #include "agent/daemon/harvest_int.h"
+#include "agent/util/clock.h"
 #include "netlink/nfqueue.h"
 
 /* Answers the kernel queues at once; more pass at once (fail open). */
@@ -43,14 +44,6 @@
 #define HOLD_COPY 4352
 
 enum { SLOT_FREE, SLOT_PENDING, SLOT_RELEASED };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void count(uint64_t *c)
 {

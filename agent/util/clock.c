@@ -22,10 +22,15 @@ uint64_t wall_ms(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
-double mono_s(void)
+uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+double mono_s(void)
+{
+	return (double)mono_ns() / 1e9;
 }

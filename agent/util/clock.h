@@ -13,6 +13,8 @@
 uint64_t now_ms(void);
 /* Wall-clock (CLOCK_REALTIME) milliseconds since the Unix epoch. */
 uint64_t wall_ms(void);
+/* CLOCK_MONOTONIC nanoseconds, for short bounds (a held DNS answer's few ms). */
+uint64_t mono_ns(void);
 /* CLOCK_MONOTONIC seconds, for durations. */
 double mono_s(void);
 
