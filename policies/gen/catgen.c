@@ -7,10 +7,13 @@
  * there, as for any other file.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "policies/fileread.h"
 #include "policies/ynode.h"
 
 /* catgen links ynode.o, which looks images up: it has none of its own. */
@@ -123,23 +126,16 @@ static void write_image(FILE *out, unsigned int k, const struct ydoc *doc, const
 	free(f.items);
 }
 
-static char *read_file(const char *path, size_t *ret_len)
+/* The catalog file, as the agent's loader would take it (YAML_MAX_BYTES): 0 or -errno. */
+static int read_file(const char *path, char **ret, size_t *ret_len)
 {
-	FILE *f = fopen(path, "rb");
-	size_t len = 0, cap = 65536, n;
-	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
 
-	if (!f)
-		return NULL;
-	buf = xrealloc(NULL, cap);
-	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-		len += n;
-		if (len == cap)
-			buf = xrealloc(buf, cap *= 2);
-	}
-	fclose(f);
-	*ret_len = len;
-	return buf;
+	if (fd < 0)
+		return -errno;
+	r = file_read_bounded(fd, YAML_MAX_BYTES, 0, ret, ret_len);
+	close(fd);
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -155,10 +151,11 @@ int main(int argc, char **argv)
 		struct diag d = { 0 };
 		struct ydoc *doc = NULL;
 		size_t len = 0;
-		char *buf = read_file(argv[i], &len);
+		char *buf = NULL;
+		int r = read_file(argv[i], &buf, &len);
 
-		if (!buf) {
-			fprintf(stderr, "catgen: %s: %s\n", argv[i], strerror(errno));
+		if (r < 0) {
+			fprintf(stderr, "catgen: %s: %s\n", argv[i], strerror(-r));
 			return 1;
 		}
 		if (ydoc_parse(argv[i], buf, len, &doc, &d) == 0) {
