@@ -384,9 +384,11 @@ format:
 	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRC)
 
 format-check:
-	@n=0; for f in $(FORMAT_SRC); do \
-		$(CLANG_FORMAT) "$$f" | cmp -s - "$$f" || { echo "format: $$f differs"; n=$$((n + 1)); }; \
-	done; \
+	@out=$$($(CLANG_FORMAT) --dry-run $(FORMAT_SRC) 2>&1) || { printf '%s\n' "$$out"; exit 1; }; \
+	files=$$(printf '%s\n' "$$out" | sed -n 's/^\([^:]*\):[0-9]*:[0-9]*: .*clang-format-violations.*/\1/p' | \
+		sort -u); \
+	for f in $$files; do echo "format: $$f differs"; done; \
+	n=$$(printf '%s' "$$files" | grep -c .); \
 	if [ $$n -eq 0 ]; then echo "format: 0 files differ"; \
 	elif [ "$(FORMAT_STRICT)" = 1 ]; then echo "format: $$n files differ (make format)"; exit 1; \
 	else echo "format: $$n files differ (make format; report only: FORMAT_STRICT=0)"; fi
