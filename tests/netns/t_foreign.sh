@@ -63,6 +63,9 @@ mkdir -p "$T/run"
 cp /bin/sleep "$T/flowguard"
 "$T/flowguard" 300 &
 SLEEPER=$!
+# Until the exec, the child's comm is still this shell's: status would rightly say "not
+# running" (it failed so under load).
+wait_until grep -qx flowguard "/proc/$SLEEPER/comm" || fail "the stand-in never became 'flowguard'"
 printf '{"pid": %s, "version": 1.0.x, "mode": yes, 12: [a, ~, .inf, 0x1f, 012], "roles": "a\\u0007\\u2028b", "region": "\\u001b[2J", "last_heal_comm": "nft\\n<3>forged", "heals": 1, "names": [{"fqdn": "x\\u0085y", "ttl": 5}], "blocked": {"listening": true, "flows": [{"verdict": "blocked", "explanation": "e\\u001b[31m"}]}}\n' \
 	"$SLEEPER" >"$T/run/status.json"
 ./flowguard status --json --run-dir "$T/run" >"$T/st.json" 2>"$T/err"
