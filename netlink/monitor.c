@@ -84,7 +84,7 @@ static const char *attr_str(const struct nlattr *a)
  */
 static void parse_attrs(const struct nlmsghdr *nlh, struct monitor_event *ev)
 {
-	const struct nlattr *a;
+	struct nlattr *a; /* not const: mnl_attr_for_each casts it to char * */
 	uint16_t t;
 
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {

@@ -166,7 +166,7 @@ static int interactive(struct resolver *r, struct drv *d)
 
 static int add_server(struct endpoint *v, size_t *n, const char *s)
 {
-	const char *why;
+	const char *why = NULL;
 
 	if (*n == MAX_SERVERS || endpoint_parse(s, &v[*n], &why) < 0) {
 		fprintf(stderr, "fgres: bad server '%s': %s\n", s, why ? why : "too many");

@@ -289,7 +289,7 @@ static void test_split(void **state)
 	struct nl_batch *b = batch_new(1);
 	struct nftnl_set *s;
 	size_t total = 0, msgs = 0, idx = 0, full = 0;
-	const struct nlattr *a;
+	struct nlattr *a; /* not const: mnl_attr_for_each casts it to char * */
 	uint32_t i, v;
 	int len;
 

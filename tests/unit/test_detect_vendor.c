@@ -619,8 +619,8 @@ static void test_dcgw_broken(void **state)
 		"destinations: [unclosed\n",
 		"- a list\n",
 		"destinations: 12\n",
-		"destinations:\n  - HostName: a.example\n    Port: 443\ngateway_proxy: "
-		"http://user:pw@proxy\n",
+		("destinations:\n  - HostName: a.example\n    Port: 443\ngateway_proxy: "
+		 "http://user:pw@proxy\n"),
 		"\xff\xfe binary",
 		"",
 	};
