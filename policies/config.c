@@ -834,7 +834,7 @@ void config_sha256(const struct config *cfg, char hex[SHA256_HEX_LEN])
 
 	sha256_init(&s);
 	for (i = 0; i < cfg->n_docs; i++) {
-		sha256_hex(cfg->docs[i]->sha256, file_hex);
+		sha256_hex(ydoc_sha256(cfg->docs[i]), file_hex);
 		sha256_update(&s, file_hex, SHA256_HEX_LEN - 1);
 		sha256_update(&s, "\n", 1);
 	}

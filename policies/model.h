@@ -306,7 +306,8 @@ void config_free(struct config *cfg);
  * The configuration's identity: SHA-256 over the lower-case hex digest of each file read,
  * in load order, each followed by a newline. A shell gets the same in the main file's
  * directory with "sha256sum" of flowguard.yaml and then of every conf.d drop-in in C
- * collation order, piped through "cut -c1-64 | sha256sum".
+ * collation order, piped through "cut -c1-64 | sha256sum". Each file is hashed on the
+ * first call (ydoc_sha256()).
  */
 void config_sha256(const struct config *cfg, char hex[SHA256_HEX_LEN]);
 /* Cross-checks config against the catalog (regions, features). */

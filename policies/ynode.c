@@ -74,8 +74,21 @@ void ydoc_free(struct ydoc *doc)
 		next = a->next;
 		free(a);
 	}
+	free(doc->buf);
 	free(doc->file);
 	free(doc);
+}
+
+const uint8_t *ydoc_sha256(struct ydoc *doc)
+{
+	if (!doc->hashed) {
+		sha256_buf(doc->bytes, doc->len, doc->sha256);
+		doc->hashed = true;
+		free(doc->buf);
+		doc->buf = NULL;
+		doc->bytes = NULL;
+	}
+	return doc->sha256;
 }
 
 static void mark_loc(const struct builder *b, const yaml_mark_t *m, struct loc *ret)
@@ -390,14 +403,21 @@ static int parse_max(const char *file, const char *buf, size_t len, size_t max, 
 		ydoc_free(b.doc);
 		return r == -ENOMEM ? r : -EINVAL;
 	}
-	sha256_buf(buf, len, b.doc->sha256);
 	*ret = b.doc;
 	return 0;
 }
 
 int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret, struct diag *d)
 {
-	return parse_max(file, buf, len, YAML_MAX_BYTES, ret, d);
+	int r = parse_max(file, buf, len, YAML_MAX_BYTES, ret, d);
+
+	/* buf is the caller's: hashed now, while it is there. */
+	if (r == 0) {
+		(*ret)->bytes = buf;
+		(*ret)->len = len;
+		ydoc_sha256(*ret);
+	}
+	return r;
 }
 
 static const struct yimage *image_find(const char *buf, size_t len)
@@ -420,7 +440,8 @@ static int doc_from_image(const char *file, const struct yimage *im, struct ydoc
 
 	if (!doc || !(doc->file = strdup(file)))
 		goto fail;
-	sha256_buf(im->bytes, im->len, doc->sha256);
+	doc->bytes = im->bytes;
+	doc->len = im->len;
 	if (!im->n_nodes) {
 		*ret = doc;
 		return 0;
@@ -492,6 +513,12 @@ static int load_fd(int fd, const char *path, size_t max, ydoc_check_fn check, vo
 	}
 	im = len <= max ? image_find(buf, len) : NULL;
 	r = im ? doc_from_image(path, im, ret) : parse_max(path, buf, len, max, ret, d);
+	if (r == 0 && !im) {
+		(*ret)->buf = buf;
+		(*ret)->bytes = buf;
+		(*ret)->len = len;
+		return 0;
+	}
 	free(buf);
 	return r;
 }
