@@ -24,14 +24,14 @@
 
 enum ynode_type { YN_SCALAR, YN_SEQ, YN_MAP };
 
+/* 40 bytes: a list of 10,000 addresses is as many nodes, and each new page costs a fault. */
 struct ynode {
-	enum ynode_type type;
 	struct loc loc;
 	char *value;	      /* YN_SCALAR: the text */
-	bool plain;	      /* YN_SCALAR: unquoted (so "null" or "123" may be typed) */
 	struct ynode **items; /* YN_SEQ: items; YN_MAP: key, value, key, value, ... */
-	size_t n;	      /* number of items (a map has n/2 pairs) */
-	size_t cap;
+	uint32_t n;	      /* number of items (a map has n/2 pairs); at most YAML_MAX_NODES */
+	enum ynode_type type : 8;
+	bool plain; /* YN_SCALAR: unquoted (so "null" or "123" may be typed) */
 };
 
 struct yarena;
