@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "policies/model.h"
+#include "policies/prefault.h"
 
 /* Caps one list's share of the table; a host with more belongs in a CIDR. */
 #define CONFIG_MAX_LIST 1024
@@ -160,6 +161,7 @@ static int endpoint_list_max(const struct ynode *n, unsigned int allowed, bool m
 	v = realloc(l->v, (l->n + count) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
+	prefault_write(v + l->n, count * sizeof(*v));
 	l->v = v;
 	l->is_auto = false;
 	for (i = 0; i < count; i++)

@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "fileread.h"
+#include "prefault.h"
 #include "ynode.h"
 
 /* Every scalar key seen, by (map, text): one hash table for the whole document. */
@@ -60,9 +61,12 @@ static void *arena_alloc(struct ydoc *doc, size_t n, size_t align)
 		cap = a ? (a->cap < ARENA_MAX ? a->cap * 2 : ARENA_MAX) : ARENA_MIN;
 		if (cap < n)
 			cap = n; /* a long list's item array or a long text: a chunk of its own */
-		a = calloc(1, sizeof(*a) + cap);
+		/* Not calloc(): its zeroing would fault the pages in one by one. */
+		a = malloc(sizeof(*a) + cap);
 		if (!a)
 			return NULL;
+		prefault_write(a, sizeof(*a) + cap);
+		memset(a, 0, sizeof(*a) + cap);
 		a->cap = cap;
 		a->next = doc->arena;
 		doc->arena = a;
