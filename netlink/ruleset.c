@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 
 #include "ruleset.h"
-#include "policies/prefault.h"
 
 /* Grows *arr so that it holds at least n + 1 items of size sz. */
 static int grow(void **arr, size_t *cap, size_t n, size_t sz)
@@ -147,7 +146,6 @@ int rs_set_reserve(struct rs_set *set, size_t n)
 	p = realloc(set->elems, (set->n_elems + n) * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	prefault_write(p + set->n_elems, n * sizeof(*p));
 	set->elems = p;
 	set->cap_elems = set->n_elems + n;
 	return 0;
