@@ -111,7 +111,7 @@ static int one_endpoint(const struct ynode *n, unsigned int allowed, const char 
 
 	if (ynode_expect(n, YN_SCALAR, what, d) < 0)
 		return -EINVAL;
-	r = endpoint_parse(n->value, e, &why);
+	r = endpoint_parse_borrow(n->value, e, &why); /* the tree is the config's */
 	e->loc = n->loc;
 	if (r == -ERANGE)
 		diag_err(d, &n->loc, "%s '%s': %s; write the network address (e.g. '%s')", what,
