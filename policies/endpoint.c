@@ -145,7 +145,7 @@ static int parse_text(const char *s, struct endpoint *e, const char **why, bool 
 	/* Also on failure: the caller's message may quote it (the masked network). */
 	if (borrow && !strcmp(text, s)) {
 		e->text = s;
-		e->text_borrowed = true;
+		e->borrowed = true;
 		return r;
 	}
 	e->text = strdup(text);
@@ -168,10 +168,10 @@ int endpoint_parse_borrow(const char *s, struct endpoint *e, const char **why)
 
 void endpoint_clear(struct endpoint *e)
 {
-	if (!e->text_borrowed)
+	if (!e->borrowed)
 		free((char *)(uintptr_t)e->text);
 	e->text = NULL;
-	e->text_borrowed = false;
+	e->borrowed = false;
 }
 
 void endpoint_list_clear(struct endpoint_list *l)

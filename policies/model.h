@@ -198,7 +198,7 @@ struct endpoint {
 	const char *text; /* the host part as written, without the port; NULL only when cleared */
 	bool is_addr;	  /* addr is valid; otherwise text is an FQDN to resolve */
 	bool is_wildcard; /* text is "*.domain": names below it, learned from DNS answers only */
-	bool text_borrowed; /* text is the string given to endpoint_parse_borrow(), not freed */
+	bool borrowed;	  /* text is the string endpoint_parse_borrow() took, not freed */
 	struct rs_addr addr;
 	uint16_t port; /* 0: none given */
 	struct loc loc;
