@@ -13,6 +13,7 @@
 #include <linux/netfilter.h>
 
 #include "policies/compile.h"
+#include "policies/prefault.h"
 #include "policies/text.h"
 
 /* Who made each set: two owners whose names map to one set name are refused. */
@@ -388,13 +389,25 @@ static int names_dedup(struct plan *p)
 	return 0;
 }
 
-/* Room in the address's static set for the rest of a list: one allocation, not doublings. */
+/*
+ * Room in the address's static set for the rest of a list: one allocation, not doublings,
+ * faulted in at once when it is new.
+ */
 static int reserve_rest(struct emit *e, const struct dest_sets *ds, const struct rs_addr *addr,
 			size_t rest)
 {
-	size_t idx = ds->static_idx[addr->family == AF_INET ? 0 : 1];
+	size_t idx = ds->static_idx[addr->family == AF_INET ? 0 : 1], cap;
+	struct rs_set *s;
+	int r;
 
-	return idx ? rs_set_reserve(&e->p->rs->sets[idx - 1], rest) : 0;
+	if (!idx)
+		return 0;
+	s = &e->p->rs->sets[idx - 1];
+	cap = s->cap_elems;
+	r = rs_set_reserve(s, rest);
+	if (r == 0 && s->cap_elems != cap)
+		prefault_write(s->elems + s->n_elems, rest * sizeof(*s->elems));
+	return r;
 }
 
 /* Sets for a list of endpoints: literal addresses, DNS names and wildcard names. */

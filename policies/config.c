@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "policies/model.h"
+#include "policies/prefault.h"
 
 /* Caps one list's share of the table; a host with more belongs in a CIDR. */
 #define CONFIG_MAX_LIST 1024
@@ -110,7 +111,7 @@ static int one_endpoint(const struct ynode *n, unsigned int allowed, const char 
 
 	if (ynode_expect(n, YN_SCALAR, what, d) < 0)
 		return -EINVAL;
-	r = endpoint_parse(n->value, e, &why);
+	r = endpoint_parse_borrow(n->value, e, &why); /* the tree is the config's */
 	e->loc = n->loc;
 	if (r == -ERANGE)
 		diag_err(d, &n->loc, "%s '%s': %s; write the network address (e.g. '%s')", what,
@@ -160,6 +161,7 @@ static int endpoint_list_max(const struct ynode *n, unsigned int allowed, bool m
 	v = realloc(l->v, (l->n + count) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
+	prefault_write(v + l->n, count * sizeof(*v));
 	l->v = v;
 	l->is_auto = false;
 	for (i = 0; i < count; i++)
@@ -834,7 +836,7 @@ void config_sha256(const struct config *cfg, char hex[SHA256_HEX_LEN])
 
 	sha256_init(&s);
 	for (i = 0; i < cfg->n_docs; i++) {
-		sha256_hex(cfg->docs[i]->sha256, file_hex);
+		sha256_hex(ydoc_sha256(cfg->docs[i]), file_hex);
 		sha256_update(&s, file_hex, SHA256_HEX_LEN - 1);
 		sha256_update(&s, "\n", 1);
 	}

@@ -134,7 +134,7 @@ static int parse_into(const char *s, struct endpoint *e, char *text, const char 
 	return 0;
 }
 
-int endpoint_parse(const char *s, struct endpoint *e, const char **why)
+static int parse_text(const char *s, struct endpoint *e, const char **why, bool borrow)
 {
 	char text[ENDPOINT_TEXT_MAX] = "";
 	int r;
@@ -143,6 +143,11 @@ int endpoint_parse(const char *s, struct endpoint *e, const char **why)
 	*why = NULL;
 	r = parse_into(s, e, text, why);
 	/* Also on failure: the caller's message may quote it (the masked network). */
+	if (borrow && !strcmp(text, s)) {
+		e->text = s;
+		e->borrowed = true;
+		return r;
+	}
 	e->text = strdup(text);
 	if (!e->text) {
 		*why = "out of memory";
@@ -151,10 +156,22 @@ int endpoint_parse(const char *s, struct endpoint *e, const char **why)
 	return r;
 }
 
+int endpoint_parse(const char *s, struct endpoint *e, const char **why)
+{
+	return parse_text(s, e, why, false);
+}
+
+int endpoint_parse_borrow(const char *s, struct endpoint *e, const char **why)
+{
+	return parse_text(s, e, why, true);
+}
+
 void endpoint_clear(struct endpoint *e)
 {
-	free(e->text);
+	if (!e->borrowed)
+		free((char *)(uintptr_t)e->text);
 	e->text = NULL;
+	e->borrowed = false;
 }
 
 void endpoint_list_clear(struct endpoint_list *l)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "fileread.h"
+#include "prefault.h"
 
 /* The first buffer; most files read this way are a few KiB. It doubles from here. */
 #define READ_FIRST 8192
@@ -33,6 +34,7 @@ static int grow(char **buf, size_t *cap, size_t first, size_t limit)
 	p = realloc(*buf, want + 1);
 	if (!p)
 		return -ENOMEM;
+	prefault_write(p, want + 1);
 	*buf = p;
 	*cap = want;
 	return 0;

@@ -190,12 +190,15 @@ enum { DHCP_V4 = 1U << 0, DHCP_V6 = 1U << 1 };
 /*
  * An address, prefix or DNS name, with an optional port. Its text is its own (malloc'ed,
  * endpoint_clear() frees it): a list of 100,000 addresses with a name-sized buffer each was
- * most of the configuration's memory and of a large apply's page faults.
+ * most of the configuration's memory and of a large apply's page faults. A configuration's
+ * endpoint whose text is the YAML scalar as written borrows that (endpoint_parse_borrow()):
+ * the tree lives as long as the configuration, and 10,000 copies of it were 10,000 mallocs.
  */
 struct endpoint {
-	char *text;	  /* the host part as written, without the port; NULL only when cleared */
+	const char *text; /* the host part as written, without the port; NULL only when cleared */
 	bool is_addr;	  /* addr is valid; otherwise text is an FQDN to resolve */
 	bool is_wildcard; /* text is "*.domain": names below it, learned from DNS answers only */
+	bool borrowed;	  /* text is the string endpoint_parse_borrow() took, not freed */
 	struct rs_addr addr;
 	uint16_t port; /* 0: none given */
 	struct loc loc;
@@ -306,7 +309,8 @@ void config_free(struct config *cfg);
  * The configuration's identity: SHA-256 over the lower-case hex digest of each file read,
  * in load order, each followed by a newline. A shell gets the same in the main file's
  * directory with "sha256sum" of flowguard.yaml and then of every conf.d drop-in in C
- * collation order, piped through "cut -c1-64 | sha256sum".
+ * collation order, piped through "cut -c1-64 | sha256sum". Each file is hashed on the
+ * first call (ydoc_sha256()).
  */
 void config_sha256(const struct config *cfg, char hex[SHA256_HEX_LEN]);
 /* Cross-checks config against the catalog (regions, features). */
@@ -317,6 +321,8 @@ int config_validate(const struct config *cfg, const struct catalog *cat, struct 
  * in why (-ERANGE: host bits set).
  */
 int endpoint_parse(const char *s, struct endpoint *e, const char **why);
+/* The same, with e->text pointing to s when that is its text: s must outlive e. */
+int endpoint_parse_borrow(const char *s, struct endpoint *e, const char **why);
 /* Frees e's text, whatever endpoint_parse() returned; e may then be parsed again. */
 void endpoint_clear(struct endpoint *e);
 /* Clears every endpoint of l and frees its array; l is empty afterwards. */

@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "fileread.h"
+#include "prefault.h"
 #include "ynode.h"
 
 /* Every scalar key seen, by (map, text): one hash table for the whole document. */
@@ -21,6 +22,14 @@ struct builder {
 	struct ydoc *doc;
 	struct diag *d;
 	struct ynode *stack[YAML_MAX_DEPTH + 1];
+	/*
+	 * The items of the open collections, innermost last; stack[i]'s start at base[i]. A
+	 * collection gets its array in the arena once it ends, at its final size: arrays grown
+	 * by doubling in the arena left the old ones there, twice the memory of a long list.
+	 */
+	struct ynode **pending;
+	size_t base[YAML_MAX_DEPTH + 1];
+	size_t n_pending, cap_pending;
 	unsigned int depth;
 	size_t n_nodes;
 	bool failed;
@@ -42,26 +51,29 @@ struct yarena {
 #define ARENA_MIN (16 * 1024)
 #define ARENA_MAX (1024 * 1024)
 
-/* n zeroed bytes that live until ydoc_free(); NULL on OOM. */
-static void *arena_alloc(struct ydoc *doc, size_t n)
+/* n zeroed bytes aligned to align (a power of two) that live until ydoc_free(); NULL on OOM. */
+static void *arena_alloc(struct ydoc *doc, size_t n, size_t align)
 {
 	struct yarena *a = doc->arena;
-	size_t cap;
+	size_t cap, at = a ? (a->used + align - 1) & ~(align - 1) : 0;
 
-	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
-	if (!a || a->cap - a->used < n) {
+	if (!a || at > a->cap || a->cap - at < n) {
 		cap = a ? (a->cap < ARENA_MAX ? a->cap * 2 : ARENA_MAX) : ARENA_MIN;
 		if (cap < n)
 			cap = n; /* a long list's item array or a long text: a chunk of its own */
-		a = calloc(1, sizeof(*a) + cap);
+		/* Not calloc(): its zeroing would fault the pages in one by one. */
+		a = malloc(sizeof(*a) + cap);
 		if (!a)
 			return NULL;
+		prefault_write(a, sizeof(*a) + cap);
+		memset(a, 0, sizeof(*a) + cap);
 		a->cap = cap;
 		a->next = doc->arena;
 		doc->arena = a;
+		at = 0;
 	}
-	a->used += n;
-	return (char *)a->data + a->used - n;
+	a->used = at + n;
+	return (char *)a->data + at;
 }
 
 void ydoc_free(struct ydoc *doc)
@@ -74,8 +86,21 @@ void ydoc_free(struct ydoc *doc)
 		next = a->next;
 		free(a);
 	}
+	free(doc->buf);
 	free(doc->file);
 	free(doc);
+}
+
+const uint8_t *ydoc_sha256(struct ydoc *doc)
+{
+	if (!doc->hashed) {
+		sha256_buf(doc->bytes, doc->len, doc->sha256);
+		doc->hashed = true;
+		free(doc->buf);
+		doc->buf = NULL;
+		doc->bytes = NULL;
+	}
+	return doc->sha256;
 }
 
 static void mark_loc(const struct builder *b, const yaml_mark_t *m, struct loc *ret)
@@ -122,8 +147,8 @@ bad:
 
 static int attach(struct builder *b, struct ynode *n)
 {
-	struct ynode *parent;
-	struct ynode **items;
+	struct ynode **pending;
+	size_t ncap;
 
 	if (++b->n_nodes > YAML_MAX_NODES) {
 		diag_err(b->d, &n->loc, "document has more than %d nodes", YAML_MAX_NODES);
@@ -133,21 +158,32 @@ static int attach(struct builder *b, struct ynode *n)
 		b->doc->root = n;
 		return 0;
 	}
-	parent = b->stack[b->depth - 1];
-	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): depth > 0: on_start() pushed it */
-	if (parent->n == parent->cap) {
-		size_t ncap = parent->cap ? parent->cap * 2 : 8;
-
-		/* The old array stays in the arena: at most as much again as the final one. */
-		items = arena_alloc(b->doc, ncap * sizeof(*items));
-		if (!items)
+	if (b->n_pending == b->cap_pending) {
+		ncap = b->cap_pending ? b->cap_pending * 2 : 64;
+		pending = realloc(b->pending, ncap * sizeof(*pending));
+		if (!pending)
 			return -ENOMEM;
-		if (parent->n)
-			memcpy(items, parent->items, parent->n * sizeof(*items));
-		parent->items = items;
-		parent->cap = ncap;
+		b->pending = pending;
+		b->cap_pending = ncap;
 	}
-	parent->items[parent->n++] = n;
+	b->pending[b->n_pending++] = n;
+	b->stack[b->depth - 1]->n++;
+	return 0;
+}
+
+/* The collection on top of the stack is complete: its items move to the arena. */
+static int close_collection(struct builder *b)
+{
+	struct ynode *c = b->stack[--b->depth];
+	size_t first = b->base[b->depth];
+
+	b->n_pending = first;
+	if (!c->n)
+		return 0;
+	c->items = arena_alloc(b->doc, c->n * sizeof(*c->items), _Alignof(struct ynode *));
+	if (!c->items)
+		return -ENOMEM;
+	memcpy(c->items, b->pending + first, c->n * sizeof(*c->items));
 	return 0;
 }
 
@@ -218,7 +254,7 @@ static int check_duplicate_key(struct builder *b, const struct ynode *key)
 
 static struct ynode *node_new(struct builder *b, enum ynode_type type, const yaml_mark_t *m)
 {
-	struct ynode *n = arena_alloc(b->doc, sizeof(*n));
+	struct ynode *n = arena_alloc(b->doc, sizeof(*n), _Alignof(struct ynode));
 
 	if (!n)
 		return NULL;
@@ -236,7 +272,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 	n = node_new(b, YN_SCALAR, &ev->start_mark);
 	if (!n)
 		return -ENOMEM;
-	n->value = arena_alloc(b->doc, len + 1); /* zeroed: the NUL is there */
+	n->value = arena_alloc(b->doc, len + 1, 1); /* zeroed: the NUL is there */
 	if (!n->value)
 		return -ENOMEM;
 	memcpy(n->value, ev->data.scalar.value, len);
@@ -266,6 +302,7 @@ static int on_start(struct builder *b, enum ynode_type type, const yaml_event_t 
 	r = attach(b, n);
 	if (r < 0)
 		return r;
+	b->base[b->depth] = b->n_pending;
 	b->stack[b->depth++] = n;
 	return 0;
 }
@@ -283,8 +320,7 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 		return on_start(b, YN_MAP, ev);
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
-		b->depth--;
-		return 0;
+		return close_collection(b);
 	case YAML_ALIAS_EVENT:
 		mark_loc(b, &ev->start_mark, &loc);
 		diag_err(b->d, &loc, "YAML aliases ('*%s') are not supported",
@@ -386,18 +422,26 @@ static int parse_max(const char *file, const char *buf, size_t len, size_t max, 
 	r = build(&b, &p);
 	yaml_parser_delete(&p);
 	free(b.keys);
+	free(b.pending);
 	if (r < 0) {
 		ydoc_free(b.doc);
 		return r == -ENOMEM ? r : -EINVAL;
 	}
-	sha256_buf(buf, len, b.doc->sha256);
 	*ret = b.doc;
 	return 0;
 }
 
 int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret, struct diag *d)
 {
-	return parse_max(file, buf, len, YAML_MAX_BYTES, ret, d);
+	int r = parse_max(file, buf, len, YAML_MAX_BYTES, ret, d);
+
+	/* buf is the caller's: hashed now, while it is there. */
+	if (r == 0) {
+		(*ret)->bytes = buf;
+		(*ret)->len = len;
+		ydoc_sha256(*ret);
+	}
+	return r;
 }
 
 static const struct yimage *image_find(const char *buf, size_t len)
@@ -420,13 +464,15 @@ static int doc_from_image(const char *file, const struct yimage *im, struct ydoc
 
 	if (!doc || !(doc->file = strdup(file)))
 		goto fail;
-	sha256_buf(im->bytes, im->len, doc->sha256);
+	doc->bytes = im->bytes;
+	doc->len = im->len;
 	if (!im->n_nodes) {
 		*ret = doc;
 		return 0;
 	}
-	nodes = arena_alloc(doc, im->n_nodes * sizeof(*nodes));
-	items = arena_alloc(doc, (im->n_items ? im->n_items : 1) * sizeof(*items));
+	nodes = arena_alloc(doc, im->n_nodes * sizeof(*nodes), _Alignof(struct ynode));
+	items = arena_alloc(doc, (im->n_items ? im->n_items : 1) * sizeof(*items),
+			    _Alignof(struct ynode *));
 	if (!nodes || !items)
 		goto fail;
 	for (k = 0; k < im->n_items; k++)
@@ -440,7 +486,7 @@ static int doc_from_image(const char *file, const struct yimage *im, struct ydoc
 		n->value = in->type == YN_SCALAR ? im->strings + in->value : NULL;
 		n->plain = in->plain;
 		n->items = in->n ? &items[in->first] : NULL;
-		n->n = n->cap = in->n;
+		n->n = in->n;
 	}
 	doc->root = &nodes[0];
 	*ret = doc;
@@ -492,6 +538,12 @@ static int load_fd(int fd, const char *path, size_t max, ydoc_check_fn check, vo
 	}
 	im = len <= max ? image_find(buf, len) : NULL;
 	r = im ? doc_from_image(path, im, ret) : parse_max(path, buf, len, max, ret, d);
+	if (r == 0 && !im) {
+		(*ret)->buf = buf;
+		(*ret)->bytes = buf;
+		(*ret)->len = len;
+		return 0;
+	}
 	free(buf);
 	return r;
 }

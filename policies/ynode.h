@@ -24,14 +24,14 @@
 
 enum ynode_type { YN_SCALAR, YN_SEQ, YN_MAP };
 
+/* 40 bytes: a list of 10,000 addresses is as many nodes, and each new page costs a fault. */
 struct ynode {
-	enum ynode_type type;
 	struct loc loc;
 	char *value;	      /* YN_SCALAR: the text */
-	bool plain;	      /* YN_SCALAR: unquoted (so "null" or "123" may be typed) */
 	struct ynode **items; /* YN_SEQ: items; YN_MAP: key, value, key, value, ... */
-	size_t n;	      /* number of items (a map has n/2 pairs) */
-	size_t cap;
+	uint32_t n;	      /* number of items (a map has n/2 pairs); at most YAML_MAX_NODES */
+	enum ynode_type type : 8;
+	bool plain; /* YN_SCALAR: unquoted (so "null" or "123" may be typed) */
 };
 
 struct yarena;
@@ -41,7 +41,15 @@ struct ydoc {
 	struct ynode *root; /* NULL for an empty document */
 	/* The nodes, their item arrays and texts: freed together (texts of a yimage aside). */
 	struct yarena *arena;
-	uint8_t sha256[SHA256_LEN]; /* of the file's bytes as parsed */
+	/*
+	 * The file's bytes as parsed, kept until ydoc_sha256() hashes them: only check, status
+	 * and metrics show the hash, and hashing a 150 KB drop-in was a tenth of an apply.
+	 */
+	char *buf;	   /* owned: the bytes read from the file; NULL once hashed */
+	const char *bytes; /* buf, or an image's bytes */
+	size_t len;
+	bool hashed;
+	uint8_t sha256[SHA256_LEN]; /* valid once hashed */
 };
 
 /*
@@ -84,6 +92,8 @@ int ydoc_load(const char *path, ydoc_check_fn check, void *userdata, struct ydoc
 int ydoc_load_max(const char *path, size_t max, ydoc_check_fn check, void *userdata,
 		  struct ydoc **ret, struct diag *d);
 void ydoc_free(struct ydoc *doc);
+/* SHA-256 of the file's bytes, computed on the first call (the bytes are then freed). */
+const uint8_t *ydoc_sha256(struct ydoc *doc);
 /*
  * Refuses what another user could have written (it decides what the host may reach): a
  * file or directory not owned by root, or writable by group or others. 0 or -EPERM,

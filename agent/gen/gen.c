@@ -100,6 +100,15 @@ void gen_clear(struct gen *g)
 	memset(g, 0, sizeof(*g));
 }
 
+struct ruleset *gen_take_ruleset(struct gen *g)
+{
+	struct ruleset *rs = g->plan->rs;
+
+	g->plan->rs = NULL;
+	gen_clear(g);
+	return rs;
+}
+
 void gen_free(struct gen *g)
 {
 	if (!g)

@@ -56,6 +56,8 @@ int gen_compile(const struct gen_opts *o, struct gen *g, struct diag *d);
 int gen_build(const struct gen_opts *o, struct gen *g, struct diag *d);
 /* Frees what g holds and zeroes it. */
 void gen_clear(struct gen *g);
+/* The plan's ruleset, now the caller's; the rest of g is cleared (gen_clear()). */
+struct ruleset *gen_take_ruleset(struct gen *g);
 
 /*
  * gen_build() into a new struct gen, every diagnostic logged (errors with file:line:col).

@@ -248,7 +248,8 @@ static void print_blocked(FILE *out, const struct ynode *b)
 	for (i = 0; flows && flows->type == YN_SEQ && i < flows->n && i < TEXT_FLOWS; i++)
 		print_flow(out, flows->items[i]);
 	if (flows && flows->type == YN_SEQ && flows->n > TEXT_FLOWS)
-		fprintf(out, "  ... %zu more (flowguard status --json)\n", flows->n - TEXT_FLOWS);
+		fprintf(out, "  ... %zu more (flowguard status --json)\n",
+			(size_t)flows->n - TEXT_FLOWS);
 }
 
 /* "a.example (NXDOMAIN), b.example (timeout)": the first few names that fail. */

@@ -106,7 +106,7 @@ static void write_image(FILE *out, unsigned int k, const struct ydoc *doc, const
 	for (i = 0; i < f.n_nodes; i++) {
 		const struct ynode *n = f.nodes[i];
 
-		fprintf(out, "\t{ %d, %d, %u, %u, %zu, %zu, %zu },\n", (int)n->type,
+		fprintf(out, "\t{ %d, %d, %u, %u, %zu, %zu, %u },\n", (int)n->type,
 			n->plain ? 1 : 0, n->loc.line, n->loc.col, n->type == YN_SCALAR ? off : 0,
 			n->n ? f.first[i] : 0, n->n);
 		if (n->type == YN_SCALAR)

@@ -3,7 +3,8 @@
  * rs_addr_format() formats IPv4 by hand (inet_ntop goes through sprintf): the same text
  * as inet_ntop for every octet value in every position, and prefixes as "a/len".
  * rs_set_sort() skips sorted sets: sorted input stays as it is, unsorted input with
- * repeats comes out sorted and unique either way.
+ * repeats comes out sorted and unique either way. A long scattered set comes out sorted with
+ * each element whole (it is sorted by index, then moved along the permutation's cycles).
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -94,11 +95,47 @@ static void test_sort(void **state)
 	ruleset_free(rs);
 }
 
+/* 4,000 IPv6 addresses in a scattered order, each twice, the comment naming its address. */
+static void test_sort_long(void **state)
+{
+	struct ruleset *rs = ruleset_new("t");
+	struct rs_elem e = { 0 };
+	char text[64], want[64];
+	struct rs_set *s;
+	size_t i, n = 4000;
+
+	(void)state;
+	assert_non_null(rs);
+	s = ruleset_add_set(rs, "l", AF_INET6, 0);
+	assert_non_null(s);
+	for (i = 0; i < 2 * n; i++) {
+		/* 2477 is prime to n: i * 2477 mod n visits every index once per n steps. */
+		snprintf(text, sizeof(text), "2001:db8::%zx:%zx", (i * 2477 % n) >> 8,
+			 (i * 2477 % n) & 0xff);
+		assert_int_equal(rs_addr_parse(text, &e.addr), 0);
+		e.comment = text;
+		assert_int_equal(rs_set_add_elem(s, &e), 0);
+	}
+	rs_set_sort(s);
+	assert_int_equal(s->n_elems, n);
+	for (i = 0; i < n; i++) {
+		if (i)
+			assert_true(rs_addr_cmp(&s->elems[i - 1].addr, &s->elems[i].addr) < 0);
+		rs_addr_format(&s->elems[i].addr, want, sizeof(want));
+		assert_non_null(s->elems[i].comment);
+		assert_int_equal(rs_addr_parse(s->elems[i].comment, &e.addr), 0);
+		rs_addr_format(&e.addr, text, sizeof(text));
+		assert_string_equal(text, want);
+	}
+	ruleset_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_v4),
 		cmocka_unit_test(test_sort),
+		cmocka_unit_test(test_sort_long),
 	};
 
 	return cmocka_run_group_tests_name("addr", tests, NULL, NULL);

@@ -88,16 +88,18 @@ static void test_lengths(void **state)
 
 static void test_config(void **state)
 {
-	struct ydoc a = { 0 }, b = { 0 }, *docs[2] = { &a, &b };
+	struct ydoc a = { .bytes = "mode: audit\n", .len = 12 };
+	struct ydoc b = { .bytes = "allow: []\n", .len = 10 }, *docs[2] = { &a, &b };
 	struct config cfg = { .docs = docs, .n_docs = 2 };
 	char ha[SHA256_HEX_LEN], hb[SHA256_HEX_LEN], lines[2 * SHA256_HEX_LEN + 1],
 		want[SHA256_HEX_LEN], got[SHA256_HEX_LEN];
+	uint8_t da[SHA256_LEN], db[SHA256_LEN];
 
 	(void)state;
-	sha256_buf("mode: audit\n", 12, a.sha256);
-	sha256_buf("allow: []\n", 10, b.sha256);
-	sha256_hex(a.sha256, ha);
-	sha256_hex(b.sha256, hb);
+	sha256_buf("mode: audit\n", 12, da);
+	sha256_buf("allow: []\n", 10, db);
+	sha256_hex(da, ha);
+	sha256_hex(db, hb);
 	snprintf(lines, sizeof(lines), "%s\n%s\n", ha, hb);
 	hex_of(lines, strlen(lines), want);
 	config_sha256(&cfg, got);
