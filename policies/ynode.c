@@ -174,9 +174,13 @@ static int attach(struct builder *b, struct ynode *n)
 /* The collection on top of the stack is complete: its items move to the arena. */
 static int close_collection(struct builder *b)
 {
-	struct ynode *c = b->stack[--b->depth];
-	size_t first = b->base[b->depth];
+	struct ynode *c;
+	size_t first;
 
+	if (!b->depth) /* an end without a start: libyaml never sends one */
+		return -EINVAL;
+	c = b->stack[--b->depth];
+	first = b->base[b->depth];
 	b->n_pending = first;
 	if (!c->n)
 		return 0;
