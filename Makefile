@@ -186,18 +186,19 @@ check:
 
 check-parts: check-root check-fleet check-unit check-cli check-fuzz analyze format-check
 
-# The root suites: check-e2e runs beside the chain check-netns -> check-asan -> check-system
-# (most of e2e's time is waiting for the agent's events, not CPU). check-netns and ASan's
-# netns run never overlap: two t_nflog.sh at once in different network namespaces both
-# read none of their burst. ASan's build starts with them. check-fleet runs beside all of
-# them (its agents run in the containers' network namespaces).
+# The root suites: check-e2e and check-system run beside the chain check-netns -> check-asan
+# (e2e's time is mostly waiting for the agent's events; system's agent runs in a container
+# of its own). check-netns and ASan's netns run never overlap: two t_nflog.sh at once in
+# different network namespaces both read none of their burst. ASan's build starts with
+# them. check-fleet runs beside all of them (its agents run in the containers' network
+# namespaces).
 check-root: flowguard tests/e2e/clockshim.so netns-tools
 	@$(MAKE) --no-print-directory asan-build & asan=$$!; \
-	$(MAKE) --no-print-directory check-e2e & e2e=$$!; rc=0; \
+	$(MAKE) --no-print-directory check-e2e & e2e=$$!; \
+	$(MAKE) --no-print-directory check-system & sys=$$!; rc=0; \
 	$(MAKE) --no-print-directory check-netns || rc=1; \
-	wait $$asan; \
-	for t in check-asan check-system; do $(MAKE) --no-print-directory $$t || rc=1; done; \
-	wait $$e2e || rc=1; \
+	wait $$asan; $(MAKE) --no-print-directory check-asan || rc=1; \
+	wait $$e2e || rc=1; wait $$sys || rc=1; \
 	exit $$rc
 
 check-unit: $(UNIT_BIN)
