@@ -180,10 +180,16 @@ CHECK_JOBS ?= $(shell echo $$(($$(nproc) * 2)))
 check:
 	@if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && ! sudo -v; then \
 		export FG_SUDO=no; fi; \
-	run=$$$$; $(MAKE) --no-print-directory -k $(if $(filter -j%,$(MAKEFLAGS)),,-j$(CHECK_JOBS)) \
-		FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) ANALYZE_MODE=quick CHECK_RUN=$$run check-parts; \
+	j=$(if $(filter -j%,$(MAKEFLAGS)),,-j$(CHECK_JOBS)); run=$$$$; \
+	$(MAKE) --no-print-directory $$j $(CHECK_FIRST) || exit 1; \
+	$(MAKE) --no-print-directory -k $$j FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) ANALYZE_MODE=quick \
+		CHECK_RUN=$$run check-parts; \
 	rc=$$?; rm -rf build/deb-check.$$run build/deb-check.$$run.lock; exit $$rc
 
+# What the root suites start from is built first, with every core: otherwise clang-tidy
+# and the sanitized builds take the job slots, and e2e (the longest part, mostly waiting)
+# starts minutes late.
+CHECK_FIRST := flowguard tests/e2e/clockshim.so netns-tools
 check-parts: check-root check-fleet check-unit check-cli check-fuzz analyze format-check
 
 # The root suites: check-e2e and check-system run beside the chain check-netns -> check-asan
