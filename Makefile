@@ -181,15 +181,21 @@ check:
 	@if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && ! sudo -v; then \
 		export FG_SUDO=no; fi; \
 	j=$(if $(filter -j%,$(MAKEFLAGS)),,-j$(CHECK_JOBS)); run=$$$$; \
-	$(MAKE) --no-print-directory $$j $(CHECK_FIRST) || exit 1; \
+	$(MAKE) --no-print-directory $$j CHECK_RUN=$$run $(CHECK_FIRST) check-deb || exit 1; \
 	$(MAKE) --no-print-directory -k $$j FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) ANALYZE_MODE=quick \
 		CHECK_RUN=$$run check-parts; \
-	rc=$$?; rm -rf build/deb-check.$$run build/deb-check.$$run.lock; exit $$rc
+	rc=$$?; rm -rf build/deb-check.$$run build/deb-check.$$run.lock build/deb-check.$$run.log; \
+	exit $$rc
 
-# What the root suites start from is built first, with every core: otherwise clang-tidy
-# and the sanitized builds take the job slots, and e2e (the longest part, mostly waiting)
-# starts minutes late.
+# What the root suites start from is built first, with every core, and the .deb of the
+# booted tests beside it: otherwise clang-tidy and the sanitized builds take the job slots,
+# and e2e (the longest part, mostly waiting) and check-fleet start minutes late. A failed
+# .deb build is left to the booted tests to report (they try once more).
 CHECK_FIRST := flowguard tests/e2e/clockshim.so netns-tools
+.PHONY: check-deb
+check-deb:
+	$(if $(CHECK_RUN),,$(error check-deb is a step of make check (CHECK_RUN unset)))
+	-@$(call deb_once,$(DEB_SHARED)) >$(DEB_SHARED).log 2>&1
 check-parts: check-root check-fleet check-unit check-cli check-fuzz analyze format-check
 
 # The root suites: check-e2e and check-system run beside the chain check-netns -> check-asan
@@ -323,12 +329,13 @@ deb:
 # output is shown only when it fails. SCRIPT runs on a line of its own: "make -n" runs
 # every line that calls make.
 DEB_SHARED = $(if $(CHECK_RUN),build/deb-check.$(CHECK_RUN))
+# $(call deb_once,DIR): make deb into DIR unless DIR/.built says it was, under DIR.lock.
+deb_once = flock $(1).lock sh -c 'test -e "$$1/.built" || \
+	{ $(MAKE) --no-print-directory deb DEB_DIR="$$1" && touch "$$1/.built"; }' sh $(1)
 define booted_check
 	@d=build/$(1).$$PPID; rm -rf $$d; mkdir -p $$d; debd=$(or $(DEB_SHARED),$$d); \
 	./tests/lib/rootfs.sh >$$d.fs 2>&1 & fs=$$!; \
-	flock $$debd.lock sh -c 'test -e "$$1/.built" || \
-		{ $(MAKE) --no-print-directory deb DEB_DIR="$$1" && touch "$$1/.built"; }' \
-		sh $$debd >$$d.log 2>&1; deb=$$?; \
+	$(call deb_once,$$debd) >$$d.log 2>&1; deb=$$?; \
 	wait $$fs; fs=$$?; cat $$d.fs; rm -f $$d.fs $$d.lock; \
 	if [ $$deb -ne 0 ]; then tail -40 $$d.log; \
 		echo "$(1): 0 passed, 1 failed (make deb; see $$d.log)"; rm -rf $$d; exit 1; fi; \
