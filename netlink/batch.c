@@ -61,25 +61,30 @@ static int reserve(struct nl_batch *b)
 	size_t ncap;
 	char *p;
 
-	if (b->cap - b->len >= BATCH_MSG_ROOM)
-		return 0;
-	ncap = b->cap ? b->cap * 2 : 4 * BATCH_MSG_ROOM;
-	while (ncap - b->len < BATCH_MSG_ROOM)
-		ncap *= 2;
+	if (b->cap - b->len < BATCH_MSG_ROOM) {
+		ncap = b->cap ? b->cap * 2 : 4 * BATCH_MSG_ROOM;
+		while (ncap - b->len < BATCH_MSG_ROOM)
+			ncap *= 2;
+		p = malloc(ncap);
+		if (!p)
+			return -ENOMEM;
+		if (b->len)
+			memcpy(p, b->buf, b->len);
+		free(b->buf);
+		b->buf = p;
+		b->cap = ncap;
+		b->zeroed = b->len;
+	}
 	/*
-	 * Attribute padding is never written: zeroed memory, so no stale heap bytes are
-	 * sent. calloc, not realloc + memset: a buffer this large comes fresh from mmap,
-	 * whose pages are zero already and cost nothing until a message lands in them;
-	 * zeroing 512 KiB by hand was a sixth of a small apply's instructions.
+	 * Attribute padding is never written, so the room a message may use is zeroed first:
+	 * no stale heap bytes are sent. Only that room, not the whole buffer: the buffer is
+	 * mostly reused heap, and calloc() zeroed all 512 KiB of it for a 190 KiB batch of
+	 * 10,000 elements, each first write to a page costly on these VMs.
 	 */
-	p = calloc(1, ncap);
-	if (!p)
-		return -ENOMEM;
-	if (b->len)
-		memcpy(p, b->buf, b->len);
-	free(b->buf);
-	b->buf = p;
-	b->cap = ncap;
+	if (b->zeroed < b->len + BATCH_MSG_ROOM) {
+		memset(b->buf + b->zeroed, 0, b->len + BATCH_MSG_ROOM - b->zeroed);
+		b->zeroed = b->len + BATCH_MSG_ROOM;
+	}
 	return 0;
 }
 
