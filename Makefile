@@ -183,7 +183,7 @@ check:
 	j=$(if $(filter -j%,$(MAKEFLAGS)),,-j$(CHECK_JOBS)); run=$$$$; \
 	$(MAKE) --no-print-directory $$j CHECK_RUN=$$run $(CHECK_FIRST) check-deb || exit 1; \
 	$(MAKE) --no-print-directory -k $$j FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) ANALYZE_MODE=quick \
-		CHECK_RUN=$$run check-parts; \
+		E2E_JOBS=2 CHECK_RUN=$$run check-parts; \
 	rc=$$?; rm -rf build/deb-check.$$run build/deb-check.$$run.lock build/deb-check.$$run.log; \
 	exit $$rc
 
@@ -228,8 +228,11 @@ check-cli: $(FG)
 check-netns: $(FG) netns-tools
 	@cd $(RUN_DIR) && NETNS_TOOLS=$(CURDIR)/$(B)/tests/netns ./tests/netns/run.sh $(T)
 
+# E2E_JOBS lanes at once (make check: 2; each test has namespaces of its own and mostly
+# waits for the agent's timers).
+E2E_JOBS ?= 1
 check-e2e: flowguard tests/e2e/clockshim.so
-	@./tests/e2e/run.sh $(T)
+	@E2E_JOBS=$(E2E_JOBS) ./tests/e2e/run.sh $(T)
 
 # The same with every core kept busy by unrelated work (tests/e2e/under-load.sh).
 check-e2e-load: flowguard tests/e2e/clockshim.so
