@@ -37,7 +37,7 @@ struct nl_batch_obj {
 struct nl_batch {
 	char *buf;
 	size_t len, cap;
-	size_t zeroed; /* buf[len, zeroed) is zero: the room the next message may use */
+	size_t zeroed;	    /* buf[len, zeroed) is zero: the room the next message may use */
 	uint32_t seq_first; /* BATCH_BEGIN's seq; every other message follows it */
 	uint32_t seq_next;
 	unsigned int n_acks; /* messages sent with NLM_F_ACK: one ACK each */
