@@ -12,6 +12,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
+. "$TOP/tests/lib/unbound.sh"
 if [ "$(id -u)" -ne 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
 	echo "bench: needs root, unshare -n and nft (run scripts/setup.sh)" >&2
 	exit 1
@@ -72,21 +73,9 @@ fresh_ns() {
 # local-data lines for bench.test.
 dns_up() {
 	{
+		unbound_head 127.0.0.1@5399 5399 127.0.0.0/8 yes
 		cat <<-EOC
-		server:
-		    interface: 127.0.0.1@5399
-		    port: 5399
-		    do-daemonize: no
-		    username: ""
-		    chroot: ""
-		    directory: "$T"
-		    pidfile: ""
-		    use-syslog: no
-		    logfile: ""
 		    verbosity: 0
-		    do-not-query-localhost: yes
-		    access-control: 127.0.0.0/8 allow
-		    module-config: "iterator"
 		    local-zone: "." redirect
 		    local-data: ". 3600 IN A 10.97.0.1"
 		    local-zone: "bench.test." static

@@ -10,6 +10,7 @@ CATALOG=$TOP/policies/catalog/swp.yaml
 HELPER=$TOP/tests/e2e/helper.py
 NFTWATCH=$TOP/tests/e2e/nftwatch.py
 PY=/usr/bin/python3
+. "$TOP/tests/lib/unbound.sh"
 [ -x "$PY" ] || PY=python3
 C=fge2e-c-$$
 P=fge2e-p-$$
@@ -106,27 +107,6 @@ topo_up() {
 	ip netns exec "$P" "$PY" "$HELPER" listen 8080 9090 >/dev/null 2>&1 &
 	BG="$BG $!"
 	wait_for 5 'inc "$PY" "$HELPER" connect 10.99.0.2 8080 0.2' || return 1
-}
-
-# unbound_head INTERFACE PORT CLIENTS NOT_LOCALHOST: the "server:" lines every unbound of
-# these tests starts with (in the foreground, in $T, logging to stderr); CLIENTS: the net
-# it answers; NOT_LOCALHOST: its do-not-query-localhost (no: it asks a stub zone there).
-unbound_head() {
-	cat <<-EOC
-	server:
-	    interface: $1
-	    port: $2
-	    do-daemonize: no
-	    username: ""
-	    chroot: ""
-	    directory: "$T"
-	    pidfile: ""
-	    use-syslog: no
-	    logfile: ""
-	    do-not-query-localhost: $4
-	    access-control: $3 allow
-	    module-config: "iterator"
-	EOC
 }
 
 # unbound on 127.0.0.1:5399 in the client namespace. Every name outside local-data is

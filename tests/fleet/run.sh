@@ -387,13 +387,16 @@ check "fg1: reloaded, never restarted (same agent pid $PID1)" test "$(mainpid 1)
 check "fg1: ingress enforced now (lockout guard passed and disarmed)" eval \
 	'table 1 | grep -q "type filter hook input priority filter; policy drop;" &&
 	! c 1 systemctl is-active -q flowguard-ansible-guard.timer'
-sleep 0.3
+# The watcher has seen every host's final state (it samples every 0.2 s) before it stops.
+for i in $HOSTS; do eval "NEW$i=$(check_sha "$i")"; done
+seen_final() { grep -Eq "^[0-9.]+ $1 $2 $3 1 ?$" "$WORK/timeline"; }
+check "the watcher saw each host's final state" wait_for 10 eval \
+	'seen_final 1 enforce "$NEW1" && seen_final 2 enforce "$NEW2" && seen_final 3 audit "$NEW3"'
 kill "$WATCHER" && wait "$WATCHER" 2>/dev/null
 WATCHER=
 # Each wave converged in the metrics before the next one started: the time host N first
 # shows another hash than before the run is after the time host N-1 shows its final state.
-waves=$(/usr/bin/python3 - "$WORK/timeline" "$OLD1" "$OLD2" "$OLD3" "$(check_sha 1)" "$(check_sha 2)" \
-	"$(check_sha 3)" <<'EOF'
+waves=$(/usr/bin/python3 - "$WORK/timeline" "$OLD1" "$OLD2" "$OLD3" "$NEW1" "$NEW2" "$NEW3" <<'EOF'
 import sys
 lines = [l.split() for l in open(sys.argv[1])]
 old = dict(zip("123", sys.argv[2:5]))
