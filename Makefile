@@ -164,11 +164,13 @@ endif
 # build/asan's objects serve check-asan and the fuzz targets, which make check builds at
 # the same time from two makes: one of them builds everything under the lock, the other
 # then finds it done.
-ASAN_MAKE = flock build/asan.lock $(MAKE) --no-print-directory VARIANT=asan test-bins fuzz-bins
 fuzz-bins: $(FUZZ_BIN)
 
-fuzz:
-	+@mkdir -p build && $(ASAN_MAKE)
+asan-build:
+	+@mkdir -p build && flock build/asan.lock \
+		$(MAKE) --no-print-directory VARIANT=asan test-bins fuzz-bins
+
+fuzz: asan-build
 
 # ---- Tests ------------------------------------------------------------------------------
 # make check runs every part, in parallel as far as is safe, then fails if any part failed;
@@ -246,8 +248,6 @@ check-fuzz: fuzz
 # The unit, CLI and netns suites again, built with ASan + UBSan into build/asan (kept
 # between runs: only what changed is rebuilt); any sanitizer report fails its test.
 ASAN_VIEW := build/asan/view
-asan-build:
-	+@mkdir -p build && $(ASAN_MAKE)
 
 check-asan: asan-build
 	@rm -rf $(ASAN_VIEW) && mkdir -p $(ASAN_VIEW) && \
