@@ -294,7 +294,7 @@ static int set_udata(struct nftnl_set *s, const struct rs_set *set)
 	return r < 0 ? -ENOMEM : 0;
 }
 
-/* set NAME { type ipv4_addr; flags interval,timeout; comment "..." } */
+/* set NAME { type ipv4_addr; flags interval,timeout; size 16384; comment "..." } */
 static struct nftnl_set *set_obj(struct nl_batch *b, uint16_t type, const char *table,
 				 const struct rs_set *set)
 {
@@ -318,6 +318,8 @@ static struct nftnl_set *set_obj(struct nl_batch *b, uint16_t type, const char *
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, v4 ? NFT_TYPE_IPADDR : NFT_TYPE_IP6ADDR);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, v4 ? 4 : 16);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, b->set_id++);
+	if (set->size)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, set->size);
 	if (set_udata(s, set) == 0)
 		return s;
 out_free:

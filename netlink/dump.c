@@ -209,6 +209,8 @@ static int set_from(void *obj, void *data)
 			    ktype == NFT_TYPE_IP6ADDR ? AF_INET6 : AF_INET, flags);
 	if (!s)
 		return -ENOMEM;
+	if (nftnl_set_is_set(ns, NFTNL_SET_DESC_SIZE))
+		s->size = nftnl_set_get_u32(ns, NFTNL_SET_DESC_SIZE);
 	ud = nftnl_set_get_data(ns, NFTNL_SET_USERDATA, &len);
 	if (expr_udata_get_comment(ud, len, NFTNL_UDATA_SET_COMMENT, &s->comment) < 0)
 		return -ENOMEM;

@@ -119,6 +119,8 @@ static void put_set(FILE *out, const struct rs_set *s, const struct rs_print_hoo
 		fprintf(out, "\t\tflags %s%s%s\n", s->flags & RS_SET_INTERVAL ? "interval" : "",
 			(s->flags & RS_SET_INTERVAL) && (s->flags & RS_SET_TIMEOUT) ? "," : "",
 			s->flags & RS_SET_TIMEOUT ? "timeout" : "");
+	if (s->size)
+		fprintf(out, "\t\tsize %u\n", s->size);
 	if (s->comment) {
 		fputs("\t\tcomment ", out);
 		put_quoted(out, s->comment);

@@ -36,6 +36,7 @@ static int copy_set(struct ruleset *dst, const struct rs_set *s, unsigned int fl
 	if (!n || rs_strset(&n->comment, s->comment) < 0 || rs_strset(&n->origin, s->origin) < 0)
 		return -ENOMEM;
 	n->dynamic = s->dynamic;
+	n->size = s->size;
 	if (clean_str(&n->comment) < 0)
 		return -ENOMEM;
 	if (s->dynamic && (flags & RSCMP_DROP_DYNAMIC_ELEMS))
@@ -114,7 +115,8 @@ struct ruleset *rscmp_canonical(const struct ruleset *rs, unsigned int flags)
 
 bool rscmp_set_shape_equal(const struct rs_set *a, const struct rs_set *b)
 {
-	return a->family == b->family && a->flags == b->flags && same_str(a->comment, b->comment);
+	return a->family == b->family && a->flags == b->flags && a->size == b->size &&
+	       same_str(a->comment, b->comment);
 }
 
 bool rscmp_chain_shape_equal(const struct rs_chain *a, const struct rs_chain *b)

@@ -58,6 +58,7 @@ struct rs_set {
 	char *comment;
 	char *origin; /* policy item that made it ("file:line:col (id)"), for error mapping */
 	bool dynamic; /* filled from DNS at run time; plan prints it empty */
+	uint32_t size; /* nft's "size N": the kernel's element limit; 0 = none (rs_set_fit_size()) */
 	struct rs_elem *elems;
 	size_t n_elems, cap_elems;
 };
@@ -166,6 +167,11 @@ bool rs_addr_covers(const struct rs_addr *a, const struct rs_addr *b);
  * 10.0.0.0/8): an interval set refuses overlapping elements.
  */
 void rs_set_drop_covered(struct rs_set *set);
+/*
+ * Gives a large static hash set its size (see RS_SET_SIZED_MIN); other sets get none. Called
+ * once the set holds its final elements.
+ */
+void rs_set_fit_size(struct rs_set *set);
 
 /*
  * Parses "192.0.2.1", "2001:db8::/32", "10.0.0.0/8" into *ret. 0 on success; -EINVAL if

@@ -344,6 +344,7 @@ static void static_sets_finish(struct ruleset *rs)
 		rs_set_drop_covered(s);
 		if (set_hosts_only(s))
 			s->flags &= ~RS_SET_INTERVAL;
+		rs_set_fit_size(s);
 	}
 }
 

@@ -180,6 +180,8 @@ static void add_set_shape(struct line *l, const struct rs_set *s)
 	    s->flags & RS_SET_INTERVAL ? "interval" : "",
 	    (s->flags & RS_SET_INTERVAL) && (s->flags & RS_SET_TIMEOUT) ? "," : "",
 	    s->flags & RS_SET_TIMEOUT ? "timeout" : "", s->comment ? s->comment : "");
+	if (s->size)
+		add(l, ", size %u", s->size);
 }
 
 static const char *verdict(enum rs_verdict v)
