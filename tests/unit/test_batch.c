@@ -202,6 +202,63 @@ static void test_interval_elems(void **state)
 	ruleset_free(rs);
 }
 
+/* A static set of n single addresses 10.0.x.y; its size as rs_set_fit_size() gives it. */
+static uint32_t fitted(struct ruleset *rs, const char *name, size_t n, unsigned int flags)
+{
+	struct rs_set *s = ruleset_add_set(rs, name, AF_INET, flags);
+	struct rs_elem e = { .addr = { .family = AF_INET, .prefix = 32, .addr = { 10 } } };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		e.addr.addr[2] = (uint8_t)(i >> 8);
+		e.addr.addr[3] = (uint8_t)i;
+		assert_int_equal(rs_set_add_elem(s, &e), 0);
+	}
+	rs_set_fit_size(s);
+	return s->size;
+}
+
+/*
+ * Sizes: none below 1,024 addresses, for interval and DNS-fed sets; else twice the
+ * addresses as a power of two. NEWSET carries the size, and only then.
+ */
+static void test_set_size(void **state)
+{
+	struct ruleset *rs = ruleset_new("flowguard");
+	struct txn_opts o = { 0 };
+	struct nl_batch *b = batch_new(1);
+	const struct nlmsghdr *nlh;
+	struct nftnl_set *s;
+	const char *name;
+	int len, seen = 0;
+
+	(void)state;
+	assert_int_equal(fitted(rs, "small", 1023, 0), 0);
+	assert_int_equal(fitted(rs, "edge", 1024, 0), 2048);
+	assert_int_equal(fitted(rs, "odd", 1025, 0), 4096);
+	assert_int_equal(fitted(rs, "big", 10000, 0), 32768);
+	assert_int_equal(fitted(rs, "ranges", 2000, RS_SET_INTERVAL), 0);
+	assert_int_equal(fitted(rs, "dns", 2000, RS_SET_TIMEOUT), 0);
+	assert_int_equal(txn_build(b, NULL, rs, &o), 0);
+	len = (int)b->len;
+	for (nlh = (void *)b->buf; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		if (msg_type(nlh) != NFT_MSG_NEWSET)
+			continue;
+		s = nftnl_set_alloc();
+		assert_int_equal(nftnl_set_nlmsg_parse(nlh, s), 0);
+		name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+		assert_int_equal(nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE),
+				 !strcmp(name, "edge") || !strcmp(name, "odd") || !strcmp(name, "big"));
+		if (!strcmp(name, "big"))
+			assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE), 32768);
+		nftnl_set_free(s);
+		seen++;
+	}
+	assert_int_equal(seen, 6);
+	batch_free(b);
+	ruleset_free(rs);
+}
+
 /*
  * A DNS-fed element as libnftnl reads it back: key, timeout, expiration (refresh only)
  * and the comment; a DELSETELEM carries the key alone.
@@ -361,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_framing),	       cmocka_unit_test(test_rules_round_trip),
 		cmocka_unit_test(test_interval_elems), cmocka_unit_test(test_split),
 		cmocka_unit_test(test_plan_in_place),  cmocka_unit_test(test_elem_attrs),
+		cmocka_unit_test(test_set_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
