@@ -56,8 +56,8 @@ struct rs_set {
 	uint8_t family; /* AF_INET: type ipv4_addr; AF_INET6: type ipv6_addr */
 	unsigned int flags;
 	char *comment;
-	char *origin; /* policy item that made it ("file:line:col (id)"), for error mapping */
-	bool dynamic; /* filled from DNS at run time; plan prints it empty */
+	char *origin;  /* policy item that made it ("file:line:col (id)"), for error mapping */
+	bool dynamic;  /* filled from DNS at run time; plan prints it empty */
 	uint32_t size; /* nft's "size N": the kernel's element limit; 0 = none (rs_set_fit_size()) */
 	struct rs_elem *elems;
 	size_t n_elems, cap_elems;

@@ -248,7 +248,8 @@ static void test_set_size(void **state)
 		assert_int_equal(nftnl_set_nlmsg_parse(nlh, s), 0);
 		name = nftnl_set_get_str(s, NFTNL_SET_NAME);
 		assert_int_equal(nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE),
-				 !strcmp(name, "edge") || !strcmp(name, "odd") || !strcmp(name, "big"));
+				 !strcmp(name, "edge") || !strcmp(name, "odd") ||
+					 !strcmp(name, "big"));
 		if (!strcmp(name, "big"))
 			assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE), 32768);
 		nftnl_set_free(s);
