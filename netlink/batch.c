@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * IR -> libnftnl objects -> one contiguous nf_tables batch. Each message gets NLM_F_ACK and
- * its own seq, recorded with the IR object it came from.
+ * IR -> libnftnl objects -> one contiguous nf_tables batch. Each message gets its own seq,
+ * recorded with the IR object it came from; the last one before BATCH_END gets NLM_F_ACK.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -105,13 +105,12 @@ static int add_obj(struct nl_batch *b, const struct nl_batch_obj *o)
 	return 0;
 }
 
-/* Starts an nf_tables message for the inet family, always with NLM_F_ACK. */
+/* Starts an nf_tables message for the inet family. */
 static struct nlmsghdr *msg_start(struct nl_batch *b, uint16_t type, uint16_t flags)
 {
 	if (reserve(b) < 0)
 		return NULL;
-	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET, flags | NLM_F_ACK,
-				     b->seq_next++);
+	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET, flags, b->seq_next++);
 }
 
 /* Commits the message to the buffer and records which object it is. */
@@ -119,8 +118,9 @@ static int msg_end(struct nl_batch *b, struct nlmsghdr *nlh, struct nl_batch_obj
 {
 	o->seq = nlh->nlmsg_seq;
 	o->type = nlh->nlmsg_type & 0xff;
+	b->last = b->len;
+	b->n_msgs++;
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	b->n_acks++;
 	return add_obj(b, o);
 }
 
@@ -215,10 +215,21 @@ int batch_begin(struct nl_batch *b, bool with_genid, uint32_t genid)
 	return add_obj(b, &o);
 }
 
+/*
+ * The kernel runs a batch inside our sendto() and answers every message that fails; an ACK
+ * asked of the last message tells that it ran to the end. One answer to read instead of one
+ * per message (each a poll() and a recvmsg(): a tenth of apply of the catalog's table).
+ */
 int batch_end(struct nl_batch *b)
 {
 	struct nlmsghdr *nlh;
 
+	if (b->n_msgs) {
+		nlh = (struct nlmsghdr *)(b->buf + b->last);
+		nlh->nlmsg_flags |= NLM_F_ACK;
+		b->seq_acked = nlh->nlmsg_seq;
+		b->n_acks = 1;
+	}
 	nlh = batch_marker(b, NFNL_MSG_BATCH_END);
 	if (!nlh)
 		return -ENOMEM;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The one place that sends and receives. A batch is one sendmsg; the kernel processes it
- * inside that call, so every ACK is queued when it returns, and we read until each message
- * has been answered (the genid check and a failed commit answer on BATCH_BEGIN's seq).
+ * inside that call, so every answer is queued when it returns: an error for each message
+ * that failed and the ACK of the last one (the genid check and a failed commit answer on
+ * BATCH_BEGIN's seq). We read until the ACK came, then whatever else is queued.
  */
 #include <errno.h>
 #include <poll.h>
@@ -25,7 +26,7 @@
 struct acks {
 	struct nl_batch *b;
 	uint32_t portid;
-	unsigned int answered; /* inner messages ACKed or refused */
+	bool acked;	       /* the last message answered: the batch ran to its end */
 	bool begin_failed;     /* the kernel refused the batch as a whole */
 	bool foreign;	       /* a reply with a wrong seq or portid */
 	struct nft_error *err;
@@ -100,8 +101,8 @@ static void on_ack(struct acks *st, const struct nlmsghdr *nlh)
 		o->err = me->error;
 	if (seq == st->b->seq_first)
 		st->begin_failed = true;
-	else
-		st->answered++;
+	else if (seq == st->b->seq_acked)
+		st->acked = true;
 }
 
 static void walk(struct acks *st, const char *buf, size_t len)
@@ -141,8 +142,8 @@ static int drain_acks(struct nft_ctx *ctx, struct acks *st)
 	int r;
 
 	for (;;) {
-		/* A refused BATCH_BEGIN (genid, commit) may be followed by the per-message ACKs. */
-		r = wait_readable(ctx, st->answered < st->b->n_acks && !st->begin_failed && !lost);
+		/* A refused BATCH_BEGIN (genid, commit) may be followed by other answers. */
+		r = wait_readable(ctx, st->b->n_acks && !st->acked && !st->begin_failed && !lost);
 		if (r <= 0)
 			break;
 		n = mnl_socket_recvfrom(ctx->nl, ctx->buf, ctx->buf_len);

@@ -12,9 +12,10 @@
 #define TALK_TIMEOUT_MS 5000
 
 /*
- * Sends the whole batch with one sendmsg and drains every ACK: checks portid and that each
- * seq lies within the batch, parses extended ACKs and maps the first error to its object;
- * every message's answer is also stored in its nl_batch_obj.err.
+ * Sends the whole batch with one sendmsg and drains the answers (errors, and the ACK of the
+ * last message): checks portid and that each seq lies within the batch, parses extended
+ * ACKs and maps the first error to its object; each error is also stored in its message's
+ * nl_batch_obj.err (0: the message ran).
  * 0 or -errno (-ERESTART: the generation id changed; -ENOBUFS: ACKs were lost, so the
  * outcome is unknown; -EPROTO: a reply that is not ours).
  */
