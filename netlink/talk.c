@@ -26,9 +26,9 @@
 struct acks {
 	struct nl_batch *b;
 	uint32_t portid;
-	bool acked;	       /* the last message answered: the batch ran to its end */
-	bool begin_failed;     /* the kernel refused the batch as a whole */
-	bool foreign;	       /* a reply with a wrong seq or portid */
+	bool acked;	   /* the last message answered: the batch ran to its end */
+	bool begin_failed; /* the kernel refused the batch as a whole */
+	bool foreign;	   /* a reply with a wrong seq or portid */
 	struct nft_error *err;
 };
 

@@ -348,6 +348,27 @@ static void test_fault_truncated_ack(void **state)
 	assert_int_equal(run(f), -ETIMEDOUT);
 }
 
+/* Only the last message asks for an ACK: an error on it is its answer, nothing more comes. */
+static void test_fault_last_refused(void **state)
+{
+	struct talk_fixture *f = *state;
+
+	put_ack(0, 103, PORTID, -EEXIST, NULL);
+	assert_int_equal(run(f), -EEXIST);
+	assert_int_equal(f->err.seq, 103);
+}
+
+/* Errors of earlier messages and the last one's ACK, all queued at once: the first error. */
+static void test_fault_error_then_ack(void **state)
+{
+	struct talk_fixture *f = *state;
+
+	put_ack(0, 102, PORTID, -ENOENT, NULL);
+	put_ack(0, 103, PORTID, 0, NULL);
+	assert_int_equal(run(f), -ENOENT);
+	assert_int_equal(f->err.seq, 102);
+}
+
 /* ACKs in another order than sent, all inside the batch: that is fine. */
 static void test_fault_reordered_acks(void **state)
 {
@@ -448,6 +469,8 @@ int main(void)
 		T(test_enobufs),
 		T(test_genid_refused),
 		T(test_missing_acks),
+		T(test_fault_last_refused),
+		T(test_fault_error_then_ack),
 		T(test_fault_eperm_apply),
 		T(test_fault_ebusy_apply),
 		T(test_fault_enomem_apply),
