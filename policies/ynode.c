@@ -307,7 +307,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 	memcpy(n->value, ev->data.scalar.value, len);
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	/* Only an escape in a double-quoted string makes one: libyaml refuses a raw NUL. */
-	if (ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE && memchr(n->value, '\0', len)) {
+	if (ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE &&
+	    memchr(n->value, '\0', len)) {
 		diag_err(b->d, &n->loc, "NUL byte in a string");
 		return -EINVAL;
 	}

@@ -62,7 +62,7 @@ static void test_other_spellings(void **state)
 	static const struct {
 		const char *s;
 		int r;
-		const char *text; /* NULL: refused */
+		const char *text;    /* NULL: refused */
 		unsigned int prefix; /* 0: a name */
 		uint16_t port;
 	} cases[] = {
