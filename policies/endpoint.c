@@ -172,7 +172,7 @@ static int parse_text(const char *s, struct endpoint *e, const char **why, bool 
 	if (parse_plain_v4(s, &e->addr)) {
 		e->is_addr = true;
 	} else {
-		buf[0] = '\0';
+		memset(buf, 0, sizeof(buf));
 		r = parse_into(s, e, buf, why);
 		text = buf;
 	}
