@@ -134,16 +134,50 @@ static int parse_into(const char *s, struct endpoint *e, char *text, const char 
 	return 0;
 }
 
+/*
+ * A single IPv4 address written as rs_addr_format() writes it (decimal octets, no leading
+ * zeros), most of a long list: its text is s itself, so it needs neither the general
+ * parse nor the formatting back to compare. false for anything else.
+ */
+static bool parse_plain_v4(const char *s, struct rs_addr *ret)
+{
+	unsigned int octet, v, digits;
+	uint8_t b[4];
+
+	for (octet = 0; octet < 4; octet++, s++) {
+		for (v = 0, digits = 0; *s >= '0' && *s <= '9'; s++, digits++) {
+			if (digits == 3 || (digits && v == 0))
+				return false;
+			v = v * 10 + (unsigned int)(*s - '0');
+		}
+		if (!digits || v > 255 || *s != (octet == 3 ? '\0' : '.'))
+			return false;
+		b[octet] = (uint8_t)v;
+	}
+	memset(ret, 0, sizeof(*ret));
+	ret->family = AF_INET;
+	ret->prefix = 32;
+	memcpy(ret->addr, b, sizeof(b));
+	return true;
+}
+
 static int parse_text(const char *s, struct endpoint *e, const char **why, bool borrow)
 {
-	char text[ENDPOINT_TEXT_MAX] = "";
-	int r;
+	char buf[ENDPOINT_TEXT_MAX];
+	const char *text = s;
+	int r = 0;
 
 	memset(e, 0, sizeof(*e));
 	*why = NULL;
-	r = parse_into(s, e, text, why);
+	if (parse_plain_v4(s, &e->addr)) {
+		e->is_addr = true;
+	} else {
+		memset(buf, 0, sizeof(buf));
+		r = parse_into(s, e, buf, why);
+		text = buf;
+	}
 	/* Also on failure: the caller's message may quote it (the masked network). */
-	if (borrow && !strcmp(text, s)) {
+	if (borrow && (text == s || !strcmp(text, s))) {
 		e->text = s;
 		e->borrowed = true;
 		return r;

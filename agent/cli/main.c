@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/daemon/daemon.h"
 #include "agent/detect/detect.h"
@@ -577,6 +579,38 @@ static void malloc_keep_freed(void)
 	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 }
 
+#define HUGE_PAGE ((uintptr_t)2 * 1024 * 1024)
+/* The heap a command starts with: apply of 10,000 addresses uses about 4 MiB. */
+#define HEAP_START_SIZE (16 * 1024 * 1024)
+
+/*
+ * Backs a command's heap with transparent huge pages (where the kernel offers them for
+ * madvise()d memory). On these VMs (shadow page tables) the first write to each 4 KiB page
+ * costs 6-15 us even after MADV_POPULATE_WRITE; a 2 MiB page costs one fault and its
+ * zeroing, about 0.2 ms: apply of 10,000 addresses wrote some 550 fresh pages. A range can
+ * only become a huge page while none of it is mapped, so the heap starts one page below a
+ * 2 MiB boundary (malloc writes its first headers there) and is advised before malloc
+ * writes anything above it. Only a hint: without THP the pages fault one by one as before.
+ */
+static void heap_huge_pages(void)
+{
+	uintptr_t page = (uintptr_t)getpagesize(), brk0, lo, hi;
+	void *volatile first;
+
+	brk0 = (uintptr_t)sbrk(0);
+	lo = ((brk0 + page + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1)) - page;
+	if (sbrk((intptr_t)(lo - brk0)) == (void *)-1)
+		return;
+	/* malloc() grows the heap by M_TOP_PAD beyond a request, once. */
+	mallopt(M_TOP_PAD, HEAP_START_SIZE);
+	first = malloc(1);
+	hi = (uintptr_t)sbrk(0) & ~(HUGE_PAGE - 1);
+	if (hi > lo + page)
+		(void)madvise((void *)(lo + page), hi - lo - page, MADV_HUGEPAGE);
+	free(first);
+	mallopt(M_TOP_PAD, 128 * 1024); /* glibc's default */
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
@@ -585,8 +619,10 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o) < 0)
 		return EXIT_INVALID;
-	if (o.cmd->fn != cmd_run)
+	if (o.cmd->fn != cmd_run) {
+		heap_huge_pages();
 		malloc_keep_freed();
+	}
 	r = o.cmd->fn(&o, &d);
 	diag_print(&d, stderr);
 	diag_clear(&d);
