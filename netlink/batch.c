@@ -228,7 +228,6 @@ int batch_end(struct nl_batch *b)
 		nlh = (struct nlmsghdr *)(b->buf + b->last);
 		nlh->nlmsg_flags |= NLM_F_ACK;
 		b->seq_acked = nlh->nlmsg_seq;
-		b->n_acks = 1;
 	}
 	nlh = batch_marker(b, NFNL_MSG_BATCH_END);
 	if (!nlh)

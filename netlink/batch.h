@@ -40,10 +40,9 @@ struct nl_batch {
 	size_t zeroed;	    /* buf[len, zeroed) is zero: the room the next message may use */
 	uint32_t seq_first; /* BATCH_BEGIN's seq; every other message follows it */
 	uint32_t seq_next;
-	unsigned int n_msgs; /* messages between BATCH_BEGIN and BATCH_END */
+	unsigned int n_msgs; /* messages between BATCH_BEGIN and BATCH_END; 0: nothing to send */
 	size_t last;	     /* offset of the last of them */
-	unsigned int n_acks; /* messages with NLM_F_ACK: the last one, by batch_end() */
-	uint32_t seq_acked;  /* its seq */
+	uint32_t seq_acked;  /* its seq: batch_end() asks the kernel to ACK it */
 	uint32_t set_id;
 	struct nl_batch_obj *objs;
 	size_t n_objs, cap_objs;

@@ -194,7 +194,7 @@ static int commit_once(struct nft_ctx *ctx, struct ruleset *want, const struct t
 		r = -ENOMEM;
 	if (r == 0)
 		r = txn_build(b, cur, want, &o);
-	if (r == 0 && b->n_acks) {
+	if (r == 0 && b->n_msgs) {
 		*sent = true;
 		r = send_batch(ctx, b, err);
 		if (r < 0 && persist_refused(ctx, b, o.table_flags, r, err))
@@ -270,7 +270,7 @@ static int send_diffs(struct nft_ctx *ctx, const char *table, const struct rs_se
 				  ctx->features & NFT_FEAT_ELEM_REFRESH);
 	if (r == 0)
 		r = batch_end(b);
-	if (r == 0 && b->n_acks)
+	if (r == 0 && b->n_msgs)
 		r = send_batch(ctx, b, err);
 	batch_free(b);
 	return r;

@@ -143,7 +143,7 @@ static int drain_acks(struct nft_ctx *ctx, struct acks *st)
 
 	for (;;) {
 		/* A refused BATCH_BEGIN (genid, commit) may be followed by other answers. */
-		r = wait_readable(ctx, st->b->n_acks && !st->acked && !st->begin_failed && !lost);
+		r = wait_readable(ctx, st->b->n_msgs && !st->acked && !st->begin_failed && !lost);
 		if (r <= 0)
 			break;
 		n = mnl_socket_recvfrom(ctx->nl, ctx->buf, ctx->buf_len);

@@ -27,7 +27,7 @@ struct txn_opts {
  * in place where the kernel allows (element diffs; only changed chains are flushed and
  * refilled); the table is deleted and re-created in the same batch when its flags or
  * comment cannot be updated or the object order would differ from want's.
- * b->n_acks == 0 afterwards means there is nothing to do. 0 or -errno.
+ * b->n_msgs == 0 afterwards means there is nothing to do. 0 or -errno.
  */
 int txn_build(struct nl_batch *b, const struct ruleset *cur, const struct ruleset *want,
 	      const struct txn_opts *o);
