@@ -395,18 +395,24 @@ int nft_dump_set_elems(struct nft_ctx *ctx, const char *table, struct rs_set *se
 	return r;
 }
 
-/* One consistent read: genid before and after must match, else -EINTR. */
-static int dump_once(struct nft_ctx *ctx, struct ruleset *rs)
+/*
+ * One consistent read: genid before and after must match, else -EINTR. *ret_genid is the
+ * generation it belongs to, also for -ENOENT: a table absent after g0 was absent at g0 or
+ * the ruleset has moved on since, which a batch sent with g0 is refused for.
+ */
+static int dump_once(struct nft_ctx *ctx, struct ruleset *rs, uint32_t *ret_genid)
 {
 	struct table_cb t = { 0 };
-	uint32_t g0, g1;
+	uint32_t g0 = 0, g1 = 0;
 	size_t i;
 	int r;
 
 	r = nft_genid(ctx, &g0);
+	*ret_genid = g0;
 	if (r == 0)
 		r = get_table(ctx, rs->table, &t);
 	rs->flags = t.st.flags;
+	rs->owner = t.st.owner;
 	rs->comment = t.comment;
 	if (r == 0)
 		r = talk_dump_objs(ctx, NL_OBJ_SET, NFPROTO_INET, rs->table, set_from, rs);
@@ -423,21 +429,32 @@ static int dump_once(struct nft_ctx *ctx, struct ruleset *rs)
 	return r;
 }
 
-int nft_dump_table(struct nft_ctx *ctx, const char *table, struct ruleset **ret_rs)
+int nft_read_table(struct nft_ctx *ctx, const char *table, struct ruleset **ret_rs,
+		   uint32_t *ret_genid)
 {
 	struct ruleset *rs;
 	int r = -EINTR, i;
 
+	*ret_rs = NULL;
 	for (i = 0; r == -EINTR && i < DUMP_RETRIES; i++) {
 		rs = ruleset_new(table);
 		if (!rs)
 			return -ENOMEM;
-		r = dump_once(ctx, rs);
+		r = dump_once(ctx, rs, ret_genid);
 		if (r == 0) {
 			*ret_rs = rs;
 			return 0;
 		}
 		ruleset_free(rs);
 	}
-	return r;
+	return r == -ENOENT ? 0 : r;
+}
+
+int nft_dump_table(struct nft_ctx *ctx, const char *table, struct ruleset **ret_rs)
+{
+	uint32_t genid;
+	int r;
+
+	r = nft_read_table(ctx, table, ret_rs, &genid);
+	return r == 0 && !*ret_rs ? -ENOENT : r;
 }

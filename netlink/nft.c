@@ -109,52 +109,36 @@ int nft_delete_table(struct nft_ctx *ctx, const char *table, struct nft_error *e
 	return r;
 }
 
-/* Fails with -EPERM and a readable error if another socket owns the table. */
-static int check_owner(struct nft_ctx *ctx, const char *table, struct nft_error *err)
+/* Fails with -EPERM and a readable error if another socket owns the table read (cur). */
+static int check_owner(const struct nft_ctx *ctx, const struct ruleset *cur, struct nft_error *err)
 {
-	struct nft_table_state st;
-	int r;
-
-	r = nft_table_state(ctx, table, &st);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	if (!(st.flags & NFT_TABLE_F_OWNER) || st.owner == ctx->portid)
+	if (!cur || !(cur->flags & NFT_TABLE_F_OWNER) || cur->owner == ctx->portid)
 		return 0;
 	err->err = -EPERM;
-	snprintf(err->object, sizeof(err->object), "table '%s'", table);
+	snprintf(err->object, sizeof(err->object), "table '%s'", cur->table);
 	snprintf(err->msg, sizeof(err->msg), "owned by another process (netlink portid %u)",
-		 st.owner);
+		 cur->owner);
 	return -EPERM;
 }
 
-/* Reads the table (NULL if absent) canonically, with the genid that read belongs to. */
+/*
+ * Reads the table (NULL if absent) canonically, with the genid that read belongs to: the
+ * batch carries it, so whatever changed after the read makes the kernel refuse the batch.
+ */
 static int read_current(struct nft_ctx *ctx, const char *table, struct ruleset **ret_cur,
 			uint32_t *ret_genid)
 {
 	struct ruleset *raw = NULL;
-	uint32_t g0, g1;
 	int r;
 
-	r = nft_genid(ctx, &g0);
-	if (r == 0)
-		r = nft_dump_table(ctx, table, &raw);
-	if (r == -ENOENT)
-		r = 0;
-	if (r == 0)
-		r = nft_genid(ctx, &g1);
-	if (r == 0 && g0 != g1)
-		r = -EINTR;
 	*ret_cur = NULL;
+	r = nft_read_table(ctx, table, &raw, ret_genid);
 	if (r == 0 && raw) {
 		*ret_cur = rscmp_canonical(raw, RSCMP_DROP_EXPIRY);
 		if (!*ret_cur)
 			r = -ENOMEM;
 	}
 	ruleset_free(raw);
-	if (r == 0)
-		*ret_genid = g0;
 	return r;
 }
 
@@ -185,9 +169,9 @@ static int commit_once(struct nft_ctx *ctx, struct ruleset *want, const struct t
 	int r;
 
 	*sent = false;
-	r = check_owner(ctx, want->table, err);
+	r = read_current(ctx, want->table, &cur, &o.genid);
 	if (r == 0)
-		r = read_current(ctx, want->table, &cur, &o.genid);
+		r = check_owner(ctx, cur, err);
 	if (r == 0 && cur)
 		rscmp_copy_dynamic(cur, want);
 	if (r == 0 && !(b = new_batch(ctx)))

@@ -97,6 +97,12 @@ int nft_table_state(struct nft_ctx *ctx, const char *table, struct nft_table_sta
  * The caller owns *ret_rs. 0, -ENOENT (no table), -EINTR (changed while dumping), -errno.
  */
 int nft_dump_table(struct nft_ctx *ctx, const char *table, struct ruleset **ret_rs);
+/*
+ * The same for a transaction: 0 with *ret_rs NULL when there is no such table, and the
+ * generation id the read belongs to, for the batch that acts on it (NFNL_BATCH_GENID).
+ */
+int nft_read_table(struct nft_ctx *ctx, const char *table, struct ruleset **ret_rs,
+		   uint32_t *ret_genid);
 
 /*
  * Makes table inet desired->table equal to desired, with table flags co->table_flags, in one

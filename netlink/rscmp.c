@@ -100,6 +100,7 @@ struct ruleset *rscmp_canonical(const struct ruleset *rs, unsigned int flags)
 	if (!n)
 		return NULL;
 	n->flags = rs->flags;
+	n->owner = rs->owner;
 	if (rs_strset(&n->comment, rs->comment) < 0 || clean_str(&n->comment) < 0)
 		r = -ENOMEM;
 	for (i = 0; r == 0 && i < rs->n_sets; i++)

@@ -119,6 +119,7 @@ struct rs_chain {
 struct ruleset {
 	char *table;	    /* family is always inet */
 	unsigned int flags; /* NFT_TABLE_F_*; set by netlink/, never printed by plan */
+	uint32_t owner;	    /* read back: the owning socket's portid when flags has owner */
 	char *comment;
 	struct rs_set *sets;
 	size_t n_sets, cap_sets;

@@ -12,6 +12,10 @@
  *                          unknown flag (bit 31) instead, which the real kernel refuses as
  *                          such a kernel refuses persist (EOPNOTSUPP); each such batch is
  *                          logged as "persist sent as an unknown flag".
+ *   FG_FAULT_RACE=CMD      another process changes the ruleset between the read and the
+ *                          commit: CMD runs through system() once, just before the first
+ *                          batch is sent (without the preload), and is logged as
+ *                          "race: CMD".
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -108,6 +112,23 @@ static void *unpersist(const void *buf, size_t len)
 	return c;
 }
 
+/* Runs FG_FAULT_RACE's command once, before the first batch (not a probe's) goes out. */
+static void race(const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	const char *v = getenv("FG_FAULT_RACE");
+	char *cmd, line[600];
+
+	if (!v || len < sizeof(*nlh) || nlh->nlmsg_type != NFNL_MSG_BATCH_BEGIN ||
+	    memmem(buf, len, "fg_probe_", 9) || !(cmd = strdup(v)))
+		return;
+	unsetenv("FG_FAULT_RACE");
+	unsetenv("LD_PRELOAD");
+	snprintf(line, sizeof(line), "race: %s%s", cmd, system(cmd) ? " (failed)" : "");
+	note(line);
+	free(cmd);
+}
+
 ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
 	       socklen_t tolen)
 {
@@ -129,6 +150,7 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
 
 	if (!real)
 		*(void **)&real = dlsym(RTLD_NEXT, "sendto");
+	race(buf, len);
 	copy = unpersist(buf, len);
 	n = real(fd, copy ? copy : buf, len, flags, to, tolen);
 	free(copy);

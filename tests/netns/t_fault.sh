@@ -49,5 +49,17 @@ out=$(faulty 105 1 apply sample-dyn) || fail "ENOBUFS once: not retried: $out"
 before=$(listing)
 out=$(faulty 1 1 apply sample-dyn) && fail "EPERM once: accepted (retried?): $out"
 [ "$(listing)" = "$before" ] && ok "EPERM once: no retry, table unchanged" || fail "EPERM once: table changed"
+
+# 5. The ruleset moves between the read and the batch: another process adds a chain to the
+#    table after apply read it. The batch carries the generation of the read, so the kernel
+#    refuses it whole; apply reads again and the table ends as planned, without the other
+#    chain (sent on top of it instead, the change would leave the chain there).
+"$FGNL" apply sample >/dev/null || fail "apply sample"
+export FG_FAULT_RACE="nft add chain inet flowguard intruder"
+out=$(faulty 0 0 apply sample-dyn) || fail "race: apply failed: $out"
+unset FG_FAULT_RACE
+grep -qx 'race: .*intruder' "$LOGF" || fail "race: the other change did not run: $(cat "$LOGF")"
+[ "$(listing)" = "$want" ] && ok "ruleset changed between read and batch: refused, read again, applied as planned" ||
+	fail "race: table after apply: $(listing | grep -n intruder)"
 rm -f "$LOGF"
 finish
