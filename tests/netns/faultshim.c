@@ -38,14 +38,21 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
 
 static int failed;
 
-static int should_fail(const void *buf, size_t len)
+/* A transaction's batch: a message stream opening with BATCH_BEGIN, not a probe's. */
+static int is_commit(const void *buf, size_t len)
 {
 	const struct nlmsghdr *nlh = buf;
+
+	return len >= sizeof(*nlh) && nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN &&
+	       !memmem(buf, len, "fg_probe_", 9);
+}
+
+static int should_fail(const void *buf, size_t len)
+{
 	const char *e = getenv("FG_FAULT_ERRNO"), *n = getenv("FG_FAULT_BATCHES");
 	int max;
 
-	if (!e || len < sizeof(*nlh) || nlh->nlmsg_type != NFNL_MSG_BATCH_BEGIN ||
-	    memmem(buf, len, "fg_probe_", 9))
+	if (!e || !is_commit(buf, len))
 		return 0;
 	max = n ? atoi(n) : -1;
 	if (max >= 0 && failed >= max)
@@ -115,12 +122,10 @@ static void *unpersist(const void *buf, size_t len)
 /* Runs FG_FAULT_RACE's command once, before the first batch (not a probe's) goes out. */
 static void race(const void *buf, size_t len)
 {
-	const struct nlmsghdr *nlh = buf;
 	const char *v = getenv("FG_FAULT_RACE");
 	char *cmd, line[600];
 
-	if (!v || len < sizeof(*nlh) || nlh->nlmsg_type != NFNL_MSG_BATCH_BEGIN ||
-	    memmem(buf, len, "fg_probe_", 9) || !(cmd = strdup(v)))
+	if (!v || !is_commit(buf, len) || !(cmd = strdup(v)))
 		return;
 	unsetenv("FG_FAULT_RACE");
 	unsetenv("LD_PRELOAD");
