@@ -9,6 +9,9 @@ a work queue). A command is spawned with posix_spawn (no copy of this interprete
 down in the child) and its CPU time is user + sys from wait4. Prints each command's median
 and interquartile range, and its ratio to the first command: of the medians, and the median
 of per-round ratios. Runs only inside a named namespace (`ip netns exec`): it deletes a table.
+To compare as `make bench`'s target rows do, with the kernel's hook keys on, first hold the
+plan's hooks in another namespace: `ip netns add k; ip netns exec k nft -f PLAN` (then
+`ip netns del k`).
 """
 import os
 import shlex
